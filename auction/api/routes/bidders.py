@@ -1,0 +1,5 @@
+"""bidders routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""bids routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

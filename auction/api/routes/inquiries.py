@@ -1,0 +1,5 @@
+"""inquiries routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

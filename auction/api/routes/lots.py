@@ -1,0 +1,5 @@
+"""lots routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

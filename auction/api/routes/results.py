@@ -1,0 +1,5 @@
+"""results routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Scrapy project collecting market listings and judicial auction results."""

@@ -1,0 +1,117 @@
+"""One settings object for the whole toolkit, read from the environment (prefix ``FAPAI_``).
+
+The law is data: every rule parameter of the online judicial auction and of the reference
+price is a named setting whose default is the legal value and whose description cites the
+article. Tests and users override them with environment variables, e.g.
+``FAPAI_MIN_BIDDING_SECONDS=60`` to shorten the bidding clock.
+
+Citations:
+- 拍卖规定 = 最高人民法院关于人民法院网络司法拍卖若干问题的规定, 法释〔2016〕18号
+- 参考价规定 = 最高人民法院关于人民法院确定财产处置参考价若干问题的规定, 法释〔2018〕15号
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FAPAI_", extra="ignore")
+
+    # --- storage and runtime -------------------------------------------------------------
+    database_url: str = Field(
+        "sqlite:///./fapai.db",
+        description="SQLAlchemy URL. SQLite file (WAL) by default; postgresql://… in production.",
+    )
+    models_dir: Path = Field(
+        PROJECT_ROOT / "models",
+        description="Folder of trained model artifacts (*.joblib) and their JSON model cards.",
+    )
+    redis_url: str | None = Field(
+        None, description="Redis URL; when set, crawlers run distributed with scrapy-redis."
+    )
+    display_timezone: str = Field(
+        "Asia/Shanghai", description="Time zone for display; storage is always UTC."
+    )
+    closing_interval_seconds: float = Field(
+        1.0, description="How often the server's closing loop looks for rounds that ended."
+    )
+
+    # --- online judicial auction: 法释〔2016〕18号 ------------------------------------------
+    start_price_floor_ratio: Decimal = Field(
+        Decimal("0.70"),
+        description="拍卖规定 第十条: the start price may not be below 70% of the reference price.",
+    )
+    deposit_min_ratio: Decimal = Field(
+        Decimal("0.05"),
+        description="拍卖规定 第十七条: the deposit is 5%–20% of the start price (lower bound).",
+    )
+    deposit_max_ratio: Decimal = Field(
+        Decimal("0.20"),
+        description="拍卖规定 第十七条: the deposit is 5%–20% of the start price (upper bound).",
+    )
+    min_bidding_seconds: int = Field(
+        86400, description="拍卖规定 第二十条: bidding lasts at least 24 hours."
+    )
+    extension_seconds: int = Field(
+        300,
+        description=(
+            "拍卖规定 第二十条: a bid in the last 5 minutes moves the end to 5 minutes after it."
+        ),
+    )
+    announce_days_movable: int = Field(
+        15, description="拍卖规定 第十二条: announce movables at least 15 days before the auction."
+    )
+    announce_days_immovable: int = Field(
+        30,
+        description=(
+            "拍卖规定 第十二条: announce real estate and other property rights at least 30 days "
+            "before the auction."
+        ),
+    )
+    reauction_max_cut_ratio: Decimal = Field(
+        Decimal("0.20"),
+        description="拍卖规定 第二十六条: a re-auction's start price is cut at most 20%.",
+    )
+    reauction_within_days: int = Field(
+        30, description="拍卖规定 第二十六条: a failed lot is re-auctioned within 30 days."
+    )
+    reannounce_days_movable: int = Field(
+        7, description="拍卖规定 第二十六条: a re-auction of movables is announced 7 days before."
+    )
+    reannounce_days_immovable: int = Field(
+        15,
+        description="拍卖规定 第二十六条: a re-auction of real estate is announced 15 days before.",
+    )
+    sale_period_days: int = Field(
+        60,
+        description=(
+            "变卖 after a second failed auction: a 60-day window at the second auction's start "
+            "price (最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知)."
+        ),
+    )
+    refund_hours: int = Field(
+        24, description="拍卖规定 第二十三条: losers' deposits are refunded within 24 hours."
+    )
+
+    # --- reference price: 法释〔2018〕15号 --------------------------------------------------
+    inquiry_validity_days: int = Field(
+        365,
+        description=(
+            "参考价规定: a price report states its validity period, at most one year; the sale "
+            "must start within it."
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,106 @@
+"""Shared fixtures: real databases (SQLite file, PostgreSQL), an injected clock, settings.
+
+PostgreSQL tests run when ``FAPAI_TEST_POSTGRES_URL`` is set (``.ci/run`` sets it when the
+local server answers); each test session gets its own database, created and dropped here, so
+parallel runs never see each other's rows. Without it they are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from fapai.clock import FrozenClock
+from fapai.db import Base, import_all_tables, make_engine, migrate, normalize_url
+
+PG_ENV = "FAPAI_TEST_POSTGRES_URL"
+REDIS_ENV = "FAPAI_TEST_REDIS_URL"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(_sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh, migrated SQLite file for this test."""
+    path = tmp_path / "fapai.db"
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def _pg_admin_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+@pytest.fixture(scope="session")
+def _pg_database() -> Iterator[str]:
+    admin = _pg_admin_url()
+    if not admin:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1/test)")
+    try:
+        eng = create_engine(normalize_url(admin), isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "skip, say why"
+        pytest.skip(f"PostgreSQL at {PG_ENV} does not answer: {exc.__class__.__name__}")
+    name = f"fapai_t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with eng.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalize_url(admin)).set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    try:
+        yield url
+    finally:
+        with eng.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+
+@pytest.fixture
+def pg_url(_pg_database: str) -> str:
+    """The session's PostgreSQL database, emptied (all rows removed) for this test."""
+    import_all_tables()
+    engine = make_engine(_pg_database)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    if names:
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return _pg_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Run the test on a fresh SQLite file and, when available, on PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The local Redis for distributed-crawl tests; skipped with the reason when absent."""
+    url = os.environ.get(REDIS_ENV, "redis://127.0.0.1:6379/0")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"Redis at {url} does not answer ({exc.__class__.__name__}); set {REDIS_ENV}")
+    return url

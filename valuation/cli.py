@@ -1,0 +1,9 @@
+"""`fapai` sub-commands of the valuation room (thin: they call the room's functions)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this room's commands to the root app."""
