@@ -92,9 +92,7 @@ def _empty(v: Any) -> bool:
         return True
     if isinstance(v, float) and math.isnan(v):
         return True
-    if isinstance(v, str) and v.strip() in ("", "暂无", "暂无数据", "nan", "None", "NaN", "-1"):
-        return True
-    return False
+    return isinstance(v, str) and v.strip() in ("", "暂无", "暂无数据", "nan", "None", "NaN", "-1")
 
 
 def _text(v: Any) -> str | None:
