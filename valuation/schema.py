@@ -178,6 +178,19 @@ def validate_listing(row: Mapping[str, Any]) -> Listing:
     listing_id = _text(row.get("listing_id"))
     if not listing_id:
         raise ListingError("listing_id", "required")
+    return _validate(row, source, listing_id, require_price=True)
+
+
+def validate_subject(row: Mapping[str, Any]) -> Listing:
+    """Check and clean a property to be priced: the listing rules without source, id or price.
+
+    The same field names, units and bounds as :func:`validate_listing`; raises
+    :class:`ListingError` on the first broken rule.
+    """
+    return _validate(row, "subject", "subject", require_price=False)
+
+
+def _validate(row: Mapping[str, Any], source: str, listing_id: str, require_price: bool) -> Listing:
 
     city_raw, district_raw = _text(row.get("city")), _text(row.get("district"))
     city = district = None
@@ -194,7 +207,7 @@ def validate_listing(row: Mapping[str, Any]) -> Listing:
     area = _float("area_m2", row.get("area_m2"), *AREA_M2_RANGE)
     price_total = _int("price_total", row.get("price_total"), *PRICE_TOTAL_RANGE)
     unit_price = _int("unit_price", row.get("unit_price"), *UNIT_PRICE_RANGE)
-    if price_total is None and unit_price is None:
+    if require_price and price_total is None and unit_price is None:
         raise ListingError("price_total", "required (price_total or unit_price)")
     if price_total is not None and area:
         derived = price_total / area

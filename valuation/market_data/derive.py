@@ -1,0 +1,247 @@
+"""Rebuild the embedded default market data from the real public files in ``/work/shared/data``.
+
+Run: ``python -m valuation.market_data.derive [SOURCE_DIR]``. Each source's raw strings are
+mapped onto the listing schema (:mod:`valuation.schema`) and every row goes through
+:func:`valuation.schema.validate_listing`; rejected rows are counted by reason, never fixed or
+guessed. The result is ``listings.parquet`` (zstd) beside this file, plus ``derive_stats.json``
+with the per-source counts that ``DATA_CARD.md`` quotes.
+
+Nothing is generated: every row is a real listing or deal. ``bizcircle`` (business circle) is
+kept as one extra column beyond the listing schema because the sources carry it and it is the
+best location signal between district and community.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from valuation.schema import LISTING_FIELDS, ListingError, validate_listing
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_SOURCE_DIR = Path("/work/shared/data")
+OUTPUT = HERE / "listings.parquet"
+STATS = HERE / "derive_stats.json"
+EXTRA_FIELDS = ("bizcircle",)
+
+_SZ_DISTRICTS = {"dapengxinqu": "大鹏新区"}
+_SZ_FLOOR = {"low": "低", "middle": "中", "high": "高"}
+
+
+def _stable_id(*parts: Any) -> str:
+    """A listing id for sources that have none: a hash of the row's raw strings."""
+    return hashlib.sha1("\x1f".join(map(str, parts)).encode()).hexdigest()[:16]
+
+
+def _layout(s: Any) -> tuple[str | None, str | None, str | None]:
+    """``3室2厅1卫`` → ("3", "2", "1"); parts absent stay None."""
+    text = str(s) if isinstance(s, str) else ""
+
+    def part(unit: str) -> str | None:
+        m = re.search(rf"(\d+)\s*{unit}", text)
+        return m.group(1) if m else None
+
+    return part("室"), part("厅"), part("卫")
+
+
+def _floor_band(s: Any) -> tuple[str | None, str | None]:
+    """``中楼层(共9层)`` → ("中", "9")."""
+    text = str(s) if isinstance(s, str) else ""
+    level = text[0] if text[:1] in ("低", "中", "高") else None
+    m = re.search(r"共\s*(\d+)\s*层", text)
+    return level, (m.group(1) if m else None)
+
+
+def _strip(s: Any) -> Any:
+    return s.strip() if isinstance(s, str) else s
+
+
+def lianjia_listings_2021_22(path: Path) -> Iterator[dict[str, Any]]:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for r in df.itertuples(index=False):
+        rooms, halls, _ = _layout(r.layout)
+        snap = f"{r.snapshot}-01"
+        yield {
+            "source": "lianjia_gz_2021_22",
+            "listing_id": _stable_id(*r),
+            "title": r.title,
+            "city": "广州市",
+            "district": r.district,
+            "community": _strip(r.community),
+            "bizcircle": _strip(r.bizcircle),
+            "area_m2": r.area_m2,
+            "rooms": rooms,
+            "halls": halls,
+            "orientation": _strip(r.orientation),
+            "decoration": _strip(r.decoration),
+            "total_floors": r.total_floors,
+            "build_year": r.build_year,
+            "property_type": "residential",
+            "price_total": str(r.price_total_yuan).split(".")[0],
+            "unit_price": re.sub(r"[^\d]", "", str(r.unit_price)),
+            "crawled_at": snap,
+        }
+
+
+def beike_listings_2025(path: Path) -> Iterator[dict[str, Any]]:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for r in df.to_dict("records"):
+        rooms, halls, baths = _layout(r["房屋户型"])
+        level, total = _floor_band(r["所在楼层"])
+        district = r["区域"].strip()
+        city = "佛山市" if district == "南海" else "广州市"
+        wan = r["总价"].strip()
+        yield {
+            "source": "beike_gz_2025",
+            "listing_id": _stable_id(*r.values()),
+            "title": r["标题"],
+            "city": city,
+            "district": district,
+            "area_m2": r["建筑面积"].replace("㎡", ""),
+            "rooms": rooms,
+            "halls": halls,
+            "bathrooms": baths,
+            "floor_level": level,
+            "total_floors": total,
+            "orientation": r["房屋朝向"],
+            "decoration": r["装修情况"],
+            # "有" means an elevator; empty means the page said nothing (unknown, not "no").
+            "elevator": True if r["配备电梯"].strip() == "有" else None,
+            "property_type": "residential",
+            "price_total": _wan_to_yuan(wan),
+            "unit_price": r["单价"],
+            "crawled_at": "2025-01-01",
+        }
+
+
+def fang_shenzhen_2025(path: Path) -> Iterator[dict[str, Any]]:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for r in df.to_dict("records"):
+        lines = [x.strip() for x in r["address"].split("\n") if x.strip()]
+        community = lines[0] if lines else None
+        bizcircle = lines[1].split(" ")[0] if len(lines) > 1 else None
+        yield {
+            "source": "fang_sz_2025",
+            "listing_id": _stable_id(*r.values()),
+            "title": r["title"],
+            "city": "深圳市",
+            "district": _SZ_DISTRICTS.get(r["district"], r["district"]),
+            "community": community,
+            "bizcircle": bizcircle,
+            "area_m2": r["AREA"],
+            "rooms": r["roomnum"],
+            "halls": r["hall"],
+            "floor_level": _SZ_FLOOR.get(r["C_floor"].strip()),
+            "property_type": "residential",
+            "price_total": _wan_to_yuan(r["total_price(万)"]),
+            "unit_price": r["per_price(元/㎡)"],
+            "crawled_at": "2025-01-01",
+        }
+
+
+def lianjia_deals_2016_17(path: Path) -> Iterator[dict[str, Any]]:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for r in df.to_dict("records"):
+        rooms, halls, _ = _layout(r["houseType"])
+        lid = r["houseUrl"].rsplit("/", 1)[-1].removesuffix(".html") or r["id"]
+        yield {
+            "source": "lianjia_gz_deals_2016_17",
+            "listing_id": lid,
+            "url": r["houseUrl"],
+            "city": "广州市",
+            "district": r["district"],
+            "community": r["xiaoqu"],
+            "bizcircle": r["bizcircle"],
+            "area_m2": r["square"],
+            "rooms": rooms,
+            "halls": halls,
+            "orientation": r["orientation"],
+            "decoration": r["decoration"],
+            "elevator": _placeholder_to_none(r["elevator"]),
+            "floor_level": _placeholder_to_none(r["floorLevel"]),
+            "total_floors": r["floorTotal"],
+            "build_year": r["build"],
+            "property_type": "residential",
+            # The deal price (万) is the transaction; the listed price is not kept.
+            "price_total": _wan_to_yuan(r["deal"]),
+            "dealt_at": r["tradeDate"],
+        }
+
+
+def _placeholder_to_none(s: str) -> str | None:
+    """The deals file writes unknown as ``Nav`` or ``未知``: that is empty, not a value."""
+    return None if s.strip() in ("Nav", "未知") else s
+
+
+def _wan_to_yuan(wan: str) -> str | None:
+    """``258`` 万 → ``2580000`` yuan, exactly (Decimal through the string)."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        d = Decimal(str(wan).strip()) * 10_000
+    except InvalidOperation:
+        return wan or None  # let validation name the bad value
+    return str(d.quantize(Decimal(1)))
+
+
+SOURCES: dict[str, tuple[str, Callable[[Path], Iterator[dict[str, Any]]]]] = {
+    "lianjia_gz_2021_22": ("guangzhou_lianjia_listings_2021_2022.csv", lianjia_listings_2021_22),
+    "beike_gz_2025": ("guangzhou_beike_listings_raw.csv", beike_listings_2025),
+    "fang_sz_2025": ("shenzhen_fang_listings_2025.csv", fang_shenzhen_2025),
+    "lianjia_gz_deals_2016_17": ("guangzhou_lianjia_deals_2016_2017.csv", lianjia_deals_2016_17),
+}
+
+
+def derive_source(name: str, source_dir: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One source normalised and validated: (clean frame, stats with rejects by reason)."""
+    filename, reader = SOURCES[name]
+    rows: list[dict[str, Any]] = []
+    rejects: Counter[str] = Counter()
+    seen = 0
+    for raw in reader(source_dir / filename):
+        seen += 1
+        try:
+            listing = validate_listing(raw)
+        except ListingError as exc:
+            rejects[exc.reason] += 1
+            continue
+        row = listing.to_dict()
+        row.update({k: raw.get(k) or None for k in EXTRA_FIELDS})
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=[*LISTING_FIELDS, *EXTRA_FIELDS])
+    dupes = int(frame.duplicated(["source", "listing_id"]).sum())
+    frame = frame.drop_duplicates(["source", "listing_id"], keep="last")
+    dates = frame["dealt_at"].fillna(frame["crawled_at"])
+    stats = {
+        "file": filename,
+        "rows_read": seen,
+        "rows_kept": len(frame),
+        "rejected": dict(rejects.most_common()),
+        "duplicate_ids_dropped": dupes,
+        "date_range": [str(dates.min()), str(dates.max())],
+    }
+    return frame, stats
+
+
+def derive(source_dir: Path = DEFAULT_SOURCE_DIR, output: Path = OUTPUT) -> dict[str, Any]:
+    frames, stats = [], {}
+    for name in SOURCES:
+        frame, stats[name] = derive_source(name, source_dir)
+        frames.append(frame)
+    data = pd.concat(frames, ignore_index=True)
+    data.to_parquet(output, compression="zstd", index=False)
+    STATS.write_text(json.dumps(stats, ensure_ascii=False, indent=2) + "\n")
+    return stats
+
+
+if __name__ == "__main__":
+    src = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SOURCE_DIR
+    print(json.dumps(derive(src), ensure_ascii=False, indent=2))
