@@ -171,7 +171,13 @@ def import_all_tables() -> None:
     """Import every room's table module so ``Base.metadata`` knows them all."""
     import importlib
 
-    for name in ("valuation.store", "auction.store", "valuation.inquiry_store"):
+    for name in (
+        "valuation.store",
+        "auction.store",
+        "valuation.inquiry_store",
+        "valuation.auction_results",
+        "crawlers.runs",
+    ):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
