@@ -1,0 +1,215 @@
+"""Auction tables. Money is integer fen (BigInteger); times are aware UTC (``UTCDateTime``).
+
+Lot status, the one place it is defined (``Lot.status`` stores all but ``bidding``):
+
+- ``announced``: published, bidding not started (``now < starts_at``); shown as ``bidding``
+  from ``starts_at`` until the round is closed (see :func:`auction.services.effective_status`);
+- ``bidding``: derived, never stored: an announced round whose bidding has started;
+- ``sold``: the round closed with a winner (or the 变卖 was bought);
+- ``failed``: the round closed without a valid bid (流拍), or the 变卖 found no buyer;
+- ``sale``: a fixed-price sale (变卖) window is open;
+- ``reneged``: the buyer of a sold round did not pay (悔拍); the lot can be relisted.
+
+``Lot.round`` is ``"1"``, ``"2"`` or ``"sale"``; the API shows 1, 2 or "sale".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fapai.db import Base, UTCDateTime
+
+ANNOUNCED, BIDDING, SOLD, FAILED, SALE, RENEGED = (
+    "announced",
+    "bidding",
+    "sold",
+    "failed",
+    "sale",
+    "reneged",
+)
+OPEN_STATUSES = (ANNOUNCED, SALE)
+LOT_STATUSES = (ANNOUNCED, BIDDING, SOLD, FAILED, SALE, RENEGED)
+ROUND_ORDER = ("1", "2", "sale")
+
+# Deposit states of a registration.
+DEPOSIT_PAID, DEPOSIT_REFUND_DUE, DEPOSIT_APPLIED, DEPOSIT_FORFEITED = (
+    "paid",
+    "refund_due",
+    "applied",
+    "forfeited",
+)
+
+
+class User(Base):
+    """A court clerk or a bidder. A bidder's ID number is kept only as a hash and a mask."""
+
+    __tablename__ = "auction_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(10))
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    id_number_masked: Mapped[str | None] = mapped_column(String(18))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A bearer token, stored as its sha256 only: the plain token is shown once."""
+
+    __tablename__ = "auction_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("auction_users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Case(Base):
+    """An enforcement case, e.g. ``(2024)粤0106执1234号`` of a court."""
+
+    __tablename__ = "auction_cases"
+    __table_args__ = (UniqueConstraint("case_number", "court"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(60))
+    court: Mapped[str] = mapped_column(String(100))
+
+
+class Lot(Base):
+    """A property on sale and the state of its current round (denormalised for fast reads)."""
+
+    __tablename__ = "auction_lots"
+    __table_args__ = (
+        Index("ix_auction_lots_status_ends_at", "status", "ends_at"),
+        Index("ix_auction_lots_city_district", "city", "district"),
+        Index("ix_auction_lots_price", "current_price"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("auction_cases.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    property_type: Mapped[str] = mapped_column(String(20), index=True)
+    city: Mapped[str] = mapped_column(String(20))
+    district: Mapped[str | None] = mapped_column(String(30))
+    address: Mapped[str | None] = mapped_column(String(300))
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str | None] = mapped_column(Text)
+    reference_price: Mapped[int] = mapped_column(BigInteger)
+    reference_method: Mapped[str] = mapped_column(String(20))
+    inquiry_id: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("auction_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The current round.
+    status: Mapped[str] = mapped_column(String(10))
+    round: Mapped[str] = mapped_column(String(5))
+    round_id: Mapped[int | None] = mapped_column(Integer)
+    start_price: Mapped[int] = mapped_column(BigInteger)
+    deposit: Mapped[int] = mapped_column(BigInteger)
+    increment: Mapped[int] = mapped_column(BigInteger)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)  # after extensions
+    current_price: Mapped[int] = mapped_column(BigInteger)  # leading bid, or the start price
+    bid_count: Mapped[int] = mapped_column(Integer, default=0)
+    leading_bid_id: Mapped[int | None] = mapped_column(Integer)
+    registration_seq: Mapped[int] = mapped_column(Integer, default=0)  # for bidder codes
+
+
+class Round(Base):
+    """One auction round of a lot (1st, 2nd, 变卖) and, once closed, its outcome."""
+
+    __tablename__ = "auction_rounds"
+    __table_args__ = (UniqueConstraint("lot_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("auction_lots.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3… in order, whatever the kind
+    kind: Mapped[str] = mapped_column(String(5))  # "1", "2" or "sale"
+    start_price: Mapped[int] = mapped_column(BigInteger)
+    deposit: Mapped[int] = mapped_column(BigInteger)
+    increment: Mapped[int] = mapped_column(BigInteger)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scheduled_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(10))  # sold, failed, reneged
+    final_price: Mapped[int | None] = mapped_column(BigInteger)
+    bid_count: Mapped[int] = mapped_column(Integer, default=0)
+    winner_registration_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class PriorityHolder(Base):
+    """拍卖规定 第十九条: a priority purchaser confirmed by the court, with a rank."""
+
+    __tablename__ = "auction_priority_holders"
+    __table_args__ = (UniqueConstraint("lot_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("auction_lots.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("auction_users.id"))
+    rank: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Registration(Base):
+    """A bidder admitted to one round: the deposit paid and the bidder code (第十七、十八条)."""
+
+    __tablename__ = "auction_registrations"
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id"),
+        UniqueConstraint("lot_id", "bidder_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("auction_lots.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("auction_rounds.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("auction_users.id"), index=True)
+    bidder_code: Mapped[str] = mapped_column(String(12))
+    priority_rank: Mapped[int | None] = mapped_column(Integer)
+    deposit: Mapped[int] = mapped_column(BigInteger)
+    deposit_status: Mapped[str] = mapped_column(String(12))
+    payment_reference: Mapped[str | None] = mapped_column(String(100))
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    refund_due_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Bid(Base):
+    """An accepted bid. Rejected bids are not stored; every row here took the lead when made."""
+
+    __tablename__ = "auction_bids"
+    __table_args__ = (Index("ix_auction_bids_lot_id_id", "lot_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("auction_lots.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("auction_rounds.id", ondelete="CASCADE"))
+    registration_id: Mapped[int] = mapped_column(ForeignKey("auction_registrations.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdempotencyKey(Base):
+    """A client's ``Idempotency-Key`` for a bid: a retry returns the stored bid."""
+
+    __tablename__ = "auction_idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("auction_users.id"))
+    key: Mapped[str] = mapped_column(String(100))
+    lot_id: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("auction_bids.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
