@@ -44,7 +44,8 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
-from fapai.money import fen_to_yuan
+from auction.rules import min_start_price
+from fapai.money import fen_to_yuan, ratio_of
 from fapai.settings import Settings
 from valuation.auction_history.derive import HISTORY_FILE
 
@@ -296,7 +297,7 @@ class CurvePoint:
     expected_recovery: Decimal  # yuan = chance × expected final
 
     def to_json(self) -> dict[str, Any]:
-        return {k: _json_number(v) for k, v in asdict(self).items()}
+        return {k: json_number(v) for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +316,7 @@ class OutcomeCurve:
     def to_json(self) -> dict[str, Any]:
         return {
             "round": self.round_no,
-            "lawful_range": [_json_number(self.lawful_min), _json_number(self.lawful_max)],
+            "lawful_range": [json_number(self.lawful_min), json_number(self.lawful_max)],
             "proposed": self.proposed.to_json(),
             "chance_source": self.chance_source,
             "fallback": list(self.fallback),
@@ -324,7 +325,7 @@ class OutcomeCurve:
         }
 
 
-def _json_number(v: Decimal) -> float | int:
+def json_number(v: Decimal) -> float | int:
     """Decimal → a JSON number with the digits it has (money ≤ 2 decimals)."""
     return int(v) if v == v.to_integral_value() else float(v)
 
@@ -428,23 +429,20 @@ def lawful_start_range(
     ``reauction_max_cut_ratio`` (拍卖规定 第二十六条), and not above the previous start.
     Both capped at :data:`MAX_START_RATIO` × reference. Fen are rounded toward the lawful side.
     """
+    cap = ratio_of(reference_fen, MAX_START_RATIO, rounding=ROUND_FLOOR)
     if round_no == 1:
-        lo = _fen_times(reference_fen, settings.start_price_floor_ratio, ROUND_CEILING)
-        hi = _fen_times(reference_fen, MAX_START_RATIO, ROUND_FLOOR)
+        lo, hi = min_start_price(reference_fen, settings), cap
     elif round_no == 2:
         if previous_start_fen is None:
             raise ValueError("round 2 needs the previous round's start price")
-        lo = _fen_times(previous_start_fen, 1 - settings.reauction_max_cut_ratio, ROUND_CEILING)
-        hi = min(previous_start_fen, _fen_times(reference_fen, MAX_START_RATIO, ROUND_FLOOR))
+        cut = Decimal(1) - settings.reauction_max_cut_ratio
+        lo = ratio_of(previous_start_fen, cut, rounding=ROUND_CEILING)
+        hi = min(previous_start_fen, cap)
     else:
         raise ValueError("the outcome model proposes start prices for rounds 1 and 2 only")
     if lo > hi:
         raise ValueError("no lawful start price in range")
     return lo, hi
-
-
-def _fen_times(fen: int, ratio: Decimal, rounding: str) -> int:
-    return int((Decimal(fen) * ratio).to_integral_value(rounding=rounding))
 
 
 def _grid(reference_fen: int, lo_fen: int, hi_fen: int) -> list[int]:

@@ -1,0 +1,246 @@
+"""The online inquiry (网络询价): a property in, a reference price report out. No HTTP here.
+
+The legal reference price is the **mean of all sources' results** (参考价规定 第十三条: the
+average of the inquiry platforms' results); fapai's own price model is one source, the external
+platforms' results the caller brings ({platform, price}) are the others. The report also gives
+what the court needs to set up the auction from it: the start-price floor (70% of the reference,
+拍卖规定 第十条), a proposed start price from the auction-outcome model with its expected
+outcome and the curve behind it, and the deposit range of that start (5%–20%, 拍卖规定 第十七条).
+It is valid for ``inquiry_validity_days`` (参考价规定: at most one year).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any, Protocol
+
+from auction.rules import min_start_price
+from fapai.clock import to_display
+from fapai.money import MoneyError, fen_to_yuan, ratio_of, to_fen
+from fapai.settings import Settings
+from valuation.outcome import Lot, OutcomeModel, json_number
+from valuation.schema import Listing, ListingError, validate_subject
+
+FAPAI_PLATFORM = "fapai"
+REFERENCE_RULE = "参考价规定 第十三条: the reference price is the mean of all sources' results"
+COMPARABLES_K = 5
+# Fields of a description passed to the price model (the market listing schema's names).
+SUBJECT_FIELDS = (
+    "property_type", "city", "district", "community", "lat", "lon", "area_m2", "rooms", "halls",
+    "bathrooms", "floor", "floor_level", "total_floors", "orientation", "decoration",
+    "build_year", "elevator",
+)
+
+
+class InquiryError(ValueError):
+    """An inquiry that cannot be answered, naming the field and why (→ HTTP 422)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class PriceModel(Protocol):
+    """What the inquiry needs of the promoted price model (``valuation.registry``)."""
+
+    version: str
+
+    def estimate(self, subject: Listing) -> Any: ...  # pragma: no cover - protocol
+
+    def comparables(self, subject: Listing, k: int) -> Sequence[Any]: ...  # pragma: no cover
+
+
+class Registry(Protocol):
+    def current(self) -> PriceModel: ...  # pragma: no cover - protocol
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """One inquiry source's result: fapai's model or an external platform. Price in yuan."""
+
+    platform: str
+    price: Decimal
+    kind: str  # "model" or "platform"
+
+    @property
+    def price_fen(self) -> int:
+        return to_fen(self.price)
+
+
+def parse_sources(sources: Sequence[Mapping[str, Any]]) -> list[SourceResult]:
+    """External platform results → :class:`SourceResult`; errors name the field."""
+    parsed: list[SourceResult] = []
+    seen: set[str] = set()
+    for i, src in enumerate(sources):
+        platform = str(src.get("platform") or "").strip()
+        if not platform or len(platform) > 40:
+            raise InquiryError(f"sources[{i}].platform", "required, at most 40 characters")
+        if platform.lower() == FAPAI_PLATFORM or platform in seen:
+            raise InquiryError(f"sources[{i}].platform", f"{platform!r} is given twice")
+        seen.add(platform)
+        try:
+            fen = to_fen(src.get("price"))
+        except MoneyError as exc:
+            raise InquiryError(f"sources[{i}].price", f"{exc} (yuan, at most 2 decimals)") from exc
+        if fen <= 0:
+            raise InquiryError(f"sources[{i}].price", "must be a positive amount of yuan")
+        parsed.append(SourceResult(platform, fen_to_yuan(fen), "platform"))
+    return parsed
+
+
+def mean_of_sources(results: Sequence[SourceResult]) -> int:
+    """参考价规定 第十三条: the reference price (fen) is the mean of all sources' results,
+    rounded half-up to the fen."""
+    if not results:
+        raise ValueError("no inquiry source")
+    total = sum(Decimal(r.price_fen) for r in results)
+    return int((total / len(results)).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def deposit_range(start_fen: int, settings: Settings) -> tuple[int, int]:
+    """拍卖规定 第十七条: the deposit is 5%–20% of the start price (fen, inclusive)."""
+    return (
+        ratio_of(start_fen, settings.deposit_min_ratio, rounding=ROUND_CEILING),
+        ratio_of(start_fen, settings.deposit_max_ratio, rounding=ROUND_FLOOR),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class InquiryReport:
+    """The full inquiry report; :meth:`to_json` is what the API returns and the store keeps."""
+
+    description: dict[str, Any]
+    reference_price_fen: int
+    estimate: Any  # the price model's Estimate
+    sources: tuple[SourceResult, ...]
+    comparables: tuple[Any, ...]
+    model_version: str
+    outcome_model_version: str
+    created_at: datetime
+    valid_until: datetime
+    start_price_floor_fen: int
+    outcome: Any  # valuation.outcome.OutcomeCurve
+    deposit_range_fen: tuple[int, int]
+    display_timezone: str
+
+    def to_json(self) -> dict[str, Any]:
+        proposed = self.outcome.proposed
+        return {
+            "description": self.description,
+            "reference_price": json_number(fen_to_yuan(self.reference_price_fen)),
+            "reference_rule": REFERENCE_RULE,
+            "unit_price": _jsonable(self.estimate.unit_price),
+            "interval": {
+                "80": _jsonable(self.estimate.interval80),
+                "90": _jsonable(self.estimate.interval90),
+            },
+            "sources": [
+                {"platform": s.platform, "price": json_number(s.price), "kind": s.kind}
+                for s in self.sources
+            ],
+            "comparables": [_jsonable(c) for c in self.comparables],
+            "model_version": self.model_version,
+            "outcome_model_version": self.outcome_model_version,
+            "created_at": self.created_at.isoformat(),
+            "valid_until": self.valid_until.isoformat(),
+            "valid_until_local": to_display(self.valid_until, self.display_timezone).isoformat(),
+            "start_price_floor": json_number(fen_to_yuan(self.start_price_floor_fen)),
+            "start_price_floor_rule": "拍卖规定 第十条: at least 70% of the reference price",
+            "proposed_start_price": json_number(proposed.start_price),
+            "expected_outcome": {
+                "chance_of_sale": json_number(proposed.chance_of_sale),
+                "expected_final_price": json_number(proposed.expected_final_price),
+                "expected_recovery": json_number(proposed.expected_recovery),
+            },
+            "deposit_range": [json_number(fen_to_yuan(f)) for f in self.deposit_range_fen],
+            "deposit_rule": "拍卖规定 第十七条: 5%–20% of the start price",
+            "outcome": self.outcome.to_json(),
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    """The price model's Decimal / tuple / dataclass values as JSON (money as numbers)."""
+    if isinstance(value, Decimal):
+        return json_number(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def subject_of(description: Mapping[str, Any]) -> Listing:
+    """The description checked by the listing rules; a broken rule is an :class:`InquiryError`."""
+    if description.get("city") in (None, ""):
+        raise InquiryError("city", "required")
+    if description.get("area_m2") in (None, ""):
+        raise InquiryError("area_m2", "required (building area in m²)")
+    try:
+        return validate_subject({k: description.get(k) for k in SUBJECT_FIELDS})
+    except ListingError as exc:
+        raise InquiryError(exc.field, exc.rule) from exc
+
+
+def price(
+    description: Mapping[str, Any],
+    sources: Sequence[Mapping[str, Any]],
+    now: datetime,
+    registry: Registry,
+    settings: Settings,
+    outcome: OutcomeModel,
+) -> InquiryReport:
+    """Price a property and build the report (see the module docstring for the rules).
+
+    Raises :class:`InquiryError` for a bad description or source, and lets the price model's
+    ``NotPriceable`` through: a property the model cannot price honestly gets no number.
+    """
+    subject = subject_of(description)
+    external = parse_sources(sources)
+    model = registry.current()
+    estimate = model.estimate(subject)
+    own = SourceResult(FAPAI_PLATFORM, fen_to_yuan(to_fen(_cents(estimate.price_total))), "model")
+    results = (own, *external)
+    reference_fen = mean_of_sources(results)
+    curve = outcome.curve(
+        Lot(
+            city=subject.city or "",
+            reference_fen=reference_fen,
+            when=now.date(),
+            area_m2=subject.area_m2,
+            district=subject.district,
+        ),
+        settings,
+    )
+    proposed_fen = to_fen(curve.proposed.start_price)
+    return InquiryReport(
+        description={
+            **{k: v for k, v in subject.to_dict().items() if k in SUBJECT_FIELDS},
+            "address": description.get("address"),
+        },
+        reference_price_fen=reference_fen,
+        estimate=estimate,
+        sources=results,
+        comparables=tuple(model.comparables(subject, COMPARABLES_K)),
+        model_version=model.version,
+        outcome_model_version=outcome.version,
+        created_at=now,
+        valid_until=now + timedelta(days=settings.inquiry_validity_days),
+        start_price_floor_fen=min_start_price(reference_fen, settings),
+        outcome=curve,
+        deposit_range_fen=deposit_range(proposed_fen, settings),
+        display_timezone=settings.display_timezone,
+    )
+
+
+def _cents(value: Decimal) -> Decimal:
+    """A model price in yuan to whole fen (models speak Decimal yuan, maybe finer)."""
+    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

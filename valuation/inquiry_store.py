@@ -1,0 +1,85 @@
+"""Inquiry reports in the project database: the report as issued, and its sources.
+
+``inquiries.report`` keeps the report's JSON text exactly as it was returned, so
+``GET /api/inquiries/{id}`` gives it back unchanged later, even after another model is
+promoted. The reference price (fen) and validity are also columns, for the auction's lot form
+(:func:`get_inquiry_reference`), and each source's result is a row of ``inquiry_sources`` (the
+audit trail of the mean, 参考价规定 第十三条).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from fapai.db import Base, UTCDateTime
+from valuation.inquiry import InquiryReport
+
+
+class Inquiry(Base):
+    __tablename__ = "inquiries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    reference_price: Mapped[int] = mapped_column(BigInteger)  # fen
+    model_version: Mapped[str] = mapped_column(String(80))
+    city: Mapped[str | None] = mapped_column(String(20))
+    district: Mapped[str | None] = mapped_column(String(30))
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    report: Mapped[str] = mapped_column(Text)  # the JSON as issued, byte for byte
+
+
+class InquirySource(Base):
+    __tablename__ = "inquiry_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("inquiries.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(10))  # "model" or "platform"
+    price: Mapped[int] = mapped_column(BigInteger)  # fen
+
+
+def save_inquiry(session: Session, report: InquiryReport) -> dict[str, Any]:
+    """Store the report and its sources; return the report as issued, with its ``id``.
+
+    The caller owns the transaction.
+    """
+    body = report.to_json()
+    row = Inquiry(
+        created_at=report.created_at,
+        valid_until=report.valid_until,
+        reference_price=report.reference_price_fen,
+        model_version=report.model_version,
+        city=body["description"].get("city"),
+        district=body["description"].get("district"),
+        area_m2=body["description"].get("area_m2"),
+        report=json.dumps(body, ensure_ascii=False),
+    )
+    session.add(row)
+    session.flush()
+    session.add_all(
+        InquirySource(inquiry_id=row.id, platform=s.platform, kind=s.kind, price=s.price_fen)
+        for s in report.sources
+    )
+    return {"id": row.id, **body}
+
+
+def get_inquiry(session: Session, inquiry_id: int) -> dict[str, Any] | None:
+    """The report exactly as issued, with its ``id``; None if there is no such inquiry."""
+    text = session.scalar(select(Inquiry.report).where(Inquiry.id == inquiry_id))
+    return None if text is None else {"id": inquiry_id, **json.loads(text)}
+
+
+def get_inquiry_reference(session: Session, inquiry_id: int) -> tuple[int, datetime] | None:
+    """(reference price in fen, valid_until) of an inquiry, for the auction's lot form."""
+    row = session.execute(
+        select(Inquiry.reference_price, Inquiry.valid_until).where(Inquiry.id == inquiry_id)
+    ).first()
+    return None if row is None else (row.reference_price, row.valid_until)
