@@ -1,0 +1,377 @@
+"""``fapai demo``: a realistic auction room, seeded from real sold Guangdong lots.
+
+Each demo lot is a real lot of ``demo_data/lots.csv`` (place, area, appraisal, start and final
+price; see its DATA_CARD.md) given a fate: announced, bidding (some ending within the hour),
+sold, failed, in a second round at a ≤ 20% cut, in a fixed-price sale (变卖), or reneged. The
+fates are planned as dated steps (:func:`plan_lot`, pure), then every step is played through
+``auction.engine`` in time order with that step's time as ``now``: every stored state is one the
+engine itself produced. Sold lots end at their real final price, so final/start ratios are the
+archive's; bidder names and the bids inside a round are generated (seeded).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+
+from auction import rules
+from auction.demo_data import LOTS_CSV
+from fapai.money import ratio_of, to_fen
+from fapai.settings import Settings
+
+DEFAULT_LOTS = 60
+SEED = 20261125
+DEMO_BIDDERS = 8
+MAX_BIDS = 14
+
+SOLD, BIDDING, ENDING_SOON, ANNOUNCED = "sold", "bidding", "ending_soon", "announced"
+FAILED, SECOND_ROUND, SALE, RENEGED = "failed", "second_round", "sale", "reneged"
+# The first eight lots get one fate each, so any demo of 8 lots or more shows every state; the
+# rest cycle through a mix that is mostly sold and bidding, like a real platform's front page.
+FATES = (SOLD, BIDDING, ENDING_SOON, ANNOUNCED, FAILED, SECOND_ROUND, SALE, RENEGED)
+_MIX = (SOLD, BIDDING, SOLD, ANNOUNCED, SECOND_ROUND, SOLD, BIDDING, FAILED, SOLD, SALE,
+        ENDING_SOON, SOLD)  # fmt: skip
+
+# Court codes in case numbers (粤 + city [+ district]); Guangzhou lots go to the district court,
+# the others to their city's intermediate court.
+_CITY_CODES = {
+    "广州市": "01", "韶关市": "02", "深圳市": "03", "珠海市": "04", "汕头市": "05",
+    "佛山市": "06", "江门市": "07", "湛江市": "08", "茂名市": "09", "肇庆市": "12",
+    "惠州市": "13", "梅州市": "14", "汕尾市": "15", "河源市": "16", "阳江市": "17",
+    "清远市": "18", "东莞市": "19", "中山市": "20", "潮州市": "51", "揭阳市": "52",
+    "云浮市": "53",
+}  # fmt: skip
+_GUANGZHOU_COURTS = {
+    "荔湾区": "03", "越秀区": "04", "海珠区": "05", "天河区": "06", "白云区": "11",
+    "黄埔区": "12", "番禺区": "13", "花都区": "14", "南沙区": "15", "从化区": "17",
+    "增城区": "18",
+}  # fmt: skip
+_TYPE_WORDS = {"residential": "住宅", "commercial": "商业用房", "parking": "车位"}
+
+
+@dataclass(frozen=True)
+class DemoRow:
+    """One real sold lot of ``lots.csv``; amounts in fen."""
+
+    source_id: str
+    city: str
+    district: str
+    community: str
+    address: str
+    property_type: str
+    area_m2: Decimal
+    reference: int
+    start: int
+    final: int
+    registered_bidders: int | None
+
+
+def load_rows(path: Path = LOTS_CSV) -> list[DemoRow]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [
+            DemoRow(
+                source_id=r["source_id"],
+                city=r["city"],
+                district=r["district"],
+                community=r["community"],
+                address=r["address"],
+                property_type=r["property_type"],
+                area_m2=Decimal(r["area_m2"]),
+                reference=to_fen(r["reference_yuan"]),
+                start=to_fen(r["start_yuan"]),
+                final=to_fen(r["final_yuan"]),
+                registered_bidders=int(r["registered_bidders"])
+                if r["registered_bidders"]
+                else None,
+            )
+            for r in csv.DictReader(fh)
+        ]
+
+
+def fates_for(n: int) -> list[str]:
+    """The fate of each of ``n`` demo lots: every state first, then the mix."""
+    return [FATES[i] if i < len(FATES) else _MIX[(i - len(FATES)) % len(_MIX)] for i in range(n)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Prices
+# ---------------------------------------------------------------------------------------------
+
+_HUNDRED_YUAN = 100_00
+
+
+def increment_for(start: int) -> int:
+    """A round increment near 0.5% of the start price, in whole hundreds of yuan (≥ ¥100)."""
+    steps = ratio_of(start, Decimal("0.005")) // _HUNDRED_YUAN
+    return max(1, steps) * _HUNDRED_YUAN
+
+
+def deposit_for(start: int) -> int:
+    """10% of the start price in whole yuan: inside 拍卖规定 第十七条's 5%–20%."""
+    return ratio_of(start, Decimal("0.10"), rounding=ROUND_FLOOR) // 100 * 100
+
+
+def first_round_start(row: DemoRow, settings: Settings) -> int:
+    """The start price of the lot's first round.
+
+    A lot sold below 70% of its appraisal was sold in a second round (拍卖规定 第十条); its first
+    round started at the real start ÷ (1 − the maximum cut), which the 20% cut (第二十六条)
+    brings back down to the real start.
+    """
+    floor = rules.min_start_price(row.reference, settings)
+    if row.start >= floor:
+        return row.start
+    keep = Decimal(1) - settings.reauction_max_cut_ratio
+    exact = int((Decimal(row.start) / keep).to_integral_value(ROUND_FLOOR))
+    whole_yuan = exact // 100 * 100
+    return whole_yuan if whole_yuan >= floor else exact
+
+
+def scaled_final(row: DemoRow, start: int) -> int:
+    """The price a round starting at ``start`` reaches with the real lot's final/start ratio."""
+    return start * row.final // row.start
+
+
+def cut_price(start: int, settings: Settings) -> int:
+    """A second round's start: the previous start cut by the maximum the law allows
+    (拍卖规定 第二十六条), in whole yuan, rounded up so the cut never exceeds it."""
+    keep = Decimal(1) - settings.reauction_max_cut_ratio
+    return -(-ratio_of(start, keep) // 100) * 100
+
+
+def bid_ladder(
+    start: int, final: int, increment: int, rng: random.Random, max_bids: int
+) -> list[int]:
+    """Bid amounts climbing from ``start`` to ``final``, each at least the previous one plus the
+    increment (拍卖规定 第二十条); at most ``max_bids`` bids."""
+    steps = (final - start) // increment
+    if steps < 1:
+        return [final]
+    middle = sorted(rng.sample(range(1, steps), min(max_bids - 2, steps - 1)))
+    return [start, *(start + m * increment for m in middle), final]
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan: dated rounds and bids for each lot
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedBid:
+    at: datetime
+    bidder: int  # index into the demo bidders
+    amount: int
+
+
+@dataclass(frozen=True)
+class PlannedRound:
+    kind: str  # "1", "2" or "sale"
+    published_at: datetime
+    starts_at: datetime
+    ends_at: datetime
+    start: int
+    deposit: int
+    increment: int
+    bidders: tuple[int, ...]
+    bids: tuple[PlannedBid, ...] = ()
+    closes: bool = False  # closed by the engine before ``now``
+    reneged_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LotPlan:
+    row: DemoRow
+    fate: str
+    case_number: str
+    court: str
+    title: str
+    description: str
+    rounds: tuple[PlannedRound, ...]
+
+
+def court_of(row: DemoRow, year: int, rng: random.Random) -> tuple[str, str]:
+    """A plausible (case number, court) for the lot's place: ``(2025)粤0106执1234号``."""
+    city_code = _CITY_CODES.get(row.city, "01")
+    if row.city == "广州市" and row.district in _GUANGZHOU_COURTS:
+        code, court = city_code + _GUANGZHOU_COURTS[row.district], f"广州市{row.district}人民法院"
+    else:
+        code, court = city_code, f"{row.city}中级人民法院"
+    return f"({year})粤{code}执{rng.randint(1000, 39999)}号", court
+
+
+def _bid_times(
+    starts_at: datetime, ends_at: datetime, n: int, rng: random.Random
+) -> list[datetime]:
+    """``n`` increasing bid times in a window; a finished round's last two fall in the final
+    minutes, so the 5-minute extension (拍卖规定 第二十条) shows in the record."""
+    span = (ends_at - starts_at).total_seconds()
+    early = sorted(rng.uniform(600, span - 1800) for _ in range(max(0, n - 2)))
+    late = sorted(rng.uniform(span - 240, span - 60) for _ in range(min(n, 2)))
+    return [starts_at + timedelta(seconds=round(s)) for s in early + late]
+
+
+def _bids(
+    ladder: Sequence[int], times: Sequence[datetime], bidders: Sequence[int], rng: random.Random
+) -> tuple[PlannedBid, ...]:
+    """Bids of the ladder at the times, by bidders taking turns (never outbidding themselves)."""
+    out: list[PlannedBid] = []
+    last: int | None = None
+    for amount, at in zip(ladder, times, strict=True):
+        who = rng.choice([b for b in bidders if b != last] or list(bidders))
+        out.append(PlannedBid(at, who, amount))
+        last = who
+    return tuple(out)
+
+
+@dataclass
+class _Planner:
+    """Builds one lot's rounds backwards from ``now`` (each rule with its article)."""
+
+    row: DemoRow
+    settings: Settings
+    now: datetime
+    rng: random.Random
+    bidders: tuple[int, ...] = field(default=())
+
+    def window(self) -> timedelta:
+        return timedelta(seconds=self.settings.min_bidding_seconds)  # 拍卖规定 第二十条
+
+    def announce(self, reauction: bool) -> timedelta:
+        days = rules.announcement_days(self.row.property_type, self.settings, reauction=reauction)
+        return timedelta(days=days)  # 拍卖规定 第十二条 / 第二十六条
+
+    def round(
+        self,
+        kind: str,
+        starts_at: datetime,
+        start: int,
+        *,
+        ends_at: datetime | None = None,
+        published_at: datetime | None = None,
+        bid: bool = False,
+        live_until: datetime | None = None,
+        bidders: tuple[int, ...] | None = None,
+    ) -> PlannedRound:
+        """A round starting at ``starts_at``. With ``bid``, bids climb to the real lot's
+        final/start ratio (to its real final price when ``start`` is its real start), stopping
+        halfway at ``live_until`` when the round is still running at ``now``."""
+        ends_at = ends_at or starts_at + self.window()
+        published_at = published_at or starts_at - self.announce(reauction=kind != "1")
+        increment = increment_for(start)
+        who = bidders if bidders is not None else self.bidders
+        bids: tuple[PlannedBid, ...] = ()
+        if bid and who:
+            ladder = bid_ladder(start, scaled_final(self.row, start), increment, self.rng, MAX_BIDS)
+            if live_until is None:
+                times = _bid_times(starts_at, ends_at, len(ladder), self.rng)
+            else:  # a live round: the bids so far, spread up to now
+                ladder = ladder[: max(1, len(ladder) // 2)]
+                span = (live_until - starts_at).total_seconds()
+                times = [
+                    starts_at + timedelta(seconds=round(s))
+                    for s in sorted(self.rng.uniform(60, span - 30) for _ in ladder)
+                ]
+            bids = _bids(ladder, times, who, self.rng)
+        return PlannedRound(
+            kind=kind,
+            published_at=published_at,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            start=start,
+            deposit=deposit_for(start),
+            increment=increment,
+            bidders=who,
+            bids=bids,
+            closes=live_until is None and ends_at < self.now,
+        )
+
+
+def plan_lot(row: DemoRow, fate: str, settings: Settings, now: datetime, rng: random.Random,
+             bidder_pool: int = DEMO_BIDDERS) -> LotPlan:  # fmt: skip
+    """The dated rounds that bring a real lot to ``fate`` by ``now``."""
+    n_bidders = min(bidder_pool, max(2, min(row.registered_bidders or 3, 6)))
+    p = _Planner(row, settings, now, rng, tuple(rng.sample(range(bidder_pool), n_bidders)))
+    day, hour = timedelta(days=1), timedelta(hours=1)
+    first = first_round_start(row, settings)
+    second = cut_price(first, settings)
+    sold_in_second = first != row.start
+    rounds: list[PlannedRound]
+    if fate == SOLD and not sold_in_second:
+        ends = now - day * rng.randint(1, 30) - hour * rng.randint(0, 8)
+        rounds = [p.round("1", ends - p.window(), first, bid=True)]
+    elif fate == SOLD:  # sold in a second round, at the real (cut) start price
+        ends2 = now - day * rng.randint(1, 25) - hour * rng.randint(0, 8)
+        starts2 = ends2 - p.window()
+        r1 = p.round("1", starts2 - p.announce(True) - day - p.window(), first, bidders=())
+        rounds = [r1, p.round("2", starts2, row.start, published_at=r1.ends_at + day,
+                              bid=True)]  # fmt: skip
+    elif fate in (BIDDING, ENDING_SOON):
+        if fate == BIDDING:
+            starts = now - hour * rng.randint(1, 20) - timedelta(minutes=rng.randint(0, 59))
+        else:
+            starts = now - p.window() + timedelta(minutes=rng.randint(10, 55))
+        rounds = [p.round("1", starts, first, bid=True, live_until=now)]
+    elif fate == ANNOUNCED:
+        published = now - day * rng.randint(1, 20)
+        starts = published + p.announce(False) + day * rng.randint(0, 5)
+        rounds = [p.round("1", starts, first, published_at=published)]
+    elif fate == FAILED:
+        ends = now - day * rng.randint(1, 20)
+        rounds = [p.round("1", ends - p.window(), first, bidders=p.bidders[:1])]
+    elif fate == SECOND_ROUND:  # 拍卖规定 第二十六条: relisted within 30 days at a ≤ 20% cut
+        starts2 = now - hour * rng.randint(1, 20)
+        r1 = p.round("1", starts2 - p.announce(True) - day - p.window(), first, bidders=())
+        rounds = [r1, p.round("2", starts2, second, published_at=r1.ends_at + day,
+                              bid=True, live_until=now)]  # fmt: skip
+    elif fate == SALE:  # two failed auctions, then 变卖 at the second's start for the period
+        starts3 = now - day * rng.randint(5, 20)
+        ends2 = starts3 - p.announce(True) - day
+        r2 = p.round("2", ends2 - p.window(), second, bidders=())
+        r1 = p.round("1", r2.published_at - day - p.window(), first, bidders=())
+        sale_ends = starts3 + timedelta(days=settings.sale_period_days)
+        rounds = [r1, r2, p.round("sale", starts3, second, ends_at=sale_ends,
+                                  published_at=r2.ends_at + day, bidders=())]  # fmt: skip
+    elif fate == RENEGED:  # 拍卖规定 第二十四条: the buyer forfeits, the lot is relisted
+        ends = now - day * rng.randint(6, 10)
+        r1 = p.round("1", ends - p.window(), first, bid=True)
+        reneged_at = r1.bids[-1].at + settings.extension_seconds * timedelta(seconds=1) + day * 3
+        r1 = replace(r1, reneged_at=reneged_at)
+        others = tuple(b for b in p.bidders if b != r1.bids[-1].bidder)
+        published2 = reneged_at + day
+        rounds = [r1, p.round("2", published2 + p.announce(True), first,
+                              published_at=published2, bidders=others)]  # fmt: skip
+    else:
+        raise ValueError(f"unknown demo fate: {fate}")
+    year = rounds[0].published_at.year
+    case_number, court = court_of(row, year, rng)
+    kind = _TYPE_WORDS.get(row.property_type, "")
+    place = f"{row.district}{row.community}" if row.community else row.address
+    return LotPlan(
+        row=row,
+        fate=fate,
+        case_number=case_number,
+        court=court,
+        title=f"{place} {row.area_m2}㎡{kind}",
+        description=(
+            f"{row.address}，{row.community or '—'}，建筑面积{row.area_m2}㎡，{kind}。"
+            f"演示数据：地点、面积与价格取自阿里拍卖·司法成交记录 {row.source_id}；"
+            "竞买人与出价过程为生成数据。"
+        ),
+        rounds=tuple(rounds),
+    )
+
+
+def plan_demo(rows: Sequence[DemoRow], n_lots: int, settings: Settings, now: datetime,
+              seed: int = SEED) -> list[LotPlan]:  # fmt: skip
+    """``n_lots`` lot plans from a seeded sample of the real rows."""
+    rng = random.Random(seed)
+    chosen = rng.sample(list(rows), min(n_lots, len(rows)))
+    return [
+        plan_lot(r, f, settings, now, rng)
+        for r, f in zip(chosen, fates_for(len(chosen)), strict=True)
+    ]
