@@ -1,0 +1,64 @@
+"""The pages' wording of money, time and the domain's codes."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from auction.web import display
+
+
+@pytest.mark.parametrize(
+    ("amount", "fen", "shown"),
+    [
+        (Decimal("1234567"), False, "¥1,234,567"),
+        (Decimal("1234567.5"), False, "¥1,234,567.50"),
+        ("0.10", False, "¥0.10"),
+        (123456789, True, "¥1,234,567.89"),
+        (100, True, "¥1"),
+        (None, False, "—"),
+    ],
+)
+def test_yuan_is_exact_and_groups_thousands(amount, fen, shown) -> None:
+    assert display.yuan(amount, fen=fen) == shown
+
+
+def test_wan_rounds_half_up_to_two_decimals() -> None:
+    assert display.wan(Decimal("1234550")) == "123.46万元"  # 123.455 → 123.46, not banker's
+    assert display.wan(25_000_000, fen=True) == "25.00万元"
+
+
+def test_percent_of_a_ratio() -> None:
+    assert display.percent(Decimal("0.875")) == "87.5%"
+    assert display.percent(Decimal("1.2345"), digits=2) == "123.45%"
+    assert display.percent(None) == "—"
+
+
+def test_times_are_shown_in_beijing_time() -> None:
+    stored = datetime(2026, 11, 25, 16, 30, 5, tzinfo=UTC)
+    assert display.local_time(stored) == "2026-11-26 00:30:05"
+    assert display.local_date(stored) == "2026年11月26日"
+    # SQLite hands back naive UTC: it is still read as UTC.
+    assert display.local_time(stored.replace(tzinfo=None)) == "2026-11-26 00:30:05"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (0, "0秒"),
+        (59, "59秒"),
+        (312, "5分12秒"),
+        (3600, "1小时0分"),
+        (2 * 86400 + 3 * 3600 + 7, "2天3小时"),
+        (-5, "0秒"),
+    ],
+)
+def test_duration_in_words_keeps_two_largest_units(seconds, words) -> None:
+    assert display.duration_words(seconds) == words
+
+
+def test_labels_fall_back_to_the_code() -> None:
+    assert display.label(display.STATUSES, "failed") == "流拍"
+    assert display.label(display.ROUNDS, "sale") == "变卖"
+    assert display.label(display.ROUNDS, 2) == "二拍"
+    assert display.label(display.PROPERTY_TYPES, "spaceship") == "spaceship"
