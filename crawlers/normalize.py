@@ -23,9 +23,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from fapai.money import MoneyError, to_fen
+from valuation.regions import CITIES
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 EMPTY_MARKERS = frozenset({"", "暂无", "暂无数据", "暂无信息", "--", "-", "未知", "null", "None"})
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -39,13 +45,29 @@ _DIRECTIONS = frozenset("东南西北")
 # 顶层 the top floor: those also fix the floor number.
 _FLOOR_LEVELS = {"低": "低", "中": "中", "高": "高", "底": "低", "顶": "高"}
 _DECORATIONS = {
-    "精装": "精装", "豪装": "精装", "豪华装修": "精装", "精装修": "精装",
-    "简装": "简装", "简单装修": "简装", "简装修": "简装", "普通装修": "简装",
-    "毛坯": "毛坯", "毛坯房": "毛坯", "清水": "毛坯",
+    "精装": "精装",
+    "豪装": "精装",
+    "豪华装修": "精装",
+    "精装修": "精装",
+    "简装": "简装",
+    "简单装修": "简装",
+    "简装修": "简装",
+    "普通装修": "简装",
+    "毛坯": "毛坯",
+    "毛坯房": "毛坯",
+    "清水": "毛坯",
     "其他": "其他",
 }
 BUILDING_TYPES = (
-    "板塔结合", "板楼", "塔楼", "平房", "叠拼别墅", "联排别墅", "独栋别墅", "双拼别墅", "别墅",
+    "板塔结合",
+    "板楼",
+    "塔楼",
+    "平房",
+    "叠拼别墅",
+    "联排别墅",
+    "独栋别墅",
+    "双拼别墅",
+    "别墅",
 )
 
 
@@ -160,11 +182,11 @@ def parse_decoration(text: Any) -> str | None:
 
 
 def parse_build_year(text: Any) -> int | None:
-    """``2008年建`` / ``2008年建造`` / ``2008`` → 2008 (range checks belong to validation)."""
+    """``2008年建`` / ``2008年建造`` / ``2008`` → 2008; ``208年建`` → 208 (validation rejects)."""
     s = clean_text(text)
     if s is None:
         return None
-    match = _YEAR.search(s) or re.fullmatch(r"(\d{4})", s)
+    match = _YEAR.search(s) or re.fullmatch(r"(\d{1,4})", s)
     return int(match.group(1)) if match else None
 
 
@@ -214,3 +236,80 @@ def parse_house_info(text: Any) -> dict[str, Any]:
         elif part in BUILDING_TYPES:
             out["building_type"] = part
     return out
+
+
+def parse_local_date(text: Any) -> datetime | None:
+    """``2019-05-01`` / ``2019年05月01日`` (a Beijing-time date) → aware UTC of local midnight."""
+    s = clean_text(text)
+    match = re.search(r"(\d{4})\D(\d{1,2})\D(\d{1,2})", s or "")
+    if match is None:
+        return None
+    try:
+        day = datetime(*(int(g) for g in match.groups()), tzinfo=SHANGHAI)
+    except ValueError:
+        return None
+    return day.astimezone(UTC)
+
+
+def parse_epoch_ms(value: Any) -> datetime | None:
+    """Milliseconds since the epoch (the auction platforms' JSON) → aware UTC."""
+    d = _decimal(value)
+    return None if d is None else datetime.fromtimestamp(int(d) / 1000, UTC)
+
+
+def parse_money_fen(text: Any) -> int | None:
+    """An amount in yuan (``1,020,000.00``, ``¥ 3260000.0``, ``102万``) → integer fen, exact."""
+    s = clean_text(text)
+    d = _decimal(s)
+    if d is None:
+        return None
+    if s and "万" in s:
+        d *= 10_000
+    try:
+        return to_fen(d)
+    except MoneyError:
+        return None  # more than 2 decimals of a yuan: not a price this page can mean
+
+
+_ROUNDS = (("变卖", 3), ("第二次", 2), ("二拍", 2), ("第一次", 1), ("一拍", 1))
+
+
+def parse_round(text: Any) -> int | None:
+    """A lot title's round: 【一拍】/第一次拍卖 → 1, 【二拍】/第二次拍卖 → 2, 变卖 → 3."""
+    s = clean_text(text) or ""
+    return next((number for word, number in _ROUNDS if word in s), None)
+
+
+_PROPERTY_WORDS = (
+    ("车位", "parking"),
+    ("车库", "parking"),
+    ("机动车", "vehicle"),
+    ("车辆", "vehicle"),
+    ("土地", "land"),
+    ("股权", "equity"),
+    ("商铺", "commercial"),
+    ("商业", "commercial"),
+    ("办公", "commercial"),
+    ("厂房", "commercial"),
+    ("住宅", "residential"),
+    ("房产", "residential"),
+    ("房屋", "residential"),
+)
+
+
+def parse_property_type(text: Any) -> str | None:
+    """``住宅`` / ``商业`` / ``车位`` (a use or a title) → one of the schema's property types."""
+    s = clean_text(text) or ""
+    return next((kind for word, kind in _PROPERTY_WORDS if word in s), None)
+
+
+def find_district(text: Any, city: str | None) -> str | None:
+    """The first district of ``city`` (gazetteer name) that ``text`` names, e.g. in a lot title."""
+    s = clean_text(text)
+    if not s or city not in CITIES:
+        return None
+    for name in CITIES[city]:
+        short = name[:-1] if len(name) > 2 else name
+        if name in s or (len(short) >= 2 and short in s):
+            return name
+    return None

@@ -69,4 +69,3 @@ def previous_run(session: Session, spider: str, scope: str) -> CrawlRun | None:
         .order_by(CrawlRun.finished_at.desc(), CrawlRun.id.desc())
         .limit(1)
     ).first()
-

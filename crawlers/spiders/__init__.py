@@ -1,0 +1,1 @@
+"""One spider per site; the shared crawl flow lives in :mod:`crawlers.spiders.base`."""
