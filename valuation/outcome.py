@@ -43,8 +43,11 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.isotonic import IsotonicRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from auction.rules import min_start_price
+from fapai.clock import ensure_utc
 from fapai.money import fen_to_yuan, ratio_of
 from fapai.settings import Settings
 from valuation.auction_history.derive import HISTORY_FILE
@@ -243,7 +246,7 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
             "start_ratio": df["start_fen"].astype(float) / df["reference_fen"].astype(float),
             "log_area": np.log(pd.to_numeric(df["area_m2"], errors="coerce").astype(float)),
             "log_reference": np.log(df["reference_fen"].astype(float) / 100.0),
-            "year": when.dt.year + (when.dt.dayofyear - 1) / 365.25,
+            "year": when.dt.year + (when.dt.day_of_year - 1) / 365.25,
         },
         index=df.index,
     )
@@ -480,12 +483,14 @@ def train_outcome(
     now: datetime,
     extra_sources: dict[str, int] | None = None,
 ) -> OutcomeModel:
-    """Fit the expected-price regressor on sold lots and the chance of sale on the own rounds.
+    """Fit the expected-price regressor on sold lots and the chance of sale on observed rounds.
 
-    ``history`` has the columns of :func:`load_history` (shipped history, crawled results);
-    the own sold rounds are added to it. Metrics come from a time-ordered hold-out (the latest
-    20% of sold lots), each beside a baseline measured in the same run: final = start × the
-    training median of final / start.
+    ``history`` has the columns of :func:`load_history`; ``own`` are the observed finished
+    rounds (the project's own and crawled, :func:`observed_rounds`): their sales join the
+    price data, and all of them, sold and failed, update the chance-of-sale prior.
+
+    Metrics come from a time-ordered hold-out (the latest 20% of sold lots), each beside a
+    baseline measured in the same run: final = start × the training median of final / start.
     """
     own_sold = sold_rows(own)
     data = pd.concat([history, own_sold], ignore_index=True) if len(own_sold) else history
@@ -521,8 +526,8 @@ def train_outcome(
             "rows": len(data),
             "date_range": [str(data["sold_on"].min().date()), str(data["sold_on"].max().date())],
             "sources": {"shipped_history": len(history), **(extra_sources or {}),
-                        "own_sold_rounds": len(data) - len(history)},
-            "own_finished_rounds": len(own),
+                        "observed_sold_rounds": len(data) - len(history)},
+            "observed_finished_rounds": len(own),
         },
         "features": list(FEATURES),
         "target": "final / reference, squared error; monotone non-decreasing in start_ratio",
@@ -593,3 +598,54 @@ def ensure_outcome_model(settings: Settings, now: datetime) -> OutcomeModel:
     model = train_outcome(load_history(), [], now)
     model.save(settings.models_dir)
     return model
+
+
+# --- observed rounds from the database ------------------------------------------------------
+
+
+def observed_rounds(session: Session) -> dict[str, list[FinishedRound]]:
+    """Finished rounds 1 and 2 (sold or failed) with a reference price, by source.
+
+    ``own``: the project's auctions (``auction_rounds`` of ``auction_lots``); ``crawled``: the
+    platforms' results (``auction_results``). Reneged rounds (悔拍) are neither a sale nor a
+    failure to attract a bid, so they are left out.
+    """
+    from auction.store import Lot as LotRow
+    from auction.store import Round
+    from valuation.auction_results import AuctionResultRow
+
+    own = [
+        FinishedRound(
+            Lot(lot.city, lot.reference_price, ensure_utc(rnd.closed_at).date(), lot.area_m2,
+                lot.district),
+            rnd.start_price,
+            rnd.outcome == "sold",
+            rnd.final_price,
+        )
+        for rnd, lot in session.execute(
+            select(Round, LotRow)
+            .join(LotRow, Round.lot_id == LotRow.id)
+            .where(Round.closed_at.is_not(None), Round.outcome.in_(("sold", "failed")),
+                   Round.kind.in_(("1", "2")), LotRow.reference_price > 0)
+        ).all()
+    ]
+    crawled = [
+        FinishedRound(
+            Lot(r.city, r.appraisal_price_fen, ensure_utc(r.end_at).date(), r.area_m2,
+                r.district),
+            r.start_price_fen,
+            r.status == "sold",
+            r.final_price_fen,
+        )
+        for r in session.scalars(
+            select(AuctionResultRow).where(
+                AuctionResultRow.status.in_(("sold", "failed")),
+                AuctionResultRow.round.in_((1, 2)),
+                AuctionResultRow.appraisal_price_fen > 0,
+                AuctionResultRow.start_price_fen > 0,
+                AuctionResultRow.city.is_not(None),
+                AuctionResultRow.end_at.is_not(None),
+            )
+        ).all()
+    ]
+    return {"own": own, "crawled": crawled}

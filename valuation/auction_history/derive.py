@@ -6,7 +6,7 @@ with an appraisal, money in integer fen, no address or community. Every dropped 
 by reason and the counts are printed (they are copied into DATA_CARD.md).
 
 Run: ``python -m valuation.auction_history.derive [SOURCE_CSV]``. Deterministic: same input,
-same output bytes (rows sorted by date then lot id, gzip mtime fixed).
+same output bytes (rows sorted by date then lot id, gzip name and mtime fixed).
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def write_history(rows: list[HistoryRow], path: Path = HISTORY_FILE) -> str:
     for row in rows:
         w.writerow(astuple(row))
     raw = buf.getvalue().encode("utf-8")
-    with path.open("wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
+    with path.open("wb") as fh, gzip.GzipFile(filename="", fileobj=fh, mode="wb", mtime=0) as gz:
         gz.write(raw)
     return hashlib.sha256(raw).hexdigest()
 

@@ -1,0 +1,190 @@
+"""The auction-outcome model: monotone curves, lawful proposals, stated fallbacks, artifacts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from auction.rules import check_reauction_start_price, check_start_price
+from fapai.money import to_fen
+from fapai.settings import Settings
+from valuation.auction_history.derive import derive, round_hint, write_history
+from valuation.outcome import (
+    MIN_CITY_ROWS,
+    MIN_OWN_ROUNDS,
+    FinishedRound,
+    Lot,
+    OutcomeModelError,
+    latest_outcome_path,
+    load_history,
+    load_outcome_model,
+    train_outcome,
+)
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+SETTINGS = Settings()
+GZ = Lot(city="广州市", reference_fen=300_000_000, when=date(2026, 11, 25), area_m2=89.0,
+         district="天河区")
+
+
+@pytest.fixture(scope="module")
+def history():
+    return load_history()
+
+
+@pytest.fixture(scope="module")
+def model(history):
+    return train_outcome(history, [], NOW)
+
+
+def test_shipped_history_matches_its_data_card(history):
+    # DATA_CARD.md: 16,140 sold lots with an appraisal, money in fen, no sale below the start.
+    assert len(history) == 16140
+    assert (history["final_fen"] >= history["start_fen"]).all()
+    ratios = history["start_fen"] / history["reference_fen"]
+    assert ratios.between(0.30, 1.50).all()
+
+
+@pytest.mark.parametrize("lot", [GZ, replace(GZ, city="阳江市", district="江城区", area_m2=None),
+                                 replace(GZ, reference_fen=45_000_000, area_m2=40.0)])
+def test_curve_is_monotone_where_it_must_be(model, lot):
+    curve = model.curve(lot, SETTINGS)
+    chances = [p.chance_of_sale for p in curve.points]
+    finals = [p.expected_final_price for p in curve.points]
+    starts = [p.start_price for p in curve.points]
+    assert len(curve.points) > 20
+    assert starts == sorted(starts)
+    # A higher start never sells more often, never lowers the price given a sale …
+    assert all(a >= b for a, b in zip(chances, chances[1:], strict=False))
+    assert all(a <= b for a, b in zip(finals, finals[1:], strict=False))
+    # … and a sale is never below the start (拍卖规定 第二十条: bids below the start are invalid).
+    assert all(f >= s for f, s in zip(finals, starts, strict=True))
+    assert chances[0] > chances[-1]
+    for p in curve.points:
+        assert p.expected_recovery == pytest.approx(p.chance_of_sale * p.expected_final_price,
+                                                     abs=Decimal("0.01"))
+
+
+def test_round1_proposal_is_lawful_and_maximises_expected_recovery(model):
+    curve = model.curve(GZ, SETTINGS)
+    start = to_fen(curve.proposed.start_price)
+    check_start_price(start, GZ.reference_fen, SETTINGS)  # 拍卖规定 第十条: ≥ 70% (raises if not)
+    assert curve.lawful_min == Decimal("2100000.00")  # 70% of ¥3,000,000
+    assert curve.points[0].start_price == curve.lawful_min
+    assert start <= GZ.reference_fen
+    assert curve.proposed.expected_recovery == max(p.expected_recovery for p in curve.points)
+
+
+def test_round2_proposal_is_within_a_20_percent_cut(model):
+    previous = 240_000_000  # a failed first round at 80% of the reference
+    curve = model.curve(GZ, SETTINGS, round_no=2, previous_start_fen=previous)
+    start = to_fen(curve.proposed.start_price)
+    check_reauction_start_price(start, previous, SETTINGS)  # 拍卖规定 第二十六条 (raises if not)
+    assert curve.lawful_min == Decimal("1920000.00") and curve.lawful_max == Decimal("2400000.00")
+    assert all(curve.lawful_min <= p.start_price <= curve.lawful_max for p in curve.points)
+    with pytest.raises(ValueError, match="previous round"):
+        model.curve(GZ, SETTINGS, round_no=2)
+
+
+def test_lawful_range_follows_the_settings(model):
+    strict = Settings(start_price_floor_ratio=Decimal("0.80"))
+    assert model.curve(GZ, strict).points[0].start_price == Decimal("2400000.00")
+
+
+def test_too_little_own_history_says_so_and_uses_the_stated_prior(model):
+    curve = model.curve(GZ, SETTINGS)
+    assert curve.chance_source == "prior"
+    assert len(curve.fallback) == 1
+    assert "too little own history (0 finished rounds" in curve.fallback[0]
+    assert "90% of lots sold" in curve.fallback[0]
+    assert "Zhejiang" in model.card["chance_of_sale"]["prior"]
+
+
+def test_a_city_with_too_little_sold_history_falls_back_to_the_lawful_floor(model):
+    few = model.city_rows["珠海市"]
+    assert few < MIN_CITY_ROWS
+    lot = replace(GZ, city="珠海市", district="香洲区")
+    curve = model.curve(lot, SETTINGS)
+    assert curve.proposed == curve.points[0]  # the floor: 70% of the reference
+    assert any(f"too little sold history for 珠海市 ({few} lots" in f for f in curve.fallback)
+
+
+def _rounds(n_low_sold: int, n_high_failed: int) -> list[FinishedRound]:
+    lot = replace(GZ, when=date(2026, 6, 1))
+    low = [FinishedRound(lot, 210_000_000, True, 260_000_000)] * n_low_sold
+    high = [FinishedRound(lot, 285_000_000, False)] * n_high_failed
+    return low + high
+
+
+def test_own_rounds_update_the_prior_once_there_are_enough(history, model):
+    prior_curve = model.curve(GZ, SETTINGS)
+    too_few = train_outcome(history, _rounds(10, MIN_OWN_ROUNDS - 11), NOW)
+    assert too_few.curve(GZ, SETTINGS).chance_source == "prior"
+    learned = train_outcome(history, _rounds(20, 40), NOW)
+    curve = learned.curve(GZ, SETTINGS)
+    assert curve.chance_source == "prior + own results" and curve.fallback == ()
+    # Every own round at 70% sold, every one at 95% failed: the curve moves that way.
+    at = {p.start_ratio: p.chance_of_sale for p in curve.points}
+    before = {p.start_ratio: p.chance_of_sale for p in prior_curve.points}
+    assert at[Decimal("0.7000")] > before[Decimal("0.7000")]
+    assert at[Decimal("0.9500")] < before[Decimal("0.9500")]
+    assert curve.history["own_finished_rounds"] == 60
+    assert learned.card["data"]["sources"]["observed_sold_rounds"] == 20
+
+
+def test_card_and_artifact_round_trip(model, tmp_path):
+    path = model.save(tmp_path)
+    assert latest_outcome_path(tmp_path) == path
+    card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    for key in ("version", "created_at", "data", "features", "metrics", "sklearn_version"):
+        assert key in card
+    assert card["data"]["rows"] == 16140 and len(card["data"]["sha256"]) == 64
+    m = card["metrics"]
+    assert m["holdout_rows"] > 3000 and 0 < m["model"]["mdape"] < 1
+    assert "mdape" in m["baseline_start_times_median_premium"]
+    loaded = load_outcome_model(path)
+    assert loaded.curve(GZ, SETTINGS) == model.curve(GZ, SETTINGS)
+
+
+def test_artifact_from_another_sklearn_refuses_to_load(model, tmp_path):
+    path = model.save(tmp_path)
+    card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    card["sklearn_version"] = "1.4.2"
+    path.with_suffix(".json").write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(OutcomeModelError, match="saved with scikit-learn 1.4.2.*Retrain"):
+        load_outcome_model(path)
+
+
+def test_round_hints_follow_the_era_floor():
+    assert round_hint(Decimal("0.70"), date(2020, 1, 1)) == "1"
+    assert round_hint(Decimal("0.56"), date(2020, 1, 1)) == "2"  # 0.7 × 0.8
+    assert round_hint(Decimal("0.45"), date(2020, 1, 1)) == "later"
+    assert round_hint(Decimal("0.70"), date(2016, 6, 1)) == "2"  # below the old 80% floor
+    assert round_hint(Decimal("0.64"), date(2016, 6, 1)) == "2"  # 0.8 × 0.8
+
+
+def test_derive_counts_every_dropped_row_and_is_deterministic(tmp_path):
+    base = {"id": "1", "市场评估价": "1000000", "起拍价格": "700000", "成交价格": "800000",
+            "交易时间": "2021年03月05日 10:00", "是否成交": "True", "城市": "广州市",
+            "区": "天河", "建筑面积": "89.5", "竞拍人数": "3.0", "is_ai_fixed": ""}
+    records = [
+        base,
+        {**base, "id": "2", "是否成交": "False"},
+        {**base, "id": "3", "市场评估价": ""},
+        {**base, "id": "4", "成交价格": "600000"},
+        {**base, "id": "5", "起拍价格": "7000"},
+        {**base, "id": "6", "城市": "火星市"},
+        {**base, "id": "7", "交易时间": "2021/03/04", "is_ai_fixed": "True", "建筑面积": "0"},
+    ]
+    rows, dropped = derive(records)
+    assert [r.lot_id for r in rows] == ["7", "1"]  # sorted by date
+    assert dict(dropped) == {"not_sold": 1, "no_appraisal": 1, "final_below_start": 1,
+                             "start_ratio_out_of_band": 1, "unknown_city": 1}
+    assert rows[1].district == "天河区" and rows[1].reference_fen == 100_000_000
+    assert rows[0].low_trust == 1 and rows[0].area_m2 == ""  # 0 m² is unknown, not fixed
+    assert write_history(rows, tmp_path / "a.csv.gz") == write_history(rows, tmp_path / "b.csv.gz")
+    assert (tmp_path / "a.csv.gz").read_bytes() == (tmp_path / "b.csv.gz").read_bytes()
