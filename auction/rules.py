@@ -33,7 +33,8 @@ MOVABLE_TYPES = frozenset({"vehicle", "other"})
 REFERENCE_METHODS = ("inquiry", "appraisal", "negotiation", "directed")
 
 
-def _yuan(fen: int) -> str:
+def format_yuan(fen: int) -> str:
+    """¥1234.50 for messages."""
     return f"¥{fen_to_yuan(fen)}"
 
 
@@ -53,7 +54,7 @@ def check_start_price(start_fen: int, reference_fen: int, settings: Settings) ->
         ratio = settings.start_price_floor_ratio * 100
         raise RuleViolation(
             "start_price",
-            f"must be at least {ratio:.0f}% of the reference price, i.e. {_yuan(floor)}",
+            f"must be at least {ratio:.0f}% of the reference price, i.e. {format_yuan(floor)}",
             ART_10,
         )
 
@@ -67,7 +68,7 @@ def check_deposit(deposit_fen: int, start_fen: int, settings: Settings) -> None:
         raise RuleViolation(
             "deposit",
             f"must be {lo_pct:.0f}%–{hi_pct:.0f}% of the start price, "
-            f"i.e. {_yuan(low)} to {_yuan(high)}",
+            f"i.e. {format_yuan(low)} to {format_yuan(high)}",
             ART_17,
         )
 
@@ -175,7 +176,7 @@ def check_first_bid(amount_fen: int, start_fen: int) -> None:
     """拍卖规定 第二十条: a bid below the start price is invalid."""
     if amount_fen < start_fen:
         raise RuleViolation(
-            "amount", f"must be at least the start price {_yuan(start_fen)}", ART_20
+            "amount", f"must be at least the start price {format_yuan(start_fen)}", ART_20
         )
 
 
@@ -196,10 +197,11 @@ def check_reauction_start_price(
     )
     if not floor <= start_fen <= previous_start_fen:
         cut = settings.reauction_max_cut_ratio * 100
+        previous = format_yuan(previous_start_fen)
         raise RuleViolation(
             "start_price",
-            f"a re-auction's start price is the previous {_yuan(previous_start_fen)} cut by at "
-            f"most {cut:.0f}%, i.e. {_yuan(floor)} to {_yuan(previous_start_fen)}",
+            f"a re-auction's start price is the previous {previous} cut by at most {cut:.0f}%, "
+            f"i.e. {format_yuan(floor)} to {previous}",
             ART_26,
         )
 
@@ -228,7 +230,7 @@ def check_sale_terms(
         raise RuleViolation(
             "start_price",
             f"a fixed-price sale (变卖) is at the second auction's start price "
-            f"{_yuan(second_round_start_fen)}",
+            f"{format_yuan(second_round_start_fen)}",
             SALE_NOTICE,
         )
     if ends_at - starts_at != timedelta(days=settings.sale_period_days):
@@ -244,7 +246,7 @@ def check_sale_bid(amount_fen: int, price_fen: int) -> None:
     if amount_fen != price_fen:
         raise RuleViolation(
             "amount",
-            f"a fixed-price sale (变卖) is bought at exactly {_yuan(price_fen)}",
+            f"a fixed-price sale (变卖) is bought at exactly {format_yuan(price_fen)}",
             SALE_NOTICE,
         )
 

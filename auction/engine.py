@@ -1,0 +1,543 @@
+"""State transitions of a lot and its rounds. No HTTP, no SQL strings, no clock of its own.
+
+Every function takes the session, the server's receipt time ``now`` and the settings; it
+flushes but never commits: the caller's transaction (``fapai.db.session_scope``) decides.
+Writers that must serialise per lot (:func:`place_bid`, :func:`register_bidder`, closing) lock
+the lot row first: ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the caller's session comes
+from ``fapai.db.writer_engine`` so the transaction holds the write lock from BEGIN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from auction import rules
+from auction.errors import Conflict, Forbidden, NotFound, RuleViolation
+from auction.payments import PaymentAdapter, PaymentDeclined, RecordedPayments
+from auction.store import (
+    ANNOUNCED,
+    DEPOSIT_APPLIED,
+    DEPOSIT_FORFEITED,
+    DEPOSIT_PAID,
+    DEPOSIT_REFUND_DUE,
+    FAILED,
+    OPEN_STATUSES,
+    RENEGED,
+    ROUND_ORDER,
+    SALE,
+    SOLD,
+    Bid,
+    Case,
+    IdempotencyKey,
+    Lot,
+    PriorityHolder,
+    Registration,
+    Round,
+    User,
+)
+from fapai.settings import Settings
+from valuation.regions import normalize_city, normalize_district
+
+
+@dataclass(frozen=True)
+class LotData:
+    """What a court publishes; money in fen. Either ``inquiry_id`` or a reference price."""
+
+    case_number: str
+    court: str
+    title: str
+    property_type: str
+    city: str
+    start_price: int
+    deposit: int
+    increment: int
+    starts_at: datetime
+    ends_at: datetime
+    reference_price: int | None = None
+    reference_method: str | None = None
+    inquiry_id: int | None = None
+    district: str | None = None
+    address: str | None = None
+    area_m2: float | None = None
+    description: str | None = None
+    created_by: int | None = None
+
+
+@dataclass(frozen=True)
+class RelistTerms:
+    """Terms of the next round; money in fen. ``ends_at`` may be omitted for a 变卖 (it is
+    the sale period after ``starts_at``); ``increment`` defaults to the previous round's."""
+
+    start_price: int
+    deposit: int
+    starts_at: datetime
+    ends_at: datetime | None = None
+    increment: int | None = None
+
+
+def _lot(session: Session, lot_id: int, *, lock: bool = False) -> Lot:
+    stmt = select(Lot).where(Lot.id == lot_id).execution_options(populate_existing=True)
+    lot = session.scalars(stmt.with_for_update() if lock else stmt).first()
+    if lot is None:
+        raise NotFound(f"no lot {lot_id}", "lot_id")
+    return lot
+
+
+def _current_round(session: Session, lot: Lot) -> Round:
+    rnd = session.get(Round, lot.round_id)
+    assert rnd is not None, "a lot always has its current round"
+    return rnd
+
+
+def _reference(session: Session, data: LotData) -> tuple[int, str, datetime | None]:
+    """(reference price in fen, method, valid until) from the inquiry or the data given."""
+    if data.inquiry_id is not None:
+        from valuation.inquiry_store import get_inquiry_reference
+
+        found = get_inquiry_reference(session, data.inquiry_id)
+        if found is None:
+            raise RuleViolation("inquiry_id", f"no price inquiry {data.inquiry_id}")
+        return found[0], "inquiry", found[1]
+    if data.reference_price is None or data.reference_price <= 0:
+        raise RuleViolation(
+            "reference_price",
+            "a positive reference price (or an inquiry_id) is required",
+            rules.REFERENCE_RULES,
+        )
+    if data.reference_method not in rules.REFERENCE_METHODS:
+        raise RuleViolation(
+            "reference_method",
+            f"must be one of {', '.join(rules.REFERENCE_METHODS)}",
+            "参考价规定 第二条",
+        )
+    return data.reference_price, data.reference_method, None
+
+
+def _place(data: LotData) -> tuple[str, str | None]:
+    """Canonical (city, district) when the gazetteer knows them, else as given."""
+    city = normalize_city(data.city) or data.city.strip()
+    if data.district:
+        pair = normalize_district(city, data.district)
+        return pair if pair else (city, data.district.strip())
+    return city, None
+
+
+def _case(session: Session, case_number: str, court: str) -> Case:
+    case = session.scalars(
+        select(Case).where(Case.case_number == case_number, Case.court == court)
+    ).first()
+    if case is None:
+        case = Case(case_number=case_number, court=court)
+        session.add(case)
+        session.flush()
+    return case
+
+
+def _open_round(
+    session: Session,
+    lot: Lot,
+    seq: int,
+    kind: str,
+    terms: RelistTerms,
+    ends_at: datetime,
+    increment: int,
+    now: datetime,
+) -> None:
+    rnd = Round(
+        lot_id=lot.id,
+        seq=seq,
+        kind=kind,
+        start_price=terms.start_price,
+        deposit=terms.deposit,
+        increment=increment,
+        published_at=now,
+        starts_at=terms.starts_at,
+        scheduled_end=ends_at,
+        bid_count=0,
+    )
+    session.add(rnd)
+    session.flush()
+    lot.round_id = rnd.id
+    lot.round = kind
+    lot.status = SALE if kind == "sale" else ANNOUNCED
+    lot.start_price = terms.start_price
+    lot.deposit = terms.deposit
+    lot.increment = increment
+    lot.published_at = now
+    lot.starts_at = terms.starts_at
+    lot.ends_at = ends_at
+    lot.current_price = terms.start_price
+    lot.bid_count = 0
+    lot.leading_bid_id = None
+
+
+def create_lot(session: Session, data: LotData, now: datetime, settings: Settings) -> Lot:
+    """Publish a lot for its first auction, checking every rule of publication."""
+    if data.property_type not in rules.PROPERTY_TYPES:
+        raise RuleViolation("property_type", f"must be one of {', '.join(rules.PROPERTY_TYPES)}")
+    reference, method, valid_until = _reference(session, data)
+    rules.check_start_price(data.start_price, reference, settings)
+    rules.check_deposit(data.deposit, data.start_price, settings)
+    rules.check_increment(data.increment)
+    rules.check_bidding_window(data.starts_at, data.ends_at, settings)
+    rules.check_announcement(now, data.starts_at, data.property_type, settings)
+    if valid_until is not None:
+        rules.check_reference_valid(valid_until, data.starts_at)
+    city, district = _place(data)
+    case = _case(session, data.case_number.strip(), data.court.strip())
+    lot = Lot(
+        case_id=case.id,
+        title=data.title.strip(),
+        property_type=data.property_type,
+        city=city,
+        district=district,
+        address=data.address,
+        area_m2=data.area_m2,
+        description=data.description,
+        reference_price=reference,
+        reference_method=method,
+        inquiry_id=data.inquiry_id,
+        created_by=data.created_by,
+        created_at=now,
+        registration_seq=0,
+        # Filled in by _open_round:
+        status=ANNOUNCED,
+        round="1",
+        start_price=data.start_price,
+        deposit=data.deposit,
+        increment=data.increment,
+        published_at=now,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        current_price=data.start_price,
+        bid_count=0,
+    )
+    session.add(lot)
+    session.flush()
+    terms = RelistTerms(data.start_price, data.deposit, data.starts_at, data.ends_at)
+    _open_round(session, lot, 1, "1", terms, data.ends_at, data.increment, now)
+    return lot
+
+
+def _bidder(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.role != "bidder":
+        raise NotFound(f"no bidder {user_id}", "bidder_id")
+    return user
+
+
+def _check_open(lot: Lot, now: datetime, action: str) -> None:
+    if lot.status not in OPEN_STATUSES or now >= lot.ends_at:
+        raise Conflict(f"{action} is closed for lot {lot.id} (status {lot.status})", "lot_id")
+
+
+def add_priority_holder(
+    session: Session, lot_id: int, user_id: int, rank: int, now: datetime
+) -> PriorityHolder:
+    """拍卖规定 第十九条: the court confirms a priority purchaser with a rank (1 = first)."""
+    if rank < 1:
+        raise RuleViolation("rank", "must be 1 or more (1 ranks first)", rules.ART_21)
+    lot = _lot(session, lot_id, lock=True)
+    _bidder(session, user_id)
+    _check_open(lot, now, "adding priority holders")
+    exists = session.scalars(
+        select(PriorityHolder).where(
+            PriorityHolder.lot_id == lot_id, PriorityHolder.user_id == user_id
+        )
+    ).first()
+    if exists is not None:
+        raise Conflict(
+            f"bidder {user_id} is already a priority holder of lot {lot_id}", "bidder_id"
+        )
+    holder = PriorityHolder(lot_id=lot_id, user_id=user_id, rank=rank, added_at=now)
+    session.add(holder)
+    # A holder who registered before being confirmed gets the rank on that registration too.
+    session.execute(
+        update(Registration)
+        .where(Registration.round_id == lot.round_id, Registration.user_id == user_id)
+        .values(priority_rank=rank)
+    )
+    session.flush()
+    return holder
+
+
+def register_bidder(
+    session: Session,
+    lot_id: int,
+    user_id: int,
+    now: datetime,
+    settings: Settings,
+    payments: PaymentAdapter | None = None,
+) -> Registration:
+    """Admit a bidder to the current round: deposit paid (第十七条), a bidder code unique within
+    the lot (第十八条). Registering twice returns the same registration. A buyer who reneged
+    on this lot may not register again (第二十四条)."""
+    lot = _lot(session, lot_id, lock=True)
+    _bidder(session, user_id)
+    mine = session.scalars(
+        select(Registration).where(Registration.lot_id == lot_id, Registration.user_id == user_id)
+    ).all()
+    if any(r.deposit_status == DEPOSIT_FORFEITED for r in mine):
+        raise Forbidden(
+            f"a buyer who reneged on lot {lot_id} may not bid for it again ({rules.ART_24})",
+            "lot_id",
+        )
+    for reg in mine:
+        if reg.round_id == lot.round_id:
+            return reg
+    _check_open(lot, now, "registration")
+    rank = session.scalars(
+        select(PriorityHolder.rank).where(
+            PriorityHolder.lot_id == lot_id, PriorityHolder.user_id == user_id
+        )
+    ).first()
+    try:
+        reference = (payments or RecordedPayments()).collect_deposit(
+            lot_id, user_id, lot.deposit, now
+        )
+    except PaymentDeclined as exc:
+        raise Conflict(f"the deposit was declined: {exc}", "deposit") from exc
+    lot.registration_seq += 1
+    # 第十九条: priority holders get priority codes (P…), others bidder codes (B…).
+    code = f"{'P' if rank is not None else 'B'}{lot.registration_seq:04d}"
+    reg = Registration(
+        lot_id=lot_id,
+        round_id=lot.round_id,
+        user_id=user_id,
+        bidder_code=code,
+        priority_rank=rank,
+        deposit=lot.deposit,
+        deposit_status=DEPOSIT_PAID,
+        payment_reference=reference,
+        paid_at=now,
+    )
+    session.add(reg)
+    session.flush()
+    return reg
+
+
+def _replayed_bid(
+    session: Session, lot_id: int, user_id: int, key: str, amount_fen: int
+) -> Bid | None:
+    row = session.scalars(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    ).first()
+    if row is None:
+        return None
+    if row.lot_id != lot_id or row.amount != amount_fen:
+        raise Conflict(
+            "this Idempotency-Key was used for a different bid; use a new key", "Idempotency-Key"
+        )
+    return session.get(Bid, row.bid_id)
+
+
+def _leader(session: Session, lot: Lot) -> rules.Leader | None:
+    if lot.leading_bid_id is None:
+        return None
+    amount, rank = session.execute(
+        select(Bid.amount, Registration.priority_rank)
+        .join(Registration, Registration.id == Bid.registration_id)
+        .where(Bid.id == lot.leading_bid_id)
+    ).one()
+    return rules.Leader(amount, rank)
+
+
+def place_bid(
+    session: Session,
+    lot_id: int,
+    user_id: int,
+    amount_fen: int,
+    now: datetime,
+    settings: Settings,
+    idempotency_key: str | None = None,
+) -> Bid:
+    """Accept a bid or refuse it, with the lot row locked for the whole transaction.
+
+    拍卖规定 第二十条: first bid ≥ start price, then ≥ current price + increment; server receipt
+    time (``now``) counts; a bid in the last ``extension_seconds`` moves the end. 第十九、二十一条:
+    a priority holder may match the current price when that outranks the leader. A bid that a
+    concurrent bid made too low gets Conflict ("outbid"). A retry with the same
+    ``idempotency_key`` returns the bid already stored.
+    """
+    lot = _lot(session, lot_id, lock=True)
+    if idempotency_key is not None:
+        replay = _replayed_bid(session, lot_id, user_id, idempotency_key, amount_fen)
+        if replay is not None:
+            return replay
+    reg = session.scalars(
+        select(Registration).where(
+            Registration.round_id == lot.round_id, Registration.user_id == user_id
+        )
+    ).first()
+    if reg is None:
+        raise Forbidden(
+            f"register for lot {lot_id} and pay the deposit before bidding ({rules.ART_17})",
+            "lot_id",
+        )
+    if lot.status in OPEN_STATUSES and now < lot.starts_at:
+        raise Conflict(f"bidding on lot {lot_id} starts at {lot.starts_at.isoformat()}", "lot_id")
+    _check_open(lot, now, "bidding")
+    if lot.status == SALE:
+        rules.check_sale_bid(amount_fen, lot.start_price)
+    else:
+        leader = _leader(session, lot)
+        if leader is None:
+            rules.check_first_bid(amount_fen, lot.start_price)
+        if not rules.bid_takes_lead(
+            amount_fen, lot.start_price, lot.increment, leader, reg.priority_rank
+        ):
+            minimum = rules.minimum_bid(lot.start_price, lot.increment, leader)
+            raise Conflict(
+                f"outbid: the current price is {rules.format_yuan(lot.current_price)}; a bid must "
+                f"be at least {rules.format_yuan(minimum)} ({rules.ART_20})",
+                "amount",
+            )
+    bid = Bid(
+        lot_id=lot_id,
+        round_id=lot.round_id,
+        registration_id=reg.id,
+        amount=amount_fen,
+        placed_at=now,
+    )
+    session.add(bid)
+    session.flush()
+    if idempotency_key is not None:
+        session.add(
+            IdempotencyKey(
+                user_id=user_id,
+                key=idempotency_key,
+                lot_id=lot_id,
+                amount=amount_fen,
+                bid_id=bid.id,
+                created_at=now,
+            )
+        )
+    lot.leading_bid_id = bid.id
+    lot.current_price = amount_fen
+    lot.bid_count += 1
+    rnd = _current_round(session, lot)
+    rnd.bid_count += 1
+    if lot.status == SALE:
+        # 变卖: the first qualified buyer at the fixed price takes the lot at once.
+        _close(session, lot, rnd, now, settings)
+    else:
+        lot.ends_at = rules.extended_end(lot.ends_at, now, settings)
+    session.flush()
+    return bid
+
+
+def _close(session: Session, lot: Lot, rnd: Round, now: datetime, settings: Settings) -> None:
+    """Close the current round: sold to the leading bid (the highest valid one, ties broken
+    by 第二十一条 when it was accepted) or failed; losers' deposits due for refund (第二十三条)."""
+    winner_reg: int | None = None
+    if lot.leading_bid_id is not None:
+        bid = session.get(Bid, lot.leading_bid_id)
+        assert bid is not None
+        winner_reg = bid.registration_id
+        rnd.outcome, rnd.final_price, rnd.winner_registration_id = SOLD, bid.amount, winner_reg
+        lot.status = SOLD
+    else:
+        rnd.outcome = FAILED
+        lot.status = FAILED
+    rnd.closed_at = now
+    if winner_reg is not None:
+        session.execute(
+            update(Registration)
+            .where(Registration.id == winner_reg)
+            .values(deposit_status=DEPOSIT_APPLIED)
+        )
+    session.execute(
+        update(Registration)
+        .where(
+            Registration.round_id == rnd.id,
+            Registration.deposit_status == DEPOSIT_PAID,
+        )
+        .values(deposit_status=DEPOSIT_REFUND_DUE, refund_due_by=rules.refund_due_by(now, settings))
+    )
+
+
+def close_due_rounds(session: Session, now: datetime, settings: Settings) -> list[int]:
+    """Close every open round whose end (after extensions) has passed; return the lot ids.
+
+    Idempotent: a closed round is no longer open. Several server processes may run it at once:
+    on PostgreSQL rows another closer holds are skipped (``SKIP LOCKED``).
+    """
+    lots = session.scalars(
+        select(Lot)
+        .where(Lot.status.in_(OPEN_STATUSES), Lot.ends_at <= now)
+        .order_by(Lot.id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    for lot in lots:
+        _close(session, lot, _current_round(session, lot), now, settings)
+    session.flush()
+    return [lot.id for lot in lots]
+
+
+def relist(
+    session: Session, lot_id: int, terms: RelistTerms, now: datetime, settings: Settings
+) -> Lot:
+    """Open the next round of a failed or reneged lot (same lot id).
+
+    After the 1st auction: a 2nd auction, start price cut at most 20%, announced 7/15 days
+    before and, after a failure, held within 30 days (拍卖规定 第二十六条). After the 2nd: a
+    fixed-price sale (变卖) at the 2nd auction's start price for the sale period.
+    """
+    lot = _lot(session, lot_id, lock=True)
+    if lot.status not in (FAILED, RENEGED):
+        raise Conflict(
+            f"only a failed or reneged lot can be relisted; lot {lot_id} is {lot.status}",
+            "lot_id",
+        )
+    previous = _current_round(session, lot)
+    position = ROUND_ORDER.index(lot.round)
+    if position + 1 == len(ROUND_ORDER):
+        raise Conflict(
+            f"lot {lot_id} has had its fixed-price sale (变卖); no round follows", "lot_id"
+        )
+    kind = ROUND_ORDER[position + 1]
+    increment = terms.increment if terms.increment is not None else previous.increment
+    rules.check_deposit(terms.deposit, terms.start_price, settings)
+    rules.check_increment(increment)
+    if kind == "sale":
+        if terms.starts_at < now:
+            raise RuleViolation("starts_at", "must not be in the past", rules.SALE_NOTICE)
+        ends_at = terms.ends_at or terms.starts_at + timedelta(days=settings.sale_period_days)
+        rules.check_sale_terms(
+            terms.start_price, previous.start_price, terms.starts_at, ends_at, settings
+        )
+    else:
+        if terms.ends_at is None:
+            raise RuleViolation("ends_at", "is required for an auction round", rules.ART_20)
+        ends_at = terms.ends_at
+        rules.check_reauction_start_price(terms.start_price, previous.start_price, settings)
+        rules.check_bidding_window(terms.starts_at, ends_at, settings)
+        rules.check_announcement(now, terms.starts_at, lot.property_type, settings, reauction=True)
+        if lot.status == FAILED and previous.closed_at is not None:
+            rules.check_reauction_within(previous.closed_at, terms.starts_at, settings)
+    _open_round(session, lot, previous.seq + 1, kind, terms, ends_at, increment, now)
+    session.flush()
+    return lot
+
+
+def renege(session: Session, lot_id: int, now: datetime, settings: Settings) -> Lot:
+    """拍卖规定 第二十四条: the buyer did not pay. The deposit is forfeited, the round's outcome
+    becomes ``reneged``, the lot can be relisted, and the buyer may not register for it again."""
+    lot = _lot(session, lot_id, lock=True)
+    if lot.status != SOLD:
+        raise Conflict(f"only a sold lot can be reneged; lot {lot_id} is {lot.status}", "lot_id")
+    rnd = _current_round(session, lot)
+    rnd.outcome = RENEGED
+    session.execute(
+        update(Registration)
+        .where(Registration.id == rnd.winner_registration_id)
+        .values(deposit_status=DEPOSIT_FORFEITED)
+    )
+    lot.status = RENEGED
+    session.flush()
+    return lot

@@ -1,0 +1,248 @@
+"""The engine on real databases with a frozen clock: publication, registration, bidding,
+priority, idempotency, closing, relisting, 变卖 and reneging."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from auction import engine
+from auction.errors import Conflict, Forbidden, NotFound, RuleViolation
+from auction.services import effective_status
+from auction.store import Bid, Registration, Round
+
+YUAN = 100
+
+
+def test_create_lot_opens_round_one_announced_then_bidding(world):
+    lot = world.lot
+    assert (lot.status, lot.round, lot.city, lot.district) == ("announced", "1", "广州市", "天河区")
+    assert lot.current_price == 700_000 * YUAN
+    assert effective_status(lot.status, lot.starts_at, world.clock.now()) == "announced"
+    assert effective_status(lot.status, lot.starts_at, lot.starts_at) == "bidding"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "article"),
+    [
+        ({"start_price": 699_999 * YUAN}, "start_price", "拍卖规定 第十条"),
+        ({"deposit": 34_999 * YUAN}, "deposit", "拍卖规定 第十七条"),
+        ({"deposit": 140_001 * YUAN}, "deposit", "拍卖规定 第十七条"),
+        ({"increment": 0}, "increment", "拍卖规定 第二十条"),
+        ({"reference_price": None}, "reference_price", "参考价规定 (法释〔2018〕15号)"),
+        ({"property_type": "boat"}, "property_type", None),
+    ],
+)
+def test_create_lot_refuses_unlawful_terms(
+    sqlite_session, clock, settings, lot_data, changes, field, article
+):
+    with pytest.raises(RuleViolation) as err:
+        engine.create_lot(sqlite_session, lot_data(**changes), clock.now(), settings)
+    assert (err.value.field, err.value.article) == (field, article)
+
+
+def test_create_lot_checks_window_and_announcement_by_property_type(
+    sqlite_session, clock, settings, lot_data
+):
+    now = clock.now()
+    short = lot_data()
+    short = replace(short, ends_at=short.starts_at + timedelta(hours=23))
+    with pytest.raises(RuleViolation, match="ends_at"):
+        engine.create_lot(sqlite_session, short, now, settings)
+    in_15_days = {"starts_at": now + timedelta(days=15), "ends_at": now + timedelta(days=16)}
+    with pytest.raises(RuleViolation) as err:
+        engine.create_lot(sqlite_session, lot_data(**in_15_days), now, settings)
+    assert (err.value.field, err.value.article) == ("starts_at", "拍卖规定 第十二条")
+    car = engine.create_lot(
+        sqlite_session, lot_data(property_type="vehicle", **in_15_days), now, settings
+    )
+    assert car.status == "announced"
+
+
+def test_unknown_inquiry_is_refused(sqlite_session, clock, settings, lot_data):
+    pytest.importorskip("valuation.inquiry_store")
+    with pytest.raises(RuleViolation) as err:
+        engine.create_lot(sqlite_session, lot_data(inquiry_id=987654), clock.now(), settings)
+    assert err.value.field == "inquiry_id"
+
+
+def test_registration_gives_unique_codes_and_records_the_deposit(world):
+    codes = {world.register(0), world.register(1)}
+    assert codes == {"B0001", "B0002"}
+    assert world.register(0) == "B0001"  # registering again returns the same registration
+    reg = world.session.scalars(select(Registration)).first()
+    assert (reg.deposit, reg.deposit_status) == (70_000 * YUAN, "paid")
+    assert reg.payment_reference.startswith("recorded:")
+
+
+def test_registration_closes_with_bidding(world):
+    world.clock.set(world.lot.ends_at)
+    with pytest.raises(Conflict):
+        world.register(0)
+    with pytest.raises(NotFound):
+        engine.register_bidder(
+            world.session, 999, world.bidders[0].id, world.clock.now(), world.settings
+        )
+
+
+def test_bidding_rules_and_extension(world):
+    world.register(0)
+    world.register(1)
+    with pytest.raises(Conflict, match="starts at"):
+        world.bid(0, 700_000)
+    world.start_bidding()
+    with pytest.raises(Forbidden):
+        world.bid(2, 700_000)  # not registered: no deposit, no bid (第十七条)
+    with pytest.raises(RuleViolation) as err:
+        world.bid(0, 699_999)
+    assert err.value.article == "拍卖规定 第二十条"
+    world.bid(0, 700_000)
+    with pytest.raises(Conflict, match="outbid"):
+        world.bid(1, 704_999)
+    world.bid(1, 705_000)
+    end = world.lot.ends_at
+    world.clock.set(end - timedelta(seconds=301))
+    world.bid(0, 710_000)
+    world.session.refresh(world.lot)
+    assert world.lot.ends_at == end  # not in the last 5 minutes
+    world.clock.set(end - timedelta(seconds=10))
+    world.bid(1, 715_000)
+    world.session.refresh(world.lot)
+    assert world.lot.ends_at == world.clock.now() + timedelta(seconds=300)
+    assert (world.lot.current_price, world.lot.bid_count) == (715_000 * YUAN, 4)
+    world.clock.set(end + timedelta(seconds=1))
+    world.bid(0, 720_000)  # still open: the extension counts
+    world.clock.set(world.lot.ends_at + timedelta(seconds=300))
+    with pytest.raises(Conflict, match="closed"):
+        world.bid(1, 730_000)
+
+
+def test_priority_holder_matches_and_wins_ties_by_rank(world):
+    s, lot, now = world.session, world.lot, world.clock.now()
+    engine.add_priority_holder(s, lot.id, world.bidders[1].id, 2, now)
+    engine.add_priority_holder(s, lot.id, world.bidders[2].id, 1, now)
+    s.commit()
+    with pytest.raises(Conflict):
+        engine.add_priority_holder(s, lot.id, world.bidders[1].id, 3, now)
+    s.rollback()
+    assert [world.register(i) for i in range(3)] == ["B0001", "P0002", "P0003"]
+    world.start_bidding()
+    world.bid(0, 700_000)
+    with pytest.raises(Conflict):
+        world.bid(0, 700_000)
+    world.bid(1, 700_000)  # rank 2 matches an ordinary bid
+    world.bid(2, 700_000)  # rank 1 matches rank 2
+    with pytest.raises(Conflict):
+        world.bid(1, 700_000)  # rank 2 cannot take it back at the same price
+    world.close_at_end()
+    rnd = s.get(Round, lot.round_id)
+    winner = s.get(Registration, rnd.winner_registration_id)
+    assert (rnd.outcome, rnd.final_price, winner.bidder_code) == ("sold", 700_000 * YUAN, "P0003")
+
+
+def test_idempotency_key_returns_the_same_bid(world):
+    world.register(0)
+    world.start_bidding()
+    first = world.bid(0, 700_000, key="k-1")
+    again = world.bid(0, 700_000, key="k-1")
+    assert again.id == first.id
+    assert len(world.session.scalars(select(Bid)).all()) == 1
+    with pytest.raises(Conflict, match="Idempotency-Key"):
+        world.bid(0, 710_000, key="k-1")
+
+
+def test_close_sells_to_the_highest_bid_and_refunds_losers(world):
+    world.register(0)
+    world.register(1)
+    world.register(2)
+    world.start_bidding()
+    world.bid(0, 700_000)
+    world.bid(1, 760_000)
+    assert engine.close_due_rounds(world.session, world.clock.now(), world.settings) == []
+    assert world.close_at_end() == [world.lot.id]
+    assert world.close_at_end() == []  # idempotent
+    regs = {r.bidder_code: r for r in world.session.scalars(select(Registration))}
+    assert regs["B0002"].deposit_status == "applied"
+    for code in ("B0001", "B0003"):
+        assert regs[code].deposit_status == "refund_due"
+        assert regs[code].refund_due_by == world.lot.ends_at + timedelta(hours=24)
+    assert world.lot.status == "sold"
+
+
+def test_failed_round_relists_as_second_auction_then_sale(world):
+    s, lot, settings = world.session, world.lot, world.settings
+    world.register(0)
+    world.close_at_end()
+    assert lot.status == "failed"
+    assert s.scalars(select(Registration)).one().deposit_status == "refund_due"
+    now = world.clock.now()
+    starts = now + timedelta(days=15)
+    terms = engine.RelistTerms(
+        start_price=559_999 * YUAN,
+        deposit=56_000 * YUAN,
+        starts_at=starts,
+        ends_at=starts + timedelta(days=1),
+    )
+    with pytest.raises(RuleViolation) as err:  # a cut of more than 20%
+        engine.relist(s, lot.id, terms, now, settings)
+    assert err.value.article == "拍卖规定 第二十六条"
+    early = replace(terms, start_price=560_000 * YUAN, starts_at=starts - timedelta(days=1))
+    with pytest.raises(RuleViolation, match="15 days"):
+        engine.relist(s, lot.id, early, now, settings)
+    engine.relist(s, lot.id, replace(terms, start_price=560_000 * YUAN), now, settings)
+    s.commit()
+    assert (lot.round, lot.status, lot.start_price, lot.increment) == (
+        "2",
+        "announced",
+        560_000 * YUAN,
+        5_000 * YUAN,
+    )
+    with pytest.raises(Conflict):
+        engine.relist(s, lot.id, terms, now, settings)  # round 2 is not over
+    s.rollback()
+    world.close_at_end()
+    now = world.clock.now()
+    sale = engine.RelistTerms(start_price=560_000 * YUAN, deposit=56_000 * YUAN, starts_at=now)
+    with pytest.raises(RuleViolation):
+        engine.relist(s, lot.id, replace(sale, start_price=500_000 * YUAN), now, settings)
+    engine.relist(s, lot.id, sale, now, settings)
+    s.commit()
+    assert (lot.round, lot.status, lot.ends_at) == ("sale", "sale", now + timedelta(days=60))
+    world.register(1)
+    with pytest.raises(RuleViolation):
+        world.bid(1, 570_000)
+    world.bid(1, 560_000)  # the first qualified buyer takes it at once
+    s.refresh(lot)
+    assert lot.status == "sold"
+    results = s.scalars(select(Round).order_by(Round.seq)).all()
+    assert [(r.kind, r.outcome) for r in results] == [
+        ("1", "failed"),
+        ("2", "failed"),
+        ("sale", "sold"),
+    ]
+
+
+def test_renege_forfeits_deposit_and_bars_the_buyer(world):
+    s, lot = world.session, world.lot
+    world.register(0)
+    world.start_bidding()
+    world.bid(0, 700_000)
+    with pytest.raises(Conflict):
+        engine.renege(s, lot.id, world.clock.now(), world.settings)
+    s.rollback()
+    world.close_at_end()
+    engine.renege(s, lot.id, world.clock.now(), world.settings)
+    s.commit()
+    assert lot.status == "reneged"
+    assert s.scalars(select(Registration)).one().deposit_status == "forfeited"
+    starts = world.clock.now() + timedelta(days=15)
+    terms = engine.RelistTerms(700_000 * YUAN, 70_000 * YUAN, starts, starts + timedelta(days=1))
+    engine.relist(s, lot.id, terms, world.clock.now(), world.settings)
+    s.commit()
+    assert lot.round == "2"
+    with pytest.raises(Forbidden, match="第二十四条"):
+        world.register(0)
+    assert world.register(1) == "B0002"
