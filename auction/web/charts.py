@@ -105,19 +105,21 @@ class IntervalBar:
     outer: tuple[float, float]
     inner: tuple[float, float] | None
     point: float
+    point_label: str
     ticks: list[Tick]
     marks: list[tuple[float, str]] = field(default_factory=list)
 
 
 def interval_bar(
     point: Number,
+    point_label: str,
     outer: tuple[Number, Number],
     inner: tuple[Number, Number] | None = None,
     marks: Sequence[tuple[Number, str]] = (),
     frame: Frame | None = None,
 ) -> IntervalBar:
-    """A horizontal bar: the outer (90%) interval, the inner (80%) one, the point, and marks
-    for the other sources' prices, all on one yuan axis labelled in 万元."""
+    """A horizontal bar: the outer (90%) interval, the inner (80%) one, the point (labelled),
+    and marks for other prices (e.g. the platforms' results), on one yuan axis in 万元."""
     frame = frame or Frame(height=110, left=24, right=24, top=30, bottom=34)
     values = [point, *outer, *(inner or ()), *(v for v, _ in marks)]
     scale, ticks = _axis(values, frame.x0, frame.x1, lambda v: f"{v / 10000:,.0f}万")
@@ -126,6 +128,7 @@ def interval_bar(
         outer=(scale(outer[0]), scale(outer[1])),
         inner=(scale(inner[0]), scale(inner[1])) if inner else None,
         point=scale(point),
+        point_label=point_label,
         ticks=ticks,
         marks=[(scale(v), text) for v, text in marks],
     )
@@ -209,9 +212,7 @@ def outcome_curve(
         raise ValueError("ratios and expected values must be non-empty and of equal length")
     frame = frame or Frame()
     sx, x_ticks = _axis(list(ratios), frame.x0, frame.x1, lambda v: f"{v * 100:.0f}%")
-    sy, y_ticks = _axis(
-        [0, 1, *expected], frame.y0, frame.y1, lambda v: f"{v * 100:.0f}%"
-    )
+    sy, y_ticks = _axis([0, 1, *expected], frame.y0, frame.y1, lambda v: f"{v * 100:.0f}%")
 
     def path(ys: Sequence[Number]) -> str:
         return "M" + " L".join(f"{sx(x)},{sy(y)}" for x, y in zip(ratios, ys, strict=True))

@@ -22,7 +22,7 @@ def test_scale_maps_ends_and_inverts_for_svg_y() -> None:
 
 def test_interval_bar_orders_outer_inner_and_point() -> None:
     bar = charts.interval_bar(
-        Decimal("3500000"), (Decimal("3000000"), Decimal("4000000")),
+        Decimal("3500000"), "模型估价", (Decimal("3000000"), Decimal("4000000")),
         inner=(Decimal("3200000"), Decimal("3800000")), marks=[(Decimal("3600000"), "京东")],
     )
     lo, hi = bar.outer
