@@ -7,14 +7,19 @@ price history, an unchanged one only refreshes ``crawled_at``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+import pandas as pd
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from valuation.schema import LISTING_FIELDS, Listing
+from fapai.db import session_scope
+from valuation.schema import LISTING_FIELDS, Listing, ListingError, validate_listing
 from valuation.store import ListingPrice, MarketListing
 
 _UPDATABLE = tuple(f for f in LISTING_FIELDS if f not in ("source", "listing_id"))
@@ -125,3 +130,80 @@ def known_signatures(session: Session, source: str) -> dict[str, str]:
         )
     )
     return {lid: sig for lid, sig in rows}
+
+
+# --- files in and out (``fapai data import|export``) -------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows read, kept, rejected by reason, and the upsert counts."""
+
+    read: int = 0
+    kept: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    stored: UpsertStats = field(default_factory=UpsertStats)
+
+
+def read_listing_file(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet file of listings (schema column names) as text-preserving rows."""
+    suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
+    if suffix == ".parquet":
+        return pd.read_parquet(path)
+    if suffix in (".csv", ".csv.gz"):
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    raise ValueError(f"{path.name}: unsupported file type (use .csv, .csv.gz or .parquet)")
+
+
+def validate_rows(rows: Iterable[Mapping[str, Any]]) -> tuple[list[Listing], Counter[str]]:
+    """Valid listings and the count of rejected rows by reason (``field:rule``)."""
+    kept: list[Listing] = []
+    rejected: Counter[str] = Counter()
+    for row in rows:
+        try:
+            kept.append(validate_listing(row))
+        except ListingError as exc:
+            rejected[exc.reason] += 1
+    return kept, rejected
+
+
+def import_listings(
+    factory: sessionmaker[Session],
+    frame: pd.DataFrame,
+    now: datetime,
+    batch_size: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Validate and upsert ``frame``'s rows in batches (one transaction per batch)."""
+    report = ImportReport()
+    # NaN / NaT are "unknown": hand validation None, as the schema expects.
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    for start in range(0, len(records), batch_size):
+        chunk = records[start : start + batch_size]
+        kept, rejected = validate_rows(chunk)
+        report.read += len(chunk)
+        report.kept += len(kept)
+        report.rejected.update(rejected)
+        with session_scope(factory) as session:
+            report.stored = report.stored + upsert_listings(session, kept, now)
+        if progress:
+            progress(len(chunk))
+    return report
+
+
+def listings_frame(session: Session) -> pd.DataFrame:
+    """Every stored listing as a frame with the schema's columns (for export and training)."""
+    columns = [getattr(MarketListing, name) for name in LISTING_FIELDS]
+    rows = session.execute(select(*columns).order_by(MarketListing.id)).all()
+    return pd.DataFrame(rows, columns=list(LISTING_FIELDS))
+
+
+def write_listing_file(frame: pd.DataFrame, path: Path) -> None:
+    """Write listings to CSV (UTF-8) or Parquet, by the file's suffix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    elif path.suffix == ".csv" or path.suffixes[-2:] == [".csv", ".gz"]:
+        frame.to_csv(path, index=False)
+    else:
+        raise ValueError(f"{path.name}: unsupported file type (use .csv, .csv.gz or .parquet)")

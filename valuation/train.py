@@ -29,7 +29,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from valuation.comparables import ComparablesIndex
-from valuation.evaluate import compare, district_median_baseline, total_price
+from valuation.evaluate import compare, district_median_baseline, time_ordered_split, total_price
 from valuation.features import (
     LOCATION_COLUMNS,
     NUMERIC_FEATURES,
@@ -241,3 +241,34 @@ def train_price_model(
             trained.as_price_model(), check_rows, fit_rows)}
     progress("done", 1.0)
     return trained
+
+
+def evaluate_time_ordered(
+    frame: pd.DataFrame,
+    *,
+    now: datetime,
+    test_share: float = 0.2,
+    params: Mapping[str, Any] | None = None,
+    random_state: int = 0,
+    progress: Progress = _no_progress,
+) -> dict[str, Any]:
+    """Train on the earlier rows, test on the latest ``test_share``, beside the baseline.
+
+    The test rows are priced as they were seen (their own date); the baseline's district
+    medians come from the same training rows.
+    """
+    data, _ = prepare_training_frame(frame)
+    train_rows, test_rows = time_ordered_split(data, test_share)
+    trained = train_price_model(train_rows, now=now, params=params, random_state=random_state,
+                                progress=lambda step, done: progress(step, done * 0.9))
+    progress("scoring the hold-out", 0.95)
+    report = check_metrics(trained.as_price_model(), test_rows, train_rows)
+    when = observed_at(test_rows)
+    report["split"] = {
+        "train_rows": len(train_rows),
+        "test_rows": len(test_rows),
+        "test_from": str(when.min().date()),
+        "test_to": str(when.max().date()),
+    }
+    progress("done", 1.0)
+    return report

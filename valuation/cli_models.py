@@ -1,0 +1,257 @@
+"""``fapai data import|export``, ``fapai train``, ``fapai evaluate``, ``fapai models list|promote``.
+
+Thin: options in, the room's functions called (:mod:`valuation.data`, :mod:`valuation.train`,
+:mod:`valuation.registry`), a rich progress bar and a table out. Errors are said in words.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fapai.clock import SystemClock
+from fapai.db import make_engine, migrate, session_factory
+from fapai.settings import get_settings
+from valuation.data import import_listings, listings_frame, read_listing_file, write_listing_file
+from valuation.evaluate import report_rows
+from valuation.registry import IncompatibleModel, ModelRegistry, UnknownModel
+
+console = Console()
+data_app = typer.Typer(help="Market listings in and out of the project database.",
+                       no_args_is_help=True)
+models_app = typer.Typer(help="Trained price models: list them, promote one.",
+                         no_args_is_help=True)
+
+SOURCE_HELP = (
+    "Where the listings come from: 'default' (the shipped real market data), 'db' (the "
+    "project database, FAPAI_DATABASE_URL) or a CSV/Parquet FILE with the listing schema."
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+def _factory():  # noqa: ANN202
+    url = get_settings().database_url
+    migrate(url)
+    return session_factory(make_engine(url))
+
+
+def _load_source(source: str, limit: int | None) -> pd.DataFrame:
+    """Listings from 'default', 'db' or a file; a seeded random ``limit`` slice if given."""
+    from valuation.market_data import load_default_listings
+
+    if source == "default":
+        return load_default_listings(limit)
+    if source == "db":
+        factory = _factory()
+        with factory() as session:
+            frame = listings_frame(session)
+        if frame.empty:
+            raise _fail("the project database holds no listings: `fapai data import FILE` first")
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise _fail(f"{path}: no such file (the source is 'default', 'db' or a file)")
+        try:
+            frame = read_listing_file(path)
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+        frame = _validated(frame)
+    if limit is not None and limit < len(frame):
+        frame = frame.sample(n=limit, random_state=0).reset_index(drop=True)
+    return frame
+
+
+def _validated(frame: pd.DataFrame) -> pd.DataFrame:
+    """A file's rows through the listing schema; rejects are counted and printed."""
+    from valuation.data import validate_rows
+
+    clean = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    kept, rejected = validate_rows(clean)
+    _print_rejects(len(clean), len(kept), rejected)
+    extra = frame["bizcircle"].tolist() if "bizcircle" in frame else None
+    out = pd.DataFrame([li.to_dict() for li in kept])
+    if extra is not None and not rejected:
+        out["bizcircle"] = extra
+    return out
+
+
+def _print_rejects(read: int, kept: int, rejected: dict[str, int]) -> None:
+    console.print(f"{read:,} rows read, {kept:,} valid, {read - kept:,} rejected")
+    if rejected:
+        t = Table(title="rejected rows by reason")
+        t.add_column("reason")
+        t.add_column("rows", justify="right")
+        for reason, n in sorted(rejected.items(), key=lambda kv: -kv[1]):
+            t.add_row(reason, f"{n:,}")
+        console.print(t)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+        "{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=console)
+
+
+# --- data ---------------------------------------------------------------------------------
+@data_app.command("import")
+def data_import(
+    file: Path = typer.Argument(..., help="CSV (.csv, .csv.gz) or Parquet file, schema columns."),
+    batch_size: int = typer.Option(2000, help="Rows per transaction."),
+) -> None:
+    """Validate listings from FILE and upsert them into the project database.
+
+    Every rejected row is counted by reason (field:rule) and printed; none is dropped silently.
+    """
+    if not file.exists():
+        raise _fail(f"{file}: no such file")
+    try:
+        frame = read_listing_file(file)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    factory = _factory()
+    with _progress() as bar:
+        task = bar.add_task(f"importing {file.name}", total=len(frame))
+        report = import_listings(factory, frame, SystemClock().now(), batch_size,
+                                 progress=lambda n: bar.advance(task, n))
+    _print_rejects(report.read, report.kept, dict(report.rejected))
+    s = report.stored
+    console.print(f"stored: {s.inserted:,} new, {s.updated:,} updated "
+                  f"({s.price_changed:,} price changes), {s.unchanged:,} unchanged")
+
+
+@data_app.command("export")
+def data_export(
+    file: Path = typer.Argument(..., help="Output .csv, .csv.gz or .parquet file."),
+) -> None:
+    """Write every listing in the project database to FILE (the listing schema's columns)."""
+    factory = _factory()
+    with factory() as session:
+        frame = listings_frame(session)
+    try:
+        write_listing_file(frame, file)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"wrote {len(frame):,} listings to {file}")
+
+
+# --- training and evaluation --------------------------------------------------------------
+def train(
+    source: str = typer.Option("default", "--source", help=SOURCE_HELP),
+    name: str = typer.Option("price", "--name", help="Model name: the artifact is NAME-VERSION."),
+    limit: int = typer.Option(None, "--limit", help="Train on a seeded random slice of N rows."),
+    promote: bool = typer.Option(False, "--promote", help="Promote the new version at once."),
+) -> None:
+    """Train a price model and write models/NAME-VERSION.joblib with its JSON model card."""
+    from valuation.train import train_price_model
+
+    settings = get_settings()
+    frame = _load_source(source, limit)
+    with _progress() as bar:
+        task = bar.add_task("training", total=1.0)
+
+        def step(what: str, done: float) -> None:
+            bar.update(task, completed=done, description=what)
+
+        try:
+            trained = train_price_model(frame, now=SystemClock().now(), name=name,
+                                        source=source, progress=step)
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+    registry = ModelRegistry(settings.models_dir, name)
+    path = registry.save(trained.artifact, trained.card)
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) and its card")
+    check = trained.card.get("metrics", {}).get("check_rows_random_10pct")
+    if check:
+        _print_report("random 10% check rows", check)
+    if promote:
+        registry.promote(trained.card["version"])
+        console.print(f"promoted {name}-{trained.card['version']}")
+
+
+def _print_report(title: str, report: dict) -> None:
+    t = Table(title=title)
+    for col in ("metric", "model", "district median × area"):
+        t.add_column(col, justify="left" if col == "metric" else "right")
+    for row in report_rows(report):
+        t.add_row(*row)
+    console.print(t)
+
+
+def evaluate(
+    source: str = typer.Option("default", "--source", help=SOURCE_HELP),
+    test_share: float = typer.Option(0.2, "--test-share", min=0.05, max=0.5,
+                                     help="The latest share of rows held out."),
+    limit: int = typer.Option(None, "--limit", help="Use a seeded random slice of N rows."),
+) -> None:
+    """Time-ordered hold-out: train on earlier listings, price the latest, beside the baseline.
+
+    Prints MdAPE, within ±10%/±20%, the IAAO median ratio, COD and PRD, and the 80%/90%
+    interval coverage, each beside district median unit price × area from the same rows.
+    """
+    from valuation.train import evaluate_time_ordered
+
+    frame = _load_source(source, limit)
+    with _progress() as bar:
+        task = bar.add_task("evaluating", total=1.0)
+        try:
+            report = evaluate_time_ordered(
+                frame, now=SystemClock().now(), test_share=test_share,
+                progress=lambda what, done: bar.update(task, completed=done, description=what))
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+    s = report["split"]
+    _print_report(f"time-ordered hold-out: {s['train_rows']:,} train, {s['test_rows']:,} test "
+                  f"({s['test_from']} – {s['test_to']})", report)
+
+
+# --- models -------------------------------------------------------------------------------
+@models_app.command("list")
+def models_list(name: str = typer.Option("price", "--name")) -> None:
+    """Saved versions with their data, accuracy and whether they are promoted."""
+    registry = ModelRegistry(get_settings().models_dir, name)
+    cards = registry.list()
+    if not cards:
+        console.print(f"no {name} models in {registry.models_dir}: run `fapai train`")
+        return
+    t = Table(title=f"{name} models in {registry.models_dir}")
+    for col in ("version", "created", "rows", "MdAPE", "80% cov.", "sklearn", "promoted"):
+        t.add_column(col)
+    for c in cards:
+        m = c.get("metrics", {}).get("check_rows_random_10pct", {}).get("model", {})
+        t.add_row(
+            c["version"], c["created_at"][:19], f"{c['data']['rows']:,}",
+            f"{m['mdape']:.1%}" if "mdape" in m else "—",
+            f"{m['coverage_80']:.1%}" if "coverage_80" in m else "—",
+            c["versions"]["scikit-learn"] + ("" if c["compatible"] else " [red](incompatible)"),
+            "[green]yes[/green]" if c["promoted"] else "",
+        )
+    console.print(t)
+
+
+@models_app.command("promote")
+def models_promote(
+    version: str = typer.Argument(..., help="The version to serve (see `fapai models list`)."),
+    name: str = typer.Option("price", "--name"),
+) -> None:
+    """Serve VERSION from now on; running servers switch at their next inquiry."""
+    registry = ModelRegistry(get_settings().models_dir, name)
+    try:
+        registry.promote(version)
+    except (UnknownModel, IncompatibleModel) as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"promoted {name}-{version}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(data_app, name="data")
+    app.add_typer(models_app, name="models")
+    app.command("train")(train)
+    app.command("evaluate")(evaluate)
