@@ -12,17 +12,30 @@ archive's; bidder names and the bids inside a round are generated (seeded).
 from __future__ import annotations
 
 import csv
+import importlib
 import random
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 
-from auction import rules
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from auction import auth, engine, rules
 from auction.demo_data import LOTS_CSV
+from auction.services import effective_status
+from auction.store import Lot
+from fapai.clock import SystemClock
+from fapai.db import make_engine, migrate, session_factory, session_scope, writer_engine
 from fapai.money import ratio_of, to_fen
-from fapai.settings import Settings
+from fapai.settings import Settings, get_settings
 
 DEFAULT_LOTS = 60
 SEED = 20261125
@@ -31,9 +44,10 @@ MAX_BIDS = 14
 
 SOLD, BIDDING, ENDING_SOON, ANNOUNCED = "sold", "bidding", "ending_soon", "announced"
 FAILED, SECOND_ROUND, SALE, RENEGED = "failed", "second_round", "sale", "reneged"
-# The first eight lots get one fate each, so any demo of 8 lots or more shows every state; the
+RELISTED = "relisted_after_renege"
+# The first nine lots get one fate each, so any demo of 9 lots or more shows every state; the
 # rest cycle through a mix that is mostly sold and bidding, like a real platform's front page.
-FATES = (SOLD, BIDDING, ENDING_SOON, ANNOUNCED, FAILED, SECOND_ROUND, SALE, RENEGED)
+FATES = (SOLD, BIDDING, ENDING_SOON, ANNOUNCED, FAILED, SECOND_ROUND, SALE, RENEGED, RELISTED)
 _MIX = (SOLD, BIDDING, SOLD, ANNOUNCED, SECOND_ROUND, SOLD, BIDDING, FAILED, SOLD, SALE,
         ENDING_SOON, SOLD)  # fmt: skip
 
@@ -141,7 +155,7 @@ def cut_price(start: int, settings: Settings) -> int:
     """A second round's start: the previous start cut by the maximum the law allows
     (拍卖规定 第二十六条), in whole yuan, rounded up so the cut never exceeds it."""
     keep = Decimal(1) - settings.reauction_max_cut_ratio
-    return -(-ratio_of(start, keep) // 100) * 100
+    return -(-ratio_of(start, keep, rounding=ROUND_CEILING) // 100) * 100
 
 
 def bid_ladder(
@@ -205,14 +219,15 @@ def court_of(row: DemoRow, year: int, rng: random.Random) -> tuple[str, str]:
 
 
 def _bid_times(
-    starts_at: datetime, ends_at: datetime, n: int, rng: random.Random
+    starts_at: datetime, ends_at: datetime, n: int, extension: int, rng: random.Random
 ) -> list[datetime]:
-    """``n`` increasing bid times in a window; a finished round's last two fall in the final
-    minutes, so the 5-minute extension (拍卖规定 第二十条) shows in the record."""
+    """``n`` increasing bid times in a finished round; the last two fall inside the final
+    ``extension`` seconds, so the extension (拍卖规定 第二十条) shows in the record."""
     span = (ends_at - starts_at).total_seconds()
-    early = sorted(rng.uniform(600, span - 1800) for _ in range(max(0, n - 2)))
-    late = sorted(rng.uniform(span - 240, span - 60) for _ in range(min(n, 2)))
-    return [starts_at + timedelta(seconds=round(s)) for s in early + late]
+    late_from, late_to = span - 0.8 * extension, span - 0.2 * extension
+    early = sorted(rng.uniform(0.01 * span, min(0.9 * span, late_from)) for _ in range(n - 2))
+    late = sorted(rng.uniform(late_from, late_to) for _ in range(min(n, 2)))
+    return [starts_at + timedelta(seconds=round(x)) for x in early + late]
 
 
 def _bids(
@@ -268,7 +283,8 @@ class _Planner:
         if bid and who:
             ladder = bid_ladder(start, scaled_final(self.row, start), increment, self.rng, MAX_BIDS)
             if live_until is None:
-                times = _bid_times(starts_at, ends_at, len(ladder), self.rng)
+                extension = self.settings.extension_seconds
+                times = _bid_times(starts_at, ends_at, len(ladder), extension, self.rng)
             else:  # a live round: the bids so far, spread up to now
                 ladder = ladder[: max(1, len(ladder) // 2)]
                 span = (live_until - starts_at).total_seconds()
@@ -313,9 +329,11 @@ def plan_lot(row: DemoRow, fate: str, settings: Settings, now: datetime, rng: ra
     elif fate in (BIDDING, ENDING_SOON):
         if fate == BIDDING:
             starts = now - hour * rng.randint(1, 20) - timedelta(minutes=rng.randint(0, 59))
+            ends = max(starts + p.window(), now + 2 * hour)
         else:
-            starts = now - p.window() + timedelta(minutes=rng.randint(10, 55))
-        rounds = [p.round("1", starts, first, bid=True, live_until=now)]
+            ends = now + timedelta(minutes=rng.randint(10, 55))
+            starts = min(ends - p.window(), now - hour)
+        rounds = [p.round("1", starts, first, ends_at=ends, bid=True, live_until=now)]
     elif fate == ANNOUNCED:
         published = now - day * rng.randint(1, 20)
         starts = published + p.announce(False) + day * rng.randint(0, 5)
@@ -326,7 +344,8 @@ def plan_lot(row: DemoRow, fate: str, settings: Settings, now: datetime, rng: ra
     elif fate == SECOND_ROUND:  # 拍卖规定 第二十六条: relisted within 30 days at a ≤ 20% cut
         starts2 = now - hour * rng.randint(1, 20)
         r1 = p.round("1", starts2 - p.announce(True) - day - p.window(), first, bidders=())
-        rounds = [r1, p.round("2", starts2, second, published_at=r1.ends_at + day,
+        ends2 = max(starts2 + p.window(), now + 2 * hour)
+        rounds = [r1, p.round("2", starts2, second, ends_at=ends2, published_at=r1.ends_at + day,
                               bid=True, live_until=now)]  # fmt: skip
     elif fate == SALE:  # two failed auctions, then 变卖 at the second's start for the period
         starts3 = now - day * rng.randint(5, 20)
@@ -336,15 +355,16 @@ def plan_lot(row: DemoRow, fate: str, settings: Settings, now: datetime, rng: ra
         sale_ends = starts3 + timedelta(days=settings.sale_period_days)
         rounds = [r1, r2, p.round("sale", starts3, second, ends_at=sale_ends,
                                   published_at=r2.ends_at + day, bidders=())]  # fmt: skip
-    elif fate == RENEGED:  # 拍卖规定 第二十四条: the buyer forfeits, the lot is relisted
+    elif fate in (RENEGED, RELISTED):  # 拍卖规定 第二十四条: the buyer forfeits the deposit
         ends = now - day * rng.randint(6, 10)
         r1 = p.round("1", ends - p.window(), first, bid=True)
-        reneged_at = r1.bids[-1].at + settings.extension_seconds * timedelta(seconds=1) + day * 3
-        r1 = replace(r1, reneged_at=reneged_at)
-        others = tuple(b for b in p.bidders if b != r1.bids[-1].bidder)
-        published2 = reneged_at + day
-        rounds = [r1, p.round("2", published2 + p.announce(True), first,
-                              published_at=published2, bidders=others)]  # fmt: skip
+        reneged_at = r1.bids[-1].at + timedelta(seconds=settings.extension_seconds) + day * 3
+        rounds = [replace(r1, reneged_at=reneged_at)]
+        if fate == RELISTED:  # relisted; the reneging buyer may not register again
+            others = tuple(b for b in p.bidders if b != r1.bids[-1].bidder)
+            published2 = reneged_at + day
+            rounds.append(p.round("2", published2 + p.announce(True), first,
+                                  published_at=published2, bidders=others))  # fmt: skip
     else:
         raise ValueError(f"unknown demo fate: {fate}")
     year = rounds[0].published_at.year
@@ -375,3 +395,259 @@ def plan_demo(rows: Sequence[DemoRow], n_lots: int, settings: Settings, now: dat
         plan_lot(r, f, settings, now, rng)
         for r, f in zip(chosen, fates_for(len(chosen)), strict=True)
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Playing the plan through the engine
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Step:
+    """One engine call at a time: ``create``, ``relist``, ``register``, ``bid``, ``close`` or
+    ``renege``. Steps sort by time, then lot, then their order within the lot."""
+
+    at: datetime
+    lot: int  # index of the lot plan
+    seq: int
+    action: str = field(compare=False)
+    round: int = field(compare=False, default=0)
+    bidder: int = field(compare=False, default=-1)
+    amount: int = field(compare=False, default=0)
+
+
+def _closing_time(rnd: PlannedRound, settings: Settings) -> datetime:
+    """A minute after the round's end as the bids extended it (拍卖规定 第二十条)."""
+    ends = rnd.ends_at
+    for bid in rnd.bids:
+        ends = rules.extended_end(ends, bid.at, settings)
+    return ends + timedelta(minutes=1)
+
+
+def steps_of(plan: LotPlan, lot: int, settings: Settings) -> list[Step]:
+    """The engine calls that play one lot plan, in order."""
+    steps: list[Step] = []
+
+    def add(at: datetime, action: str, i: int, bidder: int = -1, amount: int = 0) -> None:
+        steps.append(Step(at, lot, len(steps), action, i, bidder, amount))
+
+    for i, rnd in enumerate(plan.rounds):
+        add(rnd.published_at, "relist" if i else "create", i)
+        for k, bidder in enumerate(rnd.bidders):
+            add(rnd.published_at + timedelta(hours=1, minutes=k), "register", i, bidder)
+        for bid in rnd.bids:
+            add(bid.at, "bid", i, bid.bidder, bid.amount)
+        if rnd.closes:
+            add(_closing_time(rnd, settings), "close", i)
+        if rnd.reneged_at is not None:
+            add(rnd.reneged_at, "renege", i)
+    return steps
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    name: str
+    role: str
+    token: str
+
+
+@dataclass
+class DemoSummary:
+    """What ``seed_demo`` did: lots per state (as the API shows them), the users to sign in
+    with, and what the model registry did."""
+
+    lots: int
+    states: dict[str, int]
+    fates: dict[str, int]
+    cities: dict[str, int]
+    users: list[DemoUser]
+    model: str
+
+
+@dataclass
+class _Player:
+    """Performs steps through ``auction.engine`` with the step's time as ``now``."""
+
+    plans: Sequence[LotPlan]
+    settings: Settings
+    court_id: int
+    bidder_ids: Sequence[int]
+    lot_ids: dict[int, int] = field(default_factory=dict)
+
+    def perform(self, session: Session, step: Step) -> None:
+        plan, settings, at = self.plans[step.lot], self.settings, step.at
+        rnd = plan.rounds[step.round]
+        lot_id = self.lot_ids.get(step.lot, 0)
+        if step.action == "create":
+            row = plan.row
+            data = engine.LotData(
+                case_number=plan.case_number,
+                court=plan.court,
+                title=plan.title,
+                property_type=row.property_type,
+                city=row.city,
+                district=row.district,
+                address=row.address,
+                area_m2=float(row.area_m2),
+                description=plan.description,
+                reference_price=row.reference,
+                reference_method="appraisal",
+                start_price=rnd.start,
+                deposit=rnd.deposit,
+                increment=rnd.increment,
+                starts_at=rnd.starts_at,
+                ends_at=rnd.ends_at,
+                created_by=self.court_id,
+            )
+            self.lot_ids[step.lot] = engine.create_lot(session, data, at, settings).id
+        elif step.action == "relist":
+            terms = engine.RelistTerms(
+                rnd.start, rnd.deposit, rnd.starts_at, rnd.ends_at, rnd.increment
+            )
+            engine.relist(session, lot_id, terms, at, settings)
+        elif step.action == "register":
+            engine.register_bidder(session, lot_id, self.bidder_ids[step.bidder], at, settings)
+        elif step.action == "bid":
+            bidder = self.bidder_ids[step.bidder]
+            engine.place_bid(session, lot_id, bidder, step.amount, at, settings)
+        elif step.action == "close":
+            engine.close_due_rounds(session, at, settings)
+        elif step.action == "renege":
+            engine.renege(session, lot_id, at, settings)
+        else:
+            raise ValueError(f"unknown demo step: {step.action}")
+
+
+def count_lots(factory: sessionmaker[Session]) -> int:
+    with session_scope(factory) as session:
+        return int(session.scalar(select(func.count()).select_from(Lot)) or 0)
+
+
+def ensure_model(settings: Settings) -> str:
+    """Have the valuation room make sure a default price model exists, if it offers that
+    (``valuation.registry.ensure_default_model``); say what happened."""
+    try:
+        registry = importlib.import_module("valuation.registry")
+    except ModuleNotFoundError as exc:
+        if exc.name != "valuation.registry":
+            raise
+        return "no model registry in this build (valuation.registry): no model seeded"
+    ensure = getattr(registry, "ensure_default_model", None)
+    if ensure is None:
+        return "valuation.registry has no ensure_default_model: no model seeded"
+    return str(ensure(settings))
+
+
+def seed_demo(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    lots: int = DEFAULT_LOTS,
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoSummary:
+    """Seed ``lots`` demo lots (at least 8 shows every state), a court user and demo bidders,
+    in one transaction, by playing each lot's plan through the engine; then ensure the default
+    price model. ``progress(done, total)`` is called as steps are played."""
+    plans = plan_demo(load_rows(), lots, settings, now)
+    steps = sorted(s for i, plan in enumerate(plans) for s in steps_of(plan, i, settings))
+    first = steps[0].at if steps else now
+    with session_scope(session_factory) as session:
+        court, court_token = auth.create_user(
+            session, "演示法院执行局 (demo court)", "court", first
+        )
+        bidders = [
+            auth.create_user(session, f"演示竞买人{n + 1:02d} (demo bidder)", "bidder", first)
+            for n in range(DEMO_BIDDERS)
+        ]
+        player = _Player(plans, settings, court.id, [user.id for user, _ in bidders])
+        for done, step in enumerate(steps, 1):
+            player.perform(session, step)
+            if progress is not None:
+                progress(done, len(steps))
+        engine.close_due_rounds(session, now, settings)
+        rows = session.execute(
+            select(Lot.status, Lot.starts_at).where(Lot.id.in_(player.lot_ids.values()))
+        ).all()
+        states = Counter(effective_status(status, starts, now) for status, starts in rows)
+    users = [DemoUser(court.name, "court", court_token)]
+    users += [DemoUser(user.name, "bidder", token) for user, token in bidders[:2]]
+    return DemoSummary(
+        lots=len(plans),
+        states=dict(sorted(states.items())),
+        fates=dict(Counter(p.fate for p in plans)),
+        cities=dict(Counter(p.row.city for p in plans).most_common()),
+        users=users,
+        model=ensure_model(settings),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# `fapai demo`
+# ---------------------------------------------------------------------------------------------
+
+
+def demo_command(
+    if_empty: bool = typer.Option(
+        False,
+        "--if-empty",
+        help="Do nothing (but make sure a price model exists) when the database already has "
+        "lots. `make serve` runs `fapai demo --if-empty` every time.",
+    ),
+    lots: int = typer.Option(
+        DEFAULT_LOTS,
+        "--lots",
+        min=len(FATES),
+        help=f"How many demo lots to seed ({len(FATES)} or more shows every state; at most "
+        "the rows of auction/demo_data/lots.csv).",
+    ),
+) -> None:
+    """Seed a realistic demo into FAPAI_DATABASE_URL: real sold Guangdong lots (from the
+    sf.taobao.com archive, see auction/demo_data/DATA_CARD.md) in every state (announced,
+    bidding, some ending within the hour, sold, failed, second round, 变卖 sale, reneged), a
+    demo court user and demo bidders whose sign-in tokens are printed once."""
+    console = Console()
+    settings = get_settings()
+    migrate(settings.database_url)
+    factory = session_factory(writer_engine(make_engine(settings.database_url)))
+    existing = count_lots(factory)
+    if if_empty and existing:
+        console.print(f"The database already has {existing} lots: no demo seeded.")
+        console.print(f"Price model: {ensure_model(settings)}")
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("Playing the demo through the auction engine", total=None)
+        summary = seed_demo(
+            factory,
+            settings,
+            SystemClock().now(),
+            lots=lots,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    _print_summary(console, summary)
+
+
+def _print_summary(console: Console, summary: DemoSummary) -> None:
+    states = Table(title=f"{summary.lots} demo lots, by status (as the API shows them)")
+    states.add_column("status")
+    states.add_column("lots", justify="right")
+    for status, n in summary.states.items():
+        states.add_row(status, str(n))
+    console.print(states)
+    console.print("Cities: " + ", ".join(f"{c} {n}" for c, n in summary.cities.items()))
+    users = Table(title="Demo users: sign in with `Authorization: Bearer <token>`")
+    users.add_column("role")
+    users.add_column("name")
+    users.add_column("token")
+    for user in summary.users:
+        users.add_row(user.role, user.name, user.token)
+    console.print(users)
+    console.print(
+        "[bold]These are demo tokens[/bold], shown only this once and stored hashed: anyone "
+        "who sees them can act as these users. Never seed a demo into a production database."
+    )
+    console.print(f"Price model: {summary.model}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``fapai demo`` to the root command."""
+    app.command("demo")(demo_command)
