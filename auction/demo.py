@@ -535,7 +535,8 @@ def ensure_model(settings: Settings) -> str:
     ensure = getattr(registry, "ensure_default_model", None)
     if ensure is None:
         return "valuation.registry has no ensure_default_model: no model seeded"
-    return str(ensure(settings))
+    version = ensure(settings)
+    return f"price model {version} is the promoted one (trained from the shipped data if none was)"
 
 
 def seed_demo(
@@ -544,10 +545,12 @@ def seed_demo(
     now: datetime,
     lots: int = DEFAULT_LOTS,
     progress: Callable[[int, int], None] | None = None,
+    price_model: bool = True,
 ) -> DemoSummary:
-    """Seed ``lots`` demo lots (at least 8 shows every state), a court user and demo bidders,
-    in one transaction, by playing each lot's plan through the engine; then ensure the default
-    price model. ``progress(done, total)`` is called as steps are played."""
+    """Seed ``lots`` demo lots (9 or more show every state), a court user and demo bidders,
+    in one transaction, by playing each lot's plan through the engine; then, with
+    ``price_model``, ensure the default price model. ``progress(done, total)`` is called as
+    steps are played."""
     plans = plan_demo(load_rows(), lots, settings, now)
     steps = sorted(s for i, plan in enumerate(plans) for s in steps_of(plan, i, settings))
     first = steps[0].at if steps else now
@@ -577,7 +580,7 @@ def seed_demo(
         fates=dict(Counter(p.fate for p in plans)),
         cities=dict(Counter(p.row.city for p in plans).most_common()),
         users=users,
-        model=ensure_model(settings),
+        model=ensure_model(settings) if price_model else "not asked for (--skip-model)",
     )
 
 
@@ -592,6 +595,12 @@ def demo_command(
         "--if-empty",
         help="Do nothing (but make sure a price model exists) when the database already has "
         "lots. `make serve` runs `fapai demo --if-empty` every time.",
+    ),
+    skip_model: bool = typer.Option(
+        False,
+        "--skip-model",
+        help="Do not train or promote the default price model (faster; price inquiries need "
+        "one: `fapai train` makes it later).",
     ),
     lots: int = typer.Option(
         DEFAULT_LOTS,
@@ -612,7 +621,7 @@ def demo_command(
     existing = count_lots(factory)
     if if_empty and existing:
         console.print(f"The database already has {existing} lots: no demo seeded.")
-        console.print(f"Price model: {ensure_model(settings)}")
+        _ensure_model_shown(console, settings, skip_model)
         return
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("Playing the demo through the auction engine", total=None)
@@ -622,8 +631,18 @@ def demo_command(
             SystemClock().now(),
             lots=lots,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            price_model=False,
         )
     _print_summary(console, summary)
+    _ensure_model_shown(console, settings, skip_model)
+
+
+def _ensure_model_shown(console: Console, settings: Settings, skip: bool) -> None:
+    if skip:
+        console.print("Price model: not asked for (--skip-model).")
+        return
+    with console.status("Making sure a price model exists (the first training takes a minute)"):
+        console.print(f"Price model: {ensure_model(settings)}.")
 
 
 def _print_summary(console: Console, summary: DemoSummary) -> None:
@@ -645,7 +664,6 @@ def _print_summary(console: Console, summary: DemoSummary) -> None:
         "[bold]These are demo tokens[/bold], shown only this once and stored hashed: anyone "
         "who sees them can act as these users. Never seed a demo into a production database."
     )
-    console.print(f"Price model: {summary.model}")
 
 
 def register(app: typer.Typer) -> None:
