@@ -1,25 +1,56 @@
-"""``create_app(settings)``: the one FastAPI application (JSON API + web pages)."""
+"""``create_app(settings, clock)``: the one FastAPI application (JSON API + web pages)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
+from auction.closing import close_once, closing_loop
 from fapai.clock import Clock, SystemClock
+from fapai.db import make_engine, migrate, session_factory, writer_engine
 from fapai.settings import Settings, get_settings
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Migrate the database, open the engine, close what ended while the server was down,
+    then run the closing loop until shutdown."""
+    settings: Settings = app.state.settings
+    await asyncio.to_thread(migrate, settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=20, max_overflow=40)
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+    app.state.writer_session_factory = session_factory(writer_engine(engine))
+    await asyncio.to_thread(close_once, app.state.writer_session_factory, app.state.clock, settings)
+    task = asyncio.create_task(
+        closing_loop(app.state.writer_session_factory, app.state.clock, settings)
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        engine.dispose()
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    """Assemble routers, error handlers, the closing scheduler and the model registry.
+    """Assemble routers, error handlers and the closing scheduler.
 
     ``clock`` is injected so tests control time; the server uses the system clock (UTC).
     """
     from auction.api import api_router
+    from auction.api.errors import install_error_handlers
     from auction.web import web_router
 
     settings = settings or get_settings()
-    app = FastAPI(title="fapai 法拍", version="0.1.0")
+    app = FastAPI(title="fapai 法拍", version="0.1.0", lifespan=_lifespan)
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    install_error_handlers(app)
     app.include_router(api_router, prefix="/api")
     app.include_router(web_router)
     return app

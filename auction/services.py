@@ -111,6 +111,14 @@ class BidView(BaseModel):
     round: RoundLabel
 
 
+class BidReceipt(BidView):
+    """An accepted bid and the lot's state right after it."""
+
+    lot_id: int
+    current_price: Yuan
+    ends_at: datetime
+
+
 class ResultView(BaseModel):
     lot_id: int
     title: str
@@ -265,6 +273,30 @@ def list_bids(session: Session, lot_id: int, limit: int | None = None) -> list[B
         )
         for bid, code, kind in session.execute(stmt)
     ]
+
+
+def bid_receipt(session: Session, bid_id: int) -> BidReceipt:
+    """One accepted bid with its lot's current price and end (one query)."""
+    row = session.execute(
+        select(Bid, Registration.bidder_code, Round.kind, Lot.current_price, Lot.ends_at)
+        .join(Registration, Registration.id == Bid.registration_id)
+        .join(Round, Round.id == Bid.round_id)
+        .join(Lot, Lot.id == Bid.lot_id)
+        .where(Bid.id == bid_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no bid {bid_id}", "bid_id")
+    bid, code, kind, price, ends_at = row
+    return BidReceipt(
+        id=bid.id,
+        bidder_code=code,
+        amount=fen_to_yuan(bid.amount),
+        placed_at=bid.placed_at,
+        round=round_label(kind),
+        lot_id=bid.lot_id,
+        current_price=fen_to_yuan(price),
+        ends_at=ends_at,
+    )
 
 
 def list_results(session: Session, query: ResultQuery) -> Page[ResultView]:

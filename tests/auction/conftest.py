@@ -132,3 +132,76 @@ def world(session: Session, clock: FrozenClock, settings: Settings) -> World:
 @pytest.fixture
 def sqlite_world(sqlite_session: Session, clock: FrozenClock, settings: Settings) -> World:
     return World(sqlite_session, clock, settings)
+
+
+class Api:
+    """The app over HTTP (TestClient, lifespan run) with a court token and bidder tokens."""
+
+    def __init__(self, client, app, clock: FrozenClock) -> None:  # noqa: ANN001
+        self.client, self.app, self.clock = client, app, clock
+        with app.state.session_factory() as s:
+            _, court = auth.create_user(s, "天河法院 书记员", "court", clock.now())
+            bidders = [auth.create_user(s, f"竞买人{i}", "bidder", clock.now()) for i in range(3)]
+            s.commit()
+        self.court = {"Authorization": f"Bearer {court}"}
+        self.bidder_ids = [u.id for u, _ in bidders]
+        self.bidders = [{"Authorization": f"Bearer {t}"} for _, t in bidders]
+
+    def lot_body(self, **changes: object) -> dict[str, object]:
+        starts = self.clock.now() + timedelta(days=30)
+        body: dict[str, object] = {
+            "case_number": "(2024)粤0106执1234号",
+            "court": "广州市天河区人民法院",
+            "title": "天河区华夏路10号1201房",
+            "property_type": "residential",
+            "city": "广州",
+            "district": "天河区",
+            "address": "广州市天河区华夏路10号1201房",
+            "area_m2": 89.5,
+            "reference_price": 1_000_000,
+            "reference_method": "appraisal",
+            "start_price": 700_000,
+            "deposit": 70_000,
+            "increment": 5_000,
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(days=1)).isoformat(),
+        }
+        body.update(changes)
+        return body
+
+    def create_lot(self, **changes: object) -> dict:
+        r = self.client.post("/api/lots", json=self.lot_body(**changes), headers=self.court)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def lot(self, lot_id: int) -> dict:
+        return self.client.get(f"/api/lots/{lot_id}").json()
+
+    def register(self, lot_id: int, i: int) -> str:
+        r = self.client.post(f"/api/lots/{lot_id}/registrations", headers=self.bidders[i])
+        assert r.status_code == 201, r.text
+        return r.json()["bidder_code"]
+
+    def bid(self, lot_id: int, i: int, amount: object, key: str | None = None):  # noqa: ANN201
+        headers = dict(self.bidders[i]) | ({"Idempotency-Key": key} if key else {})
+        return self.client.post(
+            f"/api/lots/{lot_id}/bids", json={"amount": amount}, headers=headers
+        )
+
+    def close_due(self) -> list[int]:
+        """One pass of the server's closing loop, at the app's clock."""
+        from auction.closing import close_once
+
+        state = self.app.state
+        return close_once(state.writer_session_factory, state.clock, state.settings)
+
+
+@pytest.fixture
+def api(db_url: str, clock: FrozenClock) -> Iterator[Api]:
+    from fastapi.testclient import TestClient
+
+    from auction.app import create_app
+
+    app = create_app(Settings(database_url=db_url, closing_interval_seconds=3600), clock)
+    with TestClient(app) as client:
+        yield Api(client, app, clock)

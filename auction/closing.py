@@ -1,0 +1,41 @@
+"""Closing in the server process: rounds whose end (after extensions) has passed become
+``sold`` or ``failed``. Runs once at start-up (what ended while the server was down) and then
+every ``settings.closing_interval_seconds``. Idempotent, so several workers may run it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from auction.engine import close_due_rounds
+from fapai.clock import Clock
+from fapai.db import session_scope
+from fapai.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def close_once(
+    writer_factory: sessionmaker[Session], clock: Clock, settings: Settings
+) -> list[int]:
+    """Close what is due now, in one transaction; return the lot ids closed."""
+    with session_scope(writer_factory) as session:
+        closed = close_due_rounds(session, clock.now(), settings)
+    if closed:
+        log.info("closed %d round(s): lots %s", len(closed), closed)
+    return closed
+
+
+async def closing_loop(
+    writer_factory: sessionmaker[Session], clock: Clock, settings: Settings
+) -> None:
+    """Close due rounds forever, every ``closing_interval_seconds``; a failed pass is logged
+    and retried on the next tick rather than stopping the loop."""
+    while True:
+        await asyncio.sleep(settings.closing_interval_seconds)
+        try:
+            await asyncio.to_thread(close_once, writer_factory, clock, settings)
+        except Exception:  # noqa: BLE001 - keep closing whatever one pass ran into
+            log.exception("closing pass failed; retrying in %ss", settings.closing_interval_seconds)
