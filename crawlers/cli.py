@@ -13,7 +13,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from crawlers.run import CrawlSetupError, CrawlSummary, crawl_settings, run_crawl, spider_names
+from crawlers.run import (
+    CrawlSetupError,
+    CrawlSummary,
+    crawl_settings,
+    parse_overrides,
+    run_crawl,
+    spider_names,
+)
 from crawlers.sites import CITIES, UnknownCityError
 from fapai.settings import get_settings
 
@@ -28,19 +35,30 @@ def _print_summary(console: Console, summary: CrawlSummary) -> None:
     table.add_row("pages fetched", str(summary.pages))
     table.add_row("items scraped", str(summary.items))
     table.add_row("stored (new)", str(summary.stats.get("stored/inserted", 0)))
-    table.add_row("stored (updated)", str(summary.stats.get("stored/updated", 0)))
+    table.add_row("stored (seen before)", str(summary.stats.get("stored/updated", 0)))
     table.add_row("price changes", str(summary.stats.get("stored/price_changed", 0)))
     table.add_row(
         "detail pages skipped (unchanged)", str(summary.stats.get("incremental/detail_skipped", 0))
     )
     for reason, count in summary.dropped.items():
         table.add_row(f"dropped: {reason}", str(count))
-    for name, rate in sorted(summary.fill_rates.items()):
-        fell = summary.fallen.get(name)
-        table.add_row(
-            f"fill rate: {name}", f"{rate:.0%}" + (f" [red](fell {fell})[/red]" if fell else "")
-        )
     console.print(table)
+    rates = Table(title="fill rates: share of items carrying the field, by page kind")
+    for _ in range(3):
+        rates.add_column("field")
+        rates.add_column("rate", justify="right")
+    cells = [
+        (
+            name,
+            f"{rate:.0%}"
+            + (f" [red]fell {summary.fallen[name]}[/red]" if name in summary.fallen else ""),
+        )
+        for name, rate in sorted(summary.fill_rates.items())
+    ]
+    for start in range(0, len(cells), 3):
+        row = [value for cell in cells[start : start + 3] for value in cell]
+        rates.add_row(*row, *[""] * (6 - len(row)))
+    console.print(rates)
 
 
 def crawl(
@@ -64,6 +82,11 @@ def crawl(
         "Default: spider-city-UTC date.",
     ),
     cache: bool = typer.Option(False, "--cache", help="Cache responses on disk (development)."),
+    overrides: list[str] = typer.Option(
+        None,
+        "--set",
+        help="Override a Scrapy setting, NAME=VALUE (repeatable), e.g. --set DOWNLOAD_DELAY=0.",
+    ),
     list_spiders: bool = typer.Option(False, "--list", help="List the spiders and exit."),
     verbose: bool = typer.Option(False, "--log", help="Show Scrapy's own log lines."),
 ) -> None:
@@ -83,7 +106,6 @@ def crawl(
         raise typer.BadParameter(
             "name a spider (fapai crawl --list shows them)", param_hint="SPIDER"
         )
-    logging.getLogger("scrapy").setLevel(logging.INFO if verbose else logging.WARNING)
     config = get_settings()
     try:
         settings = crawl_settings(
@@ -93,8 +115,18 @@ def crawl(
             crawl_id=crawl_id or f"{spider}-{city}-{datetime.now(UTC):%Y%m%d}",
             cache=cache,
             progress=True,
+            overrides=parse_overrides(overrides or []),
         )
-        summary = run_crawl(spider, settings, city=city, base_url=base_url, max_pages=max_pages)
+        if not verbose:  # the progress line and the summary say it; warnings still show
+            for handler in logging.getLogger().handlers:
+                handler.setLevel(logging.WARNING)
+        summary = run_crawl(
+            spider,
+            settings,
+            city=city,
+            base_url=base_url,
+            max_pages=max_pages,
+        )
     except (CrawlSetupError, UnknownCityError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -10,7 +10,7 @@ from scrapy.crawler import Crawler
 from twisted.internet import task
 
 from crawlers import runs
-from crawlers.pipelines import FILL_PREFIX, clock_of
+from crawlers.pipelines import clock_of
 from crawlers.storage import engine_for
 from fapai.db import session_factory, session_scope
 
@@ -24,17 +24,6 @@ def dropped_counts(stats: dict) -> dict[str, int]:
     return {
         k.removeprefix("dropped/"): v for k, v in sorted(stats.items()) if k.startswith("dropped/")
     }
-
-
-def filled_counts(stats: dict) -> tuple[dict[str, int], int]:
-    """(field → items carrying it, items seen), from the fill-rate pipeline's stats."""
-    items = stats.get(f"{FILL_PREFIX}items", 0)
-    filled = {
-        k.removeprefix(FILL_PREFIX): v
-        for k, v in stats.items()
-        if k.startswith(FILL_PREFIX) and k != f"{FILL_PREFIX}items"
-    }
-    return filled, items
 
 
 class CrawlRunRecorder:
@@ -61,8 +50,7 @@ class CrawlRunRecorder:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         url = self.crawler.settings.get("FAPAI_DATABASE_URL")
         stats = self.crawler.stats
-        filled, items = filled_counts(stats.get_stats())
-        rates = runs.fill_rates(filled, items)
+        rates = runs.fill_rates(stats.get_stats())
         for name, rate in rates.items():
             stats.set_value(f"fill_rate/{name}", rate)
         if not url:
@@ -72,7 +60,7 @@ class CrawlRunRecorder:
         try:
             with session_scope(session_factory(engine)) as session:
                 previous = runs.previous_run(session, spider.name, scope)
-                if previous is not None and items >= runs.MIN_ITEMS_FOR_RATES:
+                if previous is not None:
                     fallen = runs.fallen_fields(previous.fill_rates, rates)
                     for name, (before, now) in fallen.items():
                         stats.set_value(f"{FALLEN_PREFIX}{name}", f"{before:.2f}->{now:.2f}")
@@ -90,7 +78,7 @@ class CrawlRunRecorder:
                         started_at=self.started_at,
                         finished_at=clock_of(self.crawler).now(),
                         pages=stats.get_value("response_received_count", 0),
-                        items=items,
+                        items=stats.get_value("item_scraped_count", 0),
                         stored=stats.get_value("stored/inserted", 0)
                         + stats.get_value("stored/updated", 0),
                         dropped=dropped_counts(stats.get_stats()),

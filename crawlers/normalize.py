@@ -258,10 +258,13 @@ def parse_epoch_ms(value: Any) -> datetime | None:
 
 
 def parse_money_fen(text: Any) -> int | None:
-    """An amount in yuan (``1,020,000.00``, ``¥ 3260000.0``, ``102万``) → integer fen, exact."""
+    """An amount in yuan (``1,020,000.00``, ``¥ 3260000.0``, ``102万``) → integer fen, exact.
+
+    The platforms write 0 for a price they do not give (no appraisal): that is None here.
+    """
     s = clean_text(text)
     d = _decimal(s)
-    if d is None:
+    if d is None or d <= 0:
         return None
     if s and "万" in s:
         d *= 10_000

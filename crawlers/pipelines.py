@@ -1,11 +1,11 @@
 """Item pipelines, each doing one thing, in this order (``ITEM_PIPELINES``):
 
-1. :class:`FillRatePipeline` counts, per field, the items that carry a value (before
-   validation, so a selector that stopped matching shows even when its items are dropped);
-2. :class:`ValidationPipeline` checks an item against the one schema and replaces its values
+1. :class:`ValidationPipeline` checks an item against the one schema and replaces its values
    with the clean, typed ones, or drops it with the rule's reason;
-3. :class:`DedupePipeline` drops a second item with the same (source, id) in one crawl;
-4. :class:`StoragePipeline` writes the items to the project database in batches.
+2. :class:`DedupePipeline` drops a second item with the same (source, id) in one crawl;
+3. :class:`StoragePipeline` writes the items to the project database in batches.
+
+(Fill rates are counted where the pages are parsed, per page kind: :mod:`crawlers.runs`.)
 
 Every drop raises ``DropItem`` and counts ``dropped/<reason>`` in the crawl stats.
 """
@@ -23,8 +23,6 @@ from crawlers.storage import BatchWriter, WriteCounts, engine_for
 from fapai.clock import Clock, SystemClock
 from valuation.auction_results import AUCTION_RESULT_FIELDS, AuctionResult, validate_auction_result
 from valuation.schema import LISTING_FIELDS, Listing, ListingError, validate_listing
-
-FILL_PREFIX = "fill/"
 
 
 def drop(crawler: Crawler, reason: str) -> DropItem:
@@ -45,18 +43,6 @@ class _Pipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> _Pipeline:
         return cls(crawler)
-
-
-class FillRatePipeline(_Pipeline):
-    def process_item(self, item: scrapy.Item) -> scrapy.Item:
-        stats = self.crawler.stats
-        stats.inc_value(f"{FILL_PREFIX}items")
-        for name in item.fields:
-            if name != "signature" and item.get(name) not in (None, ""):
-                stats.inc_value(f"{FILL_PREFIX}{name}")
-            else:
-                stats.inc_value(f"{FILL_PREFIX}{name}", 0)
-        return item
 
 
 class ValidationPipeline(_Pipeline):

@@ -47,6 +47,17 @@ def feed_for(path: Path) -> dict[str, dict[str, Any]]:
     return {str(path): {"format": fmt, "encoding": "utf-8", "overwrite": True}}
 
 
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    """``["DOWNLOAD_DELAY=0", …]`` → {"DOWNLOAD_DELAY": "0"} (Scrapy converts the types)."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise CrawlSetupError(f"--set wants NAME=VALUE, got {pair!r}")
+        out[name.strip()] = value
+    return out
+
+
 def crawl_settings(
     *,
     database_url: str | None,
@@ -125,10 +136,13 @@ def summarise(spider: str, stats: dict[str, Any]) -> CrawlSummary:
 
 
 def run_crawl(spider: str, settings: Settings, **spider_args: Any) -> CrawlSummary:
-    """Run ``spider`` to the end in this process (it owns the Twisted reactor once)."""
+    """Run ``spider`` to the end in this process (it owns the Twisted reactor once).
+
+    Log lines go to the caller's logging handlers (Scrapy installs none of its own).
+    """
     if spider not in spider_names():
         raise CrawlSetupError(f"no spider {spider!r}; known: {', '.join(spider_names())}")
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider)
     process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
     process.start()

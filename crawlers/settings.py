@@ -16,7 +16,7 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50%
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -36,7 +36,6 @@ HTTPCACHE_DIR = "httpcache"
 HTTPCACHE_IGNORE_HTTP_CODES = [404, 429, 500, 502, 503, 504]
 
 ITEM_PIPELINES = {
-    "crawlers.pipelines.FillRatePipeline": 100,
     "crawlers.pipelines.ValidationPipeline": 200,
     "crawlers.pipelines.DedupePipeline": 300,
     "crawlers.pipelines.StoragePipeline": 400,
@@ -50,3 +49,5 @@ FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"
+# `fapai crawl` logs through the fapai root logger configuration.
+LOG_INSTALL_ROOT_HANDLER = False

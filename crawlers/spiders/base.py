@@ -21,7 +21,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawlers import incremental, sites
+from crawlers import incremental, runs, sites
 from crawlers.parsers import Row
 from crawlers.storage import Kind, engine_for, load_signatures
 
@@ -98,6 +98,7 @@ class SiteSpider(scrapy.Spider):
         for problem in page.problems:
             self.crawler.stats.inc_value(f"dropped/{problem}")
         for row in page.rows:
+            runs.record_fill(self.crawler.stats, "list", row.item)
             yield from self.follow(row)
         if page.next_url and (self.max_pages is None or page_no < self.max_pages):
             yield self.request(page.next_url, self.parse_list, cb_kwargs={"page_no": page_no + 1})
@@ -119,7 +120,9 @@ class SiteSpider(scrapy.Spider):
         )
 
     def parse_detail(self, response: Response, item: scrapy.Item) -> Iterator[scrapy.Item]:
-        yield self.parser.parse_detail(response, item)
+        enriched = self.parser.parse_detail(response, item)
+        runs.record_fill(self.crawler.stats, "detail", enriched)
+        yield enriched
 
     def detail_failed(self, failure: Failure) -> Iterator[scrapy.Item]:
         """A detail page that failed (404, timeout): the list page's item still stands."""
