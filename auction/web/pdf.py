@@ -115,11 +115,17 @@ def report_pdf(r: ReportView) -> bytes:
 
     _heading(pdf, "参考价")
     pdf.set_font("cjk", size=16)
-    pdf.cell(0, 9, f"{display.yuan(r.reference_price)}（{display.wan(r.reference_price)}）",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        9,
+        f"{display.yuan(r.reference_price)}（{display.wan(r.reference_price)}）",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font("cjk", size=10)
-    pdf.multi_cell(0, 6, "各询价来源结果的平均值（参考价规定 第十三条）。", new_x="LMARGIN",
-                   new_y="NEXT")
+    pdf.multi_cell(
+        0, 6, "各询价来源结果的平均值（参考价规定 第十三条）。", new_x="LMARGIN", new_y="NEXT"
+    )
     _interval_bar(pdf, r)
     _pairs(pdf, [
         ("模型估价", display.yuan(r.model_price)),
@@ -149,8 +155,12 @@ def report_pdf(r: ReportView) -> bytes:
 
     if r.curve:
         _heading(pdf, "不同起拍价下的预计结果")
-        with pdf.table(col_widths=(30, 40, 30, 40, 40), text_align="RIGHT", line_height=6,
-                       headings_style=_HEADINGS) as t:
+        with pdf.table(
+            col_widths=(30, 40, 30, 40, 40),
+            text_align="RIGHT",
+            line_height=6,
+            headings_style=_HEADINGS,
+        ) as t:
             t.row(["起拍比例", "起拍价", "成交概率", "成交时预计价格", "预计回收"])
             for point in r.curve:
                 t.row([
@@ -161,8 +171,9 @@ def report_pdf(r: ReportView) -> bytes:
 
     _heading(pdf, "可比案例")
     if r.comparables:
-        with pdf.table(col_widths=(40, 20, 28, 30, 30, 30), line_height=6,
-                       headings_style=_HEADINGS) as t:
+        with pdf.table(
+            col_widths=(40, 20, 28, 30, 30, 30), line_height=6, headings_style=_HEADINGS
+        ) as t:
             t.row(["小区", "面积 m²", "时间", "单价 元/m²", "总价", "修正至本标的"])
             for c in r.comparables:
                 t.row([

@@ -165,9 +165,7 @@ def report_view(report: Mapping[str, Any]) -> ReportView:
         Source(s["platform"], _money(s["price"]), s.get("kind") == "model")
         for s in report["sources"]
     ]
-    model_price = next(
-        (s.price for s in sources if s.is_model), _money(report["reference_price"])
-    )
+    model_price = next((s.price for s in sources if s.is_model), _money(report["reference_price"]))
     return ReportView(
         id=int(report["id"]),
         description=dict(report.get("description") or {}),

@@ -1,0 +1,162 @@
+"""Reading what people type into the pages' forms and URLs, and saying what went wrong.
+
+Query strings and form fields arrive as text; these functions turn them into the services'
+own query objects and amounts, or into a message in words. The rules themselves stay in the
+services and the engine: a refusal there comes back as a ``FapaiError`` and :func:`explain`
+puts it in Chinese, keeping the engine's detail (and its article).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from auction.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
+from auction.services import SORTS, LotQuery
+from auction.store import LOT_STATUSES
+from fapai.money import MoneyError, to_decimal, to_fen
+
+PAGE_SIZE = 24
+MAX_PAGE = 10_000
+
+SORT_CHOICES: dict[str, str] = {
+    "ends_at": "即将结束",
+    "-ends_at": "结束时间从晚到早",
+    "price": "当前价从低到高",
+    "-price": "当前价从高到低",
+    "bids": "出价次数最多",
+    "newest": "最新发布",
+}
+
+FIELD_NAMES: dict[str, str] = {
+    "amount": "出价",
+    "lot_id": "拍品",
+    "deposit": "保证金",
+    "id_number": "身份证号码",
+    "phone": "手机号码",
+    "name": "姓名",
+    "token": "访问令牌",
+    "min_price": "价格下限",
+    "max_price": "价格上限",
+    "page": "页码",
+    "sort": "排序",
+    "status": "拍卖状态",
+    "area_m2": "建筑面积",
+    "city": "城市",
+    "district": "区县",
+    "property_type": "财产类型",
+}
+
+_HEADLINES: dict[type[FapaiError], str] = {
+    Conflict: "未能办理",
+    Forbidden: "没有权限",
+    NotFound: "找不到",
+    RuleViolation: "填写有误",
+}
+
+
+class FormError(ValueError):
+    """A form or URL value that cannot be read; the message is already in words."""
+
+
+def explain(exc: FapaiError) -> str:
+    """A refusal from the core in words: what kind, which field, then the engine's detail."""
+    kind = next((text for cls, text in _HEADLINES.items() if isinstance(exc, cls)), "出错了")
+    field = FIELD_NAMES.get(exc.field or "", exc.field or "")
+    return f"{kind}{'（' + field + '）' if field else ''}：{exc.message}"
+
+
+def optional_text(value: str | None) -> str | None:
+    text = (value or "").strip()
+    return text or None
+
+
+def yuan_amount(value: str | None, field: str) -> Decimal | None:
+    """An amount in yuan typed by a person (``1,234.5`` allowed), at most 2 decimals."""
+    text = (value or "").replace(",", "").replace("，", "").strip()
+    if not text:
+        return None
+    try:
+        amount = to_decimal(text)
+        to_fen(amount)
+    except MoneyError:
+        raise FormError(f"{FIELD_NAMES.get(field, field)}须为以元计的金额，最多两位小数") from None
+    if amount < 0:
+        raise FormError(f"{FIELD_NAMES.get(field, field)}不能为负数")
+    return amount
+
+
+def amount_fen(value: str | None) -> int:
+    """A bid typed in yuan → integer fen; a missing amount is an error in words."""
+    amount = yuan_amount(value, "amount")
+    if amount is None:
+        raise FormError("请填写出价金额（元）")
+    return to_fen(amount)
+
+
+def page_number(value: str | None) -> int:
+    text = (value or "").strip()
+    if not text:
+        return 1
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise FormError(f"页码须为 1 到 {MAX_PAGE} 之间的整数")
+    return int(text)
+
+
+def lot_query(params: Mapping[str, str]) -> LotQuery:
+    """The search page's query string → :class:`auction.services.LotQuery`.
+
+    Unknown codes (a status or sort the service does not know) are errors in words here, so
+    a hand-edited URL gets a message, never a 500.
+    """
+    status = optional_text(params.get("status"))
+    if status is not None and status not in LOT_STATUSES:
+        raise FormError("拍卖状态不认识：" + status)
+    sort = optional_text(params.get("sort")) or "ends_at"
+    if sort not in SORTS:
+        raise FormError("排序方式不认识：" + sort)
+    min_price = yuan_amount(params.get("min_price"), "min_price")
+    max_price = yuan_amount(params.get("max_price"), "max_price")
+    if min_price is not None and max_price is not None and min_price > max_price:
+        raise FormError("价格下限不能高于价格上限")
+    return LotQuery(
+        status=status,
+        city=optional_text(params.get("city")),
+        district=optional_text(params.get("district")),
+        property_type=optional_text(params.get("property_type")),
+        min_price=min_price,
+        max_price=max_price,
+        q=optional_text(params.get("q")),
+        sort=sort,
+        page=page_number(params.get("page")),
+        page_size=PAGE_SIZE,
+    )
+
+
+DESCRIPTION_FIELDS = (
+    "property_type", "city", "district", "community", "address", "area_m2", "rooms", "halls",
+    "bathrooms", "floor", "total_floors", "orientation", "decoration", "build_year", "elevator",
+)  # fmt: skip
+PLATFORM_ROWS = 3
+
+
+def inquiry_request(
+    form: Mapping[str, str], platforms: list[str], prices: list[str]
+) -> tuple[dict[str, str | bool | None], list[dict[str, str]]]:
+    """The judge's inquiry form → (property description, external platform results).
+
+    Values stay text: :func:`valuation.inquiry.price` checks them with the listing rules and
+    names the field it refuses. A platform row needs both its name and its price.
+    """
+    description: dict[str, str | bool | None] = {
+        name: optional_text(form.get(name)) for name in DESCRIPTION_FIELDS
+    }
+    description["elevator"] = {"true": True, "false": False}.get(form.get("elevator") or "")
+    sources = []
+    for i, (platform, price) in enumerate(zip(platforms, prices, strict=False), start=1):
+        platform, price = platform.strip(), price.replace(",", "").strip()
+        if platform and price:
+            sources.append({"platform": platform, "price": price})
+        elif platform or price:
+            raise FormError(f"第 {i} 个询价平台须同时填写平台名称和询价结果")
+    return description, sources

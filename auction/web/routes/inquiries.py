@@ -1,0 +1,119 @@
+"""网络询价 for court users: the form, the report page and its PDF."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from auction.api.deps import ClockDep, SessionDep, SettingsDep, WriterSessionDep
+from auction.api.routes.inquiries import ModelsDep
+from auction.store import User
+from auction.web.deps import PageUser, error_page, render
+from auction.web.forms import FIELD_NAMES, PLATFORM_ROWS, FormError, inquiry_request
+from auction.web.pdf import NoFont, report_pdf
+from auction.web.report import report_view
+from valuation.inquiry import InquiryError, price
+from valuation.inquiry_store import get_inquiry, save_inquiry
+from valuation.regions import CITIES
+
+router = APIRouter()
+
+INQUIRY_TYPES = {"residential": "住宅用房", "commercial": "商业用房", "parking": "车位"}
+
+
+def _court_only(request: Request, user: User | None) -> Response | None:
+    if user is None:
+        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+    if user.role != "court":
+        return error_page(request, user, 403, "没有权限", "网络询价只对法院账号开放。")
+    return None
+
+
+def _form_page(
+    request: Request, user: User, form: dict, status_code: int = 200, error: str | None = None
+) -> HTMLResponse:
+    form.setdefault("platforms", [""] * PLATFORM_ROWS)
+    form.setdefault("platform_prices", [""] * PLATFORM_ROWS)
+    return render(
+        request, "inquiry_form.html", user, status_code=status_code, nav="inquiry", form=form,
+        error=error, cities=CITIES, residential_types=INQUIRY_TYPES,
+    )  # fmt: skip
+
+
+@router.get("/inquiries/new", response_class=HTMLResponse)
+def inquiry_form(request: Request, user: PageUser) -> Response:
+    return _court_only(request, user) or _form_page(request, user, {"city": "广州市"})
+
+
+async def posted_form(request: Request) -> FormData:
+    return await request.form()
+
+
+@router.post("/inquiries", response_class=HTMLResponse)
+def create_inquiry(
+    request: Request, user: PageUser, form: Annotated[FormData, Depends(posted_form)],
+    session: WriterSessionDep, settings: SettingsDep, clock: ClockDep, models: ModelsDep,
+) -> Response:  # fmt: skip
+    """Price the property with the same service as ``POST /api/inquiries``, store the report
+    as issued, and show it."""
+    refused = _court_only(request, user)
+    if refused is not None:
+        return refused
+    fields = {k: str(v) for k, v in form.items()}
+    platforms = [str(v) for v in form.getlist("platform")]
+    prices = [str(v) for v in form.getlist("platform_price")]
+    shown = {**fields, "platforms": platforms, "platform_prices": prices}
+    try:
+        description, sources = inquiry_request(fields, platforms, prices)
+        report = price(description, sources, clock.now(), models.registry, settings,
+                       models.outcome)  # fmt: skip
+    except FormError as exc:
+        return _form_page(request, user, shown, 422, str(exc))
+    except InquiryError as exc:
+        field = FIELD_NAMES.get(exc.field, exc.field)
+        message = f"无法询价（{field}）：{exc.reason}"
+        return _form_page(request, user, shown, 422, message)
+    body = save_inquiry(session, report)
+    return RedirectResponse(f"/inquiries/{body['id']}", status_code=303)
+
+
+def _stored_report(request: Request, session: SessionDep, user: PageUser, inquiry_id: int):  # noqa: ANN202
+    refused = _court_only(request, user)
+    if refused is not None:
+        return refused, None
+    report = get_inquiry(session, inquiry_id)
+    if report is None:
+        message = f"没有编号为 {inquiry_id} 的询价报告。"
+        return error_page(request, user, 404, "找不到询价报告", message), None
+    return None, report_view(report)
+
+
+@router.get("/inquiries/{inquiry_id:int}.pdf")
+def inquiry_pdf(request: Request, inquiry_id: int, session: SessionDep, user: PageUser) -> Response:
+    """The report as a PDF document, made on the server."""
+    refused, view = _stored_report(request, session, user, inquiry_id)
+    if refused is not None:
+        return refused
+    try:
+        body = report_pdf(view)
+    except NoFont as exc:
+        return error_page(request, user, 503, "暂时无法生成 PDF", str(exc))
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="inquiry-{inquiry_id}.pdf"'},
+    )
+
+
+@router.get("/inquiries/{inquiry_id:int}", response_class=HTMLResponse)
+def inquiry_report(
+    request: Request, inquiry_id: int, session: SessionDep, user: PageUser
+) -> Response:
+    """The report as issued: reference price, interval, sources, comparables, start price."""
+    refused, view = _stored_report(request, session, user, inquiry_id)
+    if refused is not None:
+        return refused
+    return render(request, "inquiry_report.html", user, nav="inquiry", r=view)

@@ -1,0 +1,165 @@
+"""Search, the lot page with its live fragment, registration and bidding."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from auction import engine, services
+from auction.api.deps import ClockDep, SessionDep, SettingsDep, WriterSessionDep
+from auction.errors import FapaiError, NotFound
+from auction.store import LOT_STATUSES
+from auction.web import display
+from auction.web.deps import PageUser, error_page, render
+from auction.web.forms import SORT_CHOICES, FormError, amount_fen, explain, lot_query
+from auction.web.lot_page import load_lot_page
+from auction.web.templating import templates
+from valuation.regions import CITIES
+
+router = APIRouter()
+
+STATUS_CHOICES = {code: display.STATUSES[code] for code in LOT_STATUSES}
+
+
+@router.get("/", response_class=HTMLResponse)
+def search(
+    request: Request, session: SessionDep, clock: ClockDep, user: PageUser
+) -> HTMLResponse:
+    """拍品搜索: filters, text search, sort and pages, all held in the URL."""
+    params = dict(request.query_params)
+    now = clock.now()
+    error = None
+    try:
+        query = lot_query(params)
+        page = services.search_lots(session, query, now)
+    except (FormError, FapaiError) as exc:
+        error = explain(exc) if isinstance(exc, FapaiError) else str(exc)
+        query = lot_query({})
+        page = services.search_lots(session, query, now)
+
+    def page_url(number: int) -> str:
+        return "/?" + urlencode({**{k: v for k, v in params.items() if v}, "page": number})
+
+    return render(
+        request, "search.html", user, status_code=422 if error else 200, nav="lots",
+        query=query, page=page, page_url=page_url, errors=error, now=now, cities=CITIES,
+        status_choices=STATUS_CHOICES, sort_choices=SORT_CHOICES,
+    )  # fmt: skip
+
+
+def _lot_response(
+    request: Request, session: SessionDep, lot_id: int, user: PageUser, clock: ClockDep,
+    settings: SettingsDep, status_code: int = 200, bid_error: str | None = None,
+) -> HTMLResponse:  # fmt: skip
+    now = clock.now()
+    try:
+        lot_page = load_lot_page(session, lot_id, user, now)
+    except NotFound:
+        return error_page(request, user, 404, "找不到拍品", f"没有编号为 {lot_id} 的拍品。")
+    return render(
+        request, "lot.html", user, status_code=status_code, nav="lots", bid_error=bid_error,
+        **lot_page.context(settings, now),
+    )
+
+
+@router.get("/lots/{lot_id:int}", response_class=HTMLResponse)
+def lot(
+    request: Request, lot_id: int, session: SessionDep, clock: ClockDep, settings: SettingsDep,
+    user: PageUser,
+) -> HTMLResponse:  # fmt: skip
+    """拍品页: facts, rules, live price and countdown, bid record, result; register and bid."""
+    return _lot_response(request, session, lot_id, user, clock, settings)
+
+
+@router.get("/lots/{lot_id:int}/live")
+def lot_live(
+    request: Request, lot_id: int, session: SessionDep, clock: ClockDep, settings: SettingsDep,
+    user: PageUser,
+) -> JSONResponse:  # fmt: skip
+    """What the lot page refreshes every few seconds, rendered by the same templates."""
+    now = clock.now()
+    try:
+        lot_page = load_lot_page(session, lot_id, user, now)
+    except NotFound as exc:
+        return JSONResponse(exc.to_dict(), status_code=404)
+    ctx = {"request": request, "user": user, **lot_page.context(settings, now)}
+    lot_view = lot_page.lot
+
+    def fragment(name: str) -> str:
+        return templates.get_template(name).render(ctx)
+
+    return JSONResponse(
+        {
+            "status": lot_view.status,
+            "status_text": display.label(display.STATUSES, lot_view.status),
+            "price_label": "成交价" if lot_view.status == "sold" else "当前价",
+            "current_price_text": display.yuan(lot_view.current_price),
+            "bid_count": lot_view.bid_count,
+            "starts_at": lot_view.starts_at.isoformat(),
+            "ends_at": lot_view.ends_at.isoformat(),
+            "ends_at_text": display.local_time(lot_view.ends_at),
+            "extended": lot_page.extended,
+            "server_now": now.isoformat(),
+            "next_bid": None if lot_page.next_bid is None else str(lot_page.next_bid),
+            "next_bid_text": display.yuan(lot_page.next_bid),
+            "bids_html": fragment("_bids.html"),
+            "result_html": fragment("_result.html"),
+            "bidding_html": fragment("_bidding.html"),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _signed_in_bidder(request: Request, user: PageUser, lot_id: int) -> HTMLResponse | None:
+    if user is None:
+        return RedirectResponse(f"/signin?next=/lots/{lot_id}", status_code=303)
+    if user.role != "bidder":
+        message = "法院账号不能报名或出价，请使用竞买人账号。"
+        return error_page(request, user, 403, "不能竞买", message)
+    return None
+
+
+@router.post("/lots/{lot_id:int}/registrations", response_class=HTMLResponse)
+def register(
+    request: Request, lot_id: int, session: WriterSessionDep, clock: ClockDep,
+    settings: SettingsDep, user: PageUser,
+) -> HTMLResponse:  # fmt: skip
+    """报名: pay the deposit (the payment adapter records it) and get a bidder code."""
+    refused = _signed_in_bidder(request, user, lot_id)
+    if refused is not None:
+        return refused
+    try:
+        engine.register_bidder(session, lot_id, user.id, clock.now(), settings)
+    except FapaiError as exc:
+        session.rollback()
+        return _lot_response(
+            request, session, lot_id, user, clock, settings, exc.status_code, explain(exc)
+        )
+    return RedirectResponse(f"/lots/{lot_id}?done=registered", status_code=303)
+
+
+@router.post("/lots/{lot_id:int}/bids", response_class=HTMLResponse)
+def bid(
+    request: Request, lot_id: int, session: WriterSessionDep, clock: ClockDep,
+    settings: SettingsDep, user: PageUser, amount: str = Form(""),
+    idempotency_key: str = Form(""),
+) -> HTMLResponse:  # fmt: skip
+    """出价: the amount in yuan; a repeated form (same key) never bids twice."""
+    refused = _signed_in_bidder(request, user, lot_id)
+    if refused is not None:
+        return refused
+    try:
+        engine.place_bid(
+            session, lot_id, user.id, amount_fen(amount), clock.now(), settings,
+            idempotency_key=idempotency_key[:100] or None,
+        )  # fmt: skip
+    except FormError as exc:
+        return _lot_response(request, session, lot_id, user, clock, settings, 422, str(exc))
+    except FapaiError as exc:
+        session.rollback()
+        return _lot_response(
+            request, session, lot_id, user, clock, settings, exc.status_code, explain(exc)
+        )
+    return RedirectResponse(f"/lots/{lot_id}?done=bid", status_code=303)
