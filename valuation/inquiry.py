@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
@@ -22,10 +22,13 @@ from auction.rules import min_start_price
 from fapai.clock import to_display
 from fapai.money import MoneyError, fen_to_yuan, ratio_of, to_fen
 from fapai.settings import Settings
-from valuation.outcome import Lot, OutcomeModel, json_number
+from valuation.model import NotPriceable
+from valuation.outcome import Lot, OutcomeModel, ensure_outcome_model, json_number
 from valuation.schema import Listing, ListingError, validate_subject
 
 FAPAI_PLATFORM = "fapai"
+# Where online inquiry cannot price a property, the court commissions an appraisal.
+ART_14 = "参考价规定 第十四条"
 REFERENCE_RULE = "参考价规定 第十三条: the reference price is the mean of all sources' results"
 COMPARABLES_K = 5
 # Fields of a description passed to the price model (the market listing schema's names).
@@ -37,12 +40,14 @@ SUBJECT_FIELDS = (
 
 
 class InquiryError(ValueError):
-    """An inquiry that cannot be answered, naming the field and why (→ HTTP 422)."""
+    """An inquiry that cannot be answered, naming the field, why, and the article if a rule
+    of law is behind it (→ HTTP 422)."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, article: str | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.article = article
 
 
 class PriceModel(Protocol):
@@ -50,13 +55,34 @@ class PriceModel(Protocol):
 
     version: str
 
-    def estimate(self, subject: Listing) -> Any: ...  # pragma: no cover - protocol
+    def estimate(self, subject: Mapping[str, Any]) -> Any: ...
 
-    def comparables(self, subject: Listing, k: int) -> Sequence[Any]: ...  # pragma: no cover
+    def comparables(self, subject: Mapping[str, Any], k: int) -> Sequence[Any]: ...
 
 
 class Registry(Protocol):
-    def current(self) -> PriceModel: ...  # pragma: no cover - protocol
+    def current(self) -> PriceModel: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InquiryModels:
+    """The models an inquiry needs, loaded once and kept in memory (``app.state``, the CLI)."""
+
+    registry: Registry
+    outcome: OutcomeModel
+
+    @classmethod
+    def load(
+        cls, settings: Settings, now: datetime, registry: Registry | None = None
+    ) -> InquiryModels:
+        """The promoted price model's registry (a default one is trained and promoted on a
+        fresh machine) and the current outcome model (likewise)."""
+        from valuation.registry import ModelRegistry, ensure_default_model
+
+        if registry is None:
+            ensure_default_model(settings)
+            registry = ModelRegistry(settings.models_dir)
+        return cls(registry, ensure_outcome_model(settings, now))
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +193,7 @@ def _jsonable(value: Any) -> Any:
     """The price model's Decimal / tuple / dataclass values as JSON (money as numbers)."""
     if isinstance(value, Decimal):
         return json_number(value)
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # datetimes too
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
@@ -200,13 +226,23 @@ def price(
 ) -> InquiryReport:
     """Price a property and build the report (see the module docstring for the rules).
 
-    Raises :class:`InquiryError` for a bad description or source, and lets the price model's
-    ``NotPriceable`` through: a property the model cannot price honestly gets no number.
+    Raises :class:`InquiryError` for a bad description or source, and for a property the price
+    model cannot price honestly (its ``NotPriceable``): no number then, the reason instead.
     """
     subject = subject_of(description)
     external = parse_sources(sources)
     model = registry.current()
-    estimate = model.estimate(subject)
+    fields = {k: v for k, v in subject.to_dict().items() if k in SUBJECT_FIELDS}
+    try:
+        estimate = model.estimate(fields)
+        comparables = tuple(model.comparables(fields, COMPARABLES_K))
+    except NotPriceable as exc:
+        raise InquiryError(
+            exc.field,
+            f"{exc.reason}; fapai cannot price this property honestly, so no number: "
+            "an online inquiry that fails leaves the court a commissioned appraisal",
+            ART_14,
+        ) from exc
     own = SourceResult(FAPAI_PLATFORM, fen_to_yuan(to_fen(_cents(estimate.price_total))), "model")
     results = (own, *external)
     reference_fen = mean_of_sources(results)
@@ -222,14 +258,11 @@ def price(
     )
     proposed_fen = to_fen(curve.proposed.start_price)
     return InquiryReport(
-        description={
-            **{k: v for k, v in subject.to_dict().items() if k in SUBJECT_FIELDS},
-            "address": description.get("address"),
-        },
+        description={**fields, "address": description.get("address")},
         reference_price_fen=reference_fen,
         estimate=estimate,
         sources=results,
-        comparables=tuple(model.comparables(subject, COMPARABLES_K)),
+        comparables=comparables,
         model_version=model.version,
         outcome_model_version=outcome.version,
         created_at=now,

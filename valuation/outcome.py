@@ -25,6 +25,7 @@ import csv
 import gzip
 import hashlib
 import json
+import logging
 import math
 import platform
 from collections.abc import Iterable, Sequence
@@ -51,6 +52,9 @@ from fapai.clock import ensure_utc
 from fapai.money import fen_to_yuan, ratio_of
 from fapai.settings import Settings
 from valuation.auction_history.derive import HISTORY_FILE
+from valuation.registry import ModelRegistry
+
+log = logging.getLogger(__name__)
 
 MODEL_NAME = "outcome"
 # The history has no first-round start above the reference price worth learning from (18 of
@@ -517,6 +521,7 @@ def train_outcome(
     ).hexdigest()
     card = {
         "name": MODEL_NAME,
+        "kind": MODEL_NAME,
         "version": version,
         "created_at": now.isoformat(),
         "task": "auction outcome: expected final price given a sale, and chance of sale, "
@@ -545,8 +550,12 @@ def train_outcome(
             "own_rounds": chance.own_rounds,
             "own_sold": chance.own_sold,
         },
-        "sklearn_version": sklearn.__version__,
-        "python_version": platform.python_version(),
+        "versions": {
+            "scikit-learn": sklearn.__version__,
+            "pandas": pd.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
     }
     return OutcomeModel(
         version=version,
@@ -571,7 +580,8 @@ def load_outcome_model(path: Path) -> OutcomeModel:
     card_path = path.with_suffix(".json")
     if not path.exists() or not card_path.exists():
         raise OutcomeModelError(f"outcome model {path.name} or its card is missing")
-    saved = json.loads(card_path.read_text(encoding="utf-8"))["sklearn_version"]
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    saved = card.get("versions", {}).get("scikit-learn", "unknown")
     if _major_minor(saved) != _major_minor(sklearn.__version__):
         raise OutcomeModelError(
             f"{path.name} was saved with scikit-learn {saved}; this is {sklearn.__version__}. "
@@ -583,18 +593,25 @@ def load_outcome_model(path: Path) -> OutcomeModel:
     return model
 
 
-def latest_outcome_path(models_dir: Path) -> Path | None:
-    """The newest outcome artifact in ``models_dir`` (versions sort by time)."""
+def current_outcome_path(models_dir: Path) -> Path | None:
+    """The promoted outcome artifact (``promoted.json``, as ``fapai models promote`` writes it
+    for the price model), else the newest one (versions sort by time), else None."""
+    version = ModelRegistry(models_dir, MODEL_NAME).promoted_version()
+    if version is not None:
+        return models_dir / f"{MODEL_NAME}-{version}.joblib"
     found = sorted(models_dir.glob(f"{MODEL_NAME}-*.joblib"))
     return found[-1] if found else None
 
 
 def ensure_outcome_model(settings: Settings, now: datetime) -> OutcomeModel:
-    """The newest outcome model in ``settings.models_dir``; trained from the shipped history
-    (about two seconds) when there is none, so a fresh machine answers inquiries."""
-    path = latest_outcome_path(settings.models_dir)
+    """The current outcome model in ``settings.models_dir``; trained from the shipped history
+    (a second or two) when there is none or it is incompatible, so a fresh machine answers."""
+    path = current_outcome_path(settings.models_dir)
     if path is not None:
-        return load_outcome_model(path)
+        try:
+            return load_outcome_model(path)
+        except OutcomeModelError as exc:
+            log.warning("%s; training a new outcome model from the shipped history", exc)
     model = train_outcome(load_history(), [], now)
     model.save(settings.models_dir)
     return model

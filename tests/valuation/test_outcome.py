@@ -19,7 +19,7 @@ from valuation.outcome import (
     FinishedRound,
     Lot,
     OutcomeModelError,
-    latest_outcome_path,
+    current_outcome_path,
     load_history,
     load_outcome_model,
     train_outcome,
@@ -138,9 +138,9 @@ def test_own_rounds_update_the_prior_once_there_are_enough(history, model):
 
 def test_card_and_artifact_round_trip(model, tmp_path):
     path = model.save(tmp_path)
-    assert latest_outcome_path(tmp_path) == path
+    assert current_outcome_path(tmp_path) == path
     card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    for key in ("version", "created_at", "data", "features", "metrics", "sklearn_version"):
+    for key in ("version", "created_at", "data", "features", "metrics", "versions"):
         assert key in card
     assert card["data"]["rows"] == 16140 and len(card["data"]["sha256"]) == 64
     m = card["metrics"]
@@ -153,7 +153,7 @@ def test_card_and_artifact_round_trip(model, tmp_path):
 def test_artifact_from_another_sklearn_refuses_to_load(model, tmp_path):
     path = model.save(tmp_path)
     card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    card["sklearn_version"] = "1.4.2"
+    card["versions"]["scikit-learn"] = "1.4.2"
     path.with_suffix(".json").write_text(json.dumps(card), encoding="utf-8")
     with pytest.raises(OutcomeModelError, match="saved with scikit-learn 1.4.2.*Retrain"):
         load_outcome_model(path)

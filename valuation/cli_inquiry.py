@@ -1,0 +1,185 @@
+"""``fapai inquire`` (a reference price report from the command line) and ``fapai train-outcome``.
+
+Thin: they parse options, call :mod:`valuation.inquiry` / :mod:`valuation.outcome`, and print.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fapai.clock import SystemClock, to_display
+from fapai.db import make_engine, migrate, session_factory, session_scope
+from fapai.settings import get_settings
+
+console = Console()
+COMPARABLE_COLUMNS = (
+    "district", "community", "area_m2", "rooms", "observed_on", "price_total",
+    "adjusted_price_total",
+)
+
+
+def _parse_source(raw: str) -> dict[str, str]:
+    platform, sep, amount = raw.partition("=")
+    if not sep or not platform.strip() or not amount.strip():
+        raise typer.BadParameter(f"{raw!r}: write PLATFORM=PRICE in yuan, e.g. JD=2100000")
+    return {"platform": platform.strip(), "price": amount.strip()}
+
+
+def inquire(
+    city: str = typer.Option(..., help="City, e.g. 广州 or 广州市."),
+    district: str = typer.Option(None, help="District, e.g. 天河 or 天河区."),
+    area: float = typer.Option(..., "--area", help="Building area in m²."),
+    community: str = typer.Option(None, help="Residential community (小区)."),
+    address: str = typer.Option(None, help="Address, kept in the report as given."),
+    property_type: str = typer.Option("residential", help="residential, commercial, parking…"),
+    rooms: int = typer.Option(None, help="Bedrooms (室)."),
+    halls: int = typer.Option(None, help="Living rooms (厅)."),
+    bathrooms: int = typer.Option(None, help="Bathrooms (卫)."),
+    floor: int = typer.Option(None, help="Floor number."),
+    total_floors: int = typer.Option(None, help="Floors in the building."),
+    build_year: int = typer.Option(None, help="Year built."),
+    decoration: str = typer.Option(None, help="精装, 简装, 毛坯 or 其他."),
+    source: list[str] = typer.Option(
+        [], "--source", help="An external platform's result, PLATFORM=YUAN; repeat for more."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    save: bool = typer.Option(
+        True, help="Store the report in the database so a lot can take its reference price."
+    ),
+) -> None:
+    """Price a property: reference price (mean of fapai's model and the given platforms'
+    results, 参考价规定 第十三条), interval, comparables, start-price floor (70%, 拍卖规定 第十条),
+    proposed start price with its expected outcome, and deposit range (5–20%, 第十七条)."""
+    from valuation.inquiry import InquiryError, InquiryModels, price
+    from valuation.inquiry_store import save_inquiry
+
+    settings = get_settings()
+    now = SystemClock().now()
+    description = {
+        "property_type": property_type, "city": city, "district": district, "area_m2": area,
+        "community": community, "address": address, "rooms": rooms, "halls": halls,
+        "bathrooms": bathrooms, "floor": floor, "total_floors": total_floors,
+        "build_year": build_year, "decoration": decoration,
+    }
+    sources = [_parse_source(s) for s in source]
+    with console.status("loading models…"):
+        models = InquiryModels.load(settings, now)
+    try:
+        report = price(description, sources, now, models.registry, settings, models.outcome)
+    except InquiryError as exc:
+        console.print(f"[red]Cannot price this property[/red]: {exc.field}: {exc.reason}")
+        raise typer.Exit(2) from exc
+    if save:
+        migrate(settings.database_url)
+        with session_scope(session_factory(make_engine(settings.database_url))) as session:
+            body = save_inquiry(session, report)
+    else:
+        body = {"id": None, **report.to_json()}
+    if as_json:
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+    else:
+        _print_report(body, settings.display_timezone)
+
+
+def _yuan(v: Any) -> str:
+    return "—" if v is None else f"¥{v:,.2f}"
+
+
+def _print_report(body: dict[str, Any], tz: str) -> None:
+    from datetime import datetime
+
+    d = body["description"]
+    title = f"Inquiry {body['id'] or '(not saved)'}: {d['city']}{d.get('district') or ''}"
+    t = Table(title=title, show_header=False)
+    t.add_row("reference price", f"[bold]{_yuan(body['reference_price'])}[/bold]  "
+              f"({body['reference_rule']})")
+    for s in body["sources"]:
+        t.add_row(f"  source {s['platform']}", _yuan(s["price"]))
+    t.add_row("unit price (model)", f"{_yuan(body['unit_price'])} / m²")
+    for level, (lo, hi) in body["interval"].items():
+        t.add_row(f"{level}% interval", f"{_yuan(lo)} – {_yuan(hi)}")
+    t.add_row("start price floor", f"{_yuan(body['start_price_floor'])}  (拍卖规定 第十条)")
+    exp = body["expected_outcome"]
+    t.add_row("proposed start", f"[bold]{_yuan(body['proposed_start_price'])}[/bold]  "
+              f"chance of sale {exp['chance_of_sale']:.0%}, expected final "
+              f"{_yuan(exp['expected_final_price'])}, expected recovery "
+              f"{_yuan(exp['expected_recovery'])}")
+    lo, hi = body["deposit_range"]
+    t.add_row("deposit range", f"{_yuan(lo)} – {_yuan(hi)}  (拍卖规定 第十七条)")
+    valid = to_display(datetime.fromisoformat(body["valid_until"]), tz)
+    t.add_row("valid until", valid.strftime("%Y-%m-%d %H:%M %Z"))
+    t.add_row("models", f"price {body['model_version']}, outcome {body['outcome_model_version']}")
+    for note in body["outcome"]["fallback"]:
+        t.add_row("[yellow]note[/yellow]", note)
+    console.print(t)
+    if body["comparables"]:
+        c = Table(title="Comparables (price adjusted to the subject)")
+        keys = [k for k in COMPARABLE_COLUMNS if k in body["comparables"][0]]
+        for k in keys:
+            c.add_column(k.replace("_", " "), justify="right")
+        for row in body["comparables"]:
+            c.add_row(*("" if row.get(k) is None else str(row[k]) for k in keys))
+        console.print(c)
+    curve = Table(title="Outcome by start price (this round)")
+    for col in ("start ratio", "start", "chance of sale", "expected final", "expected recovery"):
+        curve.add_column(col, justify="right")
+    proposed = body["proposed_start_price"]
+    for p in body["outcome"]["curve"][::5]:
+        style = "bold" if p["start_price"] == proposed else None
+        curve.add_row(f"{p['start_ratio']:.2f}", _yuan(p["start_price"]),
+                      f"{p['chance_of_sale']:.0%}", _yuan(p["expected_final_price"]),
+                      _yuan(p["expected_recovery"]), style=style)
+    console.print(curve)
+
+
+def train_outcome_command(
+    source: str = typer.Option(
+        "db", help="db: the shipped history plus the database's finished rounds (own auctions "
+        "and crawled results); shipped: the shipped history only."
+    ),
+    models_dir: Path = typer.Option(None, help="Where to write the artifact (default: settings)."),
+) -> None:
+    """Train the auction-outcome model (chance of sale and expected final price by start ratio)
+    and write models/outcome-VERSION.joblib with its JSON card."""
+    from valuation.outcome import load_history, observed_rounds, train_outcome
+
+    if source not in ("db", "shipped"):
+        raise typer.BadParameter("--source is db or shipped")
+    settings = get_settings()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console) as progress:
+        step = progress.add_task("reading the shipped history", total=3)
+        history = load_history()
+        observed: dict[str, list] = {"own": [], "crawled": []}
+        if source == "db":
+            progress.update(step, description="reading finished rounds from the database")
+            migrate(settings.database_url)
+            with session_scope(session_factory(make_engine(settings.database_url))) as session:
+                observed = observed_rounds(session)
+        progress.update(step, advance=1, description="training")
+        rounds = observed["own"] + observed["crawled"]
+        model = train_outcome(history, rounds, SystemClock().now(), {
+            "own_rounds": len(observed["own"]), "crawled_rounds": len(observed["crawled"]),
+        })
+        progress.update(step, advance=1, description="saving")
+        path = model.save(models_dir or settings.models_dir)
+        progress.update(step, advance=1, description="done")
+    m = model.card["metrics"]
+    console.print(f"wrote {path} ({model.card['data']['rows']} sold lots; "
+                  f"{len(rounds)} observed finished rounds)")
+    console.print(f"hold-out MdAPE {m['model']['mdape']:.1%} (baseline "
+                  f"{m['baseline_start_times_median_premium']['mdape']:.1%}); chance of sale: "
+                  f"{model.card['chance_of_sale']['source']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``inquire`` and ``train-outcome`` to the root app."""
+    app.command("inquire")(inquire)
+    app.command("train-outcome")(train_outcome_command)
