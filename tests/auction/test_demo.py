@@ -133,7 +133,7 @@ def test_api_lists_the_seeded_lots(sqlite_url: str) -> None:
         ratio = Decimal(str(sold["final_price"])) / Decimal(str(sold["start_price"]))
         assert Decimal(1) <= ratio <= Decimal(3)
         bids = client.get(f"/api/lots/{sold['lot_id']}/bids").json()
-        amounts = [b["amount"] for b in (bids["items"] if isinstance(bids, dict) else bids)]
+        amounts = [b["amount"] for b in bids]
         assert amounts[0] == sold["final_price"] and amounts == sorted(amounts, reverse=True)
 
 
