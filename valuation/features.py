@@ -37,7 +37,7 @@ def observed_at(frame: pd.DataFrame) -> pd.Series:
 def period_years(when: pd.Series) -> pd.Series:
     """A date as fractional calendar years (2021-07-01 → ~2021.5)."""
     when = pd.to_datetime(when, utc=True)
-    return when.dt.year + (when.dt.dayofyear - 1) / 365.25
+    return when.dt.year + (when.dt.day_of_year - 1) / 365.25
 
 
 def _floor_level(frame: pd.DataFrame) -> pd.Series:

@@ -65,6 +65,9 @@ class PriceModel:
     # -- checks ----------------------------------------------------------------------------
     def _subject(self, subject: Mapping[str, Any]) -> dict[str, Any]:
         """Validate and check a subject against what the model knows; the inputs it uses."""
+        for required in ("city", "district", "area_m2"):
+            if subject.get(required) in (None, ""):
+                raise NotPriceable(required, "required")
         try:
             clean = validate_subject(subject).to_dict()
         except ListingError as exc:
@@ -77,21 +80,16 @@ class PriceModel:
             )
         city = clean["city"]
         if city is None:
-            raw = subject.get("city")
-            raise NotPriceable("city", "required" if not raw else f"unknown city {raw!r}")
+            raise NotPriceable("city", f"unknown city {subject.get('city')!r}")
         if city not in self.coverage:
             known = "、".join(sorted(self.coverage))
             raise NotPriceable("city", f"no market data for {city} (the model knows {known})")
         cov = self.coverage[city]
-        if clean["district"] is None:
-            raise NotPriceable("district", "required")
         if clean["district"] not in cov["districts"]:
             raise NotPriceable(
                 "district", f"no market data for {city}{clean['district']} in this model"
             )
         area = clean["area_m2"]
-        if area is None:
-            raise NotPriceable("area_m2", "required")
         lo, hi = cov["area_m2"]
         if not lo <= area <= hi:
             raise NotPriceable(

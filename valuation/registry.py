@@ -164,7 +164,7 @@ def ensure_default_model(settings: Settings, clock: Clock | None = None) -> str:
     except (UnknownModel, IncompatibleModel):
         pass
     trained = train_price_model(
-        load_default_listings(), now=(clock or SystemClock()).now(), source="embedded default"
+        load_default_listings(), now=(clock or SystemClock()).now(), source="default"
     )
     registry.save(trained.artifact, trained.card)
     registry.promote(trained.card["version"])

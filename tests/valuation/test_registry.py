@@ -1,0 +1,89 @@
+"""Model files, cards, promotion without restart, and refusal of incompatible artifacts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from importlib.metadata import version
+
+import pytest
+
+from fapai.settings import Settings
+from valuation.registry import (
+    IncompatibleModel,
+    ModelRegistry,
+    UnknownModel,
+    ensure_default_model,
+)
+
+
+def test_card_records_data_metrics_and_versions(small_model, models_dir):
+    registry = ModelRegistry(models_dir)
+    path = registry.save(small_model.artifact, small_model.card)
+    card = json.loads(registry.card_path(small_model.card["version"]).read_text())
+    assert path.name == f"price-{card['version']}.joblib" and path.exists()
+    assert card["created_at"] == "2026-11-25T08:00:00+00:00"
+    assert card["version"].startswith("20261125080000-")
+    assert len(card["data"]["hash"]) == 64 and card["data"]["rows"] > 5900
+    assert card["data"]["date_range"][0].startswith("2016") and card["data"]["date_range"][1]
+    assert {"community", "district", "log_area", "build_year"} <= set(card["features"])
+    assert card["versions"] == {"scikit-learn": version("scikit-learn"),
+                                "pandas": version("pandas"), "numpy": version("numpy")}
+    check = card["metrics"]["check_rows_random_10pct"]
+    assert {"mdape", "within_10", "within_20", "median_ratio", "cod", "prd", "coverage_80",
+            "coverage_90"} <= set(check["model"])
+    assert "mdape" in check["baseline"]
+    assert set(card["interval"]["quantiles"]) == {"0.8", "0.9"}
+
+
+def test_promotion_switches_the_served_model_without_restart(small_model, small_listings,
+                                                             models_dir, quick_train):
+    registry = ModelRegistry(models_dir)
+    with pytest.raises(UnknownModel):
+        registry.current()
+    registry.save(small_model.artifact, small_model.card)
+    first = small_model.card["version"]
+    registry.promote(first)
+    served = registry.current()
+    assert served.version == first
+    assert registry.current() is served  # kept in memory, not reloaded per call
+
+    newer = quick_train(small_listings.iloc[:3000],
+                        datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    registry.save(newer.artifact, newer.card)
+    ModelRegistry(models_dir).promote(newer.card["version"])  # e.g. `fapai models promote`
+    assert registry.current().version == newer.card["version"]
+    listed = {c["version"]: c["promoted"] for c in registry.list()}
+    assert listed == {first: False, newer.card["version"]: True}
+
+
+def test_incompatible_scikit_learn_is_refused_with_a_clear_error(small_model, models_dir):
+    registry = ModelRegistry(models_dir)
+    card = {**small_model.card, "version": "old",
+            "versions": {**small_model.card["versions"], "scikit-learn": "0.24.2"}}
+    registry.save(small_model.artifact, card)
+    with pytest.raises(IncompatibleModel) as info:
+        registry.load("old")
+    message = str(info.value)
+    assert "0.24.2" in message and version("scikit-learn") in message and "fapai train" in message
+    with pytest.raises(IncompatibleModel):
+        registry.promote("old")
+    assert registry.promoted_version() is None
+    assert [c["compatible"] for c in registry.list()] == [False]
+
+
+def test_ensure_default_model_keeps_a_compatible_promoted_model(small_model, models_dir):
+    registry = ModelRegistry(models_dir)
+    registry.save(small_model.artifact, small_model.card)
+    registry.promote(small_model.card["version"])
+    settings = Settings(models_dir=models_dir)
+    assert ensure_default_model(settings) == small_model.card["version"]
+    assert len(list(models_dir.glob("price-*.joblib"))) == 1  # nothing retrained
+
+
+def test_the_committed_default_model_is_promoted_and_loads():
+    settings = Settings()
+    registry = ModelRegistry(settings.models_dir)
+    model = registry.current()
+    assert model.card["data"]["source"] == "default" and model.card["data"]["rows"] > 100_000
+    assert model.estimate({"city": "深圳", "district": "福田", "area_m2": 80}).price_total > 0
