@@ -295,6 +295,7 @@ _PROPERTY_WORDS = (
     ("办公", "commercial"),
     ("厂房", "commercial"),
     ("住宅", "residential"),
+    ("居住", "residential"),
     ("房产", "residential"),
     ("房屋", "residential"),
 )
