@@ -6,9 +6,9 @@ import csv
 from datetime import UTC, datetime
 
 import pytest
+from sitegen import DATA
 
 from crawlers import normalize as n
-from sitegen import DATA
 
 
 @pytest.mark.parametrize(
