@@ -1,0 +1,167 @@
+"""Many bidders on one lot at once, through a real uvicorn process, on SQLite and PostgreSQL:
+every accepted bid is stored once, amounts strictly increase in acceptance order, the winner
+is the highest valid bid, an idempotent retry returns the same bid, and nothing answers 500."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from auction import auth
+from fapai.db import make_engine, session_factory, session_scope
+
+pytestmark = pytest.mark.slow
+
+BIDDERS = 12
+ATTEMPTS = 6
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _until(predicate, seconds: float) -> bool:  # noqa: ANN001
+    """Poll a real process until ``predicate()`` holds, at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def server(db_url: str) -> Iterator[tuple[str, str, list[str]]]:
+    """(base url, court token, bidder tokens) of a uvicorn process on ``db_url``, with the
+    legal clock shortened through FAPAI_* settings."""
+    engine = make_engine(db_url)
+    with session_scope(session_factory(engine)) as s:
+        court = auth.create_user(s, "court", "court")[1]
+        bidders = [auth.create_user(s, f"b{i}", "bidder")[1] for i in range(BIDDERS)]
+    engine.dispose()
+    port = _free_port()
+    env = os.environ | {
+        "FAPAI_DATABASE_URL": db_url,
+        "FAPAI_ANNOUNCE_DAYS_IMMOVABLE": "0",
+        "FAPAI_MIN_BIDDING_SECONDS": "1",
+        "FAPAI_EXTENSION_SECONDS": "1",
+        "FAPAI_CLOSING_INTERVAL_SECONDS": "0.1",
+    }
+    cmd = [sys.executable, "-m", "uvicorn", "auction.app:create_app", "--factory"]
+    proc = subprocess.Popen(
+        [*cmd, "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{base}/api/lots", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        assert _until(up, 30), "uvicorn did not start"
+        yield base, court, bidders
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_many_bidders_on_one_lot(server):
+    base, court, tokens = server
+    start = datetime.now(UTC) + timedelta(seconds=1)
+    lot_body = {
+        "case_number": "(2025)粤0104执1号",
+        "court": "广州市越秀区人民法院",
+        "title": "越秀区东风中路1号",
+        "property_type": "residential",
+        "city": "广州市",
+        "reference_price": 1_000_000,
+        "reference_method": "appraisal",
+        "start_price": 700_000,
+        "deposit": 70_000,
+        "increment": 1_000,
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(seconds=5)).isoformat(),
+    }
+    with httpx.Client(base_url=base, timeout=30) as c:
+        r = c.post("/api/lots", json=lot_body, headers={"Authorization": f"Bearer {court}"})
+        assert r.status_code == 201, r.text
+        lot_id = r.json()["id"]
+        for t in tokens:
+            reg = c.post(
+                f"/api/lots/{lot_id}/registrations", headers={"Authorization": f"Bearer {t}"}
+            )
+            assert reg.status_code == 201, reg.text
+        assert _until(lambda: c.get(f"/api/lots/{lot_id}").json()["status"] == "bidding", 10)
+
+    accepted: list[dict] = []
+    statuses: list[int] = []
+    replays: list[tuple[int, int]] = []
+    lock = threading.Lock()
+    go = threading.Barrier(len(tokens))
+
+    def bidder(i: int, token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, timeout=30, headers=headers) as c:
+            go.wait()
+            for attempt in range(ATTEMPTS):
+                price = c.get(f"/api/lots/{lot_id}").json()["current_price"]
+                amount = price + 1_000 * (1 + (i + attempt) % 3)
+                key = {"Idempotency-Key": uuid.uuid4().hex}
+                r = c.post(f"/api/lots/{lot_id}/bids", json={"amount": amount}, headers=key)
+                with lock:
+                    statuses.append(r.status_code)
+                if r.status_code == 201:
+                    again = c.post(f"/api/lots/{lot_id}/bids", json={"amount": amount}, headers=key)
+                    with lock:
+                        accepted.append(r.json())
+                        replays.append((r.json()["id"], again.json()["id"]))
+
+    threads = [threading.Thread(target=bidder, args=(i, t)) for i, t in enumerate(tokens)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert statuses and set(statuses) <= {201, 409}, sorted(set(statuses))
+    assert all(first == again for first, again in replays)
+    assert len(accepted) >= 2
+
+    with httpx.Client(base_url=base, timeout=30) as c:
+        assert _until(lambda: c.get(f"/api/lots/{lot_id}").json()["status"] == "sold", 30)
+        lot = c.get(f"/api/lots/{lot_id}").json()
+        stored = c.get(f"/api/lots/{lot_id}/bids").json()
+        (result,) = c.get("/api/results").json()["items"]
+
+    stored_ids = [b["id"] for b in stored]
+    assert len(stored_ids) == len(set(stored_ids)) == lot["bid_count"]
+    assert set(stored_ids) == {b["id"] for b in accepted}  # each accepted bid stored once
+    in_order = sorted(stored, key=lambda b: b["id"])  # ids are taken under the lot lock
+    amounts = [b["amount"] for b in in_order]
+    assert all(a < b for a, b in zip(amounts, amounts[1:], strict=False)), amounts
+    top = in_order[-1]
+    assert (result["final_price"], result["winner_code"]) == (max(amounts), top["bidder_code"])
+    assert lot["current_price"] == max(amounts)
