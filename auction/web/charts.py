@@ -8,7 +8,7 @@ elsewhere and is only converted here, for drawing.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
@@ -85,14 +85,24 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
-def _number_text(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:g}"
-
-
-def _axis(values: Iterable[Number], start: float, end: float, fmt=_number_text):  # noqa: ANN001, ANN202
+def _axis(
+    values: Iterable[Number], start: float, end: float, fmt: Callable[[float], str] | None = None
+) -> tuple[Scale, list[Tick]]:
+    """A scale over round ticks covering ``values``. A range narrower than 10% of its size is
+    widened around its middle, so near-equal values (comparables all of 89 m²) keep readable
+    ticks. Without ``fmt`` labels get as many decimals as the tick step needs."""
     floats = [float(v) for v in values]
-    ticks = nice_ticks(min(floats), max(floats))
+    lo, hi = min(floats), max(floats)
+    least = 0.1 * max(abs(lo), abs(hi))
+    if hi - lo < least:
+        middle = (lo + hi) / 2
+        lo, hi = middle - least / 2, middle + least / 2
+    ticks = nice_ticks(lo, hi)
     scale = Scale(ticks[0], ticks[-1], start, end)
+    if fmt is None:
+        step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+        decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+        fmt = f"{{:,.{decimals}f}}".format
     return scale, [Tick(scale(t), fmt(t)) for t in ticks]
 
 

@@ -29,20 +29,14 @@ REFERENCE_METHODS: dict[str, str] = {
     "directed": "定向询价",
 }
 
-# Lot and round states as the platforms name them (阿里拍卖·司法, 京东拍卖·司法).
+# Lot states (auction.store) as the platforms name them (阿里拍卖·司法, 京东拍卖·司法).
 STATUSES: dict[str, str] = {
     "announced": "即将开始",
-    "scheduled": "即将开始",
-    "upcoming": "即将开始",
     "bidding": "正在进行",
-    "open": "正在进行",
-    "active": "正在进行",
     "sold": "已成交",
     "failed": "流拍",
     "sale": "变卖中",
     "reneged": "悔拍",
-    "withdrawn": "已撤回",
-    "suspended": "中止",
 }
 
 ROUNDS: dict[str, str] = {"1": "一拍", "2": "二拍", "sale": "变卖"}

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from pydantic import ValidationError
+
+from auction.api.schemas import LotSearch
 from auction.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
-from auction.services import SORTS, LotQuery
-from auction.store import LOT_STATUSES
+from auction.services import LotQuery
 from fapai.money import MoneyError, to_decimal, to_fen
 
 PAGE_SIZE = 24
@@ -104,33 +106,22 @@ def page_number(value: str | None) -> int:
 
 
 def lot_query(params: Mapping[str, str]) -> LotQuery:
-    """The search page's query string → :class:`auction.services.LotQuery`.
-
-    Unknown codes (a status or sort the service does not know) are errors in words here, so
-    a hand-edited URL gets a message, never a 500.
-    """
-    status = optional_text(params.get("status"))
-    if status is not None and status not in LOT_STATUSES:
-        raise FormError("拍卖状态不认识：" + status)
-    sort = optional_text(params.get("sort")) or "ends_at"
-    if sort not in SORTS:
-        raise FormError("排序方式不认识：" + sort)
-    min_price = yuan_amount(params.get("min_price"), "min_price")
-    max_price = yuan_amount(params.get("max_price"), "max_price")
-    if min_price is not None and max_price is not None and min_price > max_price:
-        raise FormError("价格下限不能高于价格上限")
-    return LotQuery(
-        status=status,
-        city=optional_text(params.get("city")),
-        district=optional_text(params.get("district")),
-        property_type=optional_text(params.get("property_type")),
-        min_price=min_price,
-        max_price=max_price,
-        q=optional_text(params.get("q")),
-        sort=sort,
-        page=page_number(params.get("page")),
-        page_size=PAGE_SIZE,
-    )
+    """The search page's query string → :class:`auction.services.LotQuery`, checked by the
+    API's own :class:`auction.api.schemas.LotSearch`; a bad value is an error in words, so a
+    hand-edited URL gets a message, never a 500. Empty fields are no filter."""
+    given = {k: v.strip() for k, v in params.items() if k in LotSearch.model_fields and v.strip()}
+    given["page_size"] = str(PAGE_SIZE)
+    for name in ("min_price", "max_price"):
+        if name in given:
+            given[name] = given[name].replace(",", "").replace("，", "")
+    try:
+        return LotSearch.model_validate(given).to_query()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else ""
+        raise FormError(
+            f"{FIELD_NAMES.get(name, name)}填写有误：{given.get(name, '')}（{first['msg']}）"
+        ) from None
 
 
 DESCRIPTION_FIELDS = (

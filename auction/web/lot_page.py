@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from auction import rules, services
 from auction.store import SALE, Lot, Registration, Round, User
 from auction.web.announcement import bidding_rules
+from auction.web.display import duration_words
 from fapai.money import fen_to_yuan, to_fen
 from fapai.settings import Settings
 
@@ -38,7 +39,7 @@ class LotPage:
             "next_bid": self.next_bid,
             "winner_code": self.lot.leading_bidder_code if self.lot.status == "sold" else None,
             "rules": bidding_rules(self.lot, settings),
-            "extension_minutes": settings.extension_seconds / 60,
+            "extension_words": duration_words(settings.extension_seconds),
             "idempotency_key": uuid.uuid4().hex,
             "now": now,
         }

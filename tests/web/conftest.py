@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from auction.demo import seed_demo
+from fapai.clock import SystemClock
+from fapai.db import make_engine, session_factory
+from fapai.settings import Settings
+from web.server import uvicorn_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 
 @pytest.fixture
@@ -52,3 +65,92 @@ def sample_report() -> dict[str, Any]:
             "history": {}, "curve": curve,
         },
     }
+
+
+# --- the browser harness: a seeded SQLite file, a real uvicorn process, headless Chromium ------
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+# A short clock for the server (the settings' own env names): bidding lasts 8 s, a bid in the
+# last 5 s extends the end by 5 s, the closing loop looks every 0.2 s, no announcement wait.
+FAST_RULES = {
+    "FAPAI_MIN_BIDDING_SECONDS": "8",
+    "FAPAI_EXTENSION_SECONDS": "5",
+    "FAPAI_CLOSING_INTERVAL_SECONDS": "0.2",
+    "FAPAI_ANNOUNCE_DAYS_MOVABLE": "0",
+    "FAPAI_ANNOUNCE_DAYS_IMMOVABLE": "0",
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    base: str
+    court_token: str
+    settings: Settings
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@pytest.fixture(scope="module")
+def site(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """fapai served by uvicorn on a copy of the migrated template, seeded with the demo's real
+    lots (every state) through the engine."""
+    folder = tmp_path_factory.mktemp("web-site")
+    path = folder / "fapai.db"
+    shutil.copyfile(_sqlite_template, path)
+    url = f"sqlite:///{path}"
+    settings = Settings(database_url=url)
+    engine = make_engine(url)
+    summary = seed_demo(
+        session_factory(engine), settings, SystemClock().now(), lots=24, price_model=False
+    )
+    engine.dispose()
+    court = next(u for u in summary.users if u.role == "court")
+    with uvicorn_server({"FAPAI_DATABASE_URL": url, **FAST_RULES}, folder / "server.log") as base:
+        yield Site(base, court.token, Settings(database_url=url, **{
+            k.removeprefix("FAPAI_").lower(): v for k, v in FAST_RULES.items()
+        }))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (as .ci/run does)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Pages in fresh browser contexts (separate cookies: one per person), closed after."""
+    contexts: list[BrowserContext] = []
+
+    def make(width: int = 1280, height: int = 900) -> Page:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale="zh-CN",
+            timezone_id="Asia/Shanghai", accept_downloads=True,
+        )  # fmt: skip
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def shot(page: Page, name: str) -> Path:
+    """A full-page screenshot for review in tests/artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -22,6 +22,10 @@ from valuation.regions import CITIES
 router = APIRouter()
 
 INQUIRY_TYPES = {"residential": "住宅用房", "commercial": "商业用房", "parking": "车位"}
+CHANCE_SOURCES = {
+    "prior": "既有经验（本平台成交记录尚不足）",
+    "prior + own results": "既有经验并以本平台成交记录修正",
+}
 
 
 def _court_only(request: Request, user: User | None) -> Response | None:
@@ -116,4 +120,7 @@ def inquiry_report(
     refused, view = _stored_report(request, session, user, inquiry_id)
     if refused is not None:
         return refused
-    return render(request, "inquiry_report.html", user, nav="inquiry", r=view)
+    return render(
+        request, "inquiry_report.html", user, nav="inquiry", r=view,
+        chance_sources=CHANCE_SOURCES,
+    )  # fmt: skip
