@@ -1,0 +1,51 @@
+"""The auction tables as migrated (Alembic branch ``auction``) match the SQLAlchemy models, on
+SQLite and PostgreSQL; money columns are BIGINT fen and times aware UTC."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import BigInteger
+
+from auction import store
+from fapai.db import Base, UTCDateTime, make_engine
+
+AUCTION_TABLES = {
+    m.__tablename__
+    for m in (
+        store.User,
+        store.ApiToken,
+        store.Case,
+        store.Lot,
+        store.Round,
+        store.PriorityHolder,
+        store.Registration,
+        store.Bid,
+        store.IdempotencyKey,
+    )
+}
+
+
+def test_migration_matches_the_models(db_url):
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(
+            conn,
+            opts={
+                "include_object": lambda _obj, name, kind, _reflected, _other: (
+                    kind != "table" or name in AUCTION_TABLES
+                )
+            },
+        )
+        assert compare_metadata(ctx, Base.metadata) == []
+    engine.dispose()
+
+
+def test_money_is_integer_fen_and_times_are_utc():
+    money = {"reference_price", "start_price", "deposit", "increment", "current_price", "amount"}
+    for name in AUCTION_TABLES:
+        for col in Base.metadata.tables[name].columns:
+            if col.name in money:
+                assert isinstance(col.type, BigInteger), (name, col.name)
+            if col.name.endswith("_at") or col.name == "scheduled_end":
+                assert isinstance(col.type, UTCDateTime), (name, col.name)
