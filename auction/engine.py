@@ -518,8 +518,9 @@ def relist(
         rules.check_reauction_start_price(terms.start_price, previous.start_price, settings)
         rules.check_bidding_window(terms.starts_at, ends_at, settings)
         rules.check_announcement(now, terms.starts_at, lot.property_type, settings, reauction=True)
-        if lot.status == FAILED and previous.closed_at is not None:
-            rules.check_reauction_within(previous.closed_at, terms.starts_at, settings)
+        ended = previous.reneged_at if lot.status == RENEGED else previous.closed_at
+        if ended is not None:
+            rules.check_reauction_within(ended, terms.starts_at, settings)
     _open_round(session, lot, previous.seq + 1, kind, terms, ends_at, increment, now)
     session.flush()
     return lot
@@ -527,12 +528,13 @@ def relist(
 
 def renege(session: Session, lot_id: int, now: datetime, settings: Settings) -> Lot:
     """拍卖规定 第二十四条: the buyer did not pay. The deposit is forfeited, the round's outcome
-    becomes ``reneged``, the lot can be relisted, and the buyer may not register for it again."""
+    becomes ``reneged``, the lot can be relisted (within the re-auction period from ``now``,
+    like a failed round: 第二十六条), and the buyer may not register for it again."""
     lot = _lot(session, lot_id, lock=True)
     if lot.status != SOLD:
         raise Conflict(f"only a sold lot can be reneged; lot {lot_id} is {lot.status}", "lot_id")
     rnd = _current_round(session, lot)
-    rnd.outcome = RENEGED
+    rnd.outcome, rnd.reneged_at = RENEGED, now
     session.execute(
         update(Registration)
         .where(Registration.id == rnd.winner_registration_id)

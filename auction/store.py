@@ -146,6 +146,7 @@ class Round(Base):
     scheduled_end: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     outcome: Mapped[str | None] = mapped_column(String(10))  # sold, failed, reneged
+    reneged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     final_price: Mapped[int | None] = mapped_column(BigInteger)
     bid_count: Mapped[int] = mapped_column(Integer, default=0)
     winner_registration_id: Mapped[int | None] = mapped_column(Integer)

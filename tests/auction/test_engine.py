@@ -238,6 +238,11 @@ def test_renege_forfeits_deposit_and_bars_the_buyer(world):
     s.commit()
     assert lot.status == "reneged"
     assert s.scalars(select(Registration)).one().deposit_status == "forfeited"
+    late = world.clock.now() + timedelta(days=30, seconds=1)
+    late_terms = engine.RelistTerms(700_000 * YUAN, 70_000 * YUAN, late, late + timedelta(days=1))
+    with pytest.raises(RuleViolation, match="within 30 days"):
+        engine.relist(s, lot.id, late_terms, world.clock.now(), world.settings)
+    s.rollback()
     starts = world.clock.now() + timedelta(days=15)
     terms = engine.RelistTerms(700_000 * YUAN, 70_000 * YUAN, starts, starts + timedelta(days=1))
     engine.relist(s, lot.id, terms, world.clock.now(), world.settings)
