@@ -9,6 +9,9 @@ exist are embedded (Debian ``fonts-dejavu-core`` and ``fonts-droid-fallback`` pr
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -193,3 +196,32 @@ def report_pdf(r: ReportView) -> bytes:
         new_x="LMARGIN", new_y="NEXT", align="L",
     )  # fmt: skip
     return bytes(pdf.output())
+
+
+class ReportPDFCache:
+    """Made PDFs by inquiry id. A report never changes once issued, so neither does its PDF;
+    embedding the fonts takes most of a second, so the report page makes the PDF in the
+    background and the download is served from here. Bounded (least recently used goes)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._items: OrderedDict[int, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, r: ReportView) -> bytes:
+        with self._lock:
+            if r.id in self._items:
+                self._items.move_to_end(r.id)
+                return self._items[r.id]
+        body = report_pdf(r)
+        with self._lock:
+            self._items[r.id] = body
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return body
+
+    def warm(self, r: ReportView) -> None:
+        """Make the PDF now if it is not made yet (a background task); a missing font is
+        reported when the PDF is asked for, not here."""
+        with contextlib.suppress(NoFont):
+            self.get(r)

@@ -30,10 +30,13 @@ def test_view_charts_place_the_subject_and_the_proposal(sample_report) -> None:
     assert curve.floor_x < curve.chosen[0]
 
 
-@pytest.mark.skipif(
+needs_fonts = pytest.mark.skipif(
     not (any(p.exists() for p in pdf.CJK_FONTS) and any(p.exists() for p in pdf.LATIN_FONTS)),
     reason="fonts missing: apt-get install fonts-droid-fallback fonts-dejavu-core",
 )
+
+
+@needs_fonts
 def test_pdf_is_a_real_document_with_the_font_embedded(sample_report) -> None:
     body = pdf.report_pdf(report_view(sample_report))
     assert body.startswith(b"%PDF-") and body.rstrip().endswith(b"%%EOF")
@@ -45,3 +48,14 @@ def test_pdf_without_a_cjk_font_says_so(sample_report, monkeypatch, tmp_path) ->
     monkeypatch.setattr(pdf, "CJK_FONTS", (tmp_path / "missing.ttf",))
     with pytest.raises(pdf.NoFont, match="fonts-droid-fallback"):
         pdf.report_pdf(report_view(sample_report))
+
+
+@needs_fonts
+def test_pdf_cache_makes_each_report_once_and_forgets_the_oldest(sample_report) -> None:
+    cache = pdf.ReportPDFCache(size=1)
+    first = report_view(sample_report)
+    body = cache.get(first)
+    assert cache.get(first) is body  # served from the cache, not made again
+    second = report_view({**sample_report, "id": 8})
+    cache.warm(second)
+    assert cache.get(first) is not body  # evicted (size 1), made again

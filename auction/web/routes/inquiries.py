@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -13,7 +14,7 @@ from auction.api.routes.inquiries import ModelsDep
 from auction.store import User
 from auction.web.deps import PageUser, error_page, render
 from auction.web.forms import FIELD_NAMES, PLATFORM_ROWS, FormError, inquiry_request
-from auction.web.pdf import NoFont, report_pdf
+from auction.web.pdf import NoFont, ReportPDFCache
 from auction.web.report import report_view
 from valuation.inquiry import InquiryError, price
 from valuation.inquiry_store import get_inquiry, save_inquiry
@@ -26,6 +27,21 @@ CHANCE_SOURCES = {
     "prior": "既有经验（本平台成交记录尚不足）",
     "prior + own results": "既有经验并以本平台成交记录修正",
 }
+
+
+_cache_lock = threading.Lock()
+
+
+def pdf_cache(request: Request) -> ReportPDFCache:
+    """The app's cache of report PDFs, made on first use and kept on ``app.state``."""
+    state = request.app.state
+    with _cache_lock:
+        if getattr(state, "report_pdfs", None) is None:
+            state.report_pdfs = ReportPDFCache()
+    return state.report_pdfs
+
+
+PdfCacheDep = Annotated[ReportPDFCache, Depends(pdf_cache)]
 
 
 def _court_only(request: Request, user: User | None) -> Response | None:
@@ -96,13 +112,15 @@ def _stored_report(request: Request, session: SessionDep, user: PageUser, inquir
 
 
 @router.get("/inquiries/{inquiry_id:int}.pdf")
-def inquiry_pdf(request: Request, inquiry_id: int, session: SessionDep, user: PageUser) -> Response:
+def inquiry_pdf(
+    request: Request, inquiry_id: int, session: SessionDep, user: PageUser, pdfs: PdfCacheDep
+) -> Response:
     """The report as a PDF document, made on the server."""
     refused, view = _stored_report(request, session, user, inquiry_id)
     if refused is not None:
         return refused
     try:
-        body = report_pdf(view)
+        body = pdfs.get(view)
     except NoFont as exc:
         return error_page(request, user, 503, "暂时无法生成 PDF", str(exc))
     return Response(
@@ -114,12 +132,15 @@ def inquiry_pdf(request: Request, inquiry_id: int, session: SessionDep, user: Pa
 
 @router.get("/inquiries/{inquiry_id:int}", response_class=HTMLResponse)
 def inquiry_report(
-    request: Request, inquiry_id: int, session: SessionDep, user: PageUser
-) -> Response:
-    """The report as issued: reference price, interval, sources, comparables, start price."""
+    request: Request, inquiry_id: int, session: SessionDep, user: PageUser, pdfs: PdfCacheDep,
+    background: BackgroundTasks,
+) -> Response:  # fmt: skip
+    """The report as issued: reference price, interval, sources, comparables, start price.
+    Its PDF is made in the background once the page is sent, ready for the download."""
     refused, view = _stored_report(request, session, user, inquiry_id)
     if refused is not None:
         return refused
+    background.add_task(pdfs.warm, view)
     return render(
         request, "inquiry_report.html", user, nav="inquiry", r=view,
         chance_sources=CHANCE_SOURCES,
