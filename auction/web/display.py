@@ -95,7 +95,8 @@ def local_date(when: datetime | None, tz: str = "Asia/Shanghai") -> str:
 
 
 def duration_words(seconds: float) -> str:
-    """``2天3小时``, ``5分12秒``: a time left in words, largest two units."""
+    """``2天3小时``, ``5分12秒``, ``5分``: a time in words, its largest two units (a zero
+    second unit is left out)."""
     total = max(0, int(seconds))
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
@@ -103,7 +104,8 @@ def duration_words(seconds: float) -> str:
     parts = [(days, "天"), (hours, "小时"), (minutes, "分"), (secs, "秒")]
     while len(parts) > 1 and parts[0][0] == 0:
         parts.pop(0)
-    return "".join(f"{n}{unit}" for n, unit in parts[:2])
+    shown = parts[:2] if len(parts) > 1 and parts[1][0] else parts[:1]
+    return "".join(f"{n}{unit}" for n, unit in shown)
 
 
 def label(mapping: dict[str, str], key: object) -> str:

@@ -1,0 +1,106 @@
+"""Reading the pages' forms and URLs; errors in words; the announced rules; the next bid."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from auction.errors import Conflict, RuleViolation
+from auction.services import LotView
+from auction.web import forms
+from auction.web.announcement import bidding_rules
+from auction.web.lot_page import next_valid_bid
+from auction.web.routes.accounts import safe_next
+from fapai.settings import Settings
+
+
+def test_lot_query_reads_the_url_and_ignores_empty_and_unknown_fields() -> None:
+    q = forms.lot_query(
+        {"city": "广州市", "district": "", "min_price": "1,000.50", "sort": "-price", "page": "3",
+         "utm_source": "x"}
+    )  # fmt: skip
+    assert (q.city, q.district, q.min_price, q.sort, q.page) == (
+        "广州市", None, Decimal("1000.50"), "-price", 3,
+    )  # fmt: skip
+    assert q.page_size == forms.PAGE_SIZE
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"status": "closed"}, "拍卖状态填写有误"),
+        ({"min_price": "1.234"}, "价格下限填写有误"),
+        ({"sort": "random"}, "排序填写有误"),
+        ({"page": "0"}, "页码填写有误"),
+    ],
+)
+def test_lot_query_refuses_in_words(params, words) -> None:
+    with pytest.raises(forms.FormError, match=words):
+        forms.lot_query(params)
+
+
+def test_amount_in_yuan_to_fen_exactly() -> None:
+    assert forms.amount_fen("1,410,000.10") == 141_000_010
+    for bad, words in (("", "请填写出价"), ("12.345", "最多两位小数"), ("-5", "不能为负数")):
+        with pytest.raises(forms.FormError, match=words):
+            forms.amount_fen(bad)
+
+
+def test_inquiry_request_pairs_platform_rows() -> None:
+    description, sources = forms.inquiry_request(
+        {"city": "广州市", "area_m2": " 89 ", "elevator": "true", "district": ""},
+        ["京东", "", ""], ["3,000,000", "", ""],
+    )  # fmt: skip
+    assert description["area_m2"] == "89" and description["district"] is None
+    assert description["elevator"] is True
+    assert sources == [{"platform": "京东", "price": "3000000"}]
+    with pytest.raises(forms.FormError, match="第 2 个询价平台"):
+        forms.inquiry_request({}, ["京东", "淘宝"], ["1", ""])
+
+
+def test_explain_names_the_kind_the_field_and_keeps_the_article() -> None:
+    text = forms.explain(RuleViolation("amount", "must be at least ¥1", "拍卖规定 第二十条"))
+    assert text.startswith("填写有误（出价）：") and "第二十条" in text
+    assert forms.explain(Conflict("bidding is closed", "lot_id")).startswith("未能办理（拍品）")
+
+
+@pytest.mark.parametrize(
+    ("target", "safe"),
+    [("/lots/3", "/lots/3"), ("//evil.example", "/"), ("https://evil.example", "/"),
+     ("/\\evil", "/"), (None, "/")],
+)  # fmt: skip
+def test_sign_in_only_returns_to_this_site(target, safe) -> None:
+    assert safe_next(target) == safe
+
+
+def _lot(**changes) -> LotView:
+    base = dict(
+        id=1, title="t", property_type="residential", city="广州市", district="天河区",
+        status="bidding", round=1, reference_price=Decimal("2000000"),
+        start_price=Decimal("1400000"), current_price=Decimal("1400000"),
+        deposit=Decimal("140000"), increment=Decimal("10000"), bid_count=0,
+        starts_at=datetime(2026, 1, 1, tzinfo=UTC), ends_at=datetime(2026, 1, 2, tzinfo=UTC),
+        case_number="c", court="k", address=None, area_m2=None, description=None,
+        reference_method="appraisal", published_at=datetime(2025, 12, 1, tzinfo=UTC),
+        leading_bidder_code=None, registration_count=0,
+    )  # fmt: skip
+    return LotView(**{**base, **changes})
+
+
+def test_next_valid_bid_follows_article_20() -> None:
+    assert next_valid_bid(_lot()) == Decimal("1400000")  # first bid: the start price
+    led = _lot(current_price=Decimal("1450000"), leading_bidder_code="B0001", bid_count=3)
+    assert next_valid_bid(led) == Decimal("1460000")  # then current + increment
+    assert next_valid_bid(_lot(status="sale", round="sale")) == Decimal("1400000")
+    assert next_valid_bid(_lot(status="sold")) is None
+    assert next_valid_bid(_lot(status="announced")) is None
+
+
+def test_announced_rules_follow_the_settings_and_cite_articles() -> None:
+    short = Settings(extension_seconds=5, min_bidding_seconds=8)
+    rules = bidding_rules(_lot(), short)
+    assert "为参考价的 70.0%" in rules[0] and "第十条" in rules[0]
+    assert any("结束前 5秒 内有人出价" in r and "第二十条" in r for r in rules)
+    assert all("第" in r and "条" in r for r in rules)
+    legal = bidding_rules(_lot(), Settings())
+    assert any("结束前 5分 内" in r for r in legal)

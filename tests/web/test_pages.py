@@ -1,0 +1,147 @@
+"""The pages through the real app on a real SQLite file, with an injected clock: who may do
+what, errors in words with the right status (never a 500), a resubmitted bid form bids once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from auction import auth, engine, services
+from auction.app import create_app
+from fapai.clock import FrozenClock
+from fapai.db import make_engine, session_factory, session_scope, writer_engine
+from fapai.settings import Settings
+
+YUAN = 100
+
+
+@dataclass
+class World:
+    client: TestClient
+    clock: FrozenClock
+    factory: object
+    lot_id: int
+    court: str
+    bidder: str
+
+    def as_(self, token: str | None) -> TestClient:
+        self.client.cookies.clear()
+        if token:
+            self.client.cookies.set("fapai_token", token)
+        return self.client
+
+
+@pytest.fixture
+def world(sqlite_url: str, clock: FrozenClock) -> Iterator[World]:
+    """A court, a bidder and one lot in bidding (the clock moved past its start)."""
+    settings = Settings(database_url=sqlite_url)
+    db = make_engine(sqlite_url)
+    factory = session_factory(writer_engine(db))
+    with session_scope(factory) as session:
+        _, court = auth.create_user(session, "法院", "court", clock.now())
+        _, bidder = auth.create_user(session, "王五", "bidder", clock.now())
+        starts = clock.now() + timedelta(days=30)
+        lot = engine.create_lot(session, engine.LotData(
+            case_number="(2026)粤0106执1号", court="广州市天河区人民法院", title="华夏路10号",
+            property_type="residential", city="广州市", district="天河区",
+            reference_price=1_000_000 * YUAN, reference_method="appraisal",
+            start_price=700_000 * YUAN, deposit=70_000 * YUAN, increment=5_000 * YUAN,
+            starts_at=starts, ends_at=starts + timedelta(days=1),
+        ), clock.now(), settings)  # fmt: skip
+        lot_id = lot.id
+    clock.set(starts + timedelta(hours=1))
+    with TestClient(create_app(settings, clock), follow_redirects=False) as client:
+        yield World(client, clock, factory, lot_id, court, bidder)
+    db.dispose()
+
+
+def test_unknown_things_are_404_pages_in_words(world: World) -> None:
+    response = world.as_(None).get("/lots/999999")
+    assert response.status_code == 404 and "没有编号为 999999 的拍品" in response.text
+    response = world.as_(world.court).get("/inquiries/4242")
+    assert response.status_code == 404 and "没有编号为 4242 的询价报告" in response.text
+    assert world.as_(None).get(f"/lots/{world.lot_id}/live").status_code == 200
+    assert world.as_(None).get("/lots/999999/live").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query", ["page=abc", "min_price=1e999", "status=%00", "sort=;drop", "page=99999999"]
+)
+def test_a_broken_search_url_is_explained_not_a_500(world: World, query: str) -> None:
+    response = world.as_(None).get(f"/?{query}")
+    assert response.status_code == 422
+    assert 'role="alert"' in response.text and "填写有误" in response.text
+
+
+def test_who_may_do_what(world: World) -> None:
+    anonymous = world.as_(None)
+    response = anonymous.post(f"/lots/{world.lot_id}/bids", data={"amount": "700000"})
+    assert response.status_code == 303 and response.headers["location"].startswith("/signin")
+    assert anonymous.get("/inquiries/new").status_code == 303
+
+    court = world.as_(world.court)
+    response = court.post(f"/lots/{world.lot_id}/registrations")
+    assert response.status_code == 403 and "法院账号不能报名或出价" in response.text
+
+    bidder = world.as_(world.bidder)
+    response = bidder.get("/inquiries/new")
+    assert response.status_code == 403 and "只对法院账号开放" in response.text
+    response = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "700000"})
+    assert response.status_code == 403 and "register" in response.text  # 第十七条: deposit first
+
+
+def test_a_resubmitted_bid_form_bids_once_and_a_low_bid_is_refused(world: World) -> None:
+    bidder = world.as_(world.bidder)
+    assert bidder.post(f"/lots/{world.lot_id}/registrations").status_code == 303
+    page = bidder.get(f"/lots/{world.lot_id}").text
+    assert 'value="700000.00"' in page  # the next valid amount, pre-filled
+    form = {"amount": "700000", "idempotency_key": "form-1"}
+    for _ in range(2):  # the browser resends the same form
+        response = bidder.post(f"/lots/{world.lot_id}/bids", data=form)
+        assert response.status_code == 303
+    with session_scope(world.factory) as session:
+        assert services.get_lot(session, world.lot_id, world.clock.now()).bid_count == 1
+
+    low = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "702000"})
+    assert low.status_code == 409
+    assert "未能办理（出价）" in low.text and "第二十条" in low.text
+    bad = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "七十万"})
+    assert bad.status_code == 422 and "须为以元计的金额" in bad.text
+
+
+def test_bidding_closes_and_the_page_shows_the_result(world: World) -> None:
+    bidder = world.as_(world.bidder)
+    bidder.post(f"/lots/{world.lot_id}/registrations")
+    bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "705000"})
+    live = bidder.get(f"/lots/{world.lot_id}/live").json()
+    assert (live["status"], live["current_price_text"]) == ("bidding", "¥705,000")
+    assert live["next_bid"] == "710000.00" and not live["extended"]
+
+    world.clock.advance(days=2)  # past the end; close now rather than wait for the loop
+    with session_scope(world.factory) as session:
+        engine.close_due_rounds(session, world.clock.now(), Settings())
+    page = world.as_(None).get(f"/lots/{world.lot_id}").text
+    assert "已成交" in page and "成交价 <strong>¥705,000</strong>" in page
+    results = world.as_(None).get("/results").text
+    assert "华夏路10号" in results and "70.5%" in results  # 705,000 / 1,000,000
+
+
+def test_sign_in_and_self_registration_errors(world: World) -> None:
+    anonymous = world.as_(None)
+    response = anonymous.post("/signin", data={"token": "nope"})
+    assert response.status_code == 401 and "令牌无效" in response.text
+    response = anonymous.post("/signin", data={"token": world.bidder, "next": "//evil.example"})
+    assert response.status_code == 303 and response.headers["location"] == "/?done=signed_in"
+    assert "httponly" in response.headers["set-cookie"].lower()
+
+    form = {"name": "赵六", "id_number": "11010519491231002X", "phone": "12345"}
+    response = world.as_(None).post("/bidders/new", data=form)
+    assert response.status_code == 422 and "手机号码" in response.text
+    response = world.as_(None).post("/bidders/new", data={**form, "phone": "13800138000"})
+    assert response.status_code == 201 and 'id="new-token"' in response.text
+    again = world.as_(None).post("/bidders/new", data={**form, "phone": "13800138000"})
+    assert again.status_code == 409 and "身份证号码" in again.text
