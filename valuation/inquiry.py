@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
+from threadpoolctl import ThreadpoolController
+
 from auction.rules import min_start_price
 from fapai.clock import to_display
 from fapai.money import MoneyError, fen_to_yuan, ratio_of, to_fen
@@ -31,6 +33,7 @@ FAPAI_PLATFORM = "fapai"
 ART_14 = "参考价规定 第十四条"
 REFERENCE_RULE = "参考价规定 第十三条: the reference price is the mean of all sources' results"
 COMPARABLES_K = 5
+_OPENMP = ThreadpoolController()
 # Fields of a description passed to the price model (the market listing schema's names).
 SUBJECT_FIELDS = (
     "property_type", "city", "district", "community", "lat", "lon", "area_m2", "rooms", "halls",
@@ -233,29 +236,32 @@ def price(
     external = parse_sources(sources)
     model = registry.current()
     fields = {k: v for k, v in subject.to_dict().items() if k in SUBJECT_FIELDS}
-    try:
-        estimate = model.estimate(fields)
-        comparables = tuple(model.comparables(fields, COMPARABLES_K))
-    except NotPriceable as exc:
-        raise InquiryError(
-            exc.field,
-            f"{exc.reason}; fapai cannot price this property honestly, so no number: "
-            "an online inquiry that fails leaves the court a commissioned appraisal",
-            ART_14,
-        ) from exc
-    own = SourceResult(FAPAI_PLATFORM, fen_to_yuan(to_fen(_cents(estimate.price_total))), "model")
-    results = (own, *external)
-    reference_fen = mean_of_sources(results)
-    curve = outcome.curve(
-        Lot(
-            city=subject.city or "",
-            reference_fen=reference_fen,
-            when=now.date(),
-            area_m2=subject.area_m2,
-            district=subject.district,
-        ),
-        settings,
-    )
+    # One-row predictions: OpenMP threads cost more than they give (3–10× slower on a busy
+    # machine), so this thread predicts single-threaded.
+    with _OPENMP.limit(limits=1, user_api="openmp"):
+        try:
+            estimate = model.estimate(fields)
+            comparables = tuple(model.comparables(fields, COMPARABLES_K))
+        except NotPriceable as exc:
+            raise InquiryError(
+                exc.field,
+                f"{exc.reason}; fapai cannot price this property honestly, so no number: "
+                "an online inquiry that fails leaves the court a commissioned appraisal",
+                ART_14,
+            ) from exc
+        own_price = fen_to_yuan(to_fen(_cents(estimate.price_total)))
+        results = (SourceResult(FAPAI_PLATFORM, own_price, "model"), *external)
+        reference_fen = mean_of_sources(results)
+        curve = outcome.curve(
+            Lot(
+                city=subject.city or "",
+                reference_fen=reference_fen,
+                when=now.date(),
+                area_m2=subject.area_m2,
+                district=subject.district,
+            ),
+            settings,
+        )
     proposed_fen = to_fen(curve.proposed.start_price)
     return InquiryReport(
         description={**fields, "address": description.get("address")},
