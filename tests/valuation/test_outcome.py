@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from auction import engine
 from auction.rules import check_reauction_start_price, check_start_price
+from fapai.clock import FrozenClock
+from fapai.db import make_engine, session_factory, session_scope, writer_engine
 from fapai.money import to_fen
 from fapai.settings import Settings
 from valuation.auction_history.derive import derive, round_hint, write_history
+from valuation.auction_results import upsert_auction_results, validate_auction_result
 from valuation.outcome import (
     MIN_CITY_ROWS,
     MIN_OWN_ROUNDS,
     FinishedRound,
     Lot,
     OutcomeModelError,
+    chance_of_sale,
     current_outcome_path,
     load_history,
     load_outcome_model,
+    observed_rounds,
     train_outcome,
 )
 
@@ -122,8 +128,8 @@ def _rounds(n_low_sold: int, n_high_failed: int) -> list[FinishedRound]:
 
 def test_own_rounds_update_the_prior_once_there_are_enough(history, model):
     prior_curve = model.curve(GZ, SETTINGS)
-    too_few = train_outcome(history, _rounds(10, MIN_OWN_ROUNDS - 11), NOW)
-    assert too_few.curve(GZ, SETTINGS).chance_source == "prior"
+    too_few = chance_of_sale(model.prior, _rounds(10, MIN_OWN_ROUNDS - 11))
+    assert not too_few.learned and too_few.chances == model.chance.chances
     learned = train_outcome(history, _rounds(20, 40), NOW)
     curve = learned.curve(GZ, SETTINGS)
     assert curve.chance_source == "prior + own results" and curve.fallback == ()
@@ -188,3 +194,32 @@ def test_derive_counts_every_dropped_row_and_is_deterministic(tmp_path):
     assert rows[0].low_trust == 1 and rows[0].area_m2 == ""  # 0 m² is unknown, not fixed
     assert write_history(rows, tmp_path / "a.csv.gz") == write_history(rows, tmp_path / "b.csv.gz")
     assert (tmp_path / "a.csv.gz").read_bytes() == (tmp_path / "b.csv.gz").read_bytes()
+
+
+def test_observed_rounds_are_own_finished_rounds_and_crawled_results(db_url, clock: FrozenClock):
+    factory = session_factory(writer_engine(make_engine(db_url)))
+    starts = clock.now() + timedelta(days=30)
+    with session_scope(factory) as s:  # a lawful first round that nobody bids on
+        engine.create_lot(s, engine.LotData(
+            case_number="(2026)粤0106执1号", court="广州市天河区人民法院", title="天河区某房",
+            property_type="residential", city="广州", district="天河", area_m2=89.0,
+            reference_price=100_000_000, reference_method="inquiry", start_price=70_000_000,
+            deposit=7_000_000, increment=500_000, starts_at=starts,
+            ends_at=starts + timedelta(days=1)), clock.now(), SETTINGS)
+    clock.advance(days=32)
+    with session_scope(factory) as s:
+        engine.close_due_rounds(s, clock.now(), SETTINGS)
+        crawled = [{"source": "sf_taobao", "item_id": str(i), "status": status, "round": 1,
+                    "city": "广州", "district": "海珠", "appraisal_price_fen": 200_000_000,
+                    "start_price_fen": 140_000_000, "final_price_fen": final,
+                    "end_at": "2026-01-01T02:00:00+00:00"}
+                   for i, (status, final) in enumerate((("sold", 160_000_000), ("failed", None),
+                                                       ("withdrawn", None)))]
+        upsert_auction_results(s, [validate_auction_result(r) for r in crawled], clock.now())
+    with session_scope(factory) as s:
+        got = observed_rounds(s)
+    (own,) = got["own"]
+    assert (own.sold, own.start_ratio, own.lot.city, own.lot.district) == (
+        False, 0.7, "广州市", "天河区")
+    assert own.lot.when == clock.now().date()  # closed when the closing pass ran
+    assert [(r.sold, r.final_fen) for r in got["crawled"]] == [(True, 160_000_000), (False, None)]
