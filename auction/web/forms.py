@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
+from auction.api.routes.inquiries import InquiryIn
 from auction.api.schemas import LotSearch
 from auction.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
 from auction.services import LotQuery
@@ -20,6 +21,7 @@ from fapai.money import MoneyError, to_decimal, to_fen
 
 PAGE_SIZE = 24
 MAX_PAGE = 10_000
+PLATFORM_ROWS = 3  # external inquiry platforms the judge's form has room for
 
 SORT_CHOICES: dict[str, str] = {
     "ends_at": "即将结束",
@@ -47,6 +49,15 @@ FIELD_NAMES: dict[str, str] = {
     "city": "城市",
     "district": "区县",
     "property_type": "财产类型",
+    "rooms": "室",
+    "halls": "厅",
+    "bathrooms": "卫",
+    "floor": "所在楼层",
+    "total_floors": "总楼层",
+    "build_year": "建成年份",
+    "decoration": "装修",
+    "elevator": "电梯",
+    "sources": "询价平台",
 }
 
 _HEADLINES: dict[type[FapaiError], str] = {
@@ -117,37 +128,35 @@ def lot_query(params: Mapping[str, str]) -> LotQuery:
     try:
         return LotSearch.model_validate(given).to_query()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = str(first["loc"][0]) if first["loc"] else ""
-        raise FormError(
-            f"{FIELD_NAMES.get(name, name)}填写有误：{given.get(name, '')}（{first['msg']}）"
-        ) from None
+        raise _validation_words(exc, given) from None
 
 
-DESCRIPTION_FIELDS = (
-    "property_type", "city", "district", "community", "address", "area_m2", "rooms", "halls",
-    "bathrooms", "floor", "total_floors", "orientation", "decoration", "build_year", "elevator",
-)  # fmt: skip
-PLATFORM_ROWS = 3
+def _validation_words(exc: ValidationError, given: Mapping[str, object]) -> FormError:
+    first = exc.errors()[0]
+    name = str(first["loc"][0]) if first["loc"] else ""
+    shown = given.get(name, "")
+    return FormError(f"{FIELD_NAMES.get(name, name)}填写有误：{shown}（{first['msg']}）")
 
 
 def inquiry_request(
     form: Mapping[str, str], platforms: list[str], prices: list[str]
-) -> tuple[dict[str, str | bool | None], list[dict[str, str]]]:
-    """The judge's inquiry form → (property description, external platform results).
-
-    Values stay text: :func:`valuation.inquiry.price` checks them with the listing rules and
-    names the field it refuses. A platform row needs both its name and its price.
-    """
-    description: dict[str, str | bool | None] = {
-        name: optional_text(form.get(name)) for name in DESCRIPTION_FIELDS
+) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """The judge's inquiry form → (property description, external platform results), checked
+    by the API's own :class:`auction.api.routes.inquiries.InquiryIn`, so the page and
+    ``POST /api/inquiries`` accept the same input. A platform row needs its name and price."""
+    given: dict[str, object] = {
+        name: text for name in InquiryIn.model_fields if (text := optional_text(form.get(name)))
     }
-    description["elevator"] = {"true": True, "false": False}.get(form.get("elevator") or "")
+    given.pop("sources", None)
     sources = []
     for i, (platform, price) in enumerate(zip(platforms, prices, strict=False), start=1):
-        platform, price = platform.strip(), price.replace(",", "").strip()
+        platform, price = platform.strip(), price.replace(",", "").replace("，", "").strip()
         if platform and price:
             sources.append({"platform": platform, "price": price})
         elif platform or price:
             raise FormError(f"第 {i} 个询价平台须同时填写平台名称和询价结果")
-    return description, sources
+    try:
+        body = InquiryIn.model_validate({**given, "sources": sources})
+    except ValidationError as exc:
+        raise _validation_words(exc, given) from None
+    return body.model_dump(exclude={"sources"}), [s.model_dump() for s in body.sources]

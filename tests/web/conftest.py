@@ -148,9 +148,9 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
         context.close()
 
 
-def shot(page: Page, name: str) -> Path:
-    """A full-page screenshot for review in tests/artifacts/screenshots/."""
+def shot(page: Page, name: str, full_page: bool = True) -> Path:
+    """A screenshot for review in tests/artifacts/screenshots/ (the whole page by default)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path

@@ -49,6 +49,16 @@ def _publish_lot(site, title: str) -> dict:  # noqa: ANN001
     return response.json()
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+  .map(el => el.name || el.id)"""
+
+
+def assert_labelled(page) -> None:  # noqa: ANN001
+    """Every form control has a label a screen reader reads out."""
+    assert page.evaluate(UNLABELLED) == []
+
+
 def _yuan(text: str) -> Decimal:
     return Decimal(re.sub(r"[^\d.]", "", text))
 
@@ -59,6 +69,7 @@ def test_search_filters_live_in_the_url_and_narrow_the_cards(site, new_page) -> 
     total = int(page.locator(".count strong").inner_text())
     assert total >= 20
     assert page.locator(".cards > .card").count() == min(total, 24)
+    assert_labelled(page)
     shot(page, "01-search")
 
     page.get_by_label("拍卖状态").select_option("sold")
@@ -80,13 +91,19 @@ def test_search_filters_live_in_the_url_and_narrow_the_cards(site, new_page) -> 
     assert "价格下限填写有误" in page.get_by_role("alert").inner_text()
 
 
-def test_search_is_usable_on_a_phone(site, new_page) -> None:  # noqa: ANN001
+def test_search_and_a_lot_are_usable_on_a_phone(site, new_page) -> None:  # noqa: ANN001
     page = new_page(width=390, height=844)
     page.goto(site.url("/"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.keyboard.press("Tab")  # the skip link comes first for keyboard users
     assert page.evaluate("document.activeElement.textContent") == "跳到正文"
-    shot(page, "02-search-phone")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    shot(page, "02-search-phone", full_page=False)
+    page.locator(".card-link").first.click()
+    page.locator("#live").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "02-lot-phone", full_page=False)
 
 
 def test_two_bidders_register_bid_see_each_other_an_extension_and_the_result(
@@ -101,6 +118,7 @@ def test_two_bidders_register_bid_see_each_other_an_extension_and_the_result(
     a.get_by_label("姓名").fill("张三")
     a.get_by_label("居民身份证号码（18位）").fill("440106199001011230")  # wrong check digit
     a.get_by_label("手机号码").fill("13800138000")
+    assert_labelled(a)
     a.get_by_role("button", name="注册").click()
     assert "身份证号码" in a.get_by_role("alert").inner_text()
     a.get_by_label("居民身份证号码（18位）").fill(resident_id(1))
@@ -132,6 +150,7 @@ def test_two_bidders_register_bid_see_each_other_an_extension_and_the_result(
 
     # Bidding opens on its own (the page polls): the bid form appears, pre-filled.
     a.locator("#amount").wait_for()
+    assert_labelled(a)
     assert _yuan(a.locator("#amount").input_value()) == Decimal("1400000")
     a.get_by_role("button", name="出价").click()
     assert a.locator("#current-price").inner_text() == "¥1,400,000"
@@ -193,6 +212,7 @@ def test_judge_requests_an_inquiry_and_downloads_its_report(site, new_page) -> N
 
     page.get_by_label("询价结果 1（元）").fill("3000000")
     page.get_by_label("室", exact=True).fill("3")
+    assert_labelled(page)
     shot(page, "09-inquiry-form")
     page.get_by_role("button", name="询价").click()
     page.wait_for_url(re.compile(r"/inquiries/\d+$"))

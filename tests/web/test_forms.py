@@ -46,16 +46,20 @@ def test_amount_in_yuan_to_fen_exactly() -> None:
             forms.amount_fen(bad)
 
 
-def test_inquiry_request_pairs_platform_rows() -> None:
+def test_inquiry_request_is_checked_like_the_api() -> None:
     description, sources = forms.inquiry_request(
-        {"city": "广州市", "area_m2": " 89 ", "elevator": "true", "district": ""},
+        {"city": "广州市", "area_m2": " 89 ", "elevator": "true", "district": "", "rooms": "3"},
         ["京东", "", ""], ["3,000,000", "", ""],
     )  # fmt: skip
-    assert description["area_m2"] == "89" and description["district"] is None
-    assert description["elevator"] is True
-    assert sources == [{"platform": "京东", "price": "3000000"}]
+    assert description["area_m2"] == 89.0 and description["district"] is None
+    assert description["elevator"] is True and description["rooms"] == 3
+    assert sources == [{"platform": "京东", "price": Decimal("3000000")}]
     with pytest.raises(forms.FormError, match="第 2 个询价平台"):
-        forms.inquiry_request({}, ["京东", "淘宝"], ["1", ""])
+        forms.inquiry_request({"city": "广州市", "area_m2": "89"}, ["京东", "淘宝"], ["1", ""])
+    with pytest.raises(forms.FormError, match="建筑面积填写有误"):
+        forms.inquiry_request({"city": "广州市", "area_m2": "-3"}, [], [])
+    with pytest.raises(forms.FormError, match="装修填写有误"):
+        forms.inquiry_request({"city": "广州市", "area_m2": "89", "decoration": "豪装"}, [], [])
 
 
 def test_explain_names_the_kind_the_field_and_keeps_the_article() -> None:

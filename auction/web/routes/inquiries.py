@@ -94,7 +94,8 @@ def create_inquiry(
         return _form_page(request, user, shown, 422, str(exc))
     except InquiryError as exc:
         field = FIELD_NAMES.get(exc.field, exc.field)
-        message = f"无法询价（{field}）：{exc.reason}"
+        article = f"（{exc.article}）" if exc.article else ""
+        message = f"无法询价（{field}）：{exc.reason}{article}"
         return _form_page(request, user, shown, 422, message)
     body = save_inquiry(session, report)
     return RedirectResponse(f"/inquiries/{body['id']}", status_code=303)
