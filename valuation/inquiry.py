@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
@@ -24,8 +24,16 @@ from auction.rules import min_start_price
 from fapai.clock import to_display
 from fapai.money import MoneyError, fen_to_yuan, ratio_of, to_fen
 from fapai.settings import Settings
-from valuation.model import NotPriceable
-from valuation.outcome import Lot, OutcomeModel, ensure_outcome_model, json_number
+from valuation.comparables import Comparable
+from valuation.model import Estimate, NotPriceable
+from valuation.outcome import (
+    Lot,
+    OutcomeCurve,
+    OutcomeModel,
+    ensure_outcome_model,
+    json_number,
+)
+from valuation.registry import ModelRegistry, ensure_default_model
 from valuation.schema import Listing, ListingError, validate_subject
 
 FAPAI_PLATFORM = "fapai"
@@ -53,35 +61,19 @@ class InquiryError(ValueError):
         self.article = article
 
 
-class PriceModel(Protocol):
-    """What the inquiry needs of the promoted price model (``valuation.registry``)."""
-
-    version: str
-
-    def estimate(self, subject: Mapping[str, Any]) -> Any: ...
-
-    def comparables(self, subject: Mapping[str, Any], k: int) -> Sequence[Any]: ...
-
-
-class Registry(Protocol):
-    def current(self) -> PriceModel: ...
-
-
 @dataclass(frozen=True, slots=True)
 class InquiryModels:
     """The models an inquiry needs, loaded once and kept in memory (``app.state``, the CLI)."""
 
-    registry: Registry
+    registry: ModelRegistry
     outcome: OutcomeModel
 
     @classmethod
     def load(
-        cls, settings: Settings, now: datetime, registry: Registry | None = None
+        cls, settings: Settings, now: datetime, registry: ModelRegistry | None = None
     ) -> InquiryModels:
         """The promoted price model's registry (a default one is trained and promoted on a
         fresh machine) and the current outcome model (likewise)."""
-        from valuation.registry import ModelRegistry, ensure_default_model
-
         if registry is None:
             ensure_default_model(settings)
             registry = ModelRegistry(settings.models_dir)
@@ -145,15 +137,15 @@ class InquiryReport:
 
     description: dict[str, Any]
     reference_price_fen: int
-    estimate: Any  # the price model's Estimate
+    estimate: Estimate
     sources: tuple[SourceResult, ...]
-    comparables: tuple[Any, ...]
+    comparables: tuple[Comparable, ...]
     model_version: str
     outcome_model_version: str
     created_at: datetime
     valid_until: datetime
     start_price_floor_fen: int
-    outcome: Any  # valuation.outcome.OutcomeCurve
+    outcome: OutcomeCurve
     deposit_range_fen: tuple[int, int]
     display_timezone: str
 
@@ -223,7 +215,7 @@ def price(
     description: Mapping[str, Any],
     sources: Sequence[Mapping[str, Any]],
     now: datetime,
-    registry: Registry,
+    registry: ModelRegistry,
     settings: Settings,
     outcome: OutcomeModel,
 ) -> InquiryReport:
