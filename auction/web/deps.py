@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
+from auction.api.schemas import MAX_INT_ID
 from auction.auth import user_for_token
 from auction.store import User
 from auction.web.templating import templates
@@ -57,3 +58,9 @@ def error_page(
     return render(
         request, "error.html", user, status_code=status_code, heading=heading, message=message
     )
+
+
+def stored_id(value: int) -> bool:
+    """Whether ``value`` can be a row id at all: a URL with a larger number is a plain 404,
+    never a database error."""
+    return 1 <= value <= MAX_INT_ID

@@ -9,22 +9,21 @@ puts it in Chinese, keeping the engine's detail (and its article).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 
 from pydantic import ValidationError
 
 from auction.api.routes.inquiries import InquiryIn
-from auction.api.schemas import LotSearch
+from auction.api.schemas import BidCreate, LotSearch
 from auction.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
 from auction.services import LotQuery
-from fapai.money import MoneyError, to_decimal, to_fen
+from fapai.money import to_fen
 
 PAGE_SIZE = 24
 MAX_PAGE = 10_000
 PLATFORM_ROWS = 3  # external inquiry platforms the judge's form has room for
 
 SORT_CHOICES: dict[str, str] = {
-    "ends_at": "即将结束",
+    "ends_at": "结束时间从早到晚",
     "-ends_at": "结束时间从晚到早",
     "price": "当前价从低到高",
     "-price": "当前价从高到低",
@@ -84,27 +83,16 @@ def optional_text(value: str | None) -> str | None:
     return text or None
 
 
-def yuan_amount(value: str | None, field: str) -> Decimal | None:
-    """An amount in yuan typed by a person (``1,234.5`` allowed), at most 2 decimals."""
+def amount_fen(value: str | None) -> int:
+    """A bid typed in yuan (``1,234.5`` allowed) → integer fen, checked by the API's own
+    :class:`auction.api.schemas.BidCreate` (positive, at most 2 decimals, bounded)."""
     text = (value or "").replace(",", "").replace("，", "").strip()
     if not text:
-        return None
-    try:
-        amount = to_decimal(text)
-        to_fen(amount)
-    except MoneyError:
-        raise FormError(f"{FIELD_NAMES.get(field, field)}须为以元计的金额，最多两位小数") from None
-    if amount < 0:
-        raise FormError(f"{FIELD_NAMES.get(field, field)}不能为负数")
-    return amount
-
-
-def amount_fen(value: str | None) -> int:
-    """A bid typed in yuan → integer fen; a missing amount is an error in words."""
-    amount = yuan_amount(value, "amount")
-    if amount is None:
         raise FormError("请填写出价金额（元）")
-    return to_fen(amount)
+    try:
+        return to_fen(BidCreate.model_validate({"amount": text}).amount)
+    except ValidationError as exc:
+        raise _validation_words(exc, {"amount": text}) from None
 
 
 def page_number(value: str | None) -> int:

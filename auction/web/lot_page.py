@@ -12,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auction import rules, services
+from auction.errors import NotFound
 from auction.store import SALE, Lot, Registration, Round, User
 from auction.web.announcement import bidding_rules
+from auction.web.deps import stored_id
 from auction.web.display import duration_words
 from fapai.money import fen_to_yuan, to_fen
 from fapai.settings import Settings
@@ -63,6 +65,8 @@ def next_valid_bid(lot: services.LotView) -> Decimal | None:
 
 def load_lot_page(session: Session, lot_id: int, user: User | None, now: datetime) -> LotPage:
     """The lot (``NotFound`` if there is none), its latest bids, and the viewer's view of it."""
+    if not stored_id(lot_id):
+        raise NotFound(f"no lot {lot_id}", "lot_id")
     lot = services.get_lot(session, lot_id, now)
     bids = services.list_bids(session, lot_id, limit=BID_RECORD_ROWS)
     round_id, scheduled_end = session.execute(

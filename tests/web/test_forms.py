@@ -41,7 +41,10 @@ def test_lot_query_refuses_in_words(params, words) -> None:
 
 def test_amount_in_yuan_to_fen_exactly() -> None:
     assert forms.amount_fen("1,410,000.10") == 141_000_010
-    for bad, words in (("", "请填写出价"), ("12.345", "最多两位小数"), ("-5", "不能为负数")):
+    for bad in ("12.345", "-5", "0", "1e20", "七十万"):
+        with pytest.raises(forms.FormError, match="出价填写有误"):
+            forms.amount_fen(bad)
+    for bad, words in (("", "请填写出价"), (" ", "请填写出价")):
         with pytest.raises(forms.FormError, match=words):
             forms.amount_fen(bad)
 

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from auction.api.deps import ClockDep, SessionDep, SettingsDep, WriterSessionDep
 from auction.api.routes.inquiries import ModelsDep
 from auction.store import User
-from auction.web.deps import PageUser, error_page, render
+from auction.web.deps import PageUser, error_page, render, stored_id
 from auction.web.forms import FIELD_NAMES, PLATFORM_ROWS, FormError, inquiry_request
 from auction.web.pdf import NoFont, ReportPDFCache
 from auction.web.report import report_view
@@ -105,7 +105,7 @@ def _stored_report(request: Request, session: SessionDep, user: PageUser, inquir
     refused = _court_only(request, user)
     if refused is not None:
         return refused, None
-    report = get_inquiry(session, inquiry_id)
+    report = get_inquiry(session, inquiry_id) if stored_id(inquiry_id) else None
     if report is None:
         message = f"没有编号为 {inquiry_id} 的询价报告。"
         return error_page(request, user, 404, "找不到询价报告", message), None

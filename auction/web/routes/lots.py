@@ -12,7 +12,7 @@ from auction.api.deps import ClockDep, SessionDep, SettingsDep, WriterSessionDep
 from auction.errors import FapaiError, NotFound
 from auction.store import LOT_STATUSES
 from auction.web import display
-from auction.web.deps import PageUser, error_page, render
+from auction.web.deps import PageUser, error_page, render, stored_id
 from auction.web.forms import SORT_CHOICES, FormError, amount_fen, explain, lot_query
 from auction.web.lot_page import load_lot_page
 from auction.web.templating import templates
@@ -49,6 +49,10 @@ def search(
     )  # fmt: skip
 
 
+def _no_lot(request: Request, user: PageUser, lot_id: int) -> HTMLResponse:
+    return error_page(request, user, 404, "找不到拍品", f"没有编号为 {lot_id} 的拍品。")
+
+
 def _lot_response(
     request: Request, session: SessionDep, lot_id: int, user: PageUser, clock: ClockDep,
     settings: SettingsDep, status_code: int = 200, bid_error: str | None = None,
@@ -57,7 +61,7 @@ def _lot_response(
     try:
         lot_page = load_lot_page(session, lot_id, user, now)
     except NotFound:
-        return error_page(request, user, 404, "找不到拍品", f"没有编号为 {lot_id} 的拍品。")
+        return _no_lot(request, user, lot_id)
     return render(
         request, "lot.html", user, status_code=status_code, nav="lots", bid_error=bid_error,
         **lot_page.context(settings, now),
@@ -113,6 +117,8 @@ def lot_live(
 
 
 def _signed_in_bidder(request: Request, user: PageUser, lot_id: int) -> HTMLResponse | None:
+    if not stored_id(lot_id):
+        return _no_lot(request, user, lot_id)
     if user is None:
         return RedirectResponse(f"/signin?next=/lots/{lot_id}", status_code=303)
     if user.role != "bidder":
