@@ -6,8 +6,10 @@ import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from auction import engine
 from auction.rules import check_reauction_start_price, check_start_price
@@ -43,8 +45,36 @@ def history():
 
 
 @pytest.fixture(scope="module")
-def model(history):
-    return train_outcome(history, [], NOW)
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``fapai train-outcome`` run as a user would, on a fresh database: (models dir, output)."""
+    from fapai.cli import app
+    from fapai.settings import get_settings
+
+    target = tmp_path_factory.mktemp("outcome-models")
+    db = tmp_path_factory.mktemp("outcome-db") / "fapai.db"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FAPAI_DATABASE_URL", f"sqlite:///{db}")
+        get_settings.cache_clear()
+        try:
+            result = CliRunner().invoke(app, ["train-outcome", "--models-dir", str(target)])
+        finally:
+            get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    return target, result.output
+
+
+@pytest.fixture(scope="module")
+def model(trained):
+    return load_outcome_model(current_outcome_path(trained[0]))
+
+
+def test_train_outcome_command_writes_an_artifact_and_says_how_it_did(trained, model):
+    models_dir, output = trained
+    assert "16140 sold lots; 0 observed finished rounds" in output.replace("\n", " ")
+    assert "hold-out MdAPE" in output and "chance of sale: prior" in output
+    assert (models_dir / f"outcome-{model.version}.json").exists()
+    assert model.card["data"]["sources"] == {"shipped_history": 16140, "own_rounds": 0,
+                                             "crawled_rounds": 0, "observed_sold_rounds": 0}
 
 
 def test_shipped_history_matches_its_data_card(history):
