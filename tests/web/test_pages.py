@@ -1,4 +1,5 @@
-"""The pages through the real app on a real SQLite file, with an injected clock: who may do
+"""The pages through the real app on a real SQLite file and on PostgreSQL (when
+``FAPAI_TEST_POSTGRES_URL`` is set), with an injected clock: who may do
 what, errors in words with the right status (never a 500), a resubmitted bid form bids once."""
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ class World:
 
 
 @pytest.fixture
-def world(sqlite_url: str, clock: FrozenClock) -> Iterator[World]:
-    """A court, a bidder and one lot in bidding (the clock moved past its start)."""
-    settings = Settings(database_url=sqlite_url)
-    db = make_engine(sqlite_url)
+def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
+    """A court, a bidder and one lot in bidding (the clock moved past its start), on each
+    database."""
+    settings = Settings(database_url=db_url)
+    db = make_engine(db_url)
     factory = session_factory(writer_engine(db))
     with session_scope(factory) as session:
         _, court = auth.create_user(session, "法院", "court", clock.now())
