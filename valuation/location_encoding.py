@@ -39,7 +39,7 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
     falling back to its parent when unknown), and log(1 + listings of the community).
     """
 
-    def __init__(self, smoothing: float = 8.0, n_folds: int = 5) -> None:
+    def __init__(self, smoothing: float = 2.0, n_folds: int = 5) -> None:
         self.smoothing = smoothing
         self.n_folds = n_folds
 

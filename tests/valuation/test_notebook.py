@@ -1,0 +1,37 @@
+"""notebooks/retrain.ipynb runs top to bottom on a small slice, in a temporary models folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from fapai.settings import PROJECT_ROOT
+
+NOTEBOOK = PROJECT_ROOT / "notebooks" / "retrain.ipynb"
+
+
+@pytest.mark.slow
+def test_retrain_notebook_runs_and_promotes_into_its_own_models_dir(tmp_path: Path, monkeypatch):
+    models = tmp_path / "models"
+    shutil.copytree(PROJECT_ROOT / "models", models)  # a promoted model to compare against
+    before = json.loads((models / "promoted.json").read_text())["price"]
+    monkeypatch.setenv("FAPAI_NOTEBOOK_ROWS", "3000")
+    monkeypatch.setenv("FAPAI_MODELS_DIR", str(models))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(PROJECT_ROOT),
+                                                      os.environ.get("PYTHONPATH", "")]))
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "3,000 listings" in outputs and "saved price-" in outputs
+    assert len(list(models.glob("price-*.joblib"))) == 2
+    # The full-data model wins against a quick 3,000-row candidate: nothing is promoted.
+    assert json.loads((models / "promoted.json").read_text())["price"] == before
+    assert (PROJECT_ROOT / "models" / "promoted.json").read_text() == (
+        models / "promoted.json").read_text()
