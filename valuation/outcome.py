@@ -164,7 +164,7 @@ def _logit(p: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class ChanceOfSale:
-    """Chance of sale on a ratio grid, non-increasing; ``source`` says where it comes from."""
+    """Chance of sale on a ratio grid, non-increasing; ``learned`` when own rounds updated it."""
 
     ratios: tuple[float, ...]
     chances: tuple[float, ...]
@@ -174,6 +174,11 @@ class ChanceOfSale:
 
     def __call__(self, ratio: np.ndarray) -> np.ndarray:
         return np.interp(np.asarray(ratio, float), self.ratios, self.chances)
+
+
+def _ratio_bin(ratio: np.ndarray | float) -> np.ndarray:
+    # The epsilon keeps 0.70 / 0.05 (13.999…9 in floating point) in bin 14.
+    return np.floor(np.asarray(ratio, float) / OWN_BIN_WIDTH + 1e-9).astype(int)
 
 
 def chance_of_sale(prior: SalePrior, own: Sequence[FinishedRound]) -> ChanceOfSale:
@@ -188,11 +193,11 @@ def chance_of_sale(prior: SalePrior, own: Sequence[FinishedRound]) -> ChanceOfSa
     learned = len(own) >= MIN_OWN_ROUNDS and 0 < sold < len(own)
     if not learned:
         return ChanceOfSale(tuple(grid), tuple(prior_p), len(own), sold, False)
-    bins = np.floor(grid / OWN_BIN_WIDTH).astype(int)
+    bins = _ratio_bin(grid)
     n = np.zeros(len(grid))
     s = np.zeros(len(grid))
     for r in own:
-        hit = bins == math.floor(r.start_ratio / OWN_BIN_WIDTH)
+        hit = bins == _ratio_bin(r.start_ratio)
         n[hit] += 1
         s[hit] += r.sold
     post = (PRIOR_STRENGTH * prior_p + s) / (PRIOR_STRENGTH + n)
