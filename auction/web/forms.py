@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from auction.api.routes.inquiries import InquiryIn
-from auction.api.schemas import BidCreate, LotSearch
+from auction.api.schemas import BidCreate, LotSearch, ResultSearch
 from auction.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
-from auction.services import LotQuery
+from auction.services import LotQuery, ResultQuery
 from fapai.money import to_fen
 
 PAGE_SIZE = 24
-MAX_PAGE = 10_000
+RESULTS_PAGE_SIZE = 30
 PLATFORM_ROWS = 3  # external inquiry platforms the judge's form has room for
 
 SORT_CHOICES: dict[str, str] = {
@@ -44,6 +44,7 @@ FIELD_NAMES: dict[str, str] = {
     "page": "页码",
     "sort": "排序",
     "status": "拍卖状态",
+    "outcome": "结果",
     "area_m2": "建筑面积",
     "city": "城市",
     "district": "区县",
@@ -95,28 +96,31 @@ def amount_fen(value: str | None) -> int:
         raise _validation_words(exc, {"amount": text}) from None
 
 
-def page_number(value: str | None) -> int:
-    text = (value or "").strip()
-    if not text:
-        return 1
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise FormError(f"页码须为 1 到 {MAX_PAGE} 之间的整数")
-    return int(text)
-
-
-def lot_query(params: Mapping[str, str]) -> LotQuery:
-    """The search page's query string → :class:`auction.services.LotQuery`, checked by the
-    API's own :class:`auction.api.schemas.LotSearch`; a bad value is an error in words, so a
-    hand-edited URL gets a message, never a 500. Empty fields are no filter."""
-    given = {k: v.strip() for k, v in params.items() if k in LotSearch.model_fields and v.strip()}
-    given["page_size"] = str(PAGE_SIZE)
+def search_query(
+    schema: type[LotSearch] | type[ResultSearch], params: Mapping[str, str], page_size: int
+) -> LotQuery | ResultQuery:
+    """A search page's query string → the service's query, checked by the API's own schema
+    for the same search; a bad value is an error in words, so a hand-edited URL gets a
+    message, never a 500. Empty fields are no filter; unknown ones are ignored."""
+    given = {k: v.strip() for k, v in params.items() if k in schema.model_fields and v.strip()}
+    given["page_size"] = str(page_size)
     for name in ("min_price", "max_price"):
         if name in given:
             given[name] = given[name].replace(",", "").replace("，", "")
     try:
-        return LotSearch.model_validate(given).to_query()
+        return schema.model_validate(given).to_query()
     except ValidationError as exc:
         raise _validation_words(exc, given) from None
+
+
+def lot_query(params: Mapping[str, str]) -> LotQuery:
+    """The lot search (home page): :class:`auction.api.schemas.LotSearch`."""
+    return search_query(LotSearch, params, PAGE_SIZE)
+
+
+def result_query(params: Mapping[str, str]) -> ResultQuery:
+    """The results page: :class:`auction.api.schemas.ResultSearch`."""
+    return search_query(ResultSearch, params, RESULTS_PAGE_SIZE)
 
 
 def _validation_words(exc: ValidationError, given: Mapping[str, object]) -> FormError:

@@ -130,6 +130,11 @@ def test_bidding_closes_and_the_page_shows_the_result(world: World) -> None:
     assert "已成交" in page and "成交价 <strong>¥705,000</strong>" in page
     results = world.as_(None).get("/results").text
     assert "华夏路10号" in results and "70.5%" in results  # 705,000 / 1,000,000
+    assert "<svg" in results and "住宅用房·一拍" in results  # the ratio chart
+    failed_only = world.as_(None).get("/results?outcome=failed&city=广州市").text
+    assert "华夏路10号" not in failed_only and "暂无已结束的拍卖" in failed_only
+    bad = world.as_(None).get("/results?outcome=won")
+    assert bad.status_code == 422 and "结果填写有误" in bad.text
 
 
 def test_sign_in_and_self_registration_errors(world: World) -> None:

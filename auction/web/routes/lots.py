@@ -101,6 +101,7 @@ def lot_live(
             "price_label": "成交价" if lot_view.status == "sold" else "当前价",
             "current_price_text": display.yuan(lot_view.current_price),
             "bid_count": lot_view.bid_count,
+            "registration_count": lot_view.registration_count,
             "starts_at": lot_view.starts_at.isoformat(),
             "ends_at": lot_view.ends_at.isoformat(),
             "ends_at_text": display.local_time(lot_view.ends_at),

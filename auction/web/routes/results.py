@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -13,11 +14,12 @@ from auction import services
 from auction.api.deps import SessionDep
 from auction.web import charts, display
 from auction.web.deps import PageUser, render
-from auction.web.forms import FormError, page_number
+from auction.web.forms import FormError, result_query
+from valuation.regions import CITIES
 
 router = APIRouter()
 
-PAGE_SIZE = 30
+OUTCOME_CHOICES = {code: display.STATUSES[code] for code in services.OUTCOMES}
 # The chart shows the most recent sold rounds: enough to compare types and rounds, bounded so
 # the page stays fast with any number of lots.
 CHART_ROUNDS = 400
@@ -48,17 +50,25 @@ def ratio_groups(results: list[services.ResultView]) -> dict[str, list[Decimal]]
 
 @router.get("/results", response_class=HTMLResponse)
 def results(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
+    """成交结果: finished rounds (filter by city, type, outcome) and the ratio chart of the
+    same city and type."""
+    params = dict(request.query_params)
+    error = None
     try:
-        number = page_number(request.query_params.get("page"))
-    except FormError:
-        number = 1
-    page = services.list_results(session, services.ResultQuery(page=number, page_size=PAGE_SIZE))
-    sold = services.list_results(
-        session, services.ResultQuery(outcome="sold", page_size=CHART_ROUNDS)
-    )
+        query = result_query(params)
+    except FormError as exc:
+        error, query = str(exc), result_query({})
+    page = services.list_results(session, query)
+    sold = services.list_results(session, replace(
+        query, outcome="sold", page=1, page_size=CHART_ROUNDS
+    ))  # fmt: skip
     groups = ratio_groups(sold.items)
     return render(
-        request, "results.html", user, nav="results", page=page,
+        request, "results.html", user, status_code=422 if error else 200, nav="results",
+        page=page, query=query, errors=error, city_choices={c: c for c in CITIES},
+        outcomes=OUTCOME_CHOICES,
         plot=charts.ratio_strips(groups) if groups else None,
-        page_url=lambda n: "/results?" + urlencode({"page": n}),
+        page_url=lambda n: "/results?" + urlencode(
+            {**{k: v for k, v in params.items() if v}, "page": n}
+        ),
     )  # fmt: skip

@@ -45,6 +45,8 @@
       $("current-price").textContent = data.current_price_text;
       $("price-label").textContent = data.price_label;
       $("bid-count").textContent = "（共 " + data.bid_count + " 次）";
+      $("bid-count-live").textContent = data.bid_count;
+      $("registration-count").textContent = data.registration_count;
       $("bid-record").innerHTML = data.bids_html;
       $("ends-at-fact").textContent = data.ends_at_text;
       $("ends-at-text").textContent = data.ends_at_text;
