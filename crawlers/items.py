@@ -18,18 +18,26 @@ from valuation.auction_results import AUCTION_RESULT_FIELDS
 from valuation.schema import LISTING_FIELDS
 
 EXTRA_FIELDS = ("signature",)
+# Built from the schemas' field tuples; ``__module__`` is set so that items pickle (scrapy-redis
+# stores requests carrying a list item in Redis).
 
 ListingItem = type(
     "ListingItem",
     (scrapy.Item,),
     {name: scrapy.Field() for name in (*LISTING_FIELDS, *EXTRA_FIELDS)}
-    | {"__doc__": "A market listing (valuation.schema fields) as a spider found it."},
+    | {
+        "__doc__": "A market listing (valuation.schema fields) as a spider found it.",
+        "__module__": __name__,
+    },
 )
 AuctionResultItem = type(
     "AuctionResultItem",
     (scrapy.Item,),
     {name: scrapy.Field() for name in (*AUCTION_RESULT_FIELDS, *EXTRA_FIELDS)}
-    | {"__doc__": "A judicial auction result (valuation.auction_results fields)."},
+    | {
+        "__doc__": "A judicial auction result (valuation.auction_results fields).",
+        "__module__": __name__,
+    },
 )
 
 

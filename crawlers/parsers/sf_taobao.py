@@ -122,7 +122,8 @@ def parse_detail(sel: Selector, item: scrapy.Item) -> scrapy.Item:
         "appraisal_price_fen": normalize.parse_money_fen(
             prices.get("评估价") or prices.get("参考价")
         ),
-        "area_m2": facts.get("建筑面积"),
+        # The platform writes 0 for an area it does not know.
+        "area_m2": normalize.parse_area(facts.get("建筑面积")) or None,
         "property_type": normalize.parse_property_type(facts.get("房屋用途")),
         "community": facts.get("所属小区"),
         "registrations": sel.css("em.J_Applyer::text").get(),

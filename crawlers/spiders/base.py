@@ -8,16 +8,23 @@ Spider arguments (``fapai crawl`` passes them): ``city`` (code, see :mod:`crawle
 ``base_url`` (fetch the real paths from this host instead), ``max_pages`` (list pages per
 district). Incremental: a row whose list-page signature equals the stored one is yielded
 from the list page alone; its detail page is not fetched.
+
+Distributed (scrapy-redis scheduler, see :mod:`crawlers.run`): the shared queue can run dry
+for a moment while another worker is still parsing a page that will refill it, so a worker
+stays up until it has received nothing for ``FAPAI_REDIS_MAX_IDLE`` seconds.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -44,6 +51,7 @@ class SiteSpider(scrapy.Spider):
         self.base_url = base_url or None
         self.max_pages = int(max_pages) if max_pages else None
         self.known: dict[str, str] = {}
+        self.last_response_at = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -53,7 +61,19 @@ class SiteSpider(scrapy.Spider):
             engine = engine_for(url)
             spider.known = load_signatures(engine, spider.kind, spider.source)
             engine.dispose()
+        if crawler.settings.get("REDIS_URL"):
+            crawler.signals.connect(spider.response_received, signal=signals.response_received)
+            crawler.signals.connect(spider.wait_for_shared_queue, signal=signals.spider_idle)
         return spider
+
+    def response_received(self) -> None:
+        self.last_response_at = time.monotonic()
+
+    def wait_for_shared_queue(self) -> None:
+        """Distributed mode: idle is not done while other workers may still add requests."""
+        max_idle = self.crawler.settings.getfloat("FAPAI_REDIS_MAX_IDLE", 3.0)
+        if time.monotonic() - self.last_response_at < max_idle:
+            raise DontCloseSpider
 
     def start_url(self) -> str:
         """The real address the crawl starts from."""
