@@ -6,23 +6,19 @@ Thin: it reads options, builds the settings (:mod:`crawlers.run`) and prints the
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from crawlers.run import (
-    CrawlSetupError,
-    CrawlSummary,
-    crawl_settings,
-    parse_overrides,
-    run_crawl,
-    spider_names,
-)
-from crawlers.sites import CITIES, UnknownCityError
+from crawlers import sites
+from fapai.clock import SystemClock
 from fapai.settings import get_settings
+
+if TYPE_CHECKING:
+    from crawlers.run import CrawlSummary
 
 EXIT_FILL_RATE_FELL = 3
 EXIT_NOT_FINISHED = 4
@@ -37,6 +33,10 @@ def _print_summary(console: Console, summary: CrawlSummary) -> None:
     table.add_row("stored (new)", str(summary.stats.get("stored/inserted", 0)))
     table.add_row("stored (seen before)", str(summary.stats.get("stored/updated", 0)))
     table.add_row("price changes", str(summary.stats.get("stored/price_changed", 0)))
+    table.add_row(
+        "detail pages failed (list item kept)", str(summary.stats.get("detail/failed", 0))
+    )
+    table.add_row("errors logged", str(summary.stats.get("log_count/ERROR", 0)))
     table.add_row(
         "detail pages skipped (unchanged)", str(summary.stats.get("incremental/detail_skipped", 0))
     )
@@ -63,7 +63,7 @@ def _print_summary(console: Console, summary: CrawlSummary) -> None:
 
 def crawl(
     spider: str = typer.Argument(None, help="Spider to run (see --list)."),
-    city: str = typer.Option("gz", "--city", help=f"City code: {', '.join(CITIES)}."),
+    city: str = typer.Option("gz", "--city", help=f"City code: {', '.join(sites.CITIES)}."),
     base_url: str = typer.Option(
         None,
         "--base-url",
@@ -97,6 +97,15 @@ def crawl(
     unchanged. Exits 3 when a field's fill rate fell against the previous crawl (a selector
     stopped matching), 4 when the crawl did not finish.
     """
+    # Scrapy loads only when a crawl runs, not for every `fapai` command.
+    from crawlers.run import (
+        CrawlSetupError,
+        crawl_settings,
+        parse_overrides,
+        run_crawl,
+        spider_names,
+    )
+
     console = Console()
     if list_spiders:
         for name in spider_names():
@@ -108,11 +117,13 @@ def crawl(
         )
     config = get_settings()
     try:
+        sites.city(city)
+        sites.check_base_url(base_url)
         settings = crawl_settings(
             database_url=config.database_url,
             output=output,
             redis_url=config.redis_url,
-            crawl_id=crawl_id or f"{spider}-{city}-{datetime.now(UTC):%Y%m%d}",
+            crawl_id=crawl_id or f"{spider}-{city}-{SystemClock().now():%Y%m%d}",
             cache=cache,
             progress=True,
             overrides=parse_overrides(overrides or []),
@@ -127,7 +138,7 @@ def crawl(
             base_url=base_url,
             max_pages=max_pages,
         )
-    except (CrawlSetupError, UnknownCityError) as exc:
+    except (CrawlSetupError, sites.UnknownCityError, sites.BadBaseUrlError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     _print_summary(console, summary)

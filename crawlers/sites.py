@@ -45,6 +45,23 @@ def city(code: str) -> City:
         raise UnknownCityError(code) from None
 
 
+class BadBaseUrlError(ValueError):
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"--base-url must be an http(s) address like http://127.0.0.1:8123, got {url!r}"
+        )
+
+
+def check_base_url(url: str | None) -> str | None:
+    """``url`` if it is an http(s) address with a host (or None); else :class:`BadBaseUrlError`."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadBaseUrlError(url)
+    return url
+
+
 def rebase(url: str, base_url: str | None) -> str:
     """``url`` with its scheme and host replaced by ``base_url``'s (its path is prepended)."""
     if not base_url:
