@@ -19,6 +19,7 @@ NOTICES: dict[str, str] = {
     "signed_out": "已退出登录。",
     "registered": "报名成功，保证金已交纳。",
     "bid": "出价成功。",
+    "published": "拍卖已发布。",
 }
 
 

@@ -9,11 +9,13 @@ puts it in Chinese, keeping the engine's detail (and its article).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from auction.api.routes.inquiries import InquiryIn
-from auction.api.schemas import BidCreate, LotSearch, ResultSearch
+from auction.api.schemas import BidCreate, LotCreate, LotSearch, ResultSearch
 from auction.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
 from auction.services import LotQuery, ResultQuery
 from fapai.money import to_fen
@@ -58,6 +60,18 @@ FIELD_NAMES: dict[str, str] = {
     "decoration": "装修",
     "elevator": "电梯",
     "sources": "询价平台",
+    "case_number": "案号",
+    "court": "法院",
+    "title": "标题",
+    "address": "地址",
+    "description": "标的物介绍",
+    "reference_price": "参考价",
+    "reference_method": "参考价确定方式",
+    "inquiry_id": "询价报告",
+    "start_price": "起拍价",
+    "increment": "加价幅度",
+    "starts_at": "开始时间",
+    "ends_at": "结束时间",
 }
 
 _HEADLINES: dict[type[FapaiError], str] = {
@@ -152,3 +166,33 @@ def inquiry_request(
     except ValidationError as exc:
         raise _validation_words(exc, given) from None
     return body.model_dump(exclude={"sources"}), [s.model_dump() for s in body.sources]
+
+
+def local_time_field(value: str | None, tz: str) -> str | None:
+    """A ``datetime-local`` input (``2026-12-25T10:00``, Beijing time, no zone) → ISO 8601
+    with the zone, as the API takes times; None when empty. A broken value is left as typed,
+    for the schema to refuse in words."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz)).isoformat()
+    except ValueError:
+        return text
+
+
+def lot_create(form: Mapping[str, str], tz: str) -> LotCreate:
+    """The court's lot form → :class:`auction.api.schemas.LotCreate`, the API's own body for
+    ``POST /api/lots``; times are read in the display time zone."""
+    given: dict[str, object] = {
+        name: text for name in LotCreate.model_fields if (text := optional_text(form.get(name)))
+    }
+    for name in ("starts_at", "ends_at"):
+        given[name] = local_time_field(form.get(name), tz)
+    for name in ("start_price", "deposit", "increment", "reference_price"):
+        if isinstance(given.get(name), str):
+            given[name] = str(given[name]).replace(",", "").replace("，", "")
+    try:
+        return LotCreate.model_validate(given)
+    except ValidationError as exc:
+        raise _validation_words(exc, given) from None

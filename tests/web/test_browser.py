@@ -221,9 +221,8 @@ def test_judge_requests_an_inquiry_and_downloads_its_report(site, new_page) -> N
     rows = page.locator("section", has_text="询价来源").locator("tbody tr").all_inner_texts()
     prices = [_yuan(r.split("\t")[-1]) for r in rows[:-1]]
     assert len(prices) == 2 and reference == sum(prices) / 2  # 参考价规定 第十三条: the mean
-    assert _yuan(page.locator("#proposed-start").inner_text().split("（")[0]) >= reference * (
-        Decimal("0.7")
-    )
+    proposed = _yuan(page.locator("#proposed-start").inner_text().split("（")[0])
+    assert proposed >= reference * Decimal("0.7")  # 拍卖规定 第十条
     assert page.locator("svg.chart").count() == 3  # interval bar, outcome curve, scatter
     shot(page, "10-inquiry-report")
     page.emulate_media(media="print")
@@ -235,3 +234,18 @@ def test_judge_requests_an_inquiry_and_downloads_its_report(site, new_page) -> N
         page.get_by_role("link", name="下载 PDF").click()
     body = open(download.value.path(), "rb").read()  # noqa: SIM115
     assert body.startswith(b"%PDF-") and len(body) > 10_000
+
+    # The judge publishes the lot from the report: reference price by inquiry, start proposed.
+    page.get_by_role("link", name="据此发布拍卖").click()
+    assert _yuan(page.get_by_label("起拍价（元）").input_value()) == proposed
+    page.get_by_label("案号").fill("(2026)粤0106执9002号")
+    page.get_by_label("法院").fill("广州市天河区人民法院")
+    page.get_by_label("保证金（元）").fill(str((proposed / 10).quantize(Decimal("0.01"))))
+    page.get_by_label("加价幅度（元）").fill("5000")
+    assert_labelled(page)
+    shot(page, "12-publish-form")
+    page.get_by_role("button", name="发布").click()
+    page.wait_for_url(re.compile(r"/lots/\d+"))
+    facts = page.locator("section", has_text="标的信息").inner_text()
+    assert "网络询价" in facts and display.yuan(reference) in facts
+    shot(page, "13-published-lot")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -177,3 +178,30 @@ def test_no_malformed_page_request_is_a_500(world: World, who: str) -> None:
     for method, path, data in requests:
         response = client.request(method.upper(), path, data=data)
         assert response.status_code < 500, (method, path, response.status_code, response.text[:300])
+
+
+def test_the_court_publishes_a_lot_from_the_form(world: World) -> None:
+    assert world.as_(world.bidder).get("/lots/new").status_code == 403
+    court = world.as_(world.court)
+    page = court.get("/lots/new").text
+    # The earliest lawful start: 30 days' announcement for real estate (拍卖规定 第十二条).
+    starts = (world.clock.now() + timedelta(days=31)).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f'value="{starts:%Y-%m-%d}T10:00"' in page
+    form = {
+        "case_number": "(2026)粤0106执77号", "court": "广州市天河区人民法院", "title": "体育东路",
+        "property_type": "residential", "city": "广州市", "district": "天河区",
+        "reference_price": "1,000,000", "reference_method": "appraisal",
+        "start_price": "690000", "deposit": "69000", "increment": "5000",
+        "starts_at": f"{starts:%Y-%m-%d}T10:00", "ends_at": f"{starts:%Y-%m-%d}T09:00",
+    }  # fmt: skip
+    refused = court.post("/lots", data=form)
+    assert refused.status_code == 422 and "第十条" in refused.text  # start below 70%
+    assert 'value="(2026)粤0106执77号"' in refused.text  # what was typed is kept
+    refused = court.post("/lots", data={**form, "start_price": "700000"})
+    assert refused.status_code == 422 and "第二十条" in refused.text  # ends before it starts
+    next_day = starts + timedelta(days=1)
+    form = {**form, "start_price": "700000", "ends_at": f"{next_day:%Y-%m-%d}T10:00"}
+    published = court.post("/lots", data=form)
+    assert published.status_code == 303
+    lot_page = court.get(published.headers["location"]).text
+    assert "拍卖已发布" in lot_page and "体育东路" in lot_page and "¥700,000" in lot_page

@@ -44,7 +44,8 @@ def pdf_cache(request: Request) -> ReportPDFCache:
 PdfCacheDep = Annotated[ReportPDFCache, Depends(pdf_cache)]
 
 
-def _court_only(request: Request, user: User | None) -> Response | None:
+def court_only(request: Request, user: User | None) -> Response | None:
+    """None for a court user; else the sign-in page (anonymous) or a 403 page (a bidder)."""
     if user is None:
         return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
     if user.role != "court":
@@ -65,7 +66,7 @@ def _form_page(
 
 @router.get("/inquiries/new", response_class=HTMLResponse)
 def inquiry_form(request: Request, user: PageUser) -> Response:
-    return _court_only(request, user) or _form_page(request, user, {"city": "广州市"})
+    return court_only(request, user) or _form_page(request, user, {"city": "广州市"})
 
 
 async def posted_form(request: Request) -> FormData:
@@ -79,7 +80,7 @@ def create_inquiry(
 ) -> Response:  # fmt: skip
     """Price the property with the same service as ``POST /api/inquiries``, store the report
     as issued, and show it."""
-    refused = _court_only(request, user)
+    refused = court_only(request, user)
     if refused is not None:
         return refused
     fields = {k: str(v) for k, v in form.items()}
@@ -102,7 +103,7 @@ def create_inquiry(
 
 
 def _stored_report(request: Request, session: SessionDep, user: PageUser, inquiry_id: int):  # noqa: ANN202
-    refused = _court_only(request, user)
+    refused = court_only(request, user)
     if refused is not None:
         return refused, None
     report = get_inquiry(session, inquiry_id) if stored_id(inquiry_id) else None
