@@ -103,6 +103,7 @@ def pages(api: httpx.Client) -> dict[str, str]:
         "sign-in": "/signin",
         "bidder registration": "/bidders/new",
         "inquiry form": "/inquiries/new",
+        "publish lot (from report)": f"/lots/new?inquiry_id={report}",
         "inquiry report": f"/inquiries/{report}",
         "inquiry report PDF (made)": f"/inquiries/{report}.pdf",
     }
