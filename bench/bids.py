@@ -51,7 +51,8 @@ sys.path.insert(0, str(ROOT))
 
 CONCURRENCY = (1, 10, 50)
 BID_LOTS = 100
-PG_DATABASE = "fapai_bench"
+PG_DATABASE = f"fapai_bench_{os.getpid()}"  # per run: two runs at once never share one
+REQUEST_TIMEOUT = 20.0  # seconds; a request that gets no answer in this time stalls the run
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,6 +76,7 @@ class LoadResult:
     statuses: Counter[int] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     elapsed: float = 0.0
+    stalled: bool = False
 
     @property
     def requests(self) -> int:
@@ -101,7 +103,9 @@ RequestMaker = Callable[[int], tuple[str, str, dict | None, dict[str, str]]]
 
 async def drive(base_url: str, concurrency: int, total: int, make: RequestMaker) -> LoadResult:
     """Send ``total`` requests from ``concurrency`` workers, each with its own connection,
-    each sending its next request as soon as the last one answered."""
+    each sending its next request as soon as the last one answered. A request unanswered
+    after ``REQUEST_TIMEOUT`` stops the run (the server is stuck): it is counted with the 5xx
+    and ``stalled`` is set."""
     result = LoadResult()
     remaining = total
 
@@ -115,12 +119,16 @@ async def drive(base_url: str, concurrency: int, total: int, make: RequestMaker)
                 response = await client.request(method, path, json=body, headers=headers)
                 status = response.status_code
             except httpx.HTTPError:
-                status = 0  # connection-level failure: counted with the 5xx
+                status = 0  # no answer: counted with the 5xx
+                result.stalled = True
+                remaining = 0
             result.latencies.append(time.perf_counter() - began)
             result.statuses[status] += 1
 
     clients = [
-        httpx.AsyncClient(base_url=base_url, timeout=60, limits=httpx.Limits(max_connections=1))
+        httpx.AsyncClient(
+            base_url=base_url, timeout=REQUEST_TIMEOUT, limits=httpx.Limits(max_connections=1)
+        )
         for _ in range(concurrency)
     ]
     try:
@@ -210,3 +218,305 @@ def uvicorn_server(database_url: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+# ---------------------------------------------------------------------------------------------
+# Seeding
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Ladder:
+    """The next amount to bid on a lot (whole yuan): the start, then one increment more per
+    request, so only a concurrent request that overtook it makes a bid too low."""
+
+    next_amount: int
+    increment: int
+
+    def take(self) -> int:
+        amount = self.next_amount
+        self.next_amount += self.increment
+        return amount
+
+
+@dataclass
+class BidFixture:
+    lot_ids: list[int]
+    tokens: list[str]  # one bidder per concurrent connection
+    ladders: dict[int, Ladder]
+
+
+def seed_bidding(url: str, lots: int, bidders: int) -> BidFixture:
+    """``lots`` lots in bidding now (published 40 days ago, bidding since an hour ago, for two
+    days), ``bidders`` bidders registered to every lot, all through ``auction.engine``."""
+    from datetime import timedelta
+
+    from auction import auth, engine
+    from fapai.clock import SystemClock
+    from fapai.db import make_engine, session_factory, session_scope, writer_engine
+    from fapai.settings import Settings
+
+    settings = Settings(database_url=url)
+    now = SystemClock().now()
+    published = now - timedelta(days=40)
+    db = make_engine(url)
+    with session_scope(session_factory(writer_engine(db))) as session:
+        court, _ = auth.create_user(session, "bench court", "court", published)
+        users = [auth.create_user(session, f"bench bidder {n}", "bidder", published) for n in
+                 range(bidders)]  # fmt: skip
+        lot_ids = []
+        for n in range(lots):
+            start_yuan = 500_000 + 10_000 * n
+            data = engine.LotData(
+                case_number=f"(2026)粤0106执{9000 + n}号",
+                court="广州市天河区人民法院",
+                title=f"bench lot {n} 天河区华夏路{n + 1}号",
+                property_type="residential",
+                city="广州市",
+                district="天河区",
+                address=f"广州市天河区华夏路{n + 1}号",
+                area_m2=90.0,
+                reference_price=start_yuan * 125,  # the start is 80% of it
+                reference_method="appraisal",
+                start_price=start_yuan * 100,
+                deposit=start_yuan * 10,
+                increment=100 * 100,
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(days=2),
+                created_by=court.id,
+            )
+            lot_ids.append(engine.create_lot(session, data, published, settings).id)
+        for lot_id in lot_ids:
+            for user, _ in users:
+                engine.register_bidder(session, lot_id, user.id, published, settings)
+    db.dispose()
+    ladders = {lot_id: Ladder(500_000 + 10_000 * n, 100) for n, lot_id in enumerate(lot_ids)}
+    return BidFixture(lot_ids, [token for _, token in users], ladders)
+
+
+def bulk_copy_lots(url: str, total: int, seed: int = 7) -> int:
+    """Fill the database up to ``total`` lots by copying the engine's own rows.
+
+    Takes the lots and rounds the engine stored and inserts copies in batches of 5,000 with
+    SQLAlchemy bulk ``insert(Lot)`` / ``insert(Round)`` (executemany; lot ids by RETURNING),
+    then points each copy at its round with a bulk ``update(Lot)`` by primary key. The copies
+    take the places, titles and prices of the demo's real lots (auction/demo_data/lots.csv)
+    and are announced, bidding or failed (no bids), so every copied row is a state the engine
+    stores. Returns the number of lots in the database.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import func, insert, select, update
+
+    from auction.demo import load_rows
+    from auction.store import ANNOUNCED, FAILED, Lot, Round
+    from fapai.clock import SystemClock
+    from fapai.db import make_engine, session_factory, session_scope
+
+    rng = random.Random(seed)
+    rows = load_rows()
+    now = SystemClock().now()
+    db = make_engine(url)
+    factory = session_factory(db)
+    with session_scope(factory) as session:
+        have = int(session.scalar(select(func.count()).select_from(Lot)) or 0)
+        template = session.scalars(select(Lot).order_by(Lot.id).limit(1)).one()
+        template_round = session.get(Round, template.round_id)
+        lot_columns = {c.key: getattr(template, c.key) for c in Lot.__mapper__.column_attrs}
+        round_columns = {c.key: getattr(template_round, c.key) for c in
+                         Round.__mapper__.column_attrs}  # fmt: skip
+    for key in ("id", "round_id", "leading_bid_id"):
+        lot_columns.pop(key)
+    round_columns.pop("id")
+    made = 0
+    while have + made < total:
+        batch = min(5_000, total - have - made)
+        lots, rounds = [], []
+        for _ in range(batch):
+            row = rng.choice(rows)
+            scale = rng.uniform(0.5, 2.0)
+            start = int(row.start * scale) // 100 * 100
+            kind = rng.choices(("bidding", "announced", "failed"), (5, 3, 2))[0]
+            starts = {"bidding": now - timedelta(hours=rng.uniform(1, 20)),
+                      "announced": now + timedelta(days=rng.uniform(1, 30)),
+                      "failed": now - timedelta(days=rng.uniform(2, 60))}[kind]  # fmt: skip
+            ends = starts + timedelta(days=1)
+            published = starts - timedelta(days=30)
+            status = FAILED if kind == "failed" else ANNOUNCED
+            lots.append({
+                **lot_columns,
+                "title": f"{row.district}{row.community or row.address} {row.area_m2}㎡",
+                "property_type": row.property_type, "city": row.city, "district": row.district,
+                "address": row.address, "area_m2": float(row.area_m2),
+                "reference_price": int(row.reference * scale), "status": status,
+                "start_price": start, "current_price": start, "deposit": start // 10,
+                "published_at": published, "starts_at": starts, "ends_at": ends,
+                "created_at": published, "bid_count": 0, "registration_seq": 0,
+            })  # fmt: skip
+            rounds.append({
+                **round_columns, "start_price": start, "deposit": start // 10,
+                "published_at": published, "starts_at": starts, "scheduled_end": ends,
+                "closed_at": ends if kind == "failed" else None,
+                "outcome": "failed" if kind == "failed" else None, "bid_count": 0,
+                "winner_registration_id": None, "final_price": None,
+            })  # fmt: skip
+        with session_scope(factory) as session:
+            ids = session.scalars(insert(Lot).returning(Lot.id), lots).all()
+            for lot_id, rnd in zip(ids, rounds, strict=True):
+                rnd["lot_id"] = lot_id
+            round_ids = session.scalars(insert(Round).returning(Round.id), rounds).all()
+            session.execute(
+                update(Lot),
+                [{"id": i, "round_id": r} for i, r in zip(ids, round_ids, strict=True)],
+            )
+        made += batch
+    db.dispose()
+    return have + made
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios and the table
+# ---------------------------------------------------------------------------------------------
+
+LISTING_QUERIES = (
+    {"status": "bidding", "city": "广州市", "sort": "ends_at"},
+    {"city": "广州市", "district": "天河区", "property_type": "residential", "sort": "-price"},
+    {"min_price": 500000, "max_price": 2000000, "sort": "price"},
+    {"q": "花园", "sort": "newest"},
+    {"status": "announced", "page": 20, "sort": "ends_at"},
+    {"property_type": "parking", "status": "failed", "sort": "-ends_at"},
+    {},
+)
+
+
+def bid_maker(fx: BidFixture, lots: list[int], rng: random.Random) -> RequestMaker:
+    def make(worker: int) -> tuple[str, str, dict | None, dict[str, str]]:
+        lot = lots[0] if len(lots) == 1 else rng.choice(lots)
+        auth = {"Authorization": f"Bearer {fx.tokens[worker]}"}
+        return "POST", f"/api/lots/{lot}/bids", {"amount": fx.ladders[lot].take()}, auth
+
+    return make
+
+
+def read_maker(lots: list[int], rng: random.Random) -> RequestMaker:
+    def make(worker: int) -> tuple[str, str, dict | None, dict[str, str]]:
+        lot = lots[0] if len(lots) == 1 else rng.choice(lots)
+        return "GET", f"/api/lots/{lot}", None, {}
+
+    return make
+
+
+def listing_maker() -> RequestMaker:
+    from urllib.parse import urlencode
+
+    counter = iter(range(10**9))
+
+    def make(worker: int) -> tuple[str, str, dict | None, dict[str, str]]:
+        query = LISTING_QUERIES[next(counter) % len(LISTING_QUERIES)]
+        return "GET", f"/api/lots?{urlencode(query)}", None, {}
+
+    return make
+
+
+def _f(x: float, digits: int = 1) -> str:
+    return f"{x:,.{digits}f}"
+
+
+def bid_row(backend: str, scope: str, c: int, bids: LoadResult, reads: LoadResult) -> str:
+    accepted = bids.count(201)
+    rate, read_rate = bids.per_second(accepted), reads.per_second(reads.requests)
+    note = f"stalled: no answer in {REQUEST_TIMEOUT:.0f} s" if bids.stalled else ""
+    return (
+        f"| {backend} | {scope} | {c} | {bids.requests} | {accepted} | {bids.count(409)} "
+        f"| {bids.server_errors} | {_f(rate)} | {_f(bids.p(50))} | {_f(bids.p(99))} "
+        f"| {_f(read_rate)} | {_f(reads.p(50))} | {_f(reads.p(99))} | {rate / read_rate:.2f} "
+        f"| {bids.p(99) / reads.p(99):.2f} | {note} |"
+    )
+
+
+def listing_row(backend: str, lots: str, c: int, q: LoadResult, reads: LoadResult) -> str:
+    return (
+        f"| {backend} | {lots} | {c} | {q.requests} | {q.server_errors + q.count(422)} "
+        f"| {_f(q.per_second(q.requests))} | {_f(q.p(50))} | {_f(q.p(99))} "
+        f"| {_f(reads.p(50))} | {_f(reads.p(99))} | {q.p(99) / reads.p(99):.2f} |"
+    )
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def bench_backend(backend: str, args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """Run every scenario on one backend; the rows of the bid table and the listing table.
+
+    Each scenario gets a fresh server process: the baseline reads first, then the bids (so a
+    server the bids leave stuck spoils nothing after it)."""
+    rng = random.Random(1)
+    bid_rows, listing_rows = [], []
+    with scratch_database(backend, args.pg) as url:
+        log(f"[{backend}] seeding {BID_LOTS} lots x {max(CONCURRENCY)} bidders via the engine")
+        fx = seed_bidding(url, BID_LOTS, max(CONCURRENCY))
+        for scope, lots in (("1 lot", fx.lot_ids[:1]), (f"{BID_LOTS} lots", fx.lot_ids)):
+            for c in CONCURRENCY:
+                log(f"[{backend}] {scope}, {c} concurrent")
+                with uvicorn_server(url) as base:
+                    reads = run(drive(base, c, args.requests, read_maker(lots, rng)))
+                    bids = run(drive(base, c, args.requests, bid_maker(fx, lots, rng)))
+                bid_rows.append(bid_row(backend, scope, c, bids, reads))
+        log(f"[{backend}] bulk-copying lots up to {args.listing_lots:,}")
+        began = time.perf_counter()
+        in_db = bulk_copy_lots(url, args.listing_lots)
+        lots_label = f"{in_db:,} ({_f(time.perf_counter() - began)} s)"
+        with uvicorn_server(url) as base:
+            for c in (1, 10):
+                log(f"[{backend}] listing queries, {c} clients")
+                q = run(drive(base, c, args.listing_requests, listing_maker()))
+                reads = run(drive(base, c, args.listing_requests, read_maker(fx.lot_ids, rng)))
+                listing_rows.append(listing_row(backend, lots_label, c, q, reads))
+    return bid_rows, listing_rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (tens of seconds)")
+    parser.add_argument("--backends", default="sqlite,postgres", help="sqlite, postgres or both")
+    parser.add_argument(
+        "--pg",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help=f"a PostgreSQL server to create (and drop) the scratch database {PG_DATABASE} on",
+    )
+    args = parser.parse_args()
+    args.requests = 200 if args.quick else 1_000
+    args.listing_lots = 10_000 if args.quick else 100_000
+    args.listing_requests = 70 if args.quick else 350
+    bid_rows: list[str] = []
+    listing_rows: list[str] = []
+    for backend in args.backends.split(","):
+        bids, listing = bench_backend(backend.strip(), args)
+        bid_rows += bids
+        listing_rows += listing
+    print(
+        f"\nBids: POST /api/lots/{{id}}/bids, {args.requests} requests per row; baseline: "
+        "GET /api/lots/{id} on the same lots at the same concurrency (same server, same run)"
+    )
+    print(
+        "| db | bids on | bidders | requests | accepted | 409 outbid | 5xx | accepted/s "
+        "| p50 ms | p99 ms | GET/s | GET p50 ms | GET p99 ms | accepted/s ÷ GET/s "
+        "| p99 ÷ GET p99 |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("\n".join(bid_rows))
+    print(
+        f"\nListing: GET /api/lots?… ({len(LISTING_QUERIES)} filter/sort/page mixes in turn), "
+        f"{args.listing_requests} requests per row; baseline GET /api/lots/{{id}}"
+    )
+    print(
+        "| db | lots in db (bulk copy time) | clients | requests | 4xx/5xx | queries/s "
+        "| p50 ms | p99 ms | GET p50 ms | GET p99 ms | p99 ÷ GET p99 |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(listing_rows))
+
+
+if __name__ == "__main__":
+    main()
