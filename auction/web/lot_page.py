@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from auction import rules, services
 from auction.errors import NotFound
 from auction.store import SALE, Lot, Registration, Round, User
+from auction.web import display
 from auction.web.announcement import bidding_rules
 from auction.web.deps import stored_id
-from auction.web.display import duration_words
 from fapai.money import fen_to_yuan, to_fen
 from fapai.settings import Settings
 
@@ -41,9 +41,30 @@ class LotPage:
             "next_bid": self.next_bid,
             "winner_code": self.lot.leading_bidder_code if self.lot.status == "sold" else None,
             "rules": bidding_rules(self.lot, settings),
-            "extension_words": duration_words(settings.extension_seconds),
+            "extension_words": display.duration_words(settings.extension_seconds),
             "idempotency_key": uuid.uuid4().hex,
             "now": now,
+        }
+
+
+    def live(self, now: datetime) -> dict[str, object]:
+        """What the lot page's script updates every few seconds (with the rendered bid
+        record, result and bidding panel added by the route)."""
+        lot = self.lot
+        return {
+            "status": lot.status,
+            "status_text": display.label(display.STATUSES, lot.status),
+            "price_label": "成交价" if lot.status == "sold" else "当前价",
+            "current_price_text": display.yuan(lot.current_price),
+            "bid_count": lot.bid_count,
+            "registration_count": lot.registration_count,
+            "starts_at": lot.starts_at.isoformat(),
+            "ends_at": lot.ends_at.isoformat(),
+            "ends_at_text": display.local_time(lot.ends_at),
+            "extended": self.extended,
+            "server_now": now.isoformat(),
+            "next_bid": None if self.next_bid is None else str(self.next_bid),
+            "next_bid_text": display.yuan(self.next_bid),
         }
 
 

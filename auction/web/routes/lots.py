@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from auction import engine, services
 from auction.api.deps import ClockDep, SessionDep, SettingsDep, WriterSessionDep
 from auction.errors import FapaiError, NotFound
-from auction.store import LOT_STATUSES
 from auction.web import display
 from auction.web.deps import PageUser, error_page, render, stored_id
 from auction.web.forms import SORT_CHOICES, FormError, amount_fen, explain, lot_query
@@ -19,9 +18,6 @@ from auction.web.templating import templates
 from valuation.regions import CITIES
 
 router = APIRouter()
-
-STATUS_CHOICES = {code: display.STATUSES[code] for code in LOT_STATUSES}
-
 
 @router.get("/", response_class=HTMLResponse)
 def search(
@@ -33,11 +29,9 @@ def search(
     error = None
     try:
         query = lot_query(params)
-        page = services.search_lots(session, query, now)
-    except (FormError, FapaiError) as exc:
-        error = explain(exc) if isinstance(exc, FapaiError) else str(exc)
-        query = lot_query({})
-        page = services.search_lots(session, query, now)
+    except FormError as exc:
+        error, query = str(exc), lot_query({})
+    page = services.search_lots(session, query, now)
 
     def page_url(number: int) -> str:
         return "/?" + urlencode({**{k: v for k, v in params.items() if v}, "page": number})
@@ -45,7 +39,7 @@ def search(
     return render(
         request, "search.html", user, status_code=422 if error else 200, nav="lots",
         query=query, page=page, page_url=page_url, errors=error, now=now, cities=CITIES,
-        status_choices=STATUS_CHOICES, sort_choices=SORT_CHOICES,
+        status_choices=display.STATUSES, sort_choices=SORT_CHOICES,
     )  # fmt: skip
 
 
@@ -89,31 +83,12 @@ def lot_live(
     except NotFound as exc:
         return JSONResponse(exc.to_dict(), status_code=404)
     ctx = {"request": request, "user": user, **lot_page.context(settings, now)}
-    lot_view = lot_page.lot
-
-    def fragment(name: str) -> str:
-        return templates.get_template(name).render(ctx)
-
+    fragments = {
+        f"{name}_html": templates.get_template(f"_{name}.html").render(ctx)
+        for name in ("bids", "result", "bidding")
+    }
     return JSONResponse(
-        {
-            "status": lot_view.status,
-            "status_text": display.label(display.STATUSES, lot_view.status),
-            "price_label": "成交价" if lot_view.status == "sold" else "当前价",
-            "current_price_text": display.yuan(lot_view.current_price),
-            "bid_count": lot_view.bid_count,
-            "registration_count": lot_view.registration_count,
-            "starts_at": lot_view.starts_at.isoformat(),
-            "ends_at": lot_view.ends_at.isoformat(),
-            "ends_at_text": display.local_time(lot_view.ends_at),
-            "extended": lot_page.extended,
-            "server_now": now.isoformat(),
-            "next_bid": None if lot_page.next_bid is None else str(lot_page.next_bid),
-            "next_bid_text": display.yuan(lot_page.next_bid),
-            "bids_html": fragment("_bids.html"),
-            "result_html": fragment("_result.html"),
-            "bidding_html": fragment("_bidding.html"),
-        },
-        headers={"Cache-Control": "no-store"},
+        {**lot_page.live(now), **fragments}, headers={"Cache-Control": "no-store"}
     )
 
 
