@@ -30,7 +30,7 @@ from valuation.outcome import (
     Lot,
     OutcomeCurve,
     OutcomeModel,
-    ensure_outcome_model,
+    OutcomeModels,
     json_number,
 )
 from valuation.registry import ModelRegistry, ensure_default_model
@@ -66,18 +66,24 @@ class InquiryModels:
     """The models an inquiry needs, loaded once and kept in memory (``app.state``, the CLI)."""
 
     registry: ModelRegistry
-    outcome: OutcomeModel
+    outcomes: OutcomeModels
 
     @classmethod
     def load(
         cls, settings: Settings, now: datetime, registry: ModelRegistry | None = None
     ) -> InquiryModels:
         """The promoted price model's registry (a default one is trained and promoted on a
-        fresh machine) and the current outcome model (likewise)."""
+        fresh machine) and the current outcome model (likewise). Both switch to a newly
+        promoted or trained version without a restart."""
         if registry is None:
             ensure_default_model(settings)
             registry = ModelRegistry(settings.models_dir)
-        return cls(registry, ensure_outcome_model(settings, now))
+        return cls(registry, OutcomeModels.load(settings, now))
+
+    @property
+    def outcome(self) -> OutcomeModel:
+        """The current outcome model."""
+        return self.outcomes.current()
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ import json
 import logging
 import math
 import platform
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -620,6 +621,38 @@ def ensure_outcome_model(settings: Settings, now: datetime) -> OutcomeModel:
     model = train_outcome(load_history(), [], now)
     model.save(settings.models_dir)
     return model
+
+
+class OutcomeModels:
+    """The current outcome model, kept in memory and swapped when the current artifact changes
+    (``fapai train-outcome`` wrote a newer one, or one was promoted): no restart needed.
+
+    Each call costs a directory listing, not a load; the load happens once per new artifact.
+    """
+
+    def __init__(self, settings: Settings, model: OutcomeModel, path: Path | None) -> None:
+        self.settings = settings
+        self._model = model
+        self._path = path
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, settings: Settings, now: datetime) -> OutcomeModels:
+        model = ensure_outcome_model(settings, now)
+        return cls(settings, model, current_outcome_path(settings.models_dir))
+
+    def current(self) -> OutcomeModel:
+        path = current_outcome_path(self.settings.models_dir)
+        if path is None or path == self._path:
+            return self._model
+        with self._lock:
+            if path != self._path:
+                try:
+                    self._model = load_outcome_model(path)
+                except OutcomeModelError as exc:  # keep serving the model that works
+                    log.warning("%s; still serving outcome model %s", exc, self._model.version)
+                self._path = path
+            return self._model
 
 
 # --- observed rounds from the database ------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -23,7 +24,7 @@ from fapai.money import to_fen
 from fapai.settings import PROJECT_ROOT, Settings
 from valuation.inquiry import InquiryError, InquiryModels, parse_sources, price
 from valuation.inquiry_store import get_inquiry_reference
-from valuation.outcome import current_outcome_path
+from valuation.outcome import current_outcome_path, load_outcome_model
 from valuation.registry import ModelRegistry
 
 TIANHE = {"city": "广州", "district": "天河", "area_m2": 89, "rooms": 3}
@@ -149,7 +150,8 @@ def test_inquiry_api_issues_a_report_that_stays_unchanged_after_promotion(api, m
     assert ref == to_fen(report["reference_price"])
     assert valid_until.isoformat() == report["valid_until"]
 
-    # Promote another price model version: the server switches, the old report does not.
+    # Promote another price model version and write a newer outcome model: the server
+    # switches to both without a restart; the report already issued does not change.
     registry = ModelRegistry(models_dir)
     old = registry.promoted_version()
     card = registry.card(old)
@@ -157,14 +159,19 @@ def test_inquiry_api_issues_a_report_that_stays_unchanged_after_promotion(api, m
     shutil.copy(registry.artifact_path(old), registry.artifact_path(new))
     registry.card_path(new).write_text(json.dumps({**card, "version": new}), encoding="utf-8")
     registry.promote(new)
+    outcome = load_outcome_model(current_outcome_path(models_dir))
+    newer = replace(outcome, version="29991231000000").save(models_dir)
     try:
         again = client.get(f"/api/inquiries/{report['id']}", headers=_auth(who["court"]))
         assert again.status_code == 200
         assert again.json() == report
-        fresh = client.post("/api/inquiries", json=body, headers=_auth(who["court"]))
-        assert fresh.json()["model_version"] == new != report["model_version"]
+        fresh = client.post("/api/inquiries", json=body, headers=_auth(who["court"])).json()
+        assert fresh["model_version"] == new != report["model_version"]
+        assert fresh["outcome_model_version"] == "29991231000000"
     finally:
         registry.promote(old)
+        newer.unlink()
+        newer.with_suffix(".json").unlink()
 
 
 def test_inquiry_api_refuses_and_explains(api):
