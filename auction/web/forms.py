@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -18,6 +19,7 @@ from auction.api.routes.inquiries import InquiryIn
 from auction.api.schemas import BidCreate, LotCreate, LotSearch, ResultSearch
 from auction.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
 from auction.services import LotQuery, ResultQuery
+from auction.web.display import yuan
 from fapai.money import to_fen
 
 PAGE_SIZE = 24
@@ -86,11 +88,37 @@ class FormError(ValueError):
     """A form or URL value that cannot be read; the message is already in words."""
 
 
-def explain(exc: FapaiError) -> str:
-    """A refusal from the core in words: what kind, which field, then the engine's detail."""
+# The refusals people meet most, said in Chinese; the engine's own words follow as 详情.
+_SENTENCES: dict[tuple[type[FapaiError], str], str] = {
+    (Conflict, "lot_id"): "本场拍卖现在不能报名或出价（尚未开始或已经结束）",
+    (Forbidden, "lot_id"): (
+        "没有该标的的竞买资格：须先报名并交纳保证金（拍卖规定 第十七条）；"
+        "悔拍的买受人不得再参加该标的的拍卖（第二十四条）"
+    ),
+    (Conflict, "deposit"): "保证金未能交纳",
+    (RuleViolation, "id_number"): "须为 18 位居民身份证号码，出生日期与校验码须正确（GB 11643）",
+    (Conflict, "id_number"): "该身份证号码已经注册过竞买人账号",
+    (RuleViolation, "phone"): "须为以 1 开头的 11 位手机号码",
+    (RuleViolation, "name"): "请填写姓名",
+}
+
+
+def explain(exc: FapaiError, next_bid: Decimal | None = None) -> str:
+    """A refusal from the core in words: what kind, which field, a Chinese sentence for the
+    common cases (a bid below the next valid amount names that amount, 拍卖规定 第二十条),
+    then the engine's detail with its article."""
     kind = next((text for cls, text in _HEADLINES.items() if isinstance(exc, cls)), "出错了")
     field = FIELD_NAMES.get(exc.field or "", exc.field or "")
-    return f"{kind}{'（' + field + '）' if field else ''}：{exc.message}"
+    head = f"{kind}{'（' + field + '）' if field else ''}："
+    if exc.field == "amount" and next_bid is not None:
+        sentence = f"出价须不低于 {yuan(next_bid)}（当前价加一个加价幅度，拍卖规定 第二十条）"
+    else:
+        sentence = next(
+            (text for (cls, name), text in _SENTENCES.items()
+             if isinstance(exc, cls) and name == exc.field),
+            None,
+        )  # fmt: skip
+    return f"{head}{sentence}。详情：{exc.message}" if sentence else f"{head}{exc.message}"
 
 
 def optional_text(value: str | None) -> str | None:

@@ -68,7 +68,11 @@ def test_inquiry_request_is_checked_like_the_api() -> None:
 def test_explain_names_the_kind_the_field_and_keeps_the_article() -> None:
     text = forms.explain(RuleViolation("amount", "must be at least ¥1", "拍卖规定 第二十条"))
     assert text.startswith("填写有误（出价）：") and "第二十条" in text
-    assert forms.explain(Conflict("bidding is closed", "lot_id")).startswith("未能办理（拍品）")
+    closed = forms.explain(Conflict("bidding is closed", "lot_id"))
+    assert closed.startswith("未能办理（拍品）：本场拍卖现在不能报名或出价")
+    assert closed.endswith("详情：bidding is closed")
+    low = forms.explain(Conflict("outbid", "amount"), next_bid=Decimal("1410000"))
+    assert low.startswith("未能办理（出价）：出价须不低于 ¥1,410,000")
 
 
 @pytest.mark.parametrize(

@@ -111,7 +111,7 @@ def test_a_resubmitted_bid_form_bids_once_and_a_low_bid_is_refused(world: World)
 
     low = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "702000"})
     assert low.status_code == 409
-    assert "未能办理（出价）" in low.text and "第二十条" in low.text
+    assert "未能办理（出价）：出价须不低于 ¥705,000" in low.text and "第二十条" in low.text
     bad = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "七十万"})
     assert bad.status_code == 422 and "出价填写有误" in bad.text
 

@@ -49,13 +49,20 @@ def _no_lot(request: Request, user: PageUser, lot_id: int) -> HTMLResponse:
 
 def _lot_response(
     request: Request, session: SessionDep, lot_id: int, user: PageUser, clock: ClockDep,
-    settings: SettingsDep, status_code: int = 200, bid_error: str | None = None,
+    settings: SettingsDep, refusal: FapaiError | FormError | None = None,
 ) -> HTMLResponse:  # fmt: skip
+    """The lot page; after a refused registration or bid, with the refusal in words and its
+    status (409, 422…)."""
     now = clock.now()
     try:
         lot_page = load_lot_page(session, lot_id, user, now)
     except NotFound:
         return _no_lot(request, user, lot_id)
+    status_code, bid_error = 200, None
+    if isinstance(refusal, FapaiError):
+        status_code, bid_error = refusal.status_code, explain(refusal, lot_page.next_bid)
+    elif refusal is not None:
+        status_code, bid_error = 422, str(refusal)
     return render(
         request, "lot.html", user, status_code=status_code, nav="lots", bid_error=bid_error,
         **lot_page.context(settings, now),
@@ -116,9 +123,7 @@ def register(
         engine.register_bidder(session, lot_id, user.id, clock.now(), settings)
     except FapaiError as exc:
         session.rollback()
-        return _lot_response(
-            request, session, lot_id, user, clock, settings, exc.status_code, explain(exc)
-        )
+        return _lot_response(request, session, lot_id, user, clock, settings, exc)
     return RedirectResponse(f"/lots/{lot_id}?done=registered", status_code=303)
 
 
@@ -137,11 +142,7 @@ def bid(
             session, lot_id, user.id, amount_fen(amount), clock.now(), settings,
             idempotency_key=idempotency_key[:100] or None,
         )  # fmt: skip
-    except FormError as exc:
-        return _lot_response(request, session, lot_id, user, clock, settings, 422, str(exc))
-    except FapaiError as exc:
+    except (FormError, FapaiError) as exc:
         session.rollback()
-        return _lot_response(
-            request, session, lot_id, user, clock, settings, exc.status_code, explain(exc)
-        )
+        return _lot_response(request, session, lot_id, user, clock, settings, exc)
     return RedirectResponse(f"/lots/{lot_id}?done=bid", status_code=303)
