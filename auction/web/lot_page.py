@@ -31,6 +31,11 @@ class LotPage:
     extended: bool
     next_bid: Decimal | None
 
+    @property
+    def price_label(self) -> str:
+        """What the big number is: the start price before bidding, the final price after."""
+        return {"announced": "起拍价", "sold": "成交价"}.get(self.lot.status, "当前价")
+
     def context(self, settings: Settings, now: datetime) -> dict[str, object]:
         """The template context of ``lot.html`` and its live fragments."""
         return {
@@ -39,6 +44,7 @@ class LotPage:
             "registration": self.registration,
             "extended": self.extended,
             "next_bid": self.next_bid,
+            "price_label": self.price_label,
             "winner_code": self.lot.leading_bidder_code if self.lot.status == "sold" else None,
             "rules": bidding_rules(self.lot, settings),
             "extension_words": display.duration_words(settings.extension_seconds),
@@ -54,7 +60,7 @@ class LotPage:
         return {
             "status": lot.status,
             "status_text": display.label(display.STATUSES, lot.status),
-            "price_label": "成交价" if lot.status == "sold" else "当前价",
+            "price_label": self.price_label,
             "current_price_text": display.yuan(lot.current_price),
             "bid_count": lot.bid_count,
             "registration_count": lot.registration_count,
