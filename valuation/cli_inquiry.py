@@ -174,8 +174,10 @@ def train_outcome_command(
     m = model.card["metrics"]
     console.print(f"wrote {path} ({model.card['data']['rows']} sold lots; "
                   f"{len(rounds)} observed finished rounds)")
-    console.print(f"hold-out MdAPE {m['model']['mdape']:.1%} (baseline "
-                  f"{m['baseline_start_times_median_premium']['mdape']:.1%}); chance of sale: "
+    base = m["baseline_start_times_median_premium"]
+    console.print(f"hold-out: MdAPE {m['model']['mdape']:.1%}, Σ predicted ÷ Σ actual "
+                  f"{m['model']['total_ratio']:.3f} (baseline start × median premium: "
+                  f"{base['mdape']:.1%}, {base['total_ratio']:.3f}); chance of sale: "
                   f"{model.card['chance_of_sale']['source']}")
 
 

@@ -290,11 +290,14 @@ def _pipeline() -> Pipeline:
 
 
 def _accuracy(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """MdAPE and shares within ±10% / ±20% per lot; ``total_ratio`` = Σ predicted / Σ actual,
+    the check that matters for an *expected* price (1.0 = unbiased in money)."""
     ape = np.abs(predicted / actual - 1.0)
     return {
         "mdape": round(float(np.median(ape)), 4),
         "within_10pct": round(float(np.mean(ape <= 0.10)), 4),
         "within_20pct": round(float(np.mean(ape <= 0.20)), 4),
+        "total_ratio": round(float(predicted.sum() / actual.sum()), 4),
     }
 
 
@@ -500,7 +503,8 @@ def train_outcome(
     price data, and all of them, sold and failed, update the chance-of-sale prior.
 
     Metrics come from a time-ordered hold-out (the latest 20% of sold lots), each beside a
-    baseline measured in the same run: final = start × the training median of final / start.
+    baseline measured in the same run: final = start × the training median (and weighted mean)
+    of final / start.
     """
     own_sold = sold_rows(own)
     data = pd.concat([history, own_sold], ignore_index=True) if len(own_sold) else history
@@ -514,8 +518,10 @@ def train_outcome(
     actual = data["final_fen"].to_numpy()[cut:].astype(float)
     ref = data["reference_fen"].to_numpy()[cut:]
     predicted = np.maximum(held.predict(x.iloc[cut:]), x["start_ratio"].to_numpy()[cut:]) * ref
-    premium = float(np.median(y[:cut] / x["start_ratio"].to_numpy()[:cut]))
-    baseline = data["start_fen"].to_numpy()[cut:] * premium
+    premiums = y[:cut] / x["start_ratio"].to_numpy()[:cut]
+    median_premium = float(np.median(premiums))
+    mean_premium = float(np.average(premiums, weights=w[:cut]))
+    held_starts = data["start_fen"].to_numpy()[cut:]
     pipeline = _pipeline().fit(x, y, regress__sample_weight=w)
 
     hints = history["round_hint"].value_counts()
@@ -546,8 +552,10 @@ def train_outcome(
             "holdout": "latest 20% of sold lots by date",
             "holdout_rows": len(data) - cut,
             "model": _accuracy(actual, predicted),
-            "baseline_start_times_median_premium": _accuracy(actual, baseline),
-            "baseline_premium": round(premium, 4),
+            "baseline_start_times_median_premium": _accuracy(
+                actual, held_starts * median_premium),
+            "baseline_start_times_mean_premium": _accuracy(actual, held_starts * mean_premium),
+            "premiums": {"median": round(median_premium, 4), "mean": round(mean_premium, 4)},
         },
         "chance_of_sale": {
             "source": "prior + own results" if chance.learned else "prior",

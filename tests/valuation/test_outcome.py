@@ -71,7 +71,7 @@ def model(trained):
 def test_train_outcome_command_writes_an_artifact_and_says_how_it_did(trained, model):
     models_dir, output = trained
     assert "16140 sold lots; 0 observed finished rounds" in output.replace("\n", " ")
-    assert "hold-out MdAPE" in output and "chance of sale: prior" in output
+    assert "hold-out: MdAPE" in output and "chance of sale: prior" in output
     assert (models_dir / f"outcome-{model.version}.json").exists()
     assert model.card["data"]["sources"] == {"shipped_history": 16140, "own_rounds": 0,
                                              "crawled_rounds": 0, "observed_sold_rounds": 0}
@@ -181,7 +181,10 @@ def test_card_and_artifact_round_trip(model, tmp_path):
     assert card["data"]["rows"] == 16140 and len(card["data"]["sha256"]) == 64
     m = card["metrics"]
     assert m["holdout_rows"] > 3000 and 0 < m["model"]["mdape"] < 1
-    assert "mdape" in m["baseline_start_times_median_premium"]
+    # An expected price should be unbiased in money on the hold-out, more so than the baseline.
+    base = m["baseline_start_times_median_premium"]
+    assert abs(m["model"]["total_ratio"] - 1) < abs(base["total_ratio"] - 1)
+    assert m["model"]["mdape"] < base["mdape"]
     loaded = load_outcome_model(path)
     assert loaded.curve(GZ, SETTINGS) == model.curve(GZ, SETTINGS)
 
