@@ -106,16 +106,19 @@ def parse_sources(sources: Sequence[Mapping[str, Any]]) -> list[SourceResult]:
     for i, src in enumerate(sources):
         platform = str(src.get("platform") or "").strip()
         if not platform or len(platform) > 40:
-            raise InquiryError(f"sources[{i}].platform", "required, at most 40 characters")
-        if platform.lower() == FAPAI_PLATFORM or platform in seen:
-            raise InquiryError(f"sources[{i}].platform", f"{platform!r} is given twice")
+            raise InquiryError(f"sources.{i}.platform", "required, at most 40 characters")
+        if platform.lower() == FAPAI_PLATFORM:
+            raise InquiryError(f"sources.{i}.platform", "fapai's own model is always a source")
+        if platform in seen:
+            # 参考价规定 第十三条 averages the platforms: one result per platform.
+            raise InquiryError(f"sources.{i}.platform", f"{platform!r} is given twice")
         seen.add(platform)
         try:
             fen = to_fen(src.get("price"))
         except MoneyError as exc:
-            raise InquiryError(f"sources[{i}].price", f"{exc} (yuan, at most 2 decimals)") from exc
+            raise InquiryError(f"sources.{i}.price", f"{exc} (yuan, at most 2 decimals)") from exc
         if fen <= 0:
-            raise InquiryError(f"sources[{i}].price", "must be a positive amount of yuan")
+            raise InquiryError(f"sources.{i}.price", "must be a positive amount of yuan")
         parsed.append(SourceResult(platform, fen_to_yuan(fen), "platform"))
     return parsed
 

@@ -108,10 +108,10 @@ def test_what_cannot_be_priced_gets_a_reason_not_a_number(models, clock, change,
 def test_platform_results_are_checked_by_field():
     with pytest.raises(InquiryError, match="at most 2 decimals") as caught:
         parse_sources([{"platform": "JD", "price": "1.005"}])
-    assert caught.value.field == "sources[0].price"
+    assert caught.value.field == "sources.0.price"
     with pytest.raises(InquiryError, match="given twice") as caught:
         parse_sources([{"platform": "JD", "price": 1}, {"platform": "JD", "price": 2}])
-    assert caught.value.field == "sources[1].platform"
+    assert caught.value.field == "sources.1.platform"
     with pytest.raises(InquiryError, match="positive"):
         parse_sources([{"platform": "JD", "price": 0}])
 
@@ -192,6 +192,9 @@ def test_inquiry_api_refuses_and_explains(api):
     cents = {**TIANHE, "sources": [{"platform": "JD", "price": 1.001}]}
     bad = client.post("/api/inquiries", json=cents, headers=court)
     assert bad.status_code == 422 and bad.json()["field"] == "sources.0.price"
+    ours = {**TIANHE, "sources": [{"platform": "fapai", "price": 1}]}
+    bad = client.post("/api/inquiries", json=ours, headers=court)
+    assert bad.status_code == 422 and bad.json()["field"] == "sources.0.platform"
     assert client.get("/api/inquiries/424242", headers=court).status_code == 404
 
 
