@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from auction.api.schemas import MAX_INT_ID
 from auction.auth import user_for_token
@@ -65,3 +66,17 @@ def stored_id(value: int) -> bool:
     """Whether ``value`` can be a row id at all: a URL with a larger number is a plain 404,
     never a database error."""
     return 1 <= value <= MAX_INT_ID
+
+
+def court_only(request: Request, user: User | None) -> Response | None:
+    """None for a court user; else the sign-in page (anonymous) or a 403 page (a bidder)."""
+    if user is None:
+        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+    if user.role != "court":
+        return error_page(request, user, 403, "没有权限", "此页面只对法院账号开放。")
+    return None
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read once, for routes whose fields repeat (``getlist``)."""
+    return await request.form()

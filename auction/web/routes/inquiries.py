@@ -12,10 +12,17 @@ from starlette.datastructures import FormData
 from auction.api.deps import ClockDep, SessionDep, SettingsDep, WriterSessionDep
 from auction.api.routes.inquiries import ModelsDep
 from auction.store import User
-from auction.web.deps import PageUser, error_page, render, stored_id
+from auction.web.deps import (
+    PageUser,
+    court_only,
+    error_page,
+    posted_form,
+    render,
+    stored_id,
+)
 from auction.web.forms import FIELD_NAMES, PLATFORM_ROWS, FormError, inquiry_request
 from auction.web.pdf import NoFont, ReportPDFCache
-from auction.web.report import report_view
+from auction.web.report import ReportView, report_view
 from valuation.inquiry import InquiryError, price
 from valuation.inquiry_store import get_inquiry, save_inquiry
 from valuation.regions import CITIES
@@ -44,15 +51,6 @@ def pdf_cache(request: Request) -> ReportPDFCache:
 PdfCacheDep = Annotated[ReportPDFCache, Depends(pdf_cache)]
 
 
-def court_only(request: Request, user: User | None) -> Response | None:
-    """None for a court user; else the sign-in page (anonymous) or a 403 page (a bidder)."""
-    if user is None:
-        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
-    if user.role != "court":
-        return error_page(request, user, 403, "没有权限", "网络询价只对法院账号开放。")
-    return None
-
-
 def _form_page(
     request: Request, user: User, form: dict, status_code: int = 200, error: str | None = None
 ) -> HTMLResponse:
@@ -67,10 +65,6 @@ def _form_page(
 @router.get("/inquiries/new", response_class=HTMLResponse)
 def inquiry_form(request: Request, user: PageUser) -> Response:
     return court_only(request, user) or _form_page(request, user, {"city": "广州市"})
-
-
-async def posted_form(request: Request) -> FormData:
-    return await request.form()
 
 
 @router.post("/inquiries", response_class=HTMLResponse)
@@ -102,7 +96,10 @@ def create_inquiry(
     return RedirectResponse(f"/inquiries/{body['id']}", status_code=303)
 
 
-def _stored_report(request: Request, session: SessionDep, user: PageUser, inquiry_id: int):  # noqa: ANN202
+def _stored_report(
+    request: Request, session: SessionDep, user: PageUser, inquiry_id: int
+) -> tuple[Response | None, ReportView | None]:
+    """(a refusal page, None) or (None, the report) for a court user."""
     refused = court_only(request, user)
     if refused is not None:
         return refused, None

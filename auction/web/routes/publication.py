@@ -15,10 +15,9 @@ from auction.api.deps import ClockDep, SessionDep, SettingsDep, WriterSessionDep
 from auction.errors import FapaiError
 from auction.store import User
 from auction.web import display
-from auction.web.deps import PageUser, render, stored_id
+from auction.web.deps import PageUser, court_only, posted_form, render, stored_id
 from auction.web.forms import FormError, explain, lot_create
 from auction.web.report import ReportView, report_view
-from auction.web.routes.inquiries import court_only, posted_form
 from fapai.settings import Settings
 from valuation.inquiry_store import get_inquiry
 from valuation.regions import CITIES
