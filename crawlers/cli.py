@@ -5,6 +5,7 @@ Thin: it reads options, builds the settings (:mod:`crawlers.run`) and prints the
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,6 +83,9 @@ def crawl(
         "Default: spider-city-UTC date.",
     ),
     cache: bool = typer.Option(False, "--cache", help="Cache responses on disk (development)."),
+    stats_json: Path = typer.Option(
+        None, "--stats-json", help="Write the crawl's final Scrapy stats to this JSON file."
+    ),
     overrides: list[str] = typer.Option(
         None,
         "--set",
@@ -142,6 +146,8 @@ def crawl(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     _print_summary(console, summary)
+    if stats_json is not None:
+        stats_json.write_text(json.dumps(summary.stats, default=str, indent=1), encoding="utf-8")
     if summary.fallen:
         console.print(
             "[red]fill rates fell[/red] for "

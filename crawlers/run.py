@@ -4,7 +4,8 @@ Distributed mode: with ``FAPAI_REDIS_URL`` set, the scheduler queue and the requ
 dupefilter live in Redis (scrapy-redis), under keys named by the crawl id, so several
 ``fapai crawl`` processes (on several machines) given the same crawl id share one crawl and
 never fetch a page twice. The keys persist after a worker ends (another may still run); a new
-crawl takes a new id (the default is the spider, the city and the UTC date).
+crawl takes a new id (the default is the spider, the city and the UTC date). Migrate a fresh
+database once (any ``fapai`` command does) before starting several workers on it.
 """
 
 from __future__ import annotations

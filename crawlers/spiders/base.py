@@ -30,6 +30,7 @@ from twisted.python.failure import Failure
 
 from crawlers import incremental, runs, sites
 from crawlers.parsers import Row
+from crawlers.pipelines import clock_of
 from crawlers.storage import Kind, engine_for, load_signatures
 
 
@@ -61,13 +62,15 @@ class SiteSpider(scrapy.Spider):
             engine = engine_for(url)
             spider.known = load_signatures(engine, spider.kind, spider.source)
             engine.dispose()
+        crawler.signals.connect(spider.response_received, signal=signals.response_received)
         if crawler.settings.get("REDIS_URL"):
-            crawler.signals.connect(spider.response_received, signal=signals.response_received)
             crawler.signals.connect(spider.wait_for_shared_queue, signal=signals.spider_idle)
         return spider
 
     def response_received(self) -> None:
         self.last_response_at = time.monotonic()
+        # When the crawl's work ended (a distributed worker then idles a while before closing).
+        self.crawler.stats.set_value("last_response_time", clock_of(self.crawler).now())
 
     def wait_for_shared_queue(self) -> None:
         """Distributed mode: idle is not done while other workers may still add requests."""
