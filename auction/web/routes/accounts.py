@@ -23,10 +23,13 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
-def _signed_in(response: Response, token: str) -> Response:
+def _signed_in(request: Request, response: Response, token: str) -> Response:
+    """The token in a cookie scripts cannot read (httponly), not sent with other sites' form
+    posts (SameSite=Lax), and only over HTTPS when the site is served over HTTPS."""
     response.set_cookie(
-        TOKEN_COOKIE, token, max_age=COOKIE_DAYS * 86400, httponly=True, samesite="lax"
-    )
+        TOKEN_COOKIE, token, max_age=COOKIE_DAYS * 86400, httponly=True, samesite="lax",
+        secure=request.url.scheme == "https",
+    )  # fmt: skip
     return response
 
 
@@ -48,7 +51,8 @@ def signin(
         )  # fmt: skip
     target = safe_next(next)
     glue = "&" if "?" in target else "?"
-    return _signed_in(RedirectResponse(f"{target}{glue}done=signed_in", status_code=303), token)
+    redirect = RedirectResponse(f"{target}{glue}done=signed_in", status_code=303)
+    return _signed_in(request, redirect, token)
 
 
 @router.post("/signout")
@@ -84,4 +88,4 @@ def register(
         request, "register.html", user, status_code=201, nav="register", token=token,
         next=safe_next(next),
     )  # fmt: skip
-    return _signed_in(page, token)
+    return _signed_in(request, page, token)
