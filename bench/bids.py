@@ -496,13 +496,13 @@ def main() -> None:
         bid_rows += bids
         listing_rows += listing
     print(
-        f"\nBids: POST /api/lots/{{id}}/bids, {args.requests} requests per row; baseline: "
-        "GET /api/lots/{id} on the same lots at the same concurrency (same server, same run)"
+        f"\nBids: POST /api/lots/{{id}}/bids, {args.requests} requests per row; baseline: GET "
+        "/api/lots/{id} on the same lots at the same concurrency (a fresh server per row)"
     )
     print(
         "| db | bids on | bidders | requests | accepted | 409 outbid | 5xx | accepted/s "
         "| p50 ms | p99 ms | GET/s | GET p50 ms | GET p99 ms | accepted/s ÷ GET/s "
-        "| p99 ÷ GET p99 |"
+        "| p99 ÷ GET p99 | note |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     print("\n".join(bid_rows))
