@@ -205,3 +205,23 @@ def test_the_court_publishes_a_lot_from_the_form(world: World) -> None:
     assert published.status_code == 303
     lot_page = court.get(published.headers["location"]).text
     assert "拍卖已发布" in lot_page and "体育东路" in lot_page and "¥700,000" in lot_page
+
+
+def test_an_inquiry_report_is_kept_as_issued_and_says_when_it_expires(world: World) -> None:
+    court = world.as_(world.court)
+    form = {"property_type": "residential", "city": "广州市", "district": "天河区",
+            "area_m2": "89", "platform": ["京东", ""], "platform_price": ["3000000", ""]}
+    created = court.post("/inquiries", data=form)
+    assert created.status_code == 303, created.text[:500]
+    report_path = created.headers["location"]
+    first = court.get(report_path).text
+    assert "参考价" in first and "¥3,000,000" in first and "据此发布拍卖" in first
+
+    world.clock.advance(days=366)  # 参考价规定: valid for at most a year
+    later = court.get(report_path).text
+    assert "本报告已于" in later and "过期" in later and "据此发布拍卖" not in later
+    def reference(page: str) -> str:
+        return page.split('id="reference-price">')[1].split("<")[0]
+
+    assert reference(first) == reference(later)
+    assert world.as_(world.bidder).get(report_path).status_code == 403

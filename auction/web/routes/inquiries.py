@@ -132,7 +132,7 @@ def inquiry_pdf(
 @router.get("/inquiries/{inquiry_id:int}", response_class=HTMLResponse)
 def inquiry_report(
     request: Request, inquiry_id: int, session: SessionDep, user: PageUser, pdfs: PdfCacheDep,
-    background: BackgroundTasks,
+    background: BackgroundTasks, clock: ClockDep,
 ) -> Response:  # fmt: skip
     """The report as issued: reference price, interval, sources, comparables, start price.
     Its PDF is made in the background once the page is sent, ready for the download."""
@@ -142,5 +142,5 @@ def inquiry_report(
     background.add_task(pdfs.warm, view)
     return render(
         request, "inquiry_report.html", user, nav="inquiry", r=view,
-        chance_sources=CHANCE_SOURCES,
+        chance_sources=CHANCE_SOURCES, expired=view.valid_until <= clock.now(),
     )  # fmt: skip
