@@ -653,13 +653,11 @@ def _print_summary(console: Console, summary: DemoSummary) -> None:
         states.add_row(status, str(n))
     console.print(states)
     console.print("Cities: " + ", ".join(f"{c} {n}" for c, n in summary.cities.items()))
-    users = Table(title="Demo users: sign in with `Authorization: Bearer <token>`")
-    users.add_column("role")
-    users.add_column("name")
-    users.add_column("token")
+    console.print("Demo users: sign in with the header `Authorization: Bearer <token>`")
     for user in summary.users:
-        users.add_row(user.role, user.name, user.token)
-    console.print(users)
+        # Whole, on a line of its own, never wrapped or cut: people copy it.
+        console.print(f"  {user.role:<7} {user.name}", highlight=False)
+        console.print(f"          {user.token}", soft_wrap=True, highlight=False, markup=False)
     console.print(
         "[bold]These are demo tokens[/bold], shown only this once and stored hashed: anyone "
         "who sees them can act as these users. Never seed a demo into a production database."

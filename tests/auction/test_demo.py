@@ -136,6 +136,16 @@ def test_api_lists_the_seeded_lots(sqlite_url: str) -> None:
         amounts = [b["amount"] for b in bids]
         assert amounts[0] == sold["final_price"] and amounts == sorted(amounts, reverse=True)
 
+        # The printed demo token signs a bidder in: register and outbid on a live lot.
+        bidder = {"Authorization": f"Bearer {summary.users[1].token}"}
+        lot = bidding["items"][0]
+        registered = client.post(f"/api/lots/{lot['id']}/registrations", headers=bidder)
+        assert registered.status_code in (200, 201), registered.text
+        amount = Decimal(str(lot["current_price"])) + Decimal(str(lot["increment"]))
+        bid = client.post(f"/api/lots/{lot['id']}/bids", json={"amount": float(amount)},
+                          headers=bidder)  # fmt: skip
+        assert bid.status_code == 201, bid.text
+
 
 def test_demo_command_seeds_once_with_if_empty(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
