@@ -56,6 +56,12 @@ class _Loader(ItemLoader):
             if name in self.item.fields and value is not None:
                 self.add_value(name, value)
 
+    def replace_fields(self, values: dict[str, object]) -> None:
+        """Overwrite fields with the values a page gave; an empty value keeps what was there."""
+        for name, value in values.items():
+            if value not in (None, ""):
+                self.replace_value(name, value)
+
 
 class ListingLoader(_Loader):
     default_item_class = ListingItem

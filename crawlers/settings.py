@@ -25,9 +25,14 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
-# Backoff between retries: the retry middleware re-queues at a lower priority, and
-# AutoThrottle raises the delay after slow or failed responses.
 RETRY_PRIORITY_ADJUST = -1
+# Backoff: each retry doubles the site's delay (1 s at least, 60 s at most).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.middlewares.BackoffRetryMiddleware": 550,
+}
+FAPAI_BACKOFF_START = 1.0
+FAPAI_BACKOFF_MAX = 60.0
 
 # Development: cache responses on disk (``fapai crawl --cache``); off in production.
 HTTPCACHE_ENABLED = False

@@ -82,7 +82,5 @@ def parse_detail(sel: Selector, item: scrapy.Item) -> scrapy.Item:
         "elevator": facts.get("配套电梯"),
         "listed_at": normalize.parse_local_date(facts.get("挂牌时间")),
     }
-    for name, value in found.items():
-        if value is not None:
-            loader.replace_value(name, value)
+    loader.replace_fields(found)
     return loader.load_item()

@@ -122,7 +122,5 @@ def parse_detail(sel: Selector, item: scrapy.Item) -> scrapy.Item:
     found["price_total"] = "".join(sel.css("div.overview div.price span.total::text").getall())
     found["unit_price"] = sel.css("div.overview span.unitPriceValue::text").get()
     found["community"] = sel.css("div.communityName a.info::text").get()
-    for name, value in found.items():
-        if value not in (None, ""):
-            loader.replace_value(name, value)
+    loader.replace_fields(found)
     return loader.load_item()

@@ -131,7 +131,5 @@ def parse_detail(sel: Selector, item: scrapy.Item) -> scrapy.Item:
         "status": next((s for word, s in _PAGE_STATUS if word in status_text), None),
     }
     loader = AuctionResultLoader(item=item.copy(), selector=sel)
-    for name, value in found.items():
-        if value not in (None, ""):
-            loader.replace_value(name, value)
+    loader.replace_fields(found)
     return loader.load_item()

@@ -25,7 +25,14 @@ from valuation.store import ListingPrice, MarketListing
 
 FAPAI = str(Path(sys.executable).parent / "fapai")
 # Politeness off for speed (the defaults are checked in test_settings); robots.txt stays on.
-FAST = ["--set", "AUTOTHROTTLE_ENABLED=False", "--set", "DOWNLOAD_DELAY=0"]
+FAST = [
+    "--set",
+    "AUTOTHROTTLE_ENABLED=False",
+    "--set",
+    "DOWNLOAD_DELAY=0",
+    "--set",
+    "FAPAI_BACKOFF_START=0.3",
+]
 ROWS = sitegen.listing_rows()[:60]  # two districts, 4 + 2 list pages
 FORBIDDEN, MISSING = ROWS[1], ROWS[2]
 
@@ -40,6 +47,7 @@ def lianjia_pages(price_factor: str = "1", layout_changed: bool = False) -> dict
     pages["/robots.txt"] = sitegen.robots(detail(FORBIDDEN), "/xiaoqu/")
     del pages[detail(MISSING)]
     pages["/ershoufang/baiyun/pg2/"].delay = 1.0
+    pages["/ershoufang/baiyun/pg3/"].failures = 1  # a 503 first: retried with backoff
     if layout_changed:  # the site renamed a class: houseInfo no longer matches
         for path, page in pages.items():
             if "/pg" in path or path.count("/") == 3:
@@ -87,7 +95,9 @@ def test_crawl_recrawl_with_new_prices_then_a_changed_layout(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     with FixtureServer(lianjia_pages()) as server:
-        first = crawl("lianjia", server, sqlite_url, tmp_path, "-o", "items.jsonl")
+        first = crawl(
+            "lianjia", server, sqlite_url, tmp_path, "-o", "items.jsonl", "--stats-json", "s.json"
+        )
         assert first.returncode == 0, first.stdout + first.stderr
         fetched_first = dict(server.requests)
 
@@ -106,7 +116,11 @@ def test_crawl_recrawl_with_new_prices_then_a_changed_layout(
     assert detail(FORBIDDEN) not in fetched_first
     assert fetched_first[detail(MISSING)] == 1
     assert fetched_first["/ershoufang/baiyun/pg4/"] == 1
-    assert all(n == 1 for path, n in fetched_first.items() if path != "/robots.txt")
+    assert fetched_first.pop("/ershoufang/baiyun/pg3/") == 2  # the 503, then the page
+    assert all(n == 1 for path, n in fetched_first.items())
+    stats = json.loads((tmp_path / "s.json").read_text())
+    assert (stats["retry/count"], stats["backoff/count"], stats["backoff/max_delay"]) == (1, 1, 0.3)
+    assert (stats["detail/failed"], stats["robotstxt/forbidden"]) == (2, 1)
     assert {detail(r) for r in ROWS} - {detail(FORBIDDEN)} <= set(fetched_first)
     feed = [json.loads(line) for line in (tmp_path / "items.jsonl").read_text().splitlines()]
     assert sorted(i["listing_id"] for i in feed) == sorted(r["id"] for r in ROWS)
