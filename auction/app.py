@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI
 
@@ -24,6 +25,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     app.state.writer_session_factory = session_factory(writer_engine(engine))
+    # Commits of writing requests run here, never on the request thread pool (see
+    # auction.api.deps.get_writer_session).
+    app.state.committer = ThreadPoolExecutor(max_workers=16, thread_name_prefix="fapai-commit")
     await asyncio.to_thread(close_once, app.state.writer_session_factory, app.state.clock, settings)
     task = asyncio.create_task(
         closing_loop(app.state.writer_session_factory, app.state.clock, settings)
@@ -34,6 +38,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        app.state.committer.shutdown(wait=True)
         engine.dispose()
 
 

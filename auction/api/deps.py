@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Executor
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from auction.auth import user_for_token
 from auction.errors import Forbidden, Unauthorized
@@ -16,10 +18,9 @@ from fapai.clock import Clock
 from fapai.settings import Settings
 
 
-def _session(factory: sessionmaker[Session]) -> Iterator[Session]:
-    # Commit when the route returns, before the response is sent (scope="function"), so a
-    # client never sees a success that was not stored; roll back on any error.
-    session = factory()
+def get_session(request: Request) -> Iterator[Session]:
+    """A reading session; committed when the route returns (before the response is sent)."""
+    session = request.app.state.session_factory()
     try:
         yield session
         session.commit()
@@ -30,13 +31,28 @@ def _session(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    yield from _session(request.app.state.session_factory)
+async def get_writer_session(request: Request) -> AsyncIterator[Session]:
+    """A writing session: its transaction takes the write lock at BEGIN on SQLite, and the
+    lot row lock on PostgreSQL. Committed (or rolled back) when the route returns, before the
+    response is sent, so a client never sees a success that was not stored.
 
-
-def get_writer_session(request: Request) -> Iterator[Session]:
-    """A session whose transaction takes the write lock at BEGIN on SQLite (one writer)."""
-    yield from _session(request.app.state.writer_session_factory)
+    A transaction holding the lock must never wait for a request-pool thread while every pool
+    thread waits for that lock: that deadlock stalls all writers until the busy timeout. So the
+    commit or rollback here runs on the app's own committer threads, and the API's write routes
+    commit before returning (their response is validated on the pool); this commit then has
+    nothing left to do.
+    """
+    committer: Executor = request.app.state.committer
+    loop = asyncio.get_running_loop()
+    session = request.app.state.writer_session_factory()
+    try:
+        yield session
+        await loop.run_in_executor(committer, session.commit)
+    except BaseException:
+        await loop.run_in_executor(committer, session.rollback)
+        raise
+    finally:
+        await loop.run_in_executor(committer, session.close)
 
 
 def get_settings(request: Request) -> Settings:

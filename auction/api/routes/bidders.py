@@ -17,4 +17,5 @@ def create_bidder(body: BidderCreate, session: WriterSessionDep, clock: ClockDep
     user, token = auth.register_bidder_account(
         session, body.name, body.id_number, body.phone, clock.now()
     )
+    session.commit()
     return BidderCreated(bidder_id=user.id, token=token)

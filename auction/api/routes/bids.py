@@ -46,4 +46,6 @@ def place_bid(
     bid = engine.place_bid(
         session, lot_id, user.id, to_fen(body.amount), clock.now(), settings, idempotency_key
     )
-    return services.bid_receipt(session, bid.id)
+    receipt = services.bid_receipt(session, bid.id)
+    session.commit()
+    return receipt

@@ -1,5 +1,9 @@
 """Lots: public search and detail; court publication, priority holders, relisting, reneging;
-bidder registration. Routes parse, call the engine or a read model, and shape the answer."""
+bidder registration. Routes parse, call the engine or a read model, and shape the answer.
+
+Write routes commit before they return: FastAPI validates the response on the request thread
+pool, and a transaction holding the lot lock must not wait for a pool thread (see
+``auction.api.deps.get_writer_session``)."""
 
 from __future__ import annotations
 
@@ -59,7 +63,9 @@ def create_lot(
     """Publish a lot (court). Refused with 422 naming the rule if any term breaks the law."""
     now = clock.now()
     lot = engine.create_lot(session, body.to_data(user.id), now, settings)
-    return services.get_lot(session, lot.id, now)
+    view = services.get_lot(session, lot.id, now)
+    session.commit()
+    return view
 
 
 @router.post("/lots/{lot_id}/priority-holders", response_model=PriorityHolderView, status_code=201)
@@ -72,7 +78,9 @@ def add_priority_holder(
 ) -> PriorityHolderView:
     """Confirm a priority purchaser with a rank (court; 拍卖规定 第十九条)."""
     holder = engine.add_priority_holder(session, lot_id, body.bidder_id, body.rank, clock.now())
-    return PriorityHolderView(lot_id=holder.lot_id, bidder_id=holder.user_id, rank=holder.rank)
+    view = PriorityHolderView(lot_id=holder.lot_id, bidder_id=holder.user_id, rank=holder.rank)
+    session.commit()
+    return view
 
 
 @router.post("/lots/{lot_id}/relist", response_model=LotView)
@@ -87,7 +95,9 @@ def relist(
     """Open the next round of a failed or reneged lot: a 2nd auction, then a 变卖 (court)."""
     now = clock.now()
     engine.relist(session, lot_id, body.to_terms(), now, settings)
-    return services.get_lot(session, lot_id, now)
+    view = services.get_lot(session, lot_id, now)
+    session.commit()
+    return view
 
 
 @router.post("/lots/{lot_id}/renege", response_model=LotView)
@@ -101,7 +111,9 @@ def renege(
     """Record that the buyer did not pay: deposit forfeited, buyer barred (拍卖规定 第二十四条)."""
     now = clock.now()
     engine.renege(session, lot_id, now, settings)
-    return services.get_lot(session, lot_id, now)
+    view = services.get_lot(session, lot_id, now)
+    session.commit()
+    return view
 
 
 @router.post("/lots/{lot_id}/registrations", response_model=RegistrationView, status_code=201)
@@ -114,11 +126,12 @@ def register(
 ) -> RegistrationView:
     """Pay the deposit and get a bidder code for the current round (bidder; 第十七、十八条)."""
     reg = engine.register_bidder(session, lot_id, user.id, clock.now(), settings)
-    lot = services.get_lot(session, lot_id, clock.now())
-    return RegistrationView(
+    view = RegistrationView(
         lot_id=lot_id,
-        round=lot.round,
+        round=services.get_lot(session, lot_id, clock.now()).round,
         bidder_code=reg.bidder_code,
         deposit=fen_to_yuan(reg.deposit),
         deposit_status=reg.deposit_status,
     )
+    session.commit()
+    return view
