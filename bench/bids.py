@@ -20,8 +20,9 @@ one bearer token each):
 
 The 100,000 lots are bulk-copied: a few dozen lots are created through ``auction.engine`` (so
 their rows are the engine's own), then copied with SQLAlchemy bulk ``insert(Lot)`` /
-``insert(Round)`` (executemany, RETURNING ids) in batches of 5,000, varying city, district,
-type, prices and status the way the engine would have stored them.
+``insert(Round)`` (executemany, RETURNING ids) in batches of 5,000 plus one correlated UPDATE
+linking each copy to its round, taking places, titles and prices from the demo's real lots, and
+states the engine stores (announced, bidding, failed without bids).
 
 Request counts are bounded, traffic stays on 127.0.0.1 and the script stops its server and drops
 its database on the way out, even on Ctrl-C. Never run by the test suite.
@@ -299,7 +300,7 @@ def bulk_copy_lots(url: str, total: int, seed: int = 7) -> int:
 
     Takes the lots and rounds the engine stored and inserts copies in batches of 5,000 with
     SQLAlchemy bulk ``insert(Lot)`` / ``insert(Round)`` (executemany; lot ids by RETURNING),
-    then points each copy at its round with a bulk ``update(Lot)`` by primary key. The copies
+    then points the copies at their rounds with one correlated ``update(Lot)``. The copies
     take the places, titles and prices of the demo's real lots (auction/demo_data/lots.csv)
     and are announced, bidding or failed (no bids), so every copied row is a state the engine
     stores. Returns the number of lots in the database.
@@ -364,10 +365,12 @@ def bulk_copy_lots(url: str, total: int, seed: int = 7) -> int:
             ids = session.scalars(insert(Lot).returning(Lot.id), lots).all()
             for lot_id, rnd in zip(ids, rounds, strict=True):
                 rnd["lot_id"] = lot_id
-            round_ids = session.scalars(insert(Round).returning(Round.id), rounds).all()
+            session.execute(insert(Round), rounds)
+            # One correlated UPDATE points each new copy at its round.
             session.execute(
-                update(Lot),
-                [{"id": i, "round_id": r} for i, r in zip(ids, round_ids, strict=True)],
+                update(Lot)
+                .where(Lot.round_id.is_(None))
+                .values(round_id=select(Round.id).where(Round.lot_id == Lot.id).scalar_subquery())
             )
         made += batch
     db.dispose()
