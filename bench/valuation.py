@@ -71,26 +71,37 @@ def run_case(kind: str, rows: int) -> dict:
         data, _ = prepare_training_frame(frame)
         X = feature_frame(data)
         X = X[[c for c in NUMERIC_FEATURES if X[c].notna().any()]].assign(
-            district=pd.factorize(data["city"] + data["district"])[0])
-        HistGradientBoostingRegressor(**DEFAULT_PARAMS, early_stopping=False,
-                                      random_state=0).fit(X, log_unit_price(data))
-    return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(),
-            "data_mb": base_mb}
+            district=pd.factorize(data["city"] + data["district"])[0]
+        )
+        HistGradientBoostingRegressor(**DEFAULT_PARAMS, early_stopping=False, random_state=0).fit(
+            X, log_unit_price(data)
+        )
+    return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(), "data_mb": base_mb}
 
 
 def training_table(sizes: list[int]) -> list[str]:
-    lines = ["| rows | fapai train (s) | bare HGB (s) | time ratio | fapai peak RSS (MB) "
-             "| bare HGB peak RSS (MB) | memory ratio |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| rows | fapai train (s) | bare HGB (s) | time ratio | fapai peak RSS (MB) "
+        "| bare HGB peak RSS (MB) | memory ratio |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     results = {}
     for n in sizes:
         for kind in ("fapai", "bare"):
-            out = subprocess.run([sys.executable, __file__, "--case", kind, str(n)],
-                                 capture_output=True, text=True, check=True, cwd=ROOT)
+            out = subprocess.run(
+                [sys.executable, __file__, "--case", kind, str(n)],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
+            )
             results[(kind, n)] = json.loads(out.stdout.strip().splitlines()[-1])
         f, b = results[("fapai", n)], results[("bare", n)]
-        lines.append(f"| {n:,} | {f['seconds']:.1f} | {b['seconds']:.1f} | "
-                     f"{f['seconds'] / b['seconds']:.2f}× | {f['peak_mb']:.0f} | "
-                     f"{b['peak_mb']:.0f} | {f['peak_mb'] / b['peak_mb']:.2f}× |")
+        lines.append(
+            f"| {n:,} | {f['seconds']:.1f} | {b['seconds']:.1f} | "
+            f"{f['seconds'] / b['seconds']:.2f}× | {f['peak_mb']:.0f} | "
+            f"{b['peak_mb']:.0f} | {f['peak_mb'] / b['peak_mb']:.2f}× |"
+        )
     if len(sizes) > 1:
         lo, hi = sizes[0], sizes[-1]
         grow = results[("fapai", hi)]["seconds"] / results[("fapai", lo)]["seconds"]
@@ -111,7 +122,7 @@ def latency_table() -> list[str]:
     for i, r in enumerate(rows):
         keep = ["city", "district", "area_m2"] + ([] if i % 2 else ["community", *DETAIL_FIELDS])
         subjects.append({k: r[k] for k in keep if pd.notna(r.get(k))})
-    frame = model._frame(model._subject(subjects[0]))
+    frame = model.subject_frame(subjects[0])
     model.estimate(subjects[0])  # warm up
     full, bare = [], []
     for s in subjects:
@@ -127,7 +138,8 @@ def latency_table() -> list[str]:
         bare.append(time.perf_counter() - t0)
     f, b = np.array(full) * 1000, np.array(bare) * 1000
     return [
-        f"| in-process, model {model.version} | p50 (ms) | p99 (ms) |", "|---|---:|---:|",
+        f"| in-process, model {model.version} | p50 (ms) | p99 (ms) |",
+        "|---|---:|---:|",
         f"| estimate + 8 comparables ({len(f)} subjects) | {np.median(f):.1f} | "
         f"{np.percentile(f, 99):.1f} |",
         f"| bare pipeline.predict of one row (baseline) | {np.median(b):.1f} | "
@@ -140,8 +152,12 @@ def latency_table() -> list[str]:
 def _accuracy_lines(title: str, report: dict) -> list[str]:
     from valuation.evaluate import report_rows
 
-    lines = [f"\n{title}", "", "| metric | fapai model | district median × area |",
-             "|---|---:|---:|"]
+    lines = [
+        f"\n{title}",
+        "",
+        "| metric | fapai model | district median × area |",
+        "|---|---:|---:|",
+    ]
     lines += [f"| {m} | {a} | {b} |" for m, a, b in report_rows(report)]
     return lines
 
@@ -156,19 +172,25 @@ def accuracy_tables() -> list[str]:
     s = shipped["split"]
     lines += _accuracy_lines(
         f"Shipped data, time-ordered hold-out (train {s['train_rows']:,}, test "
-        f"{s['test_rows']:,} seen {s['test_from']} – {s['test_to']})", shipped)
+        f"{s['test_rows']:,} seen {s['test_from']} – {s['test_to']})",
+        shipped,
+    )
     lianjia, _ = derive_source("lianjia_gz_2021_22", SHARED)
     cv = evaluate_cross_validated(lianjia, now=NOW)
     lines += _accuracy_lines(
         f"{SHARED}/guangzhou_lianjia_listings_2021_2022.csv, 5-fold CV ({cv['split']['rows']:,}"
-        " rows; the README's floor: plain HGB MdAPE 7.6%, within ±10% 61.4%)", cv)
+        " rows; the README's floor: plain HGB MdAPE 7.6%, within ±10% 61.4%)",
+        cv,
+    )
     deals, _ = derive_source("lianjia_gz_deals_2016_17", SHARED)
     held = evaluate_time_ordered(deals, now=NOW)
     s = held["split"]
     lines += _accuracy_lines(
         f"{SHARED}/guangzhou_lianjia_deals_2016_2017.csv, time-ordered (train "
         f"{s['train_rows']:,}, test {s['test_rows']:,} dealt {s['test_from']} – "
-        f"{s['test_to']})", held)
+        f"{s['test_to']})",
+        held,
+    )
     return lines
 
 
@@ -181,8 +203,15 @@ def main() -> None:
     if args.case:
         print(json.dumps(run_case(args.case[0], int(args.case[1]))))
         return
-    lines = ["## Training (fresh process per run)", "", *training_table(args.sizes), "",
-             "## Inquiry latency", "", *latency_table()]
+    lines = [
+        "## Training (fresh process per run)",
+        "",
+        *training_table(args.sizes),
+        "",
+        "## Inquiry latency",
+        "",
+        *latency_table(),
+    ]
     print("\n".join(lines), flush=True)
     if not args.no_accuracy:
         print("\n".join(["", "## Accuracy", *accuracy_tables()]))

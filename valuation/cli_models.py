@@ -17,7 +17,13 @@ from rich.table import Table
 from fapai.clock import SystemClock
 from fapai.db import make_engine, migrate, session_factory
 from fapai.settings import get_settings
-from valuation.data import import_listings, listings_frame, read_listing_file, write_listing_file
+from valuation.data import (
+    import_listings,
+    listings_frame,
+    read_listing_file,
+    validate_frame,
+    write_listing_file,
+)
 from valuation.evaluate import report_rows
 from valuation.registry import IncompatibleModel, ModelRegistry, UnknownModel
 
@@ -72,16 +78,9 @@ def _load_source(source: str, limit: int | None) -> pd.DataFrame:
 
 def _validated(frame: pd.DataFrame) -> pd.DataFrame:
     """A file's rows through the listing schema; rejects are counted and printed."""
-    from valuation.data import validate_rows
-
-    clean = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    kept, rejected = validate_rows(clean)
-    _print_rejects(len(clean), len(kept), rejected)
-    extra = frame["bizcircle"].tolist() if "bizcircle" in frame else None
-    out = pd.DataFrame([li.to_dict() for li in kept])
-    if extra is not None and not rejected:
-        out["bizcircle"] = extra
-    return out
+    clean, rejected = validate_frame(frame)
+    _print_rejects(len(frame), len(clean), rejected)
+    return clean
 
 
 def _print_rejects(read: int, kept: int, rejected: dict[str, int]) -> None:

@@ -167,6 +167,29 @@ def validate_rows(rows: Iterable[Mapping[str, Any]]) -> tuple[list[Listing], Cou
     return kept, rejected
 
 
+def validate_frame(
+    frame: pd.DataFrame, keep: tuple[str, ...] = ("bizcircle",)
+) -> tuple[pd.DataFrame, Counter[str]]:
+    """Valid rows of ``frame`` as clean schema columns (plus the ``keep`` columns it has, as
+    given), and the count of rejected rows by reason."""
+    extra = [c for c in keep if c in frame]
+    rows: list[dict[str, Any]] = []
+    rejected: Counter[str] = Counter()
+    for raw in _records(frame):
+        try:
+            clean = validate_listing(raw).to_dict()
+        except ListingError as exc:
+            rejected[exc.reason] += 1
+            continue
+        rows.append(clean | {c: raw[c] for c in extra})
+    return pd.DataFrame(rows, columns=[*LISTING_FIELDS, *extra]), rejected
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    # NaN / NaT are "unknown": hand validation None, as the schema expects.
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
 def import_listings(
     factory: sessionmaker[Session],
     frame: pd.DataFrame,
@@ -176,8 +199,7 @@ def import_listings(
 ) -> ImportReport:
     """Validate and upsert ``frame``'s rows in batches (one transaction per batch)."""
     report = ImportReport()
-    # NaN / NaT are "unknown": hand validation None, as the schema expects.
-    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    records = _records(frame)
     for start in range(0, len(records), batch_size):
         chunk = records[start : start + batch_size]
         kept, rejected = validate_rows(chunk)

@@ -102,6 +102,10 @@ class PriceModel:
         inputs["property_type"] = ptype
         return inputs
 
+    def subject_frame(self, subject: Mapping[str, Any]) -> pd.DataFrame:
+        """The one-row frame the pipeline prices for ``subject`` (checked, as of the data)."""
+        return self._frame(self._subject(subject))
+
     def _frame(self, inputs: dict[str, Any]) -> pd.DataFrame:
         row = {k: inputs.get(k) for k in LISTING_FIELDS}
         row["bizcircle"] = inputs.get("bizcircle")

@@ -87,3 +87,28 @@ def test_the_committed_default_model_is_promoted_and_loads():
     model = registry.current()
     assert model.card["data"]["source"] == "default" and model.card["data"]["rows"] > 100_000
     assert model.estimate({"city": "深圳", "district": "福田", "area_m2": 80}).price_total > 0
+
+
+def test_cli_models_list_and_promote_speak_in_words(small_model, models_dir, monkeypatch):
+    from typer.testing import CliRunner
+
+    from fapai.cli import app
+    from fapai.settings import get_settings
+
+    monkeypatch.setenv("FAPAI_MODELS_DIR", str(models_dir))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        empty = runner.invoke(app, ["models", "list"])
+        assert empty.exit_code == 0 and "run `fapai train`" in " ".join(empty.output.split())
+        ModelRegistry(models_dir).save(small_model.artifact, small_model.card)
+        unknown = runner.invoke(app, ["models", "promote", "nope"])
+        assert unknown.exit_code == 1
+        assert "no price model version 'nope'" in " ".join(unknown.output.split())
+        version = small_model.card["version"]
+        ok = runner.invoke(app, ["models", "promote", version])
+        assert ok.exit_code == 0 and ModelRegistry(models_dir).promoted_version() == version
+        listed = runner.invoke(app, ["models", "list"]).output
+        assert "yes" in listed and version[:8] in listed
+    finally:
+        get_settings.cache_clear()
