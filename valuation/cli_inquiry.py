@@ -111,6 +111,10 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
               f"chance of sale {exp['chance_of_sale']:.0%}, expected final "
               f"{_yuan(exp['expected_final_price'])}, expected recovery "
               f"{_yuan(exp['expected_recovery'])}")
+    again = body["if_unsold"]
+    t.add_row("if unsold: round 2", f"start {_yuan(again['proposed']['start_price'])} in "
+              f"{_yuan(again['lawful_range'][0])} – {_yuan(again['lawful_range'][1])} "
+              "(cut ≤ 20%, 拍卖规定 第二十六条)")
     lo, hi = body["deposit_range"]
     t.add_row("deposit range", f"{_yuan(lo)} – {_yuan(hi)}  (拍卖规定 第十七条)")
     valid = to_display(datetime.fromisoformat(body["valid_until"]), tz)

@@ -155,6 +155,7 @@ class InquiryReport:
     valid_until: datetime
     start_price_floor_fen: int
     outcome: OutcomeCurve
+    reauction: OutcomeCurve  # round 2, should round 1 fail
     deposit_range_fen: tuple[int, int]
     display_timezone: str
 
@@ -190,6 +191,7 @@ class InquiryReport:
             "deposit_range": [json_number(fen_to_yuan(f)) for f in self.deposit_range_fen],
             "deposit_rule": "拍卖规定 第十七条: 5%–20% of the start price",
             "outcome": self.outcome.to_json(),
+            "if_unsold": self.reauction.to_json(),
         }
 
 
@@ -253,17 +255,18 @@ def price(
         own_price = fen_to_yuan(to_fen(_cents(estimate.price_total)))
         results = (SourceResult(FAPAI_PLATFORM, own_price, "model"), *external)
         reference_fen = mean_of_sources(results)
-        curve = outcome.curve(
-            Lot(
-                city=subject.city or "",
-                reference_fen=reference_fen,
-                when=now.date(),
-                area_m2=subject.area_m2,
-                district=subject.district,
-            ),
-            settings,
+        lot = Lot(
+            city=subject.city or "",
+            reference_fen=reference_fen,
+            when=now.date(),
+            area_m2=subject.area_m2,
+            district=subject.district,
         )
-    proposed_fen = to_fen(curve.proposed.start_price)
+        curve = outcome.curve(lot, settings)
+        proposed_fen = to_fen(curve.proposed.start_price)
+        # If the first round fails: the re-auction's lawful range (a cut of at most 20%,
+        # 拍卖规定 第二十六条) and what the model proposes in it.
+        reauction = outcome.curve(lot, settings, round_no=2, previous_start_fen=proposed_fen)
     return InquiryReport(
         description={**fields, "address": description.get("address")},
         reference_price_fen=reference_fen,
@@ -276,6 +279,7 @@ def price(
         valid_until=now + timedelta(days=settings.inquiry_validity_days),
         start_price_floor_fen=min_start_price(reference_fen, settings),
         outcome=curve,
+        reauction=reauction,
         deposit_range_fen=deposit_range(proposed_fen, settings),
         display_timezone=settings.display_timezone,
     )

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from auction.app import create_app
 from auction.auth import create_user
-from auction.rules import check_deposit, check_start_price
+from auction.rules import check_deposit, check_reauction_start_price, check_start_price
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope
 from fapai.money import to_fen
@@ -83,6 +83,10 @@ def test_report_dates_floor_proposal_and_deposit(models: InquiryModels, clock: F
         check_deposit(low - 1, proposed, settings)
     assert body["expected_outcome"]["chance_of_sale"] == body["outcome"]["proposed"][
         "chance_of_sale"]
+    # Should round 1 fail: a lawful re-auction start, cut at most 20% (拍卖规定 第二十六条).
+    again = body["if_unsold"]
+    assert again["round"] == 2 and again["lawful_range"][1] == body["proposed_start_price"]
+    check_reauction_start_price(to_fen(again["proposed"]["start_price"]), proposed, settings)
     lo80, hi80 = body["interval"]["80"]
     lo90, hi90 = body["interval"]["90"]
     assert lo90 <= lo80 < hi80 <= hi90

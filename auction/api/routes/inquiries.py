@@ -90,8 +90,7 @@ def create_inquiry(
     description = body.model_dump(exclude={"sources"})
     sources = [s.model_dump() for s in body.sources]
     try:
-        report = price(description, sources, clock.now(), models.registry, settings,
-                       models.outcome)
+        report = price(description, sources, clock.now(), models.registry, settings, models.outcome)
     except InquiryError as exc:
         raise RuleViolation(exc.field, exc.reason, exc.article) from exc
     return JSONResponse(save_inquiry(session, report), status_code=201)
