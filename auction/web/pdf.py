@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -203,8 +203,11 @@ class ReportPDFCache:
     embedding the fonts takes most of a second, so the report page makes the PDF in the
     background and the download is served from here. Bounded (least recently used goes)."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(
+        self, size: int = 64, make: Callable[[ReportView], bytes] = report_pdf
+    ) -> None:
         self._size = size
+        self._make = make
         self._items: OrderedDict[int, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -213,7 +216,7 @@ class ReportPDFCache:
             if r.id in self._items:
                 self._items.move_to_end(r.id)
                 return self._items[r.id]
-        body = report_pdf(r)
+        body = self._make(r)
         with self._lock:
             self._items[r.id] = body
             while len(self._items) > self._size:

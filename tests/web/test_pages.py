@@ -71,13 +71,11 @@ def test_unknown_things_are_404_pages_in_words(world: World) -> None:
     assert world.as_(None).get("/lots/999999/live").status_code == 404
 
 
-@pytest.mark.parametrize(
-    "query", ["page=abc", "min_price=1e999", "status=%00", "sort=;drop", "page=99999999"]
-)
-def test_a_broken_search_url_is_explained_not_a_500(world: World, query: str) -> None:
-    response = world.as_(None).get(f"/?{query}")
-    assert response.status_code == 422
-    assert 'role="alert"' in response.text and "填写有误" in response.text
+def test_a_broken_search_url_is_explained_not_a_500(world: World) -> None:
+    for query in ["page=abc", "min_price=1e999", "status=%00", "sort=;drop", "page=99999999"]:
+        response = world.as_(None).get(f"/?{query}")
+        assert response.status_code == 422, query
+        assert 'role="alert"' in response.text and "填写有误" in response.text
 
 
 def test_who_may_do_what(world: World) -> None:
@@ -155,9 +153,7 @@ def test_sign_in_and_self_registration_errors(world: World) -> None:
     assert again.status_code == 409 and "身份证号码" in again.text
 
 
-@pytest.mark.parametrize("who", ["anonymous", "bidder", "court"])
-def test_no_malformed_page_request_is_a_500(world: World, who: str) -> None:
-    client = world.as_({"anonymous": None, "bidder": world.bidder, "court": world.court}[who])
+def test_no_malformed_page_request_is_a_500(world: World) -> None:
     huge = "9" * 25
     requests = [
         ("get", f"/lots/{huge}", None), ("get", f"/lots/{huge}/live", None),
@@ -175,9 +171,11 @@ def test_no_malformed_page_request_is_a_500(world: World, who: str) -> None:
         ("post", "/signin", {"token": "\x00" * 1000}),
         ("post", "/bidders/new", {"name": "", "id_number": "x", "phone": ""}),
     ]  # fmt: skip
-    for method, path, data in requests:
-        response = client.request(method.upper(), path, data=data)
-        assert response.status_code < 500, (method, path, response.status_code, response.text[:300])
+    for token in (None, world.bidder, world.court):  # anyone, a bidder, a court user
+        client = world.as_(token)
+        for method, path, data in requests:
+            response = client.request(method.upper(), path, data=data)
+            assert response.status_code < 500, (method, path, response.text[:300])
 
 
 def test_the_court_publishes_a_lot_from_the_form(world: World) -> None:

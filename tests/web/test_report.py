@@ -50,12 +50,28 @@ def test_pdf_without_a_cjk_font_says_so(sample_report, monkeypatch, tmp_path) ->
         pdf.report_pdf(report_view(sample_report))
 
 
-@needs_fonts
 def test_pdf_cache_makes_each_report_once_and_forgets_the_oldest(sample_report) -> None:
-    cache = pdf.ReportPDFCache(size=1)
-    first = report_view(sample_report)
-    body = cache.get(first)
-    assert cache.get(first) is body  # served from the cache, not made again
-    second = report_view({**sample_report, "id": 8})
+    made: list[int] = []
+
+    def make(r) -> bytes:  # noqa: ANN001 - stands in for report_pdf, which takes ~1 s
+        made.append(r.id)
+        return f"%PDF report {r.id}".encode()
+
+    cache = pdf.ReportPDFCache(size=1, make=make)
+    first, second = report_view(sample_report), report_view({**sample_report, "id": 8})
+    assert cache.get(first) == cache.get(first) == b"%PDF report 7"
+    assert made == [7]  # made once, then served from the cache
     cache.warm(second)
-    assert cache.get(first) is not body  # evicted (size 1), made again
+    cache.warm(second)
+    assert cache.get(first) == b"%PDF report 7"
+    assert made == [7, 8, 7]  # size 1: the second pushed the first out
+
+
+def test_warming_without_fonts_leaves_the_error_for_the_download(sample_report) -> None:
+    def make(r) -> bytes:  # noqa: ANN001
+        raise pdf.NoFont("缺少字体")
+
+    cache = pdf.ReportPDFCache(make=make)
+    cache.warm(report_view(sample_report))  # a background task: no exception escapes
+    with pytest.raises(pdf.NoFont):
+        cache.get(report_view(sample_report))
