@@ -192,6 +192,7 @@ def test_two_workers_share_one_crawl_through_redis(
     pages = sitegen.lianjia_site(ROWS)
     pages["/robots.txt"] = sitegen.robots()
     crawl_id = f"fapai-test-{uuid.uuid4().hex[:10]}"
+    workers: list[subprocess.Popen[str]] = []
     env = {"FAPAI_REDIS_URL": redis_url, "FAPAI_DATABASE_URL": sqlite_url, "COLUMNS": "200"}
     environ = {**os.environ, **env}
     try:
@@ -199,7 +200,7 @@ def test_two_workers_share_one_crawl_through_redis(
             # Pages wait until both workers are fetching; one request in flight per worker so
             # that the shared queue, not one worker's downloader, holds the pending pages.
             server.hold_until_robots, server.free_paths = 2, {"/ershoufang/"}
-            workers = [
+            workers += [
                 subprocess.Popen(
                     [
                         FAPAI,
@@ -229,6 +230,10 @@ def test_two_workers_share_one_crawl_through_redis(
             assert [w.returncode for w in workers] == [0, 0], outputs
             fetched = dict(server.requests)
     finally:
+        for worker in workers:  # a worker left behind by a failure must not outlive the test
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
         client = redis.Redis.from_url(redis_url)
         keys = list(client.scan_iter(f"{crawl_id}:*"))
         if keys:
