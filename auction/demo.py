@@ -458,7 +458,6 @@ class DemoSummary:
 
     lots: int
     states: dict[str, int]
-    fates: dict[str, int]
     cities: dict[str, int]
     users: list[DemoUser]
     model: str
@@ -577,7 +576,6 @@ def seed_demo(
     return DemoSummary(
         lots=len(plans),
         states=dict(sorted(states.items())),
-        fates=dict(Counter(p.fate for p in plans)),
         cities=dict(Counter(p.row.city for p in plans).most_common()),
         users=users,
         model=ensure_model(settings) if price_model else "not asked for (--skip-model)",
