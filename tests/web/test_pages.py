@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from auction import auth, engine, services
 from auction.app import create_app
+from auction.demo import seed_demo
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope, writer_engine
 from fapai.settings import Settings
@@ -223,3 +224,22 @@ def test_an_inquiry_report_is_kept_as_issued_and_says_when_it_expires(world: Wor
 
     assert reference(first) == reference(later)
     assert world.as_(world.bidder).get(report_path).status_code == 403
+
+
+def test_a_fixed_price_sale_is_bought_at_its_price(world: World) -> None:
+    """变卖: the demo's lot in a sale window; the first bidder paying the price buys it."""
+    settings = Settings()
+    seed_demo(world.factory, settings, world.clock.now(), lots=8, price_model=False)
+    with session_scope(world.factory) as session:
+        sale = services.search_lots(
+            session, services.LotQuery(status="sale", page_size=1), world.clock.now()
+        ).items[0]
+    bidder = world.as_(world.bidder)
+    bidder.post(f"/lots/{sale.id}/registrations")
+    page = bidder.get(f"/lots/{sale.id}").text
+    assert "变卖价" in page and "以变卖价购买" in page
+    assert f'value="{sale.start_price:.2f}"' in page
+    bought = bidder.post(f"/lots/{sale.id}/bids", data={"amount": f"{sale.start_price}"})
+    assert bought.status_code == 303
+    after = bidder.get(f"/lots/{sale.id}").text
+    assert "已成交" in after and "拍卖已结束，成交价" in after
