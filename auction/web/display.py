@@ -1,7 +1,7 @@
 """How the pages say things: money in yuan, times in Asia/Shanghai, the domain's Chinese words.
 
 Pure functions, registered as Jinja filters by :mod:`auction.web.templating`. Money arrives as
-``Decimal`` yuan (the API's unit) or integer fen (storage); it is never turned into a float.
+``Decimal`` yuan (the services' and the API's unit); it is never turned into a float.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from fapai.clock import to_display
-from fapai.money import fen_to_yuan, to_decimal
+from fapai.money import to_decimal
 
 PROPERTY_TYPES: dict[str, str] = {
     "residential": "住宅用房",
@@ -44,30 +44,22 @@ ROUNDS: dict[str, str] = {"1": "一拍", "2": "二拍", "sale": "变卖"}
 _WAN = Decimal(10000)
 
 
-def as_yuan(amount: Decimal | int | str | None, *, fen: bool = False) -> Decimal | None:
-    """An amount as Decimal yuan; ``fen=True`` reads an integer in fen."""
+def yuan(amount: Decimal | int | str | None) -> str:
+    """``¥1,234,567.50`` (whole yuan without decimals) from an amount in yuan; ``—`` when
+    unknown."""
     if amount is None:
-        return None
-    return fen_to_yuan(int(amount)) if fen else to_decimal(amount)
-
-
-def yuan(amount: Decimal | int | str | None, *, fen: bool = False) -> str:
-    """``¥1,234,567.50`` (whole yuan without decimals); ``—`` when unknown."""
-    value = as_yuan(amount, fen=fen)
-    if value is None:
         return "—"
-    cents = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    cents = to_decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     if cents == cents.to_integral_value():
         return f"¥{int(cents):,}"
     return f"¥{cents:,.2f}"
 
 
-def wan(amount: Decimal | int | str | None, *, fen: bool = False) -> str:
+def wan(amount: Decimal | int | str | None) -> str:
     """``123.46万元``: the unit people read house prices in; ``—`` when unknown."""
-    value = as_yuan(amount, fen=fen)
-    if value is None:
+    if amount is None:
         return "—"
-    in_wan = (value / _WAN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    in_wan = (to_decimal(amount) / _WAN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return f"{in_wan:,}万元"
 
 

@@ -32,7 +32,6 @@ def build_templates() -> Jinja2Templates:
     )
     env.globals.update(
         PROPERTY_TYPES=display.PROPERTY_TYPES,
-        STATUSES=display.STATUSES,
     )
     return templates
 

@@ -9,23 +9,23 @@ from auction.web import display
 
 
 @pytest.mark.parametrize(
-    ("amount", "fen", "shown"),
+    ("amount", "shown"),
     [
-        (Decimal("1234567"), False, "¥1,234,567"),
-        (Decimal("1234567.5"), False, "¥1,234,567.50"),
-        ("0.10", False, "¥0.10"),
-        (123456789, True, "¥1,234,567.89"),
-        (100, True, "¥1"),
-        (None, False, "—"),
+        (Decimal("1234567"), "¥1,234,567"),
+        (Decimal("1234567.5"), "¥1,234,567.50"),
+        ("0.10", "¥0.10"),
+        (Decimal("0.005"), "¥0.01"),  # half up, never banker's rounding
+        (12, "¥12"),
+        (None, "—"),
     ],
 )
-def test_yuan_is_exact_and_groups_thousands(amount, fen, shown) -> None:
-    assert display.yuan(amount, fen=fen) == shown
+def test_yuan_is_exact_and_groups_thousands(amount, shown) -> None:
+    assert display.yuan(amount) == shown
 
 
 def test_wan_rounds_half_up_to_two_decimals() -> None:
     assert display.wan(Decimal("1234550")) == "123.46万元"  # 123.455 → 123.46, not banker's
-    assert display.wan(25_000_000, fen=True) == "25.00万元"
+    assert display.wan(250_000) == "25.00万元"
 
 
 def test_percent_of_a_ratio() -> None:
