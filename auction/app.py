@@ -28,6 +28,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Commits of writing requests run here, never on the request thread pool (see
     # auction.api.deps.get_writer_session).
     app.state.committer = ThreadPoolExecutor(max_workers=16, thread_name_prefix="fapai-commit")
+    # SQLite has one writer: queue this process's writers fairly in the event loop.
+    app.state.writer_gate = asyncio.Lock() if engine.dialect.name == "sqlite" else None
     await asyncio.to_thread(close_once, app.state.writer_session_factory, app.state.clock, settings)
     task = asyncio.create_task(
         closing_loop(app.state.writer_session_factory, app.state.clock, settings)

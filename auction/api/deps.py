@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import Executor
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -40,19 +39,28 @@ async def get_writer_session(request: Request) -> AsyncIterator[Session]:
     thread waits for that lock: that deadlock stalls all writers until the busy timeout. So the
     commit or rollback here runs on the app's own committer threads, and the API's write routes
     commit before returning (their response is validated on the pool); this commit then has
-    nothing left to do.
+    nothing left to do. On SQLite, where there is one writer anyway, writers also queue on the
+    app's ``writer_gate`` (first come, first served, in the event loop, holding no thread)
+    rather than polling SQLite's busy handler.
     """
-    committer: Executor = request.app.state.committer
+    state = request.app.state
     loop = asyncio.get_running_loop()
-    session = request.app.state.writer_session_factory()
+    gate: asyncio.Lock | None = state.writer_gate
+    if gate is not None:
+        await gate.acquire()
     try:
-        yield session
-        await loop.run_in_executor(committer, session.commit)
-    except BaseException:
-        await loop.run_in_executor(committer, session.rollback)
-        raise
+        session = state.writer_session_factory()
+        try:
+            yield session
+            await loop.run_in_executor(state.committer, session.commit)
+        except BaseException:
+            await loop.run_in_executor(state.committer, session.rollback)
+            raise
+        finally:
+            await loop.run_in_executor(state.committer, session.close)
     finally:
-        await loop.run_in_executor(committer, session.close)
+        if gate is not None:
+            gate.release()
 
 
 def get_settings(request: Request) -> Settings:
