@@ -158,6 +158,8 @@ class InquiryReport:
     reauction: OutcomeCurve  # round 2, should round 1 fail
     deposit_range_fen: tuple[int, int]
     display_timezone: str
+    floor_rule: str
+    deposit_rule: str
 
     def to_json(self) -> dict[str, Any]:
         proposed = self.outcome.proposed
@@ -181,7 +183,7 @@ class InquiryReport:
             "valid_until": self.valid_until.isoformat(),
             "valid_until_local": to_display(self.valid_until, self.display_timezone).isoformat(),
             "start_price_floor": json_number(fen_to_yuan(self.start_price_floor_fen)),
-            "start_price_floor_rule": "拍卖规定 第十条: at least 70% of the reference price",
+            "start_price_floor_rule": self.floor_rule,
             "proposed_start_price": json_number(proposed.start_price),
             "expected_outcome": {
                 "chance_of_sale": json_number(proposed.chance_of_sale),
@@ -189,7 +191,7 @@ class InquiryReport:
                 "expected_recovery": json_number(proposed.expected_recovery),
             },
             "deposit_range": [json_number(fen_to_yuan(f)) for f in self.deposit_range_fen],
-            "deposit_rule": "拍卖规定 第十七条: 5%–20% of the start price",
+            "deposit_rule": self.deposit_rule,
             "outcome": self.outcome.to_json(),
             "if_unsold": self.reauction.to_json(),
         }
@@ -282,7 +284,15 @@ def price(
         reauction=reauction,
         deposit_range_fen=deposit_range(proposed_fen, settings),
         display_timezone=settings.display_timezone,
+        floor_rule=f"拍卖规定 第十条: at least {_pct(settings.start_price_floor_ratio)} of the "
+        "reference price",
+        deposit_rule=f"拍卖规定 第十七条: {_pct(settings.deposit_min_ratio)}–"
+        f"{_pct(settings.deposit_max_ratio)} of the start price",
     )
+
+
+def _pct(ratio: Decimal) -> str:
+    return f"{(ratio * 100).normalize():f}%"
 
 
 def _cents(value: Decimal) -> Decimal:

@@ -72,6 +72,8 @@ def test_report_dates_floor_proposal_and_deposit(models: InquiryModels, clock: F
     ref = report.reference_price_fen
     # 拍卖规定 第十条: the floor is 70% of the reference, rounded up to the fen.
     assert report.start_price_floor_fen == -(-ref * 7 // 10)
+    assert body["start_price_floor_rule"] == "拍卖规定 第十条: at least 70% of the reference price"
+    assert body["deposit_rule"] == "拍卖规定 第十七条: 5%–20% of the start price"
     proposed = to_fen(body["proposed_start_price"])
     check_start_price(proposed, ref, settings)
     assert proposed <= ref
