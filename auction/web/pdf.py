@@ -51,8 +51,8 @@ class _ReportPDF(FPDF):
     def __init__(self, report_id: int) -> None:
         super().__init__(format="A4")
         self.report_id = report_id
-        # "cjk" is the text face: Latin glyphs from the first font, Chinese from the fallback.
-        self.add_font("cjk", fname=str(_first(LATIN_FONTS, "fonts-dejavu-core")))
+        # The "text" face: Latin glyphs from the first font, Chinese ones from the "han" fallback.
+        self.add_font("text", fname=str(_first(LATIN_FONTS, "fonts-dejavu-core")))
         self.add_font("han", fname=str(_first(CJK_FONTS, "fonts-droid-fallback")))
         self.set_fallback_fonts(["han"])
         self.set_margins(16, 16, 16)
@@ -60,7 +60,7 @@ class _ReportPDF(FPDF):
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("cjk", size=8)
+        self.set_font("text", size=8)
         self.set_text_color(100)
         page = f"fapai 网络询价报告 第{self.report_id}号 · 第{self.page_no()}页"
         self.cell(0, 6, page, align="C")
@@ -68,11 +68,11 @@ class _ReportPDF(FPDF):
 
 def _heading(pdf: FPDF, text: str) -> None:
     pdf.ln(3)
-    pdf.set_font("cjk", size=13)
+    pdf.set_font("text", size=13)
     pdf.set_text_color(142, 27, 27)
     pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0)
-    pdf.set_font("cjk", size=10)
+    pdf.set_font("text", size=10)
 
 
 def _pairs(pdf: FPDF, rows: Sequence[tuple[str, str]]) -> None:
@@ -100,24 +100,24 @@ def _interval_bar(pdf: FPDF, r: ReportView) -> None:
     pdf.set_line_width(0.2)
     pdf.set_draw_color(0)
     pdf.set_fill_color(255)
-    pdf.set_font("cjk", size=8)
+    pdf.set_font("text", size=8)
     pdf.set_xy(x0, y + 9.5)
     pdf.cell(width / 2, 5, display.wan(lo))
     pdf.cell(width / 2, 5, display.wan(hi), align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("cjk", size=10)
+    pdf.set_font("text", size=10)
 
 
 def report_pdf(r: ReportView) -> bytes:
     """The report as PDF bytes. Raises :class:`NoFont` when a needed font is not installed."""
     pdf = _ReportPDF(r.id)
     pdf.add_page()
-    pdf.set_font("cjk", size=17)
+    pdf.set_font("text", size=17)
     pdf.cell(0, 10, f"网络询价报告 第{r.id}号", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("cjk", size=10)
+    pdf.set_font("text", size=10)
     pdf.multi_cell(0, 6, r.subject_title, new_x="LMARGIN", new_y="NEXT")
 
     _heading(pdf, "参考价")
-    pdf.set_font("cjk", size=16)
+    pdf.set_font("text", size=16)
     pdf.cell(
         0,
         9,
@@ -125,7 +125,7 @@ def report_pdf(r: ReportView) -> bytes:
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    pdf.set_font("cjk", size=10)
+    pdf.set_font("text", size=10)
     pdf.multi_cell(
         0, 6, "各询价来源结果的平均值（参考价规定 第十三条）。", new_x="LMARGIN", new_y="NEXT"
     )
