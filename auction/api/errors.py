@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException
 
 from auction.errors import FapaiError, Unauthorized
 
@@ -42,6 +44,17 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
     )
 
 
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    """Unknown API paths and wrong methods answer in the API's error shape; pages keep theirs."""
+    if not request.url.path.startswith("/api/"):
+        return await http_exception_handler(request, exc)
+    return JSONResponse(
+        {"error": "HTTPError", "message": exc.detail},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
 async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
     # A unique constraint lost to a concurrent request: the state changed, the client retries.
     log.info("integrity conflict: %s", exc.orig)
@@ -68,6 +81,7 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FapaiError, _fapai_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _busy_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -78,6 +78,9 @@ def test_bad_ids_on_every_route(targets):
         ]:
             r = api.client.request(method, path, headers=headers, json={"amount": 1})
             _assert_clean_4xx(r)
+    for method, path, status in [("GET", "/api/nope", 404), ("DELETE", "/api/lots/1", 405)]:
+        r = api.client.request(method, path)
+        assert (r.status_code, r.json()["error"]) == (status, "HTTPError")
 
 
 def test_bad_bodies_on_every_write_route(targets):
