@@ -138,7 +138,7 @@ def fapai_crawl(
             f"stats{i}.json",
             *FAST,
             "--set",
-            "FAPAI_REDIS_MAX_IDLE=1",
+            "FAPAI_REDIS_MAX_IDLE=5",
         ]
         for i in range(workers)
     ]

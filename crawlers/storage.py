@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from sqlalchemy import Engine
 
-from fapai.db import make_engine, migrate, session_factory, session_scope
+from fapai.db import make_engine, migrate, session_factory, session_scope, writer_engine
 from valuation.auction_results import (
     AuctionResult,
     known_auction_signatures,
@@ -28,9 +28,13 @@ class Kind(StrEnum):
 
 
 def engine_for(db_url: str) -> Engine:
-    """A migrated engine for ``db_url`` (the crawl may be the first user of a fresh database)."""
+    """A migrated engine for ``db_url`` (the crawl may be the first user of a fresh database).
+
+    Its transactions take SQLite's write lock at BEGIN: a batch reads then writes, and with
+    several crawl workers on one SQLite file a late lock upgrade would fail instead of waiting.
+    """
     migrate(db_url)
-    return make_engine(db_url)
+    return writer_engine(make_engine(db_url))
 
 
 def load_signatures(engine: Engine, kind: Kind, source: str) -> dict[str, str]:

@@ -46,7 +46,7 @@ def lianjia_pages(price_factor: str = "1", layout_changed: bool = False) -> dict
     pages = sitegen.lianjia_site(rows)
     pages["/robots.txt"] = sitegen.robots(detail(FORBIDDEN), "/xiaoqu/")
     del pages[detail(MISSING)]
-    pages["/ershoufang/baiyun/pg2/"].delay = 1.0
+    pages["/ershoufang/baiyun/pg2/"].delay = 0.5
     pages["/ershoufang/baiyun/pg3/"].failures = 1  # a 503 first: retried with backoff
     if layout_changed:  # the site renamed a class: houseInfo no longer matches
         for path, page in pages.items():
