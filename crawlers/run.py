@@ -83,7 +83,6 @@ def crawl_settings(
             "SCHEDULER_FLUSH_ON_START": False,
             "SCHEDULER_QUEUE_KEY": f"{crawl_id}:%(spider)s:requests",
             "SCHEDULER_DUPEFILTER_KEY": f"{crawl_id}:%(spider)s:dupefilter",
-            "SCHEDULER_IDLE_BEFORE_CLOSE": 1,
         }
     if progress:
         values["EXTENSIONS"] = {
@@ -110,10 +109,6 @@ class CrawlSummary:
     @property
     def items(self) -> int:
         return int(self.stats.get("item_scraped_count", 0))
-
-    @property
-    def stored(self) -> int:
-        return int(self.stats.get("stored/inserted", 0) + self.stats.get("stored/updated", 0))
 
     @property
     def ok(self) -> bool:
