@@ -149,10 +149,15 @@ def train_outcome_command(
         "and crawled results); shipped: the shipped history only."
     ),
     models_dir: Path = typer.Option(None, help="Where to write the artifact (default: settings)."),
+    promote: bool = typer.Option(
+        False, "--promote", help="Serve it at once; otherwise the newest unpromoted one serves "
+        "only while no outcome version is promoted (`fapai models promote V --name outcome`)."
+    ),
 ) -> None:
     """Train the auction-outcome model (chance of sale and expected final price by start ratio)
     and write models/outcome-VERSION.joblib with its JSON card."""
-    from valuation.outcome import load_history, observed_rounds, train_outcome
+    from valuation.outcome import MODEL_NAME, load_history, observed_rounds, train_outcome
+    from valuation.registry import ModelRegistry
 
     if source not in ("db", "shipped"):
         raise typer.BadParameter("--source is db or shipped")
@@ -173,10 +178,14 @@ def train_outcome_command(
             "own_rounds": len(observed["own"]), "crawled_rounds": len(observed["crawled"]),
         })
         progress.update(step, advance=1, description="saving")
-        path = model.save(models_dir or settings.models_dir)
+        target = models_dir or settings.models_dir
+        path = model.save(target)
+        if promote:
+            ModelRegistry(target, MODEL_NAME).promote(model.version)
         progress.update(step, advance=1, description="done")
     m = model.card["metrics"]
-    console.print(f"wrote {path} ({model.card['data']['rows']} sold lots; "
+    console.print(f"wrote {path}{' (promoted)' if promote else ''} "
+                  f"({model.card['data']['rows']} sold lots; "
                   f"{len(rounds)} observed finished rounds)")
     base = m["baseline_start_times_median_premium"]
     console.print(f"hold-out: MdAPE {m['model']['mdape']:.1%}, Σ predicted ÷ Σ actual "

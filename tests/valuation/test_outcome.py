@@ -32,6 +32,7 @@ from valuation.outcome import (
     observed_rounds,
     train_outcome,
 )
+from valuation.registry import ModelRegistry
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 SETTINGS = Settings()
@@ -56,7 +57,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         mp.setenv("FAPAI_DATABASE_URL", f"sqlite:///{db}")
         get_settings.cache_clear()
         try:
-            result = CliRunner().invoke(app, ["train-outcome", "--models-dir", str(target)])
+            result = CliRunner().invoke(
+                app, ["train-outcome", "--models-dir", str(target), "--promote"]
+            )
         finally:
             get_settings.cache_clear()
     assert result.exit_code == 0, result.output
@@ -73,6 +76,7 @@ def test_train_outcome_command_writes_an_artifact_and_says_how_it_did(trained, m
     assert "16140 sold lots; 0 observed finished rounds" in output.replace("\n", " ")
     assert "hold-out: MdAPE" in output and "chance of sale: prior" in output
     assert (models_dir / f"outcome-{model.version}.json").exists()
+    assert ModelRegistry(models_dir, "outcome").promoted_version() == model.version
     assert model.card["data"]["sources"] == {"shipped_history": 16140, "own_rounds": 0,
                                              "crawled_rounds": 0, "observed_sold_rounds": 0}
 
