@@ -1,13 +1,18 @@
 """Server-rendered pages (Jinja2 templates, plain CSS, a little JavaScript), in Chinese, on the
-same services as the JSON API. Static files are served under ``/static``."""
+same services as the JSON API.
 
-from fastapi import APIRouter
-from fastapi.staticfiles import StaticFiles
+``web_router`` (assembled in :mod:`auction.web.router`) is imported on first use, so the PDF
+worker process, which imports only :mod:`auction.web.pdf`, does not load the whole app.
+"""
 
-from auction.web.routes import accounts, inquiries, lots, publication, results
-from auction.web.templating import STATIC_DIR
+from __future__ import annotations
 
-web_router = APIRouter(include_in_schema=False)
-for _module in (publication, lots, results, accounts, inquiries):
-    web_router.include_router(_module.router)
-web_router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - PEP 562 module attribute
+    if name == "web_router":
+        from auction.web.router import web_router
+
+        return web_router
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,9 +10,11 @@ exist are embedded (Debian ``fonts-dejavu-core`` and ``fonts-droid-fallback`` pr
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -199,24 +201,37 @@ def report_pdf(r: ReportView) -> bytes:
 
 
 class ReportPDFCache:
-    """Made PDFs by inquiry id. A report never changes once issued, so neither does its PDF;
-    embedding the fonts takes most of a second, so the report page makes the PDF in the
-    background and the download is served from here. Bounded (least recently used goes)."""
+    """Made PDFs by inquiry id. A report never changes once issued, so neither does its PDF.
+    Embedding the fonts takes most of a second of CPU, so PDFs are made in a worker process
+    (the server's own threads keep answering pages meanwhile), the report page has its PDF
+    made in the background, and the download is served from here. Bounded: the least
+    recently used goes. ``make`` renders in-process instead (tests)."""
 
     def __init__(
-        self, size: int = 64, make: Callable[[ReportView], bytes] = report_pdf
+        self, size: int = 64, make: Callable[[ReportView], bytes] | None = None
     ) -> None:
         self._size = size
         self._make = make
         self._items: OrderedDict[int, bytes] = OrderedDict()
         self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _render(self, r: ReportView) -> bytes:
+        if self._make is not None:
+            return self._make(r)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
+        return self._pool.submit(report_pdf, r).result()
 
     def get(self, r: ReportView) -> bytes:
         with self._lock:
             if r.id in self._items:
                 self._items.move_to_end(r.id)
                 return self._items[r.id]
-        body = self._make(r)
+        body = self._render(r)
         with self._lock:
             self._items[r.id] = body
             while len(self._items) > self._size:
@@ -228,3 +243,10 @@ class ReportPDFCache:
         reported when the PDF is asked for, not here."""
         with contextlib.suppress(NoFont):
             self.get(r)
+
+    def close(self) -> None:
+        """Stop the worker process, if one was started."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
