@@ -251,3 +251,40 @@ def test_renege_forfeits_deposit_and_bars_the_buyer(world):
     with pytest.raises(Forbidden, match="第二十四条"):
         world.register(0)
     assert world.register(1) == "B0002"
+
+
+def test_reference_price_from_an_inquiry_and_its_validity(
+    sqlite_session, clock, settings, lot_data
+):
+    inquiry_store = pytest.importorskip("valuation.inquiry_store")
+    now = clock.now()
+    row = inquiry_store.Inquiry(
+        created_at=now,
+        valid_until=now + timedelta(days=40),
+        reference_price=1_200_000 * YUAN,
+        model_version="test",
+        report="{}",
+    )
+    sqlite_session.add(row)
+    sqlite_session.flush()
+    price = {"start_price": 840_000 * YUAN, "deposit": 84_000 * YUAN}  # 70% of ¥1.2 m
+    data = lot_data(inquiry_id=row.id, reference_price=None, reference_method=None, **price)
+    lot = engine.create_lot(sqlite_session, data, now, settings)
+    assert (lot.reference_price, lot.reference_method) == (1_200_000 * YUAN, "inquiry")
+    late = now + timedelta(days=41)
+    with pytest.raises(RuleViolation) as err:  # bidding must start within the report's validity
+        engine.create_lot(
+            sqlite_session,
+            lot_data(inquiry_id=row.id, starts_at=late, ends_at=late + timedelta(days=1), **price),
+            now,
+            settings,
+        )
+    assert err.value.field == "inquiry_id"
+    with pytest.raises(RuleViolation) as err:  # 70% of the inquiry's price, not of the one given
+        engine.create_lot(
+            sqlite_session,
+            lot_data(inquiry_id=row.id, start_price=839_999 * YUAN, deposit=84_000 * YUAN),
+            now,
+            settings,
+        )
+    assert err.value.article == "拍卖规定 第十条"
