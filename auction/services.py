@@ -275,27 +275,22 @@ def list_bids(session: Session, lot_id: int, limit: int | None = None) -> list[B
     ]
 
 
-def bid_receipt(session: Session, bid_id: int) -> BidReceipt:
-    """One accepted bid with its lot's current price and end (one query)."""
-    row = session.execute(
-        select(Bid, Registration.bidder_code, Round.kind, Lot.current_price, Lot.ends_at)
-        .join(Registration, Registration.id == Bid.registration_id)
-        .join(Round, Round.id == Bid.round_id)
-        .join(Lot, Lot.id == Bid.lot_id)
-        .where(Bid.id == bid_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"no bid {bid_id}", "bid_id")
-    bid, code, kind, price, ends_at = row
+def bid_receipt(session: Session, bid: Bid) -> BidReceipt:
+    """An accepted bid with its lot's current price and end. Right after ``place_bid`` the rows
+    are already in the session, so this reads nothing more from the database."""
+    reg = session.get(Registration, bid.registration_id)
+    rnd = session.get(Round, bid.round_id)
+    lot = session.get(Lot, bid.lot_id)
+    assert reg is not None and rnd is not None and lot is not None, "a bid's rows exist"
     return BidReceipt(
         id=bid.id,
-        bidder_code=code,
+        bidder_code=reg.bidder_code,
         amount=fen_to_yuan(bid.amount),
         placed_at=bid.placed_at,
-        round=round_label(kind),
+        round=round_label(rnd.kind),
         lot_id=bid.lot_id,
-        current_price=fen_to_yuan(price),
-        ends_at=ends_at,
+        current_price=fen_to_yuan(lot.current_price),
+        ends_at=lot.ends_at,
     )
 
 

@@ -46,6 +46,6 @@ def place_bid(
     bid = engine.place_bid(
         session, lot_id, user.id, to_fen(body.amount), clock.now(), settings, idempotency_key
     )
-    receipt = services.bid_receipt(session, bid.id)
+    receipt = services.bid_receipt(session, bid)
     session.commit()
     return receipt
