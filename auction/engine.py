@@ -137,6 +137,25 @@ def _case(session: Session, case_number: str, court: str) -> Case:
     return case
 
 
+def _round_state(
+    kind: str, terms: RelistTerms, ends_at: datetime, increment: int, now: datetime
+) -> dict[str, object]:
+    """The lot's columns that describe a freshly opened round."""
+    return {
+        "round": kind,
+        "status": SALE if kind == "sale" else ANNOUNCED,
+        "start_price": terms.start_price,
+        "deposit": terms.deposit,
+        "increment": increment,
+        "published_at": now,
+        "starts_at": terms.starts_at,
+        "ends_at": ends_at,
+        "current_price": terms.start_price,
+        "bid_count": 0,
+        "leading_bid_id": None,
+    }
+
+
 def _open_round(
     session: Session,
     lot: Lot,
@@ -147,6 +166,8 @@ def _open_round(
     increment: int,
     now: datetime,
 ) -> None:
+    for column, value in _round_state(kind, terms, ends_at, increment, now).items():
+        setattr(lot, column, value)
     rnd = Round(
         lot_id=lot.id,
         seq=seq,
@@ -162,17 +183,6 @@ def _open_round(
     session.add(rnd)
     session.flush()
     lot.round_id = rnd.id
-    lot.round = kind
-    lot.status = SALE if kind == "sale" else ANNOUNCED
-    lot.start_price = terms.start_price
-    lot.deposit = terms.deposit
-    lot.increment = increment
-    lot.published_at = now
-    lot.starts_at = terms.starts_at
-    lot.ends_at = ends_at
-    lot.current_price = terms.start_price
-    lot.bid_count = 0
-    lot.leading_bid_id = None
 
 
 def create_lot(session: Session, data: LotData, now: datetime, settings: Settings) -> Lot:
@@ -189,6 +199,7 @@ def create_lot(session: Session, data: LotData, now: datetime, settings: Setting
         rules.check_reference_valid(valid_until, data.starts_at)
     city, district = _place(data)
     case = _case(session, data.case_number.strip(), data.court.strip())
+    terms = RelistTerms(data.start_price, data.deposit, data.starts_at, data.ends_at)
     lot = Lot(
         case_id=case.id,
         title=data.title.strip(),
@@ -204,21 +215,10 @@ def create_lot(session: Session, data: LotData, now: datetime, settings: Setting
         created_by=data.created_by,
         created_at=now,
         registration_seq=0,
-        # Filled in by _open_round:
-        status=ANNOUNCED,
-        round="1",
-        start_price=data.start_price,
-        deposit=data.deposit,
-        increment=data.increment,
-        published_at=now,
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        current_price=data.start_price,
-        bid_count=0,
+        **_round_state("1", terms, data.ends_at, data.increment, now),
     )
     session.add(lot)
     session.flush()
-    terms = RelistTerms(data.start_price, data.deposit, data.starts_at, data.ends_at)
     _open_round(session, lot, 1, "1", terms, data.ends_at, data.increment, now)
     return lot
 
