@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -200,6 +202,18 @@ def report_pdf(r: ReportView) -> bytes:
     return bytes(pdf.output())
 
 
+def _exit_with(parent: int) -> None:
+    """In the PDF worker: leave when the server that started it is gone, however it went
+    (uvicorn re-raises SIGTERM after its shutdown, so exit handlers may never run there)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-server", daemon=True).start()
+
+
 class ReportPDFCache:
     """Made PDFs by inquiry id. A report never changes once issued, so neither does its PDF.
     Embedding the fonts takes most of a second of CPU, so PDFs are made in a worker process
@@ -222,8 +236,9 @@ class ReportPDFCache:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
-                )
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_exit_with, initargs=(os.getpid(),),
+                )  # fmt: skip
         return self._pool.submit(report_pdf, r).result()
 
     def get(self, r: ReportView) -> bytes:
