@@ -251,3 +251,32 @@ def test_two_workers_share_one_crawl_through_redis(
     assert feeds[0] and feeds[1], "both workers took part"
     assert not feeds[0] & feeds[1] and feeds[0] | feeds[1] == {r["id"] for r in ROWS}
     assert set(listings(sqlite_url)) == {r["id"] for r in ROWS}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spider", ["ke", "anjuke"])
+def test_beike_and_anjuke_crawls_stop_at_max_pages(
+    spider: str, sqlite_url: str, tmp_path: Path
+) -> None:
+    rows = sitegen.listing_rows()[:20]  # one district, two list pages of ten
+    pages = (
+        sitegen.lianjia_site(rows, flavour="ke") if spider == "ke" else sitegen.anjuke_site(rows)
+    )
+    pages["/robots.txt"] = sitegen.robots()
+    with FixtureServer(pages) as server:
+        result = crawl(spider, server, sqlite_url, tmp_path, "--max-pages", "1")
+        assert result.returncode == 0, result.stdout + result.stderr
+        fetched = set(server.requests)
+    second_page = "/ershoufang/baiyun/pg2/" if spider == "ke" else "/sale/baiyun/p2/"
+    assert second_page in pages and second_page not in fetched
+    stored = listings(sqlite_url)
+    assert set(stored) == {r["id"] for r in rows[:10]}
+    for src in rows[:10]:
+        row, prices = stored[src["id"]]
+        assert (row.source, row.district, row.area_m2, row.price_total) == (
+            spider,
+            "白云区",
+            float(src["area"]),
+            int(round(float(src["total"]) * 10_000)),
+        )
+        assert row.listed_at is not None and prices == [row.price_total]
