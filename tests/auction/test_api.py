@@ -283,3 +283,12 @@ def test_search_filters_sort_and_pages(api):
     assert len(ids(status="bidding")) == 3
     assert api.client.get("/api/lots/999999").status_code == 404
     assert api.client.get("/api/lots/999999/bids").status_code == 404
+
+
+def test_openapi_documents_the_api_without_private_fields(api):
+    spec = api.client.get("/openapi.json")
+    assert spec.status_code == 200
+    paths = spec.json()["paths"]
+    assert {"/api/lots", "/api/lots/{lot_id}/bids", "/api/results", "/api/bidders"} <= set(paths)
+    for private in ("id_number_hash", "token_hash", "id_number_masked"):
+        assert private not in spec.text
