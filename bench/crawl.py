@@ -134,6 +134,8 @@ def fapai_crawl(
             server.url,
             "--crawl-id",
             crawl_id,
+            "--workers",
+            str(workers),
             "--stats-json",
             f"stats{i}.json",
             *FAST,

@@ -82,6 +82,12 @@ def crawl(
         help="Distributed mode (FAPAI_REDIS_URL set): workers with the same id share one crawl. "
         "Default: spider-city-UTC date.",
     ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        help="Distributed mode: wait until this many workers with the same --crawl-id joined.",
+    ),
     cache: bool = typer.Option(False, "--cache", help="Cache responses on disk (development)."),
     stats_json: Path = typer.Option(
         None, "--stats-json", help="Write the crawl's final Scrapy stats to this JSON file."
@@ -128,6 +134,7 @@ def crawl(
             output=output,
             redis_url=config.redis_url,
             crawl_id=crawl_id or f"{spider}-{city}-{SystemClock().now():%Y%m%d}",
+            workers=workers,
             cache=cache,
             progress=True,
             overrides=parse_overrides(overrides or []),

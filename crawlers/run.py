@@ -3,9 +3,12 @@
 Distributed mode: with ``FAPAI_REDIS_URL`` set, the scheduler queue and the request
 dupefilter live in Redis (scrapy-redis), under keys named by the crawl id, so several
 ``fapai crawl`` processes (on several machines) given the same crawl id share one crawl and
-never fetch a page twice. The keys persist after a worker ends (another may still run); a new
-crawl takes a new id (the default is the spider, the city and the UTC date). Migrate a fresh
-database once (any ``fapai`` command does) before starting several workers on it.
+never fetch a page twice. ``workers=N`` makes each worker wait (up to
+``FAPAI_REDIS_WORKERS_WAIT`` seconds) until N workers have joined before the crawl starts, so a
+slow starter is not left without work. The keys persist after a worker ends (another may
+still run); a new crawl takes a new id (the default is the spider, the city and the UTC
+date). Migrate a fresh database once (any ``fapai`` command does) before starting several
+workers on it.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ def crawl_settings(
     output: Path | None = None,
     redis_url: str | None = None,
     crawl_id: str = "fapai",
+    workers: int = 1,
     cache: bool = False,
     progress: bool = False,
     overrides: dict[str, Any] | None = None,
@@ -83,6 +87,8 @@ def crawl_settings(
             "SCHEDULER_FLUSH_ON_START": False,
             "SCHEDULER_QUEUE_KEY": f"{crawl_id}:%(spider)s:requests",
             "SCHEDULER_DUPEFILTER_KEY": f"{crawl_id}:%(spider)s:dupefilter",
+            "FAPAI_CRAWL_ID": crawl_id,
+            "FAPAI_REDIS_WORKERS": workers,
         }
     if progress:
         values["EXTENSIONS"] = {

@@ -16,6 +16,7 @@ stays up until it has received nothing for ``FAPAI_REDIS_MAX_IDLE`` seconds.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
@@ -102,7 +103,27 @@ class SiteSpider(scrapy.Spider):
         )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        await self.wait_for_workers()
         yield self.request(self.start_url(), self.parse)
+
+    async def wait_for_workers(self) -> None:
+        """Distributed mode with ``FAPAI_REDIS_WORKERS`` = N: join, then wait for N workers."""
+        settings = self.crawler.settings
+        wanted = settings.getint("FAPAI_REDIS_WORKERS", 1)
+        if not settings.get("REDIS_URL") or wanted <= 1:
+            return
+        import redis
+
+        client = redis.Redis.from_url(settings["REDIS_URL"])
+        key = f"{settings['FAPAI_CRAWL_ID']}:{self.name}:workers"
+        joined = client.incr(key)
+        deadline = time.monotonic() + settings.getfloat("FAPAI_REDIS_WORKERS_WAIT", 60.0)
+        while joined < wanted and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)  # polling Redis for the other workers, not a test wait
+            joined = int(client.get(key) or 0)
+        if joined < wanted:
+            self.logger.warning("only %d of %d workers joined; crawling anyway", joined, wanted)
+        client.close()
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """The city page: follow its districts, or read it as the (only) list page."""

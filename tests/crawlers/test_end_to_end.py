@@ -210,6 +210,8 @@ def test_two_workers_share_one_crawl_through_redis(
                         server.url,
                         "--crawl-id",
                         crawl_id,
+                        "--workers",
+                        "2",
                         "-o",
                         f"worker{i}.jsonl",
                         *FAST,
@@ -235,9 +237,11 @@ def test_two_workers_share_one_crawl_through_redis(
                 worker.kill()
                 worker.wait()
         client = redis.Redis.from_url(redis_url)
+        joined = client.get(f"{crawl_id}:lianjia:workers")
         keys = list(client.scan_iter(f"{crawl_id}:*"))
         if keys:
             client.delete(*keys)
+    assert joined == b"2"  # both workers joined before the crawl started (--workers 2)
     # No page fetched twice across the two processes (each reads robots.txt for itself).
     assert {p: n for p, n in fetched.items() if n != 1} == {"/robots.txt": 2}
     assert {detail(r) for r in ROWS} <= set(fetched)
