@@ -1,14 +1,6 @@
 """Run one crawl in this process and summarise it (what ``fapai crawl`` calls).
 
-Distributed mode: with ``FAPAI_REDIS_URL`` set, the scheduler queue and the request
-dupefilter live in Redis (scrapy-redis), under keys named by the crawl id, so several
-``fapai crawl`` processes (on several machines) given the same crawl id share one crawl and
-never fetch a page twice. ``workers=N`` makes each worker wait (up to
-``FAPAI_REDIS_WORKERS_WAIT`` seconds) until N workers have joined before the crawl starts, so a
-slow starter is not left without work. The keys persist after a worker ends (another may
-still run); a new crawl takes a new id (the default is the spider, the city and the UTC
-date). Migrate a fresh database once (any ``fapai`` command does) before starting several
-workers on it.
+With a Redis URL the crawl runs distributed (:mod:`crawlers.distributed`).
 """
 
 from __future__ import annotations
@@ -22,6 +14,7 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
 from crawlers import settings as project_settings
+from crawlers.distributed import redis_settings
 from crawlers.extensions import FALLEN_PREFIX, dropped_counts
 
 FEED_FORMATS = {".jsonl": "jsonlines", ".jl": "jsonlines", ".json": "json", ".csv": "csv"}
@@ -79,17 +72,7 @@ def crawl_settings(
     if output is not None:
         values["FEEDS"] = feed_for(output)
     if redis_url:
-        values |= {
-            "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-            "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-            "REDIS_URL": redis_url,
-            "SCHEDULER_PERSIST": True,  # another worker may still be crawling
-            "SCHEDULER_FLUSH_ON_START": False,
-            "SCHEDULER_QUEUE_KEY": f"{crawl_id}:%(spider)s:requests",
-            "SCHEDULER_DUPEFILTER_KEY": f"{crawl_id}:%(spider)s:dupefilter",
-            "FAPAI_CRAWL_ID": crawl_id,
-            "FAPAI_REDIS_WORKERS": workers,
-        }
+        values |= redis_settings(redis_url, crawl_id, workers)
     if progress:
         values["EXTENSIONS"] = {
             **settings.getdict("EXTENSIONS"),

@@ -47,6 +47,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawlers.extensions.CrawlRunRecorder": 500,
+    "crawlers.distributed.SharedQueueIdle": 510,
 }
 FAPAI_BATCH_SIZE = 200
 

@@ -9,29 +9,23 @@ Spider arguments (``fapai crawl`` passes them): ``city`` (code, see :mod:`crawle
 district). Incremental: a row whose list-page signature equals the stored one is yielded
 from the list page alone; its detail page is not fetched.
 
-Distributed (scrapy-redis scheduler, see :mod:`crawlers.run`): the shared queue can run dry
-for a moment while another worker is still parsing a page that will refill it, so a worker
-stays up until it has received nothing for ``FAPAI_REDIS_MAX_IDLE`` seconds.
+Distributed (:mod:`crawlers.distributed`): the spider waits at the start line for the other
+workers; the rest is the shared scheduler's business.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any, ClassVar
 
 import scrapy
-from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawlers import incremental, runs, sites
+from crawlers import distributed, incremental, runs, sites
 from crawlers.parsers import Row
-from crawlers.pipelines import clock_of
 from crawlers.storage import Kind, engine_for, load_signatures
 
 
@@ -53,7 +47,6 @@ class SiteSpider(scrapy.Spider):
         self.base_url = base_url or None
         self.max_pages = int(max_pages) if max_pages else None
         self.known: dict[str, str] = {}
-        self.last_response_at = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -63,21 +56,7 @@ class SiteSpider(scrapy.Spider):
             engine = engine_for(url)
             spider.known = load_signatures(engine, spider.kind, spider.source)
             engine.dispose()
-        crawler.signals.connect(spider.response_received, signal=signals.response_received)
-        if crawler.settings.get("REDIS_URL"):
-            crawler.signals.connect(spider.wait_for_shared_queue, signal=signals.spider_idle)
         return spider
-
-    def response_received(self) -> None:
-        self.last_response_at = time.monotonic()
-        # When the crawl's work ended (a distributed worker then idles a while before closing).
-        self.crawler.stats.set_value("last_response_time", clock_of(self.crawler).now())
-
-    def wait_for_shared_queue(self) -> None:
-        """Distributed mode: idle is not done while other workers may still add requests."""
-        max_idle = self.crawler.settings.getfloat("FAPAI_REDIS_MAX_IDLE", 3.0)
-        if time.monotonic() - self.last_response_at < max_idle:
-            raise DontCloseSpider
 
     def start_url(self) -> str:
         """The real address the crawl starts from."""
@@ -103,27 +82,8 @@ class SiteSpider(scrapy.Spider):
         )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        await self.wait_for_workers()
+        await distributed.wait_for_workers(self.crawler, self.name)
         yield self.request(self.start_url(), self.parse)
-
-    async def wait_for_workers(self) -> None:
-        """Distributed mode with ``FAPAI_REDIS_WORKERS`` = N: join, then wait for N workers."""
-        settings = self.crawler.settings
-        wanted = settings.getint("FAPAI_REDIS_WORKERS", 1)
-        if not settings.get("REDIS_URL") or wanted <= 1:
-            return
-        import redis
-
-        client = redis.Redis.from_url(settings["REDIS_URL"])
-        key = f"{settings['FAPAI_CRAWL_ID']}:{self.name}:workers"
-        joined = client.incr(key)
-        deadline = time.monotonic() + settings.getfloat("FAPAI_REDIS_WORKERS_WAIT", 60.0)
-        while joined < wanted and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)  # polling Redis for the other workers, not a test wait
-            joined = int(client.get(key) or 0)
-        if joined < wanted:
-            self.logger.warning("only %d of %d workers joined; crawling anyway", joined, wanted)
-        client.close()
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """The city page: follow its districts, or read it as the (only) list page."""
