@@ -112,11 +112,16 @@ def test_many_bidders_on_one_lot(server):
         r = c.post("/api/lots", json=lot_body, headers={"Authorization": f"Bearer {court}"})
         assert r.status_code == 201, r.text
         lot_id = r.json()["id"]
-        for t in tokens:
-            reg = c.post(
-                f"/api/lots/{lot_id}/registrations", headers={"Authorization": f"Bearer {t}"}
-            )
-            assert reg.status_code == 201, reg.text
+
+        def register(token: str) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {token}"}
+            return c.post(f"/api/lots/{lot_id}/registrations", headers=headers)
+
+        with ThreadPoolExecutor(len(tokens)) as pool:  # all at once: codes stay unique
+            registrations = list(pool.map(register, tokens))
+        assert [r.status_code for r in registrations] == [201] * len(tokens)
+        codes = {r.json()["bidder_code"] for r in registrations}
+        assert codes == {f"B{n:04d}" for n in range(1, len(tokens) + 1)}
         assert _until(lambda: c.get(f"/api/lots/{lot_id}").json()["status"] == "bidding", 10)
 
     accepted: list[dict] = []
