@@ -155,15 +155,19 @@ def main() -> None:
             print(f"[{args.backend}] over HTTP, {n} requests per row", file=sys.stderr)
             rows.update(over_http(base, token, n, rng))
     bare_p50 = percentile(rows["GET /api/lots?page_size=1 (bare GET), 1 conn"].latencies, 50)
-    print(f"\nInquiry latency ({args.backend}, {n} requests per row; ratio = p50 ÷ bare GET p50, "
-          "1 connection, same server, same run)")
+    print(
+        f"\nInquiry latency ({args.backend}, {n} requests per row; ratio = p50 ÷ bare GET p50, "
+        "1 connection, same server, same run)"
+    )
     print("| what | requests | non-2xx | p50 ms | p99 ms | mean ms | p50 ÷ bare GET p50 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, r in rows.items():
         bad = r.requests - r.count(200, 201)
-        print(f"| {label} | {r.requests} | {bad} | {r.p(50):.1f} | {r.p(99):.1f} "
-              f"| {statistics.fmean(r.latencies) * 1000:.1f} "
-              f"| {percentile(r.latencies, 50) / bare_p50:.1f} |")
+        print(
+            f"| {label} | {r.requests} | {bad} | {r.p(50):.1f} | {r.p(99):.1f} "
+            f"| {statistics.fmean(r.latencies) * 1000:.1f} "
+            f"| {percentile(r.latencies, 50) / bare_p50:.1f} |"
+        )
 
 
 if __name__ == "__main__":
