@@ -40,10 +40,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
@@ -409,16 +410,19 @@ def read_maker(lots: list[int], rng: random.Random) -> RequestMaker:
     return make
 
 
-def listing_maker() -> RequestMaker:
-    from urllib.parse import urlencode
-
+def listing_maker(queries: Sequence[dict[str, object]] = LISTING_QUERIES) -> RequestMaker:
+    """``GET /api/lots?…`` with each of ``queries`` in turn."""
     counter = iter(range(10**9))
 
     def make(worker: int) -> tuple[str, str, dict | None, dict[str, str]]:
-        query = LISTING_QUERIES[next(counter) % len(LISTING_QUERIES)]
+        query = queries[next(counter) % len(queries)]
         return "GET", f"/api/lots?{urlencode(query)}", None, {}
 
     return make
+
+
+def _readable(query: dict[str, object]) -> str:
+    return "&".join(f"{k}={v}" for k, v in query.items()) or "(no filter)"
 
 
 def _f(x: float, digits: int = 1) -> str:
@@ -449,13 +453,13 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def bench_backend(backend: str, args: argparse.Namespace) -> tuple[list[str], list[str]]:
-    """Run every scenario on one backend; the rows of the bid table and the listing table.
+def bench_backend(backend: str, args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
+    """Run every scenario on one backend; the rows of the bid, listing and per-query tables.
 
     Each scenario gets a fresh server process: the baseline reads first, then the bids (so a
     server the bids leave stuck spoils nothing after it)."""
     rng = random.Random(1)
-    bid_rows, listing_rows = [], []
+    bid_rows, listing_rows, query_rows = [], [], []
     with scratch_database(backend, args.pg) as url:
         log(f"[{backend}] seeding {BID_LOTS} lots x {max(CONCURRENCY)} bidders via the engine")
         fx = seed_bidding(url, BID_LOTS, max(CONCURRENCY))
@@ -476,7 +480,16 @@ def bench_backend(backend: str, args: argparse.Namespace) -> tuple[list[str], li
                 q = run(drive(base, c, args.listing_requests, listing_maker()))
                 reads = run(drive(base, c, args.listing_requests, read_maker(fx.lot_ids, rng)))
                 listing_rows.append(listing_row(backend, lots_label, c, q, reads))
-    return bid_rows, listing_rows
+                if c == 1:
+                    baseline = reads
+            for query in LISTING_QUERIES:
+                q = run(drive(base, 1, args.per_query, listing_maker([query])))
+                query_rows.append(
+                    f"| {backend} | {_readable(query)} | {q.requests} "
+                    f"| {q.server_errors + q.count(422)} | {_f(q.p(50))} | {_f(q.p(99))} "
+                    f"| {q.p(50) / baseline.p(50):.1f} |"
+                )
+    return bid_rows, listing_rows, query_rows
 
 
 def main() -> None:
@@ -492,12 +505,15 @@ def main() -> None:
     args.requests = 200 if args.quick else 1_000
     args.listing_lots = 10_000 if args.quick else 100_000
     args.listing_requests = 70 if args.quick else 350
+    args.per_query = 10 if args.quick else 50
     bid_rows: list[str] = []
     listing_rows: list[str] = []
+    query_rows: list[str] = []
     for backend in args.backends.split(","):
-        bids, listing = bench_backend(backend.strip(), args)
+        bids, listing, queries = bench_backend(backend.strip(), args)
         bid_rows += bids
         listing_rows += listing
+        query_rows += queries
     print(
         f"\nBids: POST /api/lots/{{id}}/bids, {args.requests} requests per row; baseline: GET "
         "/api/lots/{id} on the same lots at the same concurrency (a fresh server per row)"
@@ -519,6 +535,13 @@ def main() -> None:
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(listing_rows))
+    print(
+        f"\nEach listing query alone, one client, {args.per_query} requests; × GET = its p50 over "
+        "the one-client GET /api/lots/{id} p50 above"
+    )
+    print("| db | query | requests | 4xx/5xx | p50 ms | p99 ms | × GET |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    print("\n".join(query_rows))
 
 
 if __name__ == "__main__":
