@@ -99,7 +99,7 @@ class LoadResult:
         return percentile(self.latencies, q) * 1000
 
 
-# A request maker: (client, worker number) → (method, path, json body or None, headers).
+# A request maker: worker number → (method, path, JSON body or None, headers).
 RequestMaker = Callable[[int], tuple[str, str, dict | None, dict[str, str]]]
 
 
@@ -135,7 +135,8 @@ async def drive(base_url: str, concurrency: int, total: int, make: RequestMaker)
     ]
     try:
         # One warm-up request per connection, not measured.
-        await asyncio.gather(*(c.get("/api/lots", params={"page_size": 1}) for c in clients))
+        warm = (c.get("/api/lots", params={"page_size": 1}) for c in clients)
+        await asyncio.gather(*warm, return_exceptions=True)
         began = time.perf_counter()
         await asyncio.gather(*(worker(n, c) for n, c in enumerate(clients)))
         result.elapsed = time.perf_counter() - began
