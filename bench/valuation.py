@@ -24,6 +24,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,12 +80,13 @@ def run_case(kind: str, rows: int) -> dict:
     return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(), "data_mb": base_mb}
 
 
-def training_table(sizes: list[int]) -> list[str]:
-    lines = [
+def training_table(sizes: list[int]) -> Iterator[str]:
+    """Table lines, each yielded as soon as its runs are done."""
+    yield (
         "| rows | fapai train (s) | bare HGB (s) | time ratio | fapai peak RSS (MB) "
-        "| bare HGB peak RSS (MB) | memory ratio |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+        "| bare HGB peak RSS (MB) | memory ratio |"
+    )
+    yield "|---:|---:|---:|---:|---:|---:|---:|"
     results = {}
     for n in sizes:
         for kind in ("fapai", "bare"):
@@ -97,7 +99,7 @@ def training_table(sizes: list[int]) -> list[str]:
             )
             results[(kind, n)] = json.loads(out.stdout.strip().splitlines()[-1])
         f, b = results[("fapai", n)], results[("bare", n)]
-        lines.append(
+        yield (
             f"| {n:,} | {f['seconds']:.1f} | {b['seconds']:.1f} | "
             f"{f['seconds'] / b['seconds']:.2f}× | {f['peak_mb']:.0f} | "
             f"{b['peak_mb']:.0f} | {f['peak_mb'] / b['peak_mb']:.2f}× |"
@@ -105,8 +107,7 @@ def training_table(sizes: list[int]) -> list[str]:
     if len(sizes) > 1:
         lo, hi = sizes[0], sizes[-1]
         grow = results[("fapai", hi)]["seconds"] / results[("fapai", lo)]["seconds"]
-        lines.append(f"\nfapai training time grows {grow:.1f}× for {hi / lo:.0f}× the rows.")
-    return lines
+        yield f"\nfapai training time grows {grow:.1f}× for {hi / lo:.0f}× the rows."
 
 
 def latency_table() -> list[str]:
@@ -203,18 +204,12 @@ def main() -> None:
     if args.case:
         print(json.dumps(run_case(args.case[0], int(args.case[1]))))
         return
-    lines = [
-        "## Training (fresh process per run)",
-        "",
-        *training_table(args.sizes),
-        "",
-        "## Inquiry latency",
-        "",
-        *latency_table(),
-    ]
-    print("\n".join(lines), flush=True)
+    print("## Inquiry latency\n\n" + "\n".join(latency_table()), flush=True)
+    print("\n## Training (fresh process per run)\n", flush=True)
+    for line in training_table(args.sizes):
+        print(line, flush=True)
     if not args.no_accuracy:
-        print("\n".join(["", "## Accuracy", *accuracy_tables()]))
+        print("\n".join(["", "## Accuracy", *accuracy_tables()]), flush=True)
 
 
 if __name__ == "__main__":

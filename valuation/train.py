@@ -59,6 +59,10 @@ CALIBRATION_SHARE = 0.1  # of the rest: conformal calibration; the others fit th
 MASKED_SHARE = 0.15  # shortened copies added to the fit rows
 AREA_MARGIN = 1.5  # priceable areas: [p0.5 / 1.5, p99.5 × 1.5] of the city's data
 
+DEFAULT_DATA_ORIGIN = (
+    "real public listings and deals, none generated: valuation/market_data/DATA_CARD.md"
+)
+
 Progress = Callable[[str, float], None]
 
 
@@ -230,6 +234,7 @@ def train_price_model(
         "features": [*LOCATION_COLUMNS, *NUMERIC_FEATURES],
         "data": {
             "source": source,
+            "origin": DEFAULT_DATA_ORIGIN if source == "default" else source,
             "hash": digest,
             "rows": int(len(data)),
             "rows_by_source": {k: int(v) for k, v in data["source"].value_counts().items()},
