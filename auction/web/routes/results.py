@@ -67,7 +67,7 @@ def results(request: Request, session: SessionDep, user: PageUser) -> HTMLRespon
         request, "results.html", user, status_code=422 if error else 200, nav="results",
         page=page, query=query, errors=error, city_choices={c: c for c in CITIES},
         outcomes=OUTCOME_CHOICES,
-        plot=charts.ratio_strips(groups) if groups else None,
+        plot=charts.ratio_strips(groups, frame_width=960) if groups else None,
         page_url=lambda n: "/results?" + urlencode(
             {**{k: v for k, v in params.items() if v}, "page": n}
         ),
