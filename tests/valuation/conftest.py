@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from valuation.market_data import load_default_listings
 from valuation.train import TrainedModel, train_price_model
 
 SLICE_ROWS = 6000
-QUICK_PARAMS = {"max_iter": 80, "learning_rate": 0.15}
+QUICK_PARAMS = {"max_iter": 60, "learning_rate": 0.2}
 TRAINED_AT = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
@@ -21,8 +22,13 @@ def small_listings():
 
 
 def train_small(frame, now: datetime = TRAINED_AT) -> TrainedModel:
-    """A quick model (few trees) on ``frame``, trained at ``now``."""
-    return train_price_model(frame, now=now, params=QUICK_PARAMS, source="test slice")
+    """A quick model (few trees) on ``frame``, trained at ``now``.
+
+    One OpenMP thread: on a machine shared by parallel test runs, threads that spin-wait for
+    each other cost far more than they save on a few thousand rows.
+    """
+    with threadpool_limits(limits=1):
+        return train_price_model(frame, now=now, params=QUICK_PARAMS, source="test slice")
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ def test_retrain_notebook_runs_and_promotes_into_its_own_models_dir(tmp_path: Pa
     shutil.copytree(PROJECT_ROOT / "models", models)  # a promoted model to compare against
     before = json.loads((models / "promoted.json").read_text())["price"]
     monkeypatch.setenv("FAPAI_NOTEBOOK_ROWS", "3000")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # see conftest.train_small
     monkeypatch.setenv("FAPAI_MODELS_DIR", str(models))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(PROJECT_ROOT),
                                                       os.environ.get("PYTHONPATH", "")]))
