@@ -168,7 +168,7 @@ def validate_auction_result(row: Mapping[str, Any]) -> AuctionResult:
     if status != "sold":
         final = None  # a failed or withdrawn lot has no final price, whatever the page shows
     elif final < start:
-        # 拍卖规定 第二十一条: bids start at the start price, so a sale below it is a misread.
+        # 拍卖规定 第二十条: bids below the start price are invalid; a sale below it is a misread.
         raise AuctionResultError("final_price_fen", f"below_start ({final} < {start})")
     area = row.get("area_m2")
     if area is not None and not AREA_M2_RANGE[0] <= float(area) <= AREA_M2_RANGE[1]:

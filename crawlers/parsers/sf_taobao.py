@@ -26,8 +26,8 @@ from crawlers.items import AuctionResultLoader
 from crawlers.parsers import ListPage, Row
 
 _ITEM_ID = re.compile(r"/sf_item/(\d+)\.htm")
-# List-page status → result status. ``done`` is a sale only when someone bid (拍卖规定
-# 第二十一条: the highest bid at or above the start price wins; without a bid the lot fails).
+# List-page status → result status. ``done`` is a sale only when someone bid: a lot with no
+# bid at all has failed (流拍, 拍卖规定 第二十六条).
 _LIST_STATUS = {"failure": "failed", "break": "withdrawn", "revocation": "withdrawn"}
 _PAGE_STATUS = (
     ("成交", "sold"),
