@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 EXIT_FILL_RATE_FELL = 3
 EXIT_NOT_FINISHED = 4
+EXIT_NOTHING_FETCHED = 5
 
 
 def _print_summary(console: Console, summary: CrawlSummary) -> None:
@@ -44,6 +45,8 @@ def _print_summary(console: Console, summary: CrawlSummary) -> None:
     for reason, count in summary.dropped.items():
         table.add_row(f"dropped: {reason}", str(count))
     console.print(table)
+    if not summary.fill_rates:
+        return
     rates = Table(title="fill rates: share of items carrying the field, by page kind")
     for _ in range(3):
         rates.add_column("field")
@@ -105,7 +108,7 @@ def crawl(
     Items are validated against the market-listing / auction-result schema, de-duplicated and
     stored in FAPAI_DATABASE_URL in batches; a re-crawl skips detail pages whose list entry is
     unchanged. Exits 3 when a field's fill rate fell against the previous crawl (a selector
-    stopped matching), 4 when the crawl did not finish.
+    stopped matching), 4 when the crawl did not finish, 5 when no page could be fetched.
     """
     # Scrapy loads only when a crawl runs, not for every `fapai` command.
     from crawlers.run import (
@@ -162,6 +165,12 @@ def crawl(
             + ": check the selectors against the site's current pages."
         )
         raise typer.Exit(EXIT_FILL_RATE_FELL)
+    if summary.pages == 0:
+        console.print(
+            "[red]no page could be fetched[/red]: check the network, or give a reachable "
+            "mirror with --base-url (errors above say what failed)."
+        )
+        raise typer.Exit(EXIT_NOTHING_FETCHED)
     if not summary.ok:
         console.print(f"[red]crawl did not finish:[/red] {summary.stats.get('finish_reason')}")
         raise typer.Exit(EXIT_NOT_FINISHED)

@@ -279,3 +279,18 @@ def test_anjuke_crawl_stops_at_max_pages(sqlite_url: str, tmp_path: Path) -> Non
             int(round(float(src["total"]) * 10_000)),
         )
         assert row.listed_at is not None and prices == [row.price_total]
+
+
+def test_a_crawl_that_reaches_nothing_says_so_and_fails(sqlite_url: str, tmp_path: Path) -> None:
+    with FixtureServer({}) as server:
+        closed = server.url
+    result = subprocess.run(
+        [FAPAI, "crawl", "sf_taobao", "--base-url", closed, "--set", "RETRY_TIMES=0"],
+        env={**os.environ, "FAPAI_DATABASE_URL": sqlite_url, "COLUMNS": "200"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert "no page could be fetched" in result.stdout
