@@ -11,6 +11,7 @@ successful response halves the raised delay back towards ``DOWNLOAD_DELAY``.
 from __future__ import annotations
 
 from scrapy import Request
+from scrapy.core.downloader import Slot
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 
@@ -22,7 +23,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             self.back_off(request)
         return retry
 
-    def _slot(self, request: Request):  # noqa: ANN202 - scrapy's private Slot type
+    def _slot(self, request: Request) -> Slot | None:
         downloader = self.crawler.engine.downloader
         return downloader.slots.get(downloader.get_slot_key(request))
 
