@@ -12,6 +12,7 @@ Citations:
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The real public data the shipped datasets are derived from (../shared/data beside the repo);
+# only the derive scripts, benchmarks and a few tests read it, never the running product.
+SHARED_DATA_DIR = Path(os.environ.get("FAPAI_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
 
 
 class Settings(BaseSettings):

@@ -20,9 +20,10 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from pathlib import Path
 
 from auction.demo_data import LOTS_CSV
+from fapai.settings import SHARED_DATA_DIR
 from valuation.regions import normalize_district
 
-DEFAULT_SOURCE = Path("/work/shared/data/guangdong_judicial_auctions_2014_2026.csv")
+DEFAULT_SOURCE = SHARED_DATA_DIR / "guangdong_judicial_auctions_2014_2026.csv"
 DEFAULT_SEED = 20261125
 
 # How many rows of each kind the demo file keeps (a few hundred in all).

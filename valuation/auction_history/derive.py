@@ -24,11 +24,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from fapai.settings import SHARED_DATA_DIR
 from valuation.regions import normalize_city, normalize_district
 
 HERE = Path(__file__).resolve().parent
 HISTORY_FILE = HERE / "history.csv.gz"
-DEFAULT_SOURCE = Path("/work/shared/data/guangdong_judicial_auctions_2014_2026.csv")
+DEFAULT_SOURCE = SHARED_DATA_DIR / "guangdong_judicial_auctions_2014_2026.csv"
 
 # Start / appraisal ratios outside this band are data errors (a start of 0.6% or 7000× the
 # appraisal), not auctions: counted and dropped.
