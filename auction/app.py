@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,6 +14,8 @@ from auction.closing import close_once, closing_loop
 from fapai.clock import Clock, SystemClock
 from fapai.db import make_engine, migrate, session_factory, writer_engine
 from fapai.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
@@ -34,14 +37,31 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     task = asyncio.create_task(
         closing_loop(app.state.writer_session_factory, app.state.clock, settings)
     )
+    warm = asyncio.create_task(_warm_models(app)) if settings.warm_models else None
     try:
         yield
     finally:
+        if warm is not None:
+            warm.cancel()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
         app.state.committer.shutdown(wait=True)
         engine.dispose()
+
+
+async def _warm_models(app: FastAPI) -> None:
+    """Load the inquiry models off the event loop; a failure is logged, and the first inquiry
+    then tries again and answers with the reason."""
+    from auction.api.routes.inquiries import load_models
+
+    try:
+        await asyncio.to_thread(load_models, app.state)
+        log.info("inquiry models loaded")
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # noqa: BLE001 - the server keeps serving; the inquiry route reports it
+        log.exception("could not load the inquiry models at start-up")
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     display_timezone: str = Field(
         "Asia/Shanghai", description="Time zone for display; storage is always UTC."
     )
+    warm_models: bool = Field(
+        True,
+        description=(
+            "Load the inquiry models in the background when the server starts, so the first "
+            "inquiry answers as fast as the rest (trains the default model on a fresh machine)."
+        ),
+    )
     closing_interval_seconds: float = Field(
         1.0, description="How often the server's closing loop looks for rounds that ended."
     )

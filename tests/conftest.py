@@ -20,6 +20,10 @@ from sqlalchemy.engine import make_url
 from fapai.clock import FrozenClock
 from fapai.db import Base, import_all_tables, make_engine, migrate, normalize_url
 
+# Apps made by tests load the inquiry models on first use, not in the background at start-up
+# (a test that checks the warm-up turns it on for itself).
+os.environ.setdefault("FAPAI_WARM_MODELS", "0")
+
 PG_ENV = "FAPAI_TEST_POSTGRES_URL"
 REDIS_ENV = "FAPAI_TEST_REDIS_URL"
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import State
 
 from auction.api.deps import ClockDep, CourtUser, SessionDep, SettingsDep, WriterSessionDep
 from auction.errors import NotFound, RuleViolation
@@ -56,9 +57,12 @@ class InquiryIn(BaseModel):
     sources: list[SourceIn] = Field(default_factory=list, max_length=20)
 
 
-def inquiry_models(request: Request) -> InquiryModels:
-    """The models, loaded on first use and kept on ``app.state`` (never per request)."""
-    state = request.app.state
+def load_models(state: State) -> InquiryModels:
+    """The models, loaded once and kept on ``app.state`` (never per request).
+
+    Called by the start-up warm-up (``FAPAI_WARM_MODELS``) and, failing that, by the first
+    inquiry.
+    """
     models = getattr(state, "inquiry_models", None)
     if models is None:
         with _load_lock:
@@ -69,6 +73,10 @@ def inquiry_models(request: Request) -> InquiryModels:
                 )
                 state.inquiry_models = models
     return models
+
+
+def inquiry_models(request: Request) -> InquiryModels:
+    return load_models(request.app.state)
 
 
 ModelsDep = Annotated[InquiryModels, Depends(inquiry_models)]
