@@ -14,20 +14,14 @@ from auction.auth import user_for_token
 from auction.errors import Forbidden, Unauthorized
 from auction.store import User
 from fapai.clock import Clock
+from fapai.db import session_scope
 from fapai.settings import Settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """A reading session; committed when the route returns (before the response is sent)."""
-    session = request.app.state.session_factory()
-    try:
+    with session_scope(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 async def get_writer_session(request: Request) -> AsyncIterator[Session]:
