@@ -13,9 +13,22 @@ def bidding_rules(lot: LotView, settings: Settings) -> list[str]:
     extension = duration_words(settings.extension_seconds)
     floor = percent(settings.start_price_floor_ratio, digits=0)
     ratio = percent(lot.start_price / lot.reference_price) if lot.reference_price else "—"
+    cut = percent(settings.reauction_max_cut_ratio, 0)
+    if lot.round == 1:
+        price_rule = (
+            f"本标的起拍价 {yuan(lot.start_price)}，为参考价的 {ratio}；起拍价不得低于参考价的 "
+            f"{floor}（第十条）。"
+        )
+    else:
+        # A second auction (and the 变卖 that follows it) may start below 70% of the reference:
+        # its floor is the previous start price less at most 20% (第二十六条).
+        price_rule = (
+            f"本标的为再次拍卖，起拍价 {yuan(lot.start_price)}，为参考价的 {ratio}；"
+            f"首次拍卖起拍价不得低于参考价的 {floor}（第十条），"
+            f"再次拍卖起拍价较前次降价不超过 {cut}（第二十六条）。"
+        )
     rules = [
-        f"本标的起拍价 {yuan(lot.start_price)}，为参考价的 {ratio}；起拍价不得低于参考价的 "
-        f"{floor}（第十条）。",
+        price_rule,
         f"竞买人须先交纳保证金 {yuan(lot.deposit)}（起拍价的 "
         f"{percent(settings.deposit_min_ratio, 0)}–{percent(settings.deposit_max_ratio, 0)}），"
         "报名后取得竞买号，竞买人身份在拍卖结束前保密（第十七条、第十八条）。",
@@ -28,7 +41,7 @@ def bidding_rules(lot: LotView, settings: Settings) -> list[str]:
         f"拍卖成交后，未成交竞买人的保证金在 {settings.refund_hours} 小时内退还（第二十三条）。"
         "买受人悔拍的，保证金不予退还，且不得参加该标的的再次拍卖（第二十四条）。",
         f"无人出价即为流拍；流拍后 {settings.reauction_within_days} 日内再次拍卖，起拍价降价幅度不"
-        f"超过前次起拍价的 {percent(settings.reauction_max_cut_ratio, 0)}（第二十六条）。",
+        f"超过前次起拍价的 {cut}（第二十六条）。",
     ]
     if lot.round == "sale":
         rules.append(
@@ -36,4 +49,3 @@ def bidding_rules(lot: LotView, settings: Settings) -> list[str]:
             "先交足价款者买得（最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知）。"
         )
     return rules
-

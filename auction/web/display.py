@@ -100,6 +100,17 @@ def duration_words(seconds: float) -> str:
     return "".join(f"{n}{unit}" for n, unit in shown)
 
 
+def full_address(city: str | None, district: str | None, address: str | None) -> str:
+    """City, district and address as one line, without saying the city or district twice when
+    the address already names them (court notices often write 广东省江门市江海区…)."""
+    address = (address or "").strip()
+    prefix = ""
+    for part in (city, district):
+        if part and part not in address:
+            prefix += part
+    return prefix + address
+
+
 def label(mapping: dict[str, str], key: object) -> str:
     """The Chinese word for a code, or the code itself when the map does not know it."""
     text = str(getattr(key, "value", key) if key is not None else "")

@@ -63,3 +63,13 @@ def test_labels_fall_back_to_the_code() -> None:
     assert display.label(display.ROUNDS, "sale") == "变卖"
     assert display.label(display.ROUNDS, 2) == "二拍"
     assert display.label(display.PROPERTY_TYPES, "spaceship") == "spaceship"
+
+
+def test_full_address_names_city_and_district_once() -> None:
+    from auction.web.display import full_address
+
+    assert full_address("江门市", "江海区", "广东省江门市江海区外海临江路60号") == (
+        "广东省江门市江海区外海临江路60号"
+    )
+    assert full_address("广州市", "天河区", "体育西路1号") == "广州市天河区体育西路1号"
+    assert full_address("广州市", None, None) == "广州市"

@@ -115,3 +115,10 @@ def test_announced_rules_follow_the_settings_and_cite_articles() -> None:
     assert all("第" in r and "条" in r for r in rules)
     legal = bidding_rules(_lot(), Settings())
     assert any("结束前 5分 内" in r for r in legal)
+
+
+def test_a_second_auction_announces_the_article_26_floor_not_only_article_10() -> None:
+    second = _lot(round=2, start_price=Decimal("1120000"))
+    first_rule = bidding_rules(second, Settings())[0]
+    assert "再次拍卖" in first_rule and "第二十六条" in first_rule and "20%" in first_rule
+    assert "再次拍卖" not in bidding_rules(_lot(), Settings())[0]
