@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, PlainSerializer
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ARRAY, ColumnElement, Integer, Select, and_, any_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from auction.errors import NotFound, RuleViolation
@@ -188,34 +188,78 @@ def _paged(session: Session, stmt: Select, page: int, page_size: int) -> tuple[l
     return rows, int(total or 0)
 
 
+def _text_match(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    """``column`` contains ``text``, ignoring case. A text without cased letters (Chinese, digits)
+    matches the same with plain ``LIKE``, which needs no ``lower()`` of every row (PostgreSQL
+    ``ILIKE``, SQLite ``lower(…)``) and can use a pg_trgm index."""
+    if text.lower() == text.upper():
+        return column.contains(text, autoescape=True)
+    return column.icontains(text, autoescape=True)
+
+
+def _text_condition(text: str, dialect: str) -> ColumnElement[bool]:
+    """``q``: the lot's title, address or description, or its case number. The case number is
+    matched through ``case_id`` rather than a join, so the count reads only the lots table; on
+    PostgreSQL as ``case_id = ANY(<array of matching case ids>)``, which keeps every arm of the
+    ``OR`` indexable (a bitmap OR of the trigram indexes and the ``case_id`` index)."""
+    cases: ColumnElement[bool]
+    if dialect == "postgresql":
+        ids = select(func.array_agg(Case.id)).where(_text_match(Case.case_number, text))
+        cases = Lot.case_id == any_(cast(ids.scalar_subquery(), ARRAY(Integer)))
+    else:
+        cases = Lot.case_id.in_(select(Case.id).where(_text_match(Case.case_number, text)))
+    return or_(
+        _text_match(Lot.title, text),
+        _text_match(Lot.address, text),
+        _text_match(Lot.description, text),
+        cases,
+    )
+
+
+def _lot_conditions(query: LotQuery, now: datetime, dialect: str) -> list[ColumnElement[bool]]:
+    conditions = []
+    if query.status:
+        conditions.append(status_condition(query.status, now))
+    if query.city:
+        conditions.append(Lot.city == (normalize_city(query.city) or query.city.strip()))
+    if query.district:
+        conditions.append(Lot.district == query.district.strip())
+    if query.property_type:
+        conditions.append(Lot.property_type == query.property_type)
+    if query.min_price is not None:
+        conditions.append(Lot.current_price >= to_fen(query.min_price))
+    if query.max_price is not None:
+        conditions.append(Lot.current_price <= to_fen(query.max_price))
+    if query.q and query.q.strip():
+        conditions.append(_text_condition(query.q.strip(), dialect))
+    return conditions
+
+
 def search_lots(session: Session, query: LotQuery, now: datetime) -> Page[LotSummary]:
-    """Lots matching the filters, one page, sorted by ``query.sort`` (see ``SORTS``)."""
+    """Lots matching the filters, one page, sorted by ``query.sort`` (see ``SORTS``).
+
+    Every filter is on the lots table alone (see ``auction.store.Lot`` for the indexes that
+    match them). The page is found by lot id first, from the index, and only its rows are read
+    with their cases, so a deep page skips index entries rather than rows. ``total`` is a count
+    over the same conditions, skipped when the page itself shows where the result ends."""
     if query.sort not in SORTS:
         raise RuleViolation("sort", f"must be one of {', '.join(SORTS)}")
-    stmt = select(Lot, Case).join(Case, Case.id == Lot.case_id)
-    if query.status:
-        stmt = stmt.where(status_condition(query.status, now))
-    if query.city:
-        stmt = stmt.where(Lot.city == (normalize_city(query.city) or query.city.strip()))
-    if query.district:
-        stmt = stmt.where(Lot.district == query.district.strip())
-    if query.property_type:
-        stmt = stmt.where(Lot.property_type == query.property_type)
-    if query.min_price is not None:
-        stmt = stmt.where(Lot.current_price >= to_fen(query.min_price))
-    if query.max_price is not None:
-        stmt = stmt.where(Lot.current_price <= to_fen(query.max_price))
-    if query.q and query.q.strip():
-        text = query.q.strip()
-        stmt = stmt.where(
-            or_(
-                Lot.title.icontains(text, autoescape=True),
-                Lot.address.icontains(text, autoescape=True),
-                Lot.description.icontains(text, autoescape=True),
-                Case.case_number.icontains(text, autoescape=True),
-            )
-        )
-    rows, total = _paged(session, stmt.order_by(*SORTS[query.sort]), query.page, query.page_size)
+    order = SORTS[query.sort]
+    conditions = _lot_conditions(query, now, session.get_bind().dialect.name)
+    offset = (query.page - 1) * query.page_size
+    page_ids = (
+        select(Lot.id).where(*conditions).order_by(*order).limit(query.page_size).offset(offset)
+    )
+    rows = session.execute(
+        select(Lot, Case)
+        .join(Case, Case.id == Lot.case_id)
+        .where(Lot.id.in_(page_ids))
+        .order_by(*order)
+    ).all()
+    if len(rows) < query.page_size and (rows or offset == 0):
+        total = offset + len(rows)  # the page holds the end of the result
+    else:
+        total = int(session.scalar(select(func.count(Lot.id)).where(*conditions)) or 0)
     items = [LotSummary(**_summary_fields(lot, case, now)) for lot, case in rows]
     return Page[LotSummary](items=items, total=total, page=query.page, page_size=query.page_size)
 

@@ -92,16 +92,32 @@ class Lot(Base):
     """A property on sale and the state of its current round (denormalised for fast reads)."""
 
     __tablename__ = "auction_lots"
+    # Matching the filters and sorts of ``auction.services.search_lots``: equality filters
+    # first, then the sort column and ``id`` (its tie-break), then columns a filter reads, so
+    # counts and pages read the index only (revision a0003, which also adds pg_trgm indexes
+    # for text search on PostgreSQL where the extension can be created).
     __table_args__ = (
-        Index("ix_auction_lots_status_ends_at", "status", "ends_at"),
-        Index("ix_auction_lots_city_district", "city", "district"),
+        Index("ix_auction_lots_status_ends_at_id", "status", "ends_at", "id", "starts_at", "city"),
+        Index("ix_auction_lots_status_starts_at", "status", "starts_at"),
+        Index("ix_auction_lots_status_city_starts_at", "status", "city", "starts_at", "ends_at"),
+        Index(
+            "ix_auction_lots_place_type_price",
+            "city",
+            "district",
+            "property_type",
+            "current_price",
+            "id",
+        ),
+        Index("ix_auction_lots_type_status_ends_at", "property_type", "status", "ends_at", "id"),
+        Index("ix_auction_lots_ends_at_id", "ends_at", "id"),
         Index("ix_auction_lots_price", "current_price"),
+        Index("ix_auction_lots_case_id", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("auction_cases.id"))
     title: Mapped[str] = mapped_column(String(200))
-    property_type: Mapped[str] = mapped_column(String(20), index=True)
+    property_type: Mapped[str] = mapped_column(String(20))
     city: Mapped[str] = mapped_column(String(20))
     district: Mapped[str | None] = mapped_column(String(30))
     address: Mapped[str | None] = mapped_column(String(300))
