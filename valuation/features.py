@@ -7,22 +7,52 @@ gradient-boosted trees learn where a missing value goes, so minimal input still 
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
+
+from valuation.market_data import load_community_prices
 
 LOCATION_COLUMNS = ("city", "district", "bizcircle", "community")
 NUMERIC_FEATURES = (
     "log_area", "rooms", "halls", "bathrooms", "floor_level", "total_floors", "build_year",
-    "decoration", "elevator", "south", "period",
+    "decoration", "elevator", "south", "building_type", "near_metro", "community_prior",
+    "period",
 )
 # What a caller may leave out; the masking tiers below drop these in training so the model and
 # its interval learn what a shorter description costs.
 DETAIL_FIELDS = (
     "rooms", "halls", "bathrooms", "floor", "floor_level", "total_floors", "orientation",
-    "decoration", "build_year", "elevator",
+    "decoration", "build_year", "elevator", "building_type", "near_metro",
 )
 _FLOOR_LEVEL = {"低": 0.0, "中": 1.0, "高": 2.0}
 _DECORATION = {"毛坯": 0.0, "简装": 1.0, "精装": 2.0}
+BUILDING_TYPES = ("塔楼", "板塔结合", "板楼")  # tower, mixed, slab
+_BUILDING_TYPE = {t: float(i) for i, t in enumerate(BUILDING_TYPES)}
+PRIOR_CITY = "广州市"  # the city the 2017 community price list covers
+
+
+@cache
+def _community_prior_table() -> pd.Series:
+    """log 2017 average yuan/m² by (district, community), from the shipped lookup."""
+    table = load_community_prices()
+    return pd.Series(np.log(table["avgpx_2017"].to_numpy(dtype=float)),
+                     index=pd.MultiIndex.from_frame(table[["district", "community"]]))
+
+
+def community_prior(frame: pd.DataFrame) -> pd.Series:
+    """The community's 2017 price level (log yuan/m²) where the public list names it.
+
+    A prior, not a price: the trees learn how far 2017 levels carry to the rows' own period.
+    """
+    if "community" not in frame:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    keys = pd.MultiIndex.from_arrays([frame["district"].astype(object),
+                                      frame["community"].astype(object)])
+    prior = _community_prior_table().reindex(keys).to_numpy()
+    in_city = (frame["city"] == PRIOR_CITY).to_numpy()
+    return pd.Series(np.where(in_city, prior, np.nan), index=frame.index, dtype=float)
 
 
 def observed_at(frame: pd.DataFrame) -> pd.Series:
@@ -77,6 +107,12 @@ def feature_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out["elevator"] = elevator.map({True: 1.0, False: 0.0}).astype(float)
     orientation = frame.get("orientation", pd.Series(index=frame.index, dtype=object))
     out["south"] = orientation.map(lambda o: float("南" in o) if isinstance(o, str) else np.nan)
+    building = frame.get("building_type", pd.Series(index=frame.index, dtype=object))
+    out["building_type"] = building.map(_BUILDING_TYPE).astype(float)
+    metro = frame.get("near_metro", pd.Series(index=frame.index, dtype=object))
+    # The sources only ever say "near a metro" (a tag); False reads as not said, like no tag.
+    out["near_metro"] = metro.map({True: 1.0}).astype(float)
+    out["community_prior"] = community_prior(frame)
     if "period" in frame:
         out["period"] = frame["period"].astype(float)
     else:

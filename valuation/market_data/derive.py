@@ -29,8 +29,13 @@ from valuation.schema import LISTING_FIELDS, ListingError, validate_listing
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCE_DIR = Path("/work/shared/data")
 OUTPUT = HERE / "listings.parquet"
+COMMUNITY_PRICES = HERE / "community_prices_2017.csv"
+COMMUNITIES_FILE = "guangzhou_lianjia_communities_2017.csv"
+# 萝岗 was merged into 黄埔 in 2014; the 2017 pages still named it.
+_GZ_DISTRICT_RENAMES = {"萝岗": "黄埔"}
 STATS = HERE / "derive_stats.json"
-EXTRA_FIELDS = ("bizcircle",)
+EXTRA_FIELDS = ("bizcircle", "building_type", "near_metro")
+_BUILDING_TYPES = ("塔楼", "板楼", "板塔结合")  # others (villas, bungalows, 暂无数据) stay None
 
 _SZ_DISTRICTS = {"dapengxinqu": "大鹏新区"}
 _SZ_FLOOR = {"low": "低", "middle": "中", "high": "高"}
@@ -64,6 +69,12 @@ def _strip(s: Any) -> Any:
     return s.strip() if isinstance(s, str) else s
 
 
+def _building_type(s: Any) -> str | None:
+    """塔楼 (tower) / 板楼 (slab) / 板塔结合 as the page said; anything else is unknown."""
+    s = _strip(s)
+    return s if s in _BUILDING_TYPES else None
+
+
 def lianjia_listings_2021_22(path: Path) -> Iterator[dict[str, Any]]:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     for r in df.itertuples(index=False):
@@ -77,6 +88,9 @@ def lianjia_listings_2021_22(path: Path) -> Iterator[dict[str, Any]]:
             "district": r.district,
             "community": _strip(r.community),
             "bizcircle": _strip(r.bizcircle),
+            "building_type": _building_type(r.building_type),
+            # The list page's 近地铁 tag; its absence is "not tagged", so unknown, not "no".
+            "near_metro": True if "近地铁" in str(r.tags) else None,
             "area_m2": r.area_m2,
             "rooms": rooms,
             "halls": halls,
@@ -106,6 +120,8 @@ def beike_listings_2025(path: Path) -> Iterator[dict[str, Any]]:
             "city": city,
             "district": district,
             "area_m2": r["建筑面积"].replace("㎡", ""),
+            "building_type": _building_type(r["建筑类型"]),
+            "near_metro": True if "地铁" in r["交通出行"] else None,
             "rooms": rooms,
             "halls": halls,
             "bathrooms": baths,
@@ -231,8 +247,29 @@ def derive_source(name: str, source_dir: Path) -> tuple[pd.DataFrame, dict[str, 
     return frame, stats
 
 
+def community_prices_2017(source_dir: Path) -> pd.DataFrame:
+    """Guangzhou communities' 2017 average asking yuan/m² (bernardhu/gzlianjia, MIT).
+
+    One row per (district, community); a name listed twice in a district keeps the median.
+    Rows without a positive price are dropped.
+    """
+    raw = pd.read_csv(source_dir / COMMUNITIES_FILE, dtype={"name": str, "district": str})
+    raw = raw[pd.to_numeric(raw["avgpx"], errors="coerce") > 0]
+    district = raw["district"].str.strip().replace(_GZ_DISTRICT_RENAMES) + "区"
+    table = (
+        pd.DataFrame({"district": district, "community": raw["name"].str.strip(),
+                      "avgpx_2017": raw["avgpx"].astype(float)})
+        .groupby(["district", "community"], as_index=False)["avgpx_2017"].median()
+    )
+    table["avgpx_2017"] = table["avgpx_2017"].round().astype(int)
+    return table
+
+
 def derive(source_dir: Path = DEFAULT_SOURCE_DIR, output: Path = OUTPUT) -> dict[str, Any]:
-    frames, stats = [], {}
+    prices = community_prices_2017(source_dir)
+    prices.to_csv(COMMUNITY_PRICES, index=False)
+    frames, stats = [], {"community_prices_2017": {"file": COMMUNITIES_FILE,
+                                                   "rows_kept": len(prices)}}
     for name in SOURCES:
         frame, stats[name] = derive_source(name, source_dir)
         frames.append(frame)
