@@ -10,7 +10,19 @@ from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, PlainSerializer
-from sqlalchemy import ARRAY, ColumnElement, Integer, Select, and_, any_, cast, func, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    any_,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from auction.errors import NotFound, RuleViolation
@@ -18,6 +30,7 @@ from auction.store import (
     ANNOUNCED,
     BIDDING,
     LOT_STATUSES,
+    SALE,
     Bid,
     Case,
     Lot,
@@ -33,7 +46,16 @@ Yuan = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="j
 RoundLabel = int | Literal["sale"]
 T = TypeVar("T")
 
+# Lots still open to bidders (announced, bidding, 变卖) before finished ones: the open ones
+# ending soonest first, then the finished ones most recent first.
+_OPEN = Lot.status.in_((ANNOUNCED, SALE))
 SORTS = {
+    "live": (
+        case((_OPEN, 0), else_=1),
+        case((_OPEN, Lot.ends_at)).asc(),
+        Lot.ends_at.desc(),
+        Lot.id.asc(),
+    ),
     "ends_at": (Lot.ends_at.asc(), Lot.id.asc()),
     "-ends_at": (Lot.ends_at.desc(), Lot.id.desc()),
     "price": (Lot.current_price.asc(), Lot.id.asc()),

@@ -27,6 +27,7 @@ RESULTS_PAGE_SIZE = 30
 PLATFORM_ROWS = 3  # external inquiry platforms the judge's form has room for
 
 SORT_CHOICES: dict[str, str] = {
+    "live": "正在拍卖优先",
     "ends_at": "结束时间从早到晚",
     "-ends_at": "结束时间从晚到早",
     "price": "当前价从低到高",
@@ -156,7 +157,10 @@ def search_query(
 
 
 def lot_query(params: Mapping[str, str]) -> LotQuery:
-    """The lot search (home page): :class:`auction.api.schemas.LotSearch`."""
+    """The lot search (home page): :class:`auction.api.schemas.LotSearch`. Bidders come for
+    what they can still bid on, so without a chosen sort open lots come first (``live``)."""
+    if not (params.get("sort") or "").strip():
+        params = {**params, "sort": "live"}
     return search_query(LotSearch, params, PAGE_SIZE)
 
 

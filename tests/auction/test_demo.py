@@ -169,3 +169,19 @@ def test_demo_command_seeds_once_with_if_empty(
     with session_scope(session_factory(engine)) as session:
         assert len(session.scalars(select(Lot.id)).all()) == len(demo.FATES)
     engine.dispose()
+
+
+def test_live_sort_puts_open_lots_first_soonest_ending_first(factory, settings) -> None:
+    from auction.services import LotQuery, search_lots
+
+    _seed(factory, settings)
+    with factory() as session:
+        items = search_lots(session, LotQuery(sort="live", page_size=100), NOW).items
+    open_flags = [item.status in ("announced", "bidding", "sale") for item in items]
+    assert any(open_flags) and not all(open_flags)
+    assert open_flags == sorted(open_flags, reverse=True)  # every open lot before any finished
+    n_open = sum(open_flags)
+    open_ends = [item.ends_at for item in items[:n_open]]
+    finished_ends = [item.ends_at for item in items[n_open:]]
+    assert open_ends == sorted(open_ends)
+    assert finished_ends == sorted(finished_ends, reverse=True)
