@@ -11,7 +11,7 @@
    drawn from the data (half minimal, half full descriptions), p50/p99 beside a bare
    ``pipeline.predict`` of one row.
 3. Accuracy: ``fapai evaluate`` (time-ordered hold-out) on the shipped data, and on the real
-   files in /work/shared/data: the Guangzhou Lianjia 2021–22 listings by 5-fold CV (as the data
+   files in ../shared/data: the Guangzhou Lianjia 2021–22 listings by 5-fold CV (as the data
    README's floor was measured), the Guangzhou deals 2016–17 time-ordered. Each beside the
    district-median × area baseline of the same run.
 """
@@ -31,11 +31,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fapai.settings import SHARED_DATA_DIR
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
-SHARED = Path("/work/shared/data")
+SHARED = SHARED_DATA_DIR
 
 
 def _peak_mb() -> float:

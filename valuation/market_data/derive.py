@@ -1,4 +1,4 @@
-"""Rebuild the embedded default market data from the real public files in ``/work/shared/data``.
+"""Rebuild the embedded default market data from the real public files in ``../shared/data``.
 
 Run: ``python -m valuation.market_data.derive [SOURCE_DIR]``. Each source's raw strings are
 mapped onto the listing schema (:mod:`valuation.schema`) and every row goes through
@@ -24,10 +24,11 @@ from typing import Any
 
 import pandas as pd
 
+from fapai.settings import SHARED_DATA_DIR
 from valuation.schema import LISTING_FIELDS, ListingError, validate_listing
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_SOURCE_DIR = Path("/work/shared/data")
+DEFAULT_SOURCE_DIR = SHARED_DATA_DIR
 OUTPUT = HERE / "listings.parquet"
 COMMUNITY_PRICES = HERE / "community_prices_2017.csv"
 COMMUNITIES_FILE = "guangzhou_lianjia_communities_2017.csv"
@@ -257,9 +258,15 @@ def community_prices_2017(source_dir: Path) -> pd.DataFrame:
     raw = raw[pd.to_numeric(raw["avgpx"], errors="coerce") > 0]
     district = raw["district"].str.strip().replace(_GZ_DISTRICT_RENAMES) + "区"
     table = (
-        pd.DataFrame({"district": district, "community": raw["name"].str.strip(),
-                      "avgpx_2017": raw["avgpx"].astype(float)})
-        .groupby(["district", "community"], as_index=False)["avgpx_2017"].median()
+        pd.DataFrame(
+            {
+                "district": district,
+                "community": raw["name"].str.strip(),
+                "avgpx_2017": raw["avgpx"].astype(float),
+            }
+        )
+        .groupby(["district", "community"], as_index=False)["avgpx_2017"]
+        .median()
     )
     table["avgpx_2017"] = table["avgpx_2017"].round().astype(int)
     return table
@@ -268,8 +275,10 @@ def community_prices_2017(source_dir: Path) -> pd.DataFrame:
 def derive(source_dir: Path = DEFAULT_SOURCE_DIR, output: Path = OUTPUT) -> dict[str, Any]:
     prices = community_prices_2017(source_dir)
     prices.to_csv(COMMUNITY_PRICES, index=False)
-    frames, stats = [], {"community_prices_2017": {"file": COMMUNITIES_FILE,
-                                                   "rows_kept": len(prices)}}
+    frames, stats = (
+        [],
+        {"community_prices_2017": {"file": COMMUNITIES_FILE, "rows_kept": len(prices)}},
+    )
     for name in SOURCES:
         frame, stats[name] = derive_source(name, source_dir)
         frames.append(frame)
