@@ -46,6 +46,10 @@ def inquire(
     total_floors: int = typer.Option(None, help="Floors in the building."),
     build_year: int = typer.Option(None, help="Year built."),
     decoration: str = typer.Option(None, help="精装, 简装, 毛坯 or 其他."),
+    building_type: str = typer.Option(None, help="塔楼 (tower), 板塔结合 (mixed) or 板楼 (slab)."),
+    near_metro: bool = typer.Option(
+        None, "--near-metro/--no-near-metro", help="Near a metro station, if known."
+    ),
     source: list[str] = typer.Option(
         [], "--source", help="An external platform's result, PLATFORM=YUAN; repeat for more."
     ),
@@ -67,6 +71,7 @@ def inquire(
         "community": community, "address": address, "rooms": rooms, "halls": halls,
         "bathrooms": bathrooms, "floor": floor, "total_floors": total_floors,
         "build_year": build_year, "decoration": decoration,
+        "building_type": building_type, "near_metro": near_metro,
     }
     sources = [_parse_source(s) for s in source]
     with console.status("loading models…"):

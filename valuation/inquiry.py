@@ -25,7 +25,7 @@ from fapai.clock import to_display
 from fapai.money import MoneyError, fen_to_yuan, ratio_of, to_fen
 from fapai.settings import Settings
 from valuation.comparables import Comparable
-from valuation.model import Estimate, NotPriceable
+from valuation.model import EXTRA_INPUTS, Estimate, NotPriceable
 from valuation.outcome import (
     Lot,
     OutcomeCurve,
@@ -241,6 +241,8 @@ def price(
     external = parse_sources(sources)
     model = registry.current()
     fields = {k: v for k, v in subject.to_dict().items() if k in SUBJECT_FIELDS}
+    # Inputs the price model takes beyond the listing schema (building type, near a metro).
+    fields.update({k: description[k] for k in EXTRA_INPUTS if description.get(k) is not None})
     # One-row predictions: OpenMP threads cost more than they give (3–10× slower on a busy
     # machine), so this thread predicts single-threaded.
     with _OPENMP.limit(limits=1, user_api="openmp"):

@@ -103,6 +103,7 @@ def test_report_dates_floor_proposal_and_deposit(models: InquiryModels, clock: F
         ({"property_type": "parking"}, "property_type", "no price model"),
         ({"district": "火星区"}, "district", "unknown_district"),
         ({"area_m2": None}, "area_m2", "required"),
+        ({"building_type": "别墅"}, "building_type", "must be one of"),
     ],
 )
 def test_what_cannot_be_priced_gets_a_reason_not_a_number(models, clock, change, field, words):
@@ -226,3 +227,13 @@ def test_fapai_inquire_prints_the_report(models_dir, tmp_path, monkeypatch):
         assert refused.exit_code == 2 and "no market data for 汕尾市" in refused.output
     finally:
         get_settings.cache_clear()
+
+
+def test_building_type_and_metro_reach_the_price_model(models, clock):
+    def priced(**extra):
+        report = price({**TIANHE, **extra}, [], clock.now(), models.registry, Settings(),
+                       models.outcome)
+        return report.sources[0].price
+
+    plain = priced()
+    assert priced(building_type="板楼", near_metro=True) != plain

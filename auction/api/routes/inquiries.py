@@ -50,6 +50,8 @@ class InquiryIn(BaseModel):
     total_floors: int | None = Field(None, ge=1, le=150)
     orientation: str | None = Field(None, max_length=40)
     decoration: Literal["精装", "简装", "毛坯", "其他"] | None = None
+    building_type: Literal["塔楼", "板塔结合", "板楼"] | None = None
+    near_metro: bool | None = None
     build_year: int | None = None
     elevator: bool | None = None
     lat: float | None = None
