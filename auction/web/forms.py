@@ -62,6 +62,8 @@ FIELD_NAMES: dict[str, str] = {
     "build_year": "建成年份",
     "decoration": "装修",
     "elevator": "电梯",
+    "building_type": "建筑类型",
+    "near_metro": "近地铁",
     "sources": "询价平台",
     "case_number": "案号",
     "court": "法院",

@@ -63,6 +63,12 @@ def test_inquiry_request_is_checked_like_the_api() -> None:
         forms.inquiry_request({"city": "广州市", "area_m2": "-3"}, [], [])
     with pytest.raises(forms.FormError, match="装修填写有误"):
         forms.inquiry_request({"city": "广州市", "area_m2": "89", "decoration": "豪装"}, [], [])
+    described, _ = forms.inquiry_request(
+        {"city": "广州市", "area_m2": "89", "building_type": "板楼", "near_metro": "true"}, [], []
+    )
+    assert described["building_type"] == "板楼" and described["near_metro"] is True
+    with pytest.raises(forms.FormError, match="建筑类型填写有误"):
+        forms.inquiry_request({"city": "广州市", "area_m2": "89", "building_type": "别墅"}, [], [])
 
 
 def test_explain_names_the_kind_the_field_and_keeps_the_article() -> None:
