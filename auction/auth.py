@@ -14,9 +14,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from auction.errors import Conflict, RuleViolation
 from auction.store import ApiToken, User
 from fapai.clock import SystemClock
+from fapai.errors import Conflict, RuleViolation
 
 ROLES = ("court", "bidder")
 GB_11643 = "GB 11643-1999"

@@ -25,8 +25,8 @@ def users_add(
 ) -> None:
     """Create a user and print its bearer token ONCE (only its hash is stored)."""
     from auction import auth
-    from auction.errors import FapaiError
     from fapai.db import make_engine, migrate, session_factory, session_scope
+    from fapai.errors import FapaiError
     from fapai.settings import get_settings
 
     url = get_settings().database_url
@@ -53,7 +53,7 @@ def serve(
     """Run the API and the web pages with uvicorn on FAPAI_DATABASE_URL (migrated at start)."""
     import uvicorn
 
-    uvicorn.run("auction.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 def register(app: typer.Typer) -> None:

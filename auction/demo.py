@@ -28,10 +28,11 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from auction import auth, engine, rules
+from app.queries import effective_status
+from auction import auth, engine
 from auction.demo_data import LOTS_CSV
-from auction.services import effective_status
 from auction.store import Lot
+from fapai import law
 from fapai.clock import SystemClock
 from fapai.db import make_engine, migrate, session_factory, session_scope, writer_engine
 from fapai.money import ratio_of, to_fen
@@ -137,7 +138,7 @@ def first_round_start(row: DemoRow, settings: Settings) -> int:
     round started at the real start ÷ (1 − the maximum cut), which the 20% cut (第二十六条)
     brings back down to the real start.
     """
-    floor = rules.min_start_price(row.reference, settings)
+    floor = law.min_start_price(row.reference, settings)
     if row.start >= floor:
         return row.start
     keep = Decimal(1) - settings.reauction_max_cut_ratio
@@ -257,7 +258,7 @@ class _Planner:
         return timedelta(seconds=self.settings.min_bidding_seconds)  # 拍卖规定 第二十条
 
     def announce(self, reauction: bool) -> timedelta:
-        days = rules.announcement_days(self.row.property_type, self.settings, reauction=reauction)
+        days = law.announcement_days(self.row.property_type, self.settings, reauction=reauction)
         return timedelta(days=days)  # 拍卖规定 第十二条 / 第二十六条
 
     def round(
@@ -420,7 +421,7 @@ def _closing_time(rnd: PlannedRound, settings: Settings) -> datetime:
     """A minute after the round's end as the bids extended it (拍卖规定 第二十条)."""
     ends = rnd.ends_at
     for bid in rnd.bids:
-        ends = rules.extended_end(ends, bid.at, settings)
+        ends = law.extended_end(ends, bid.at, settings)
     return ends + timedelta(minutes=1)
 
 

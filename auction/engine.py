@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from auction import rules
-from auction.errors import Conflict, Forbidden, NotFound, RuleViolation
 from auction.payments import PaymentAdapter, PaymentDeclined, RecordedPayments
 from auction.store import (
     ANNOUNCED,
@@ -39,8 +37,10 @@ from auction.store import (
     Round,
     User,
 )
+from fapai import law
+from fapai.errors import Conflict, Forbidden, NotFound, RuleViolation
+from fapai.regions import normalize_city, normalize_district
 from fapai.settings import Settings
-from valuation.regions import normalize_city, normalize_district
 
 
 @dataclass(frozen=True)
@@ -106,12 +106,12 @@ def _reference(session: Session, data: LotData) -> tuple[int, str, datetime | No
         raise RuleViolation(
             "reference_price",
             "a positive reference price (or an inquiry_id) is required",
-            rules.REFERENCE_RULES,
+            law.REFERENCE_RULES,
         )
-    if data.reference_method not in rules.REFERENCE_METHODS:
+    if data.reference_method not in law.REFERENCE_METHODS:
         raise RuleViolation(
             "reference_method",
-            f"must be one of {', '.join(rules.REFERENCE_METHODS)}",
+            f"must be one of {', '.join(law.REFERENCE_METHODS)}",
             "参考价规定 第二条",
         )
     return data.reference_price, data.reference_method, None
@@ -187,16 +187,16 @@ def _open_round(
 
 def create_lot(session: Session, data: LotData, now: datetime, settings: Settings) -> Lot:
     """Publish a lot for its first auction, checking every rule of publication."""
-    if data.property_type not in rules.PROPERTY_TYPES:
-        raise RuleViolation("property_type", f"must be one of {', '.join(rules.PROPERTY_TYPES)}")
+    if data.property_type not in law.PROPERTY_TYPES:
+        raise RuleViolation("property_type", f"must be one of {', '.join(law.PROPERTY_TYPES)}")
     reference, method, valid_until = _reference(session, data)
-    rules.check_start_price(data.start_price, reference, settings)
-    rules.check_deposit(data.deposit, data.start_price, settings)
-    rules.check_increment(data.increment)
-    rules.check_bidding_window(data.starts_at, data.ends_at, settings)
-    rules.check_announcement(now, data.starts_at, data.property_type, settings)
+    law.check_start_price(data.start_price, reference, settings)
+    law.check_deposit(data.deposit, data.start_price, settings)
+    law.check_increment(data.increment)
+    law.check_bidding_window(data.starts_at, data.ends_at, settings)
+    law.check_announcement(now, data.starts_at, data.property_type, settings)
     if valid_until is not None:
-        rules.check_reference_valid(valid_until, data.starts_at)
+        law.check_reference_valid(valid_until, data.starts_at)
     city, district = _place(data)
     case = _case(session, data.case_number.strip(), data.court.strip())
     terms = RelistTerms(data.start_price, data.deposit, data.starts_at, data.ends_at)
@@ -240,7 +240,7 @@ def add_priority_holder(
 ) -> PriorityHolder:
     """拍卖规定 第十九条: the court confirms a priority purchaser with a rank (1 = first)."""
     if rank < 1:
-        raise RuleViolation("rank", "must be 1 or more (1 ranks first)", rules.ART_21)
+        raise RuleViolation("rank", "must be 1 or more (1 ranks first)", law.ART_21)
     lot = _lot(session, lot_id, lock=True)
     _bidder(session, user_id)
     _check_open(lot, now, "adding priority holders")
@@ -283,7 +283,7 @@ def register_bidder(
     ).all()
     if any(r.deposit_status == DEPOSIT_FORFEITED for r in mine):
         raise Forbidden(
-            f"a buyer who reneged on lot {lot_id} may not bid for it again ({rules.ART_24})",
+            f"a buyer who reneged on lot {lot_id} may not bid for it again ({law.ART_24})",
             "lot_id",
         )
     for reg in mine:
@@ -335,7 +335,7 @@ def _replayed_bid(
     return session.get(Bid, row.bid_id)
 
 
-def _leader(session: Session, lot: Lot) -> rules.Leader | None:
+def _leader(session: Session, lot: Lot) -> law.Leader | None:
     if lot.leading_bid_id is None:
         return None
     amount, rank = session.execute(
@@ -343,7 +343,7 @@ def _leader(session: Session, lot: Lot) -> rules.Leader | None:
         .join(Registration, Registration.id == Bid.registration_id)
         .where(Bid.id == lot.leading_bid_id)
     ).one()
-    return rules.Leader(amount, rank)
+    return law.Leader(amount, rank)
 
 
 def place_bid(
@@ -375,25 +375,25 @@ def place_bid(
     ).first()
     if reg is None:
         raise Forbidden(
-            f"register for lot {lot_id} and pay the deposit before bidding ({rules.ART_17})",
+            f"register for lot {lot_id} and pay the deposit before bidding ({law.ART_17})",
             "lot_id",
         )
     if lot.status in OPEN_STATUSES and now < lot.starts_at:
         raise Conflict(f"bidding on lot {lot_id} starts at {lot.starts_at.isoformat()}", "lot_id")
     _check_open(lot, now, "bidding")
     if lot.status == SALE:
-        rules.check_sale_bid(amount_fen, lot.start_price)
+        law.check_sale_bid(amount_fen, lot.start_price)
     else:
         leader = _leader(session, lot)
         if leader is None:
-            rules.check_first_bid(amount_fen, lot.start_price)
-        if not rules.bid_takes_lead(
+            law.check_first_bid(amount_fen, lot.start_price)
+        if not law.bid_takes_lead(
             amount_fen, lot.start_price, lot.increment, leader, reg.priority_rank
         ):
-            minimum = rules.minimum_bid(lot.start_price, lot.increment, leader)
+            minimum = law.minimum_bid(lot.start_price, lot.increment, leader)
             raise Conflict(
-                f"outbid: the current price is {rules.format_yuan(lot.current_price)}; a bid must "
-                f"be at least {rules.format_yuan(minimum)} ({rules.ART_20})",
+                f"outbid: the current price is {law.format_yuan(lot.current_price)}; a bid must "
+                f"be at least {law.format_yuan(minimum)} ({law.ART_20})",
                 "amount",
             )
     bid = Bid(
@@ -425,7 +425,7 @@ def place_bid(
         # 变卖: the first qualified buyer at the fixed price takes the lot at once.
         _close(session, lot, rnd, now, settings)
     else:
-        lot.ends_at = rules.extended_end(lot.ends_at, now, settings)
+        lot.ends_at = law.extended_end(lot.ends_at, now, settings)
     session.flush()
     return bid
 
@@ -456,7 +456,7 @@ def _close(session: Session, lot: Lot, rnd: Round, now: datetime, settings: Sett
             Registration.round_id == rnd.id,
             Registration.deposit_status == DEPOSIT_PAID,
         )
-        .values(deposit_status=DEPOSIT_REFUND_DUE, refund_due_by=rules.refund_due_by(now, settings))
+        .values(deposit_status=DEPOSIT_REFUND_DUE, refund_due_by=law.refund_due_by(now, settings))
     )
 
 
@@ -502,25 +502,25 @@ def relist(
         )
     kind = ROUND_ORDER[position + 1]
     increment = terms.increment if terms.increment is not None else previous.increment
-    rules.check_deposit(terms.deposit, terms.start_price, settings)
-    rules.check_increment(increment)
+    law.check_deposit(terms.deposit, terms.start_price, settings)
+    law.check_increment(increment)
     if kind == "sale":
         if terms.starts_at < now:
-            raise RuleViolation("starts_at", "must not be in the past", rules.SALE_NOTICE)
+            raise RuleViolation("starts_at", "must not be in the past", law.SALE_NOTICE)
         ends_at = terms.ends_at or terms.starts_at + timedelta(days=settings.sale_period_days)
-        rules.check_sale_terms(
+        law.check_sale_terms(
             terms.start_price, previous.start_price, terms.starts_at, ends_at, settings
         )
     else:
         if terms.ends_at is None:
-            raise RuleViolation("ends_at", "is required for an auction round", rules.ART_20)
+            raise RuleViolation("ends_at", "is required for an auction round", law.ART_20)
         ends_at = terms.ends_at
-        rules.check_reauction_start_price(terms.start_price, previous.start_price, settings)
-        rules.check_bidding_window(terms.starts_at, ends_at, settings)
-        rules.check_announcement(now, terms.starts_at, lot.property_type, settings, reauction=True)
+        law.check_reauction_start_price(terms.start_price, previous.start_price, settings)
+        law.check_bidding_window(terms.starts_at, ends_at, settings)
+        law.check_announcement(now, terms.starts_at, lot.property_type, settings, reauction=True)
         ended = previous.reneged_at if lot.status == RENEGED else previous.closed_at
         if ended is not None:
-            rules.check_reauction_within(ended, terms.starts_at, settings)
+            law.check_reauction_within(ended, terms.starts_at, settings)
     _open_round(session, lot, previous.seq + 1, kind, terms, ends_at, increment, now)
     session.flush()
     return lot

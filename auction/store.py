@@ -3,7 +3,7 @@
 Lot status, the one place it is defined (``Lot.status`` stores all but ``bidding``):
 
 - ``announced``: published, bidding not started (``now < starts_at``); shown as ``bidding``
-  from ``starts_at`` until the round is closed (see :func:`auction.services.effective_status`);
+  from ``starts_at`` until the round is closed (see :func:`app.queries.effective_status`);
 - ``bidding``: derived, never stored: an announced round whose bidding has started;
 - ``sold``: the round closed with a winner (or the 变卖 was bought);
 - ``failed``: the round closed without a valid bid (流拍), or the 变卖 found no buyer;
@@ -92,7 +92,7 @@ class Lot(Base):
     """A property on sale and the state of its current round (denormalised for fast reads)."""
 
     __tablename__ = "auction_lots"
-    # Matching the filters and sorts of ``auction.services.search_lots``: equality filters
+    # Matching the filters and sorts of ``app.queries.search_lots``: equality filters
     # first, then the sort column and ``id`` (its tie-break), then columns a filter reads, so
     # counts and pages read the index only (revision a0003, which also adds pg_trgm indexes
     # for text search on PostgreSQL where the extension can be created).

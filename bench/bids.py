@@ -6,7 +6,7 @@
 
 For each backend it creates a scratch database (a temporary SQLite file; the PostgreSQL database
 ``fapai_bench``, created and dropped on the server given by ``--pg``), seeds it through the
-auction engine, starts a real uvicorn process (``uvicorn --factory auction.app:create_app``) on a
+auction engine, starts a real uvicorn process (``uvicorn --factory app.main:create_app``) on a
 free loopback port, and drives it with 1, 10 and 50 concurrent bidders (one HTTP connection and
 one bearer token each):
 
@@ -195,7 +195,7 @@ def uvicorn_server(database_url: str) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "FAPAI_DATABASE_URL": database_url}
     cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", "auction.app:create_app",
+        sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)

@@ -7,7 +7,7 @@
 In-process: :func:`valuation.inquiry.price` with the promoted price model and the current
 outcome model already in memory (what a request does after the first), alone and with
 ``save_inquiry`` into the scratch database. Over HTTP: ``POST /api/inquiries`` (court token) on a
-real ``uvicorn --factory auction.app:create_app`` process, one connection and 4 concurrent
+real ``uvicorn --factory app.main:create_app`` process, one connection and 4 concurrent
 ones; the baselines on the same server in the same run are ``GET /api/inquiries/{id}`` (one
 stored report read back) and a bare ``GET /api/lots?page_size=1``. Each figure is also given as a
 ratio to the bare GET's p50. Descriptions vary over five Guangzhou/Shenzhen districts, areas and

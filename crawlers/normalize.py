@@ -29,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fapai.money import MoneyError, to_fen
-from valuation.regions import CITIES
+from fapai.regions import CITIES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 EMPTY_MARKERS = frozenset({"", "暂无", "暂无数据", "暂无信息", "--", "-", "未知", "null", "None"})

@@ -40,7 +40,8 @@ SOURCE_HELP = (
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    # A sentence is never broken at the terminal width: a path in it must stay copyable.
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -166,7 +167,9 @@ def train(
             raise _fail(str(exc)) from exc
     registry = ModelRegistry(settings.models_dir, name)
     path = registry.save(trained.artifact, trained.card)
-    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) and its card")
+    console.print(
+        f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) and its card", soft_wrap=True
+    )
     check = trained.card.get("metrics", {}).get("check_rows_random_10pct")
     if check:
         _print_report("random 10% check rows", check)

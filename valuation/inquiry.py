@@ -20,8 +20,8 @@ from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
-from auction.rules import min_start_price
 from fapai.clock import to_display
+from fapai.law import min_start_price
 from fapai.money import MoneyError, fen_to_yuan, ratio_of, to_fen
 from fapai.settings import Settings
 from valuation.comparables import Comparable

@@ -48,8 +48,8 @@ from sklearn.preprocessing import OrdinalEncoder
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from auction.rules import min_start_price
 from fapai.clock import ensure_utc
+from fapai.law import min_start_price
 from fapai.money import fen_to_yuan, ratio_of
 from fapai.settings import Settings
 from valuation.auction_history.derive import HISTORY_FILE

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from valuation.regions import normalize_city, normalize_district
+from fapai.regions import normalize_city, normalize_district
 
 LISTING_FIELDS: tuple[str, ...] = (
     "source", "listing_id", "url", "title", "city", "district", "community", "lat", "lon",

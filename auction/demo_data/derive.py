@@ -20,8 +20,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from pathlib import Path
 
 from auction.demo_data import LOTS_CSV
+from fapai.regions import normalize_district
 from fapai.settings import SHARED_DATA_DIR
-from valuation.regions import normalize_district
 
 DEFAULT_SOURCE = SHARED_DATA_DIR / "guangdong_judicial_auctions_2014_2026.csv"
 DEFAULT_SEED = 20261125

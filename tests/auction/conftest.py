@@ -200,7 +200,7 @@ class Api:
 def api(db_url: str, clock: FrozenClock) -> Iterator[Api]:
     from fastapi.testclient import TestClient
 
-    from auction.app import create_app
+    from app.main import create_app
 
     app = create_app(Settings(database_url=db_url, closing_interval_seconds=3600), clock)
     with TestClient(app) as client:

@@ -5,7 +5,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from auction.app import create_app
+from app.main import create_app
 from fapai.settings import Settings
 
 

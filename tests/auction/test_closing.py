@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from auction.app import create_app
+from app.main import create_app
 from fapai.settings import Settings
 
 

@@ -63,7 +63,7 @@ def server(db_url: str) -> Iterator[tuple[str, str, list[str]]]:
         "FAPAI_EXTENSION_SECONDS": "1",
         "FAPAI_CLOSING_INTERVAL_SECONDS": "0.1",
     }
-    cmd = [sys.executable, "-m", "uvicorn", "auction.app:create_app", "--factory"]
+    cmd = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
     proc = subprocess.Popen(
         [*cmd, "--port", str(port), "--log-level", "warning"],
         cwd=ROOT,

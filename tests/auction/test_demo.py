@@ -14,9 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from auction import demo, rules
-from auction.app import create_app
+from app.main import create_app
+from auction import demo
 from auction.store import Bid, Lot, Round
+from fapai import law
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope, writer_engine
 from fapai.settings import Settings, get_settings
@@ -93,13 +94,13 @@ def test_every_planned_lot_is_lawful_for_every_real_row() -> None:
     s = Settings()
     for row in demo.load_rows():
         first = demo.first_round_start(row, s)
-        rules.check_start_price(first, row.reference, s)
-        rules.check_deposit(demo.deposit_for(first), first, s)
+        law.check_start_price(first, row.reference, s)
+        law.check_deposit(demo.deposit_for(first), first, s)
         second = demo.cut_price(first, s)
-        rules.check_reauction_start_price(second, first, s)
-        rules.check_deposit(demo.deposit_for(second), second, s)
+        law.check_reauction_start_price(second, first, s)
+        law.check_deposit(demo.deposit_for(second), second, s)
         if first != row.start:  # sold in a second round at the real start
-            rules.check_reauction_start_price(row.start, first, s)
+            law.check_reauction_start_price(row.start, first, s)
 
 
 def test_bid_ladder_climbs_by_at_least_the_increment_to_the_final() -> None:
@@ -172,7 +173,7 @@ def test_demo_command_seeds_once_with_if_empty(
 
 
 def test_live_sort_puts_open_lots_first_soonest_ending_first(factory, settings) -> None:
-    from auction.services import LotQuery, search_lots
+    from app.queries import LotQuery, search_lots
 
     _seed(factory, settings)
     with factory() as session:

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.queries import effective_status
 from auction import engine
-from auction.errors import Conflict, Forbidden, NotFound, RuleViolation
-from auction.services import effective_status
 from auction.store import Bid, Registration, Round
+from fapai.errors import Conflict, Forbidden, NotFound, RuleViolation
 
 YUAN = 100
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
+from app.queries import LotQuery, search_lots
 from auction import engine
-from auction.services import LotQuery, search_lots
 from fapai.db import make_engine, session_factory
 
 TRIGRAM_INDEXES = {

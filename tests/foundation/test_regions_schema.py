@@ -1,6 +1,6 @@
 import pytest
 
-from valuation.regions import normalize_city, normalize_district
+from fapai.regions import normalize_city, normalize_district
 from valuation.schema import ListingError, validate_listing
 
 

@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from auction.app import create_app
+from app.main import create_app
 from auction.auth import create_user
-from auction.rules import check_deposit, check_reauction_start_price, check_start_price
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope
+from fapai.law import check_deposit, check_reauction_start_price, check_start_price
 from fapai.money import to_fen
 from fapai.settings import PROJECT_ROOT, Settings
 from valuation.inquiry import InquiryError, InquiryModels, parse_sources, price

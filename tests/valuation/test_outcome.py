@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from auction import engine
-from auction.rules import check_reauction_start_price, check_start_price
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope, writer_engine
+from fapai.law import check_reauction_start_price, check_start_price
 from fapai.money import to_fen
 from fapai.settings import Settings
 from valuation.auction_history.derive import derive, round_hint, write_history

@@ -24,12 +24,12 @@ def free_port() -> int:
 
 @contextmanager
 def uvicorn_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """Start ``uvicorn auction.app:create_app --factory`` with ``env`` added to the
+    """Start ``uvicorn app.main:create_app --factory`` with ``env`` added to the
     environment; yield its base URL once it answers; stop it (and only it) afterwards."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [
-        sys.executable, "-m", "uvicorn", "auction.app:create_app", "--factory",
+        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
     ]
     with log_path.open("wb") as log:

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from app.web import display
 from auction.auth import id_check_character
-from auction.web import display
 from web.conftest import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

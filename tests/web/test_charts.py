@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from auction.web import charts
+from app.web import charts
 
 
 def test_nice_ticks_cover_the_range_with_round_steps() -> None:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from auction.web import display
+from app.web import display
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def test_labels_fall_back_to_the_code() -> None:
 
 
 def test_full_address_names_city_and_district_once() -> None:
-    from auction.web.display import full_address
+    from app.web.display import full_address
 
     assert full_address("江门市", "江海区", "广东省江门市江海区外海临江路60号") == (
         "广东省江门市江海区外海临江路60号"

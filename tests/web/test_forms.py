@@ -5,12 +5,12 @@ from decimal import Decimal
 
 import pytest
 
-from auction.errors import Conflict, RuleViolation
-from auction.services import LotView
-from auction.web import forms
-from auction.web.announcement import bidding_rules
-from auction.web.lot_page import next_valid_bid
-from auction.web.routes.accounts import safe_next
+from app.queries import LotView
+from app.web import forms
+from app.web.announcement import bidding_rules
+from app.web.lot_page import next_valid_bid
+from app.web.routes.accounts import safe_next
+from fapai.errors import Conflict, RuleViolation
 from fapai.settings import Settings
 
 

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from auction import auth, engine, services
-from auction.app import create_app
+from app import queries
+from app.main import create_app
+from auction import auth, engine
 from auction.demo import seed_demo
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope, writer_engine
@@ -106,7 +107,7 @@ def test_a_resubmitted_bid_form_bids_once_and_a_low_bid_is_refused(world: World)
         response = bidder.post(f"/lots/{world.lot_id}/bids", data=form)
         assert response.status_code == 303
     with session_scope(world.factory) as session:
-        assert services.get_lot(session, world.lot_id, world.clock.now()).bid_count == 1
+        assert queries.get_lot(session, world.lot_id, world.clock.now()).bid_count == 1
 
     low = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "702000"})
     assert low.status_code == 409
@@ -231,8 +232,8 @@ def test_a_fixed_price_sale_is_bought_at_its_price(world: World) -> None:
     settings = Settings()
     seed_demo(world.factory, settings, world.clock.now(), lots=8, price_model=False)
     with session_scope(world.factory) as session:
-        sale = services.search_lots(
-            session, services.LotQuery(status="sale", page_size=1), world.clock.now()
+        sale = queries.search_lots(
+            session, queries.LotQuery(status="sale", page_size=1), world.clock.now()
         ).items[0]
     bidder = world.as_(world.bidder)
     bidder.post(f"/lots/{sale.id}/registrations")

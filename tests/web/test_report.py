@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from auction.web import pdf
-from auction.web.report import report_view
+from app.web import pdf
+from app.web.report import report_view
 
 
 def test_view_reads_money_exactly_and_times_as_utc(sample_report) -> None:

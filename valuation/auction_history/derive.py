@@ -24,8 +24,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from fapai.regions import normalize_city, normalize_district
 from fapai.settings import SHARED_DATA_DIR
-from valuation.regions import normalize_city, normalize_district
 
 HERE = Path(__file__).resolve().parent
 HISTORY_FILE = HERE / "history.csv.gz"

@@ -1,6 +1,6 @@
 """auction: indexes for lot search at 100,000 lots
 
-Composite indexes that match the filters and sorts of ``auction.services.search_lots`` (each
+Composite indexes that match the filters and sorts of ``app.queries.search_lots`` (each
 equality filter first, then the sort column, then ``id``, the sort's tie-break), so that the
 ``total`` count reads an index only and a page walks an index in order. Indexes that are a
 prefix of a new one are dropped. On PostgreSQL, ``pg_trgm`` GIN indexes serve the ``q`` text

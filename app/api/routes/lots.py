@@ -1,0 +1,138 @@
+"""Lots: public search and detail; court publication, priority holders, relisting, reneging;
+bidder registration. Routes parse, call the engine or a read model, and shape the answer.
+
+Write routes commit before they return: FastAPI validates the response on the request thread
+pool, and a transaction holding the lot lock must not wait for a pool thread (see
+``app.deps.get_writer_session``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app import queries
+from app.deps import (
+    BidderUser,
+    ClockDep,
+    CourtUser,
+    SessionDep,
+    SettingsDep,
+    WriterSessionDep,
+)
+from app.schemas import (
+    MAX_INT_ID,
+    LotCreate,
+    LotSearch,
+    LotSummary,
+    LotView,
+    Page,
+    PriorityHolderCreate,
+    PriorityHolderView,
+    RegistrationView,
+    RelistRequest,
+)
+from auction import engine
+from fapai.money import fen_to_yuan
+
+router = APIRouter(tags=["lots"])
+LotId = Annotated[int, Path(ge=1, le=MAX_INT_ID, description="The lot's id")]
+
+
+@router.get("/lots", response_model=Page[LotSummary])
+def search_lots(
+    session: SessionDep, clock: ClockDep, params: Annotated[LotSearch, Query()]
+) -> Page[LotSummary]:
+    """Search lots by status, place, type, current price and text; sorted and paged."""
+    return queries.search_lots(session, params.to_query(), clock.now())
+
+
+@router.get("/lots/{lot_id}", response_model=LotView)
+def get_lot(lot_id: LotId, session: SessionDep, clock: ClockDep) -> LotView:
+    """One lot: current price, bid count, round, status and end after extensions."""
+    return queries.get_lot(session, lot_id, clock.now())
+
+
+@router.post("/lots", response_model=LotView, status_code=201)
+def create_lot(
+    body: LotCreate,
+    user: CourtUser,
+    session: WriterSessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> LotView:
+    """Publish a lot (court). Refused with 422 naming the rule if any term breaks the law."""
+    now = clock.now()
+    lot = engine.create_lot(session, body.to_data(user.id), now, settings)
+    view = queries.get_lot(session, lot.id, now)
+    session.commit()
+    return view
+
+
+@router.post("/lots/{lot_id}/priority-holders", response_model=PriorityHolderView, status_code=201)
+def add_priority_holder(
+    lot_id: LotId,
+    body: PriorityHolderCreate,
+    _user: CourtUser,
+    session: WriterSessionDep,
+    clock: ClockDep,
+) -> PriorityHolderView:
+    """Confirm a priority purchaser with a rank (court; 拍卖规定 第十九条)."""
+    holder = engine.add_priority_holder(session, lot_id, body.bidder_id, body.rank, clock.now())
+    view = PriorityHolderView(lot_id=holder.lot_id, bidder_id=holder.user_id, rank=holder.rank)
+    session.commit()
+    return view
+
+
+@router.post("/lots/{lot_id}/relist", response_model=LotView)
+def relist(
+    lot_id: LotId,
+    body: RelistRequest,
+    _user: CourtUser,
+    session: WriterSessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> LotView:
+    """Open the next round of a failed or reneged lot: a 2nd auction, then a 变卖 (court)."""
+    now = clock.now()
+    engine.relist(session, lot_id, body.to_terms(), now, settings)
+    view = queries.get_lot(session, lot_id, now)
+    session.commit()
+    return view
+
+
+@router.post("/lots/{lot_id}/renege", response_model=LotView)
+def renege(
+    lot_id: LotId,
+    _user: CourtUser,
+    session: WriterSessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> LotView:
+    """Record that the buyer did not pay: deposit forfeited, buyer barred (拍卖规定 第二十四条)."""
+    now = clock.now()
+    engine.renege(session, lot_id, now, settings)
+    view = queries.get_lot(session, lot_id, now)
+    session.commit()
+    return view
+
+
+@router.post("/lots/{lot_id}/registrations", response_model=RegistrationView, status_code=201)
+def register(
+    lot_id: LotId,
+    user: BidderUser,
+    session: WriterSessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> RegistrationView:
+    """Pay the deposit and get a bidder code for the current round (bidder; 第十七、十八条)."""
+    reg = engine.register_bidder(session, lot_id, user.id, clock.now(), settings)
+    view = RegistrationView(
+        lot_id=lot_id,
+        round=queries.get_lot(session, lot_id, clock.now()).round,
+        bidder_code=reg.bidder_code,
+        deposit=fen_to_yuan(reg.deposit),
+        deposit_status=reg.deposit_status,
+    )
+    session.commit()
+    return view

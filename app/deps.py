@@ -1,0 +1,108 @@
+"""Dependencies of the API: sessions, settings, the injected clock, the current user."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from auction.auth import user_for_token
+from auction.store import User
+from fapai.clock import Clock
+from fapai.db import session_scope
+from fapai.errors import Forbidden, Unauthorized
+from fapai.settings import Settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A reading session; committed when the route returns (before the response is sent)."""
+    with session_scope(request.app.state.session_factory) as session:
+        yield session
+
+
+async def get_writer_session(request: Request) -> AsyncIterator[Session]:
+    """A writing session: its transaction takes the write lock at BEGIN on SQLite, and the
+    lot row lock on PostgreSQL. Committed (or rolled back) when the route returns, before the
+    response is sent, so a client never sees a success that was not stored.
+
+    A transaction holding the lock must never wait for a request-pool thread while every pool
+    thread waits for that lock: that deadlock stalls all writers until the busy timeout. So the
+    commit or rollback here runs on the app's own committer threads, and the API's write routes
+    commit before returning (their response is validated on the pool); this commit then has
+    nothing left to do. On SQLite, where there is one writer anyway, writers also queue on the
+    app's ``writer_gate`` (first come, first served, in the event loop, holding no thread)
+    rather than polling SQLite's busy handler.
+    """
+    state = request.app.state
+    loop = asyncio.get_running_loop()
+    gate: asyncio.Lock | None = state.writer_gate
+    if gate is not None:
+        await gate.acquire()
+    try:
+        session = state.writer_session_factory()
+        try:
+            yield session
+            await loop.run_in_executor(state.committer, session.commit)
+        except BaseException:
+            await loop.run_in_executor(state.committer, session.rollback)
+            raise
+        finally:
+            await loop.run_in_executor(state.committer, session.close)
+    finally:
+        if gate is not None:
+            gate.release()
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+WriterSessionDep = Annotated[Session, Depends(get_writer_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+_bearer = HTTPBearer(
+    auto_error=False, description="A token from `fapai users add` or POST /api/bidders"
+)
+
+
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The user of the bearer token. Looked up in its own short transaction so a request
+    holds one pooled connection at a time."""
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
+    with request.app.state.session_factory() as session:
+        user = user_for_token(session, credentials.credentials)
+    if user is None:
+        raise Unauthorized("the bearer token is not valid")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(role: str) -> Callable[[User], User]:
+    """A dependency admitting only users of ``role`` ("court" or "bidder")."""
+
+    def dependency(user: CurrentUser) -> User:
+        if user.role != role:
+            raise Forbidden(f"this needs a {role} account; yours is a {user.role} account")
+        return user
+
+    return dependency
+
+
+CourtUser = Annotated[User, Depends(require_role("court"))]
+BidderUser = Annotated[User, Depends(require_role("bidder"))]

@@ -1,0 +1,83 @@
+"""``create_app(settings, clock)``: the one FastAPI application (JSON API + web pages)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi import FastAPI
+
+from auction.closing import close_once, closing_loop
+from fapai.clock import Clock, SystemClock
+from fapai.db import make_engine, migrate, session_factory, writer_engine
+from fapai.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Migrate the database, open the engine, close what ended while the server was down,
+    then run the closing loop until shutdown."""
+    settings: Settings = app.state.settings
+    await asyncio.to_thread(migrate, settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=20, max_overflow=40)
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+    app.state.writer_session_factory = session_factory(writer_engine(engine))
+    # Commits of writing requests run here, never on the request thread pool (see
+    # app.deps.get_writer_session).
+    app.state.committer = ThreadPoolExecutor(max_workers=16, thread_name_prefix="fapai-commit")
+    # SQLite has one writer: queue this process's writers fairly in the event loop.
+    app.state.writer_gate = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+    await asyncio.to_thread(close_once, app.state.writer_session_factory, app.state.clock, settings)
+    task = asyncio.create_task(
+        closing_loop(app.state.writer_session_factory, app.state.clock, settings)
+    )
+    warm = asyncio.create_task(_warm_models(app)) if settings.warm_models else None
+    try:
+        yield
+    finally:
+        if warm is not None:
+            warm.cancel()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        app.state.committer.shutdown(wait=True)
+        engine.dispose()
+
+
+async def _warm_models(app: FastAPI) -> None:
+    """Load the inquiry models off the event loop; a failure is logged, and the first inquiry
+    then tries again and answers with the reason."""
+    from app.api.routes.inquiries import load_models
+
+    try:
+        await asyncio.to_thread(load_models, app.state)
+        log.info("inquiry models loaded")
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # noqa: BLE001 - the server keeps serving; the inquiry route reports it
+        log.exception("could not load the inquiry models at start-up")
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """Assemble routers, error handlers and the closing scheduler.
+
+    ``clock`` is injected so tests control time; the server uses the system clock (UTC).
+    """
+    from app.api import api_router
+    from app.errors import install_error_handlers
+    from app.web import web_router
+
+    settings = settings or get_settings()
+    app = FastAPI(title="fapai 法拍", version="0.1.0", lifespan=_lifespan)
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    install_error_handlers(app)
+    app.include_router(api_router, prefix="/api")
+    app.include_router(web_router)
+    return app

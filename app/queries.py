@@ -1,0 +1,400 @@
+"""Read models shared by the JSON API and the web pages. Money as Decimal yuan; bidders appear
+only by their bidder code (拍卖规定 第十八条: identities stay confidential).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, PlainSerializer
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    any_,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from auction.store import (
+    ANNOUNCED,
+    BIDDING,
+    LOT_STATUSES,
+    SALE,
+    Bid,
+    Case,
+    Lot,
+    Registration,
+    Round,
+)
+from fapai.errors import NotFound, RuleViolation
+from fapai.money import fen_to_yuan, to_fen
+from fapai.regions import normalize_city
+
+# JSON numbers with at most 2 decimals. A Decimal of 2 places converts to the float whose
+# shortest repr is that same decimal text (for any amount below 10^13 yuan), so nothing is lost.
+Yuan = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+RoundLabel = int | Literal["sale"]
+T = TypeVar("T")
+
+# Lots still open to bidders (announced, bidding, 变卖) before finished ones: the open ones
+# ending soonest first, then the finished ones most recent first.
+_OPEN = Lot.status.in_((ANNOUNCED, SALE))
+SORTS = {
+    "live": (
+        case((_OPEN, 0), else_=1),
+        case((_OPEN, Lot.ends_at)).asc(),
+        Lot.ends_at.desc(),
+        Lot.id.asc(),
+    ),
+    "ends_at": (Lot.ends_at.asc(), Lot.id.asc()),
+    "-ends_at": (Lot.ends_at.desc(), Lot.id.desc()),
+    "price": (Lot.current_price.asc(), Lot.id.asc()),
+    "-price": (Lot.current_price.desc(), Lot.id.desc()),
+    "bids": (Lot.bid_count.desc(), Lot.id.desc()),
+    "newest": (Lot.id.desc(),),
+}
+OUTCOMES = ("sold", "failed", "reneged")
+
+
+def round_label(kind: str) -> RoundLabel:
+    """``"1"`` → 1, ``"2"`` → 2, ``"sale"`` → ``"sale"``."""
+    return kind if kind == "sale" else int(kind)
+
+
+def effective_status(status: str, starts_at: datetime, now: datetime) -> str:
+    """The status people see: an announced round whose bidding has started is ``bidding``
+    (until the closing loop closes it). See :mod:`auction.store` for the list."""
+    return BIDDING if status == ANNOUNCED and now >= starts_at else status
+
+
+def status_condition(status: str, now: datetime) -> ColumnElement[bool]:
+    """SQL for ``effective_status(...) == status``."""
+    if status not in LOT_STATUSES:
+        raise RuleViolation("status", f"must be one of {', '.join(LOT_STATUSES)}")
+    if status == ANNOUNCED:
+        return and_(Lot.status == ANNOUNCED, Lot.starts_at > now)
+    if status == BIDDING:
+        return and_(Lot.status == ANNOUNCED, Lot.starts_at <= now)
+    return Lot.status == status
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class LotSummary(BaseModel):
+    id: int
+    title: str
+    property_type: str
+    city: str
+    district: str | None
+    status: str
+    round: RoundLabel
+    reference_price: Yuan
+    start_price: Yuan
+    current_price: Yuan
+    deposit: Yuan
+    increment: Yuan
+    bid_count: int
+    starts_at: datetime
+    ends_at: datetime
+    case_number: str
+    court: str
+
+
+class LotView(LotSummary):
+    address: str | None
+    area_m2: float | None
+    description: str | None
+    reference_method: str
+    published_at: datetime
+    leading_bidder_code: str | None
+    registration_count: int
+
+
+class BidView(BaseModel):
+    id: int
+    bidder_code: str
+    amount: Yuan
+    placed_at: datetime
+    round: RoundLabel
+
+
+class BidReceipt(BidView):
+    """An accepted bid and the lot's state right after it."""
+
+    lot_id: int
+    current_price: Yuan
+    ends_at: datetime
+
+
+class ResultView(BaseModel):
+    lot_id: int
+    title: str
+    city: str
+    district: str | None
+    property_type: str
+    round: RoundLabel
+    outcome: str
+    final_price: Yuan | None
+    start_price: Yuan
+    reference_price: Yuan
+    bid_count: int
+    winner_code: str | None
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
+class LotQuery:
+    """Search filters; prices in yuan (on the current price: the leading bid or the start)."""
+
+    status: str | None = None
+    city: str | None = None
+    district: str | None = None
+    property_type: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    q: str | None = None
+    sort: str = "ends_at"
+    page: int = 1
+    page_size: int = 20
+
+
+@dataclass(frozen=True)
+class ResultQuery:
+    city: str | None = None
+    property_type: str | None = None
+    outcome: str | None = None
+    page: int = 1
+    page_size: int = 20
+
+
+def _summary_fields(lot: Lot, case: Case, now: datetime) -> dict[str, object]:
+    return {
+        "id": lot.id,
+        "title": lot.title,
+        "property_type": lot.property_type,
+        "city": lot.city,
+        "district": lot.district,
+        "status": effective_status(lot.status, lot.starts_at, now),
+        "round": round_label(lot.round),
+        "reference_price": fen_to_yuan(lot.reference_price),
+        "start_price": fen_to_yuan(lot.start_price),
+        "current_price": fen_to_yuan(lot.current_price),
+        "deposit": fen_to_yuan(lot.deposit),
+        "increment": fen_to_yuan(lot.increment),
+        "bid_count": lot.bid_count,
+        "starts_at": lot.starts_at,
+        "ends_at": lot.ends_at,
+        "case_number": case.case_number,
+        "court": case.court,
+    }
+
+
+def _paged(session: Session, stmt: Select, page: int, page_size: int) -> tuple[list, int]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    return rows, int(total or 0)
+
+
+def _text_match(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    """``column`` contains ``text``, ignoring case. A text without cased letters (Chinese, digits)
+    matches the same with plain ``LIKE``, which needs no ``lower()`` of every row (PostgreSQL
+    ``ILIKE``, SQLite ``lower(…)``) and can use a pg_trgm index."""
+    if text.lower() == text.upper():
+        return column.contains(text, autoescape=True)
+    return column.icontains(text, autoescape=True)
+
+
+def _text_condition(text: str, dialect: str) -> ColumnElement[bool]:
+    """``q``: the lot's title, address or description, or its case number. The case number is
+    matched through ``case_id`` rather than a join, so the count reads only the lots table; on
+    PostgreSQL as ``case_id = ANY(<array of matching case ids>)``, which keeps every arm of the
+    ``OR`` indexable (a bitmap OR of the trigram indexes and the ``case_id`` index)."""
+    cases: ColumnElement[bool]
+    if dialect == "postgresql":
+        ids = select(func.array_agg(Case.id)).where(_text_match(Case.case_number, text))
+        cases = Lot.case_id == any_(cast(ids.scalar_subquery(), ARRAY(Integer)))
+    else:
+        cases = Lot.case_id.in_(select(Case.id).where(_text_match(Case.case_number, text)))
+    return or_(
+        _text_match(Lot.title, text),
+        _text_match(Lot.address, text),
+        _text_match(Lot.description, text),
+        cases,
+    )
+
+
+def _lot_conditions(query: LotQuery, now: datetime, dialect: str) -> list[ColumnElement[bool]]:
+    conditions = []
+    if query.status:
+        conditions.append(status_condition(query.status, now))
+    if query.city:
+        conditions.append(Lot.city == (normalize_city(query.city) or query.city.strip()))
+    if query.district:
+        conditions.append(Lot.district == query.district.strip())
+    if query.property_type:
+        conditions.append(Lot.property_type == query.property_type)
+    if query.min_price is not None:
+        conditions.append(Lot.current_price >= to_fen(query.min_price))
+    if query.max_price is not None:
+        conditions.append(Lot.current_price <= to_fen(query.max_price))
+    if query.q and query.q.strip():
+        conditions.append(_text_condition(query.q.strip(), dialect))
+    return conditions
+
+
+def search_lots(session: Session, query: LotQuery, now: datetime) -> Page[LotSummary]:
+    """Lots matching the filters, one page, sorted by ``query.sort`` (see ``SORTS``).
+
+    Every filter is on the lots table alone (see ``auction.store.Lot`` for the indexes that
+    match them). The page is found by lot id first, from the index, and only its rows are read
+    with their cases, so a deep page skips index entries rather than rows. ``total`` is a count
+    over the same conditions, skipped when the page itself shows where the result ends."""
+    if query.sort not in SORTS:
+        raise RuleViolation("sort", f"must be one of {', '.join(SORTS)}")
+    order = SORTS[query.sort]
+    conditions = _lot_conditions(query, now, session.get_bind().dialect.name)
+    offset = (query.page - 1) * query.page_size
+    page_ids = (
+        select(Lot.id).where(*conditions).order_by(*order).limit(query.page_size).offset(offset)
+    )
+    rows = session.execute(
+        select(Lot, Case)
+        .join(Case, Case.id == Lot.case_id)
+        .where(Lot.id.in_(page_ids))
+        .order_by(*order)
+    ).all()
+    if len(rows) < query.page_size and (rows or offset == 0):
+        total = offset + len(rows)  # the page holds the end of the result
+    else:
+        total = int(session.scalar(select(func.count(Lot.id)).where(*conditions)) or 0)
+    items = [LotSummary(**_summary_fields(lot, case, now)) for lot, case in rows]
+    return Page[LotSummary](items=items, total=total, page=query.page, page_size=query.page_size)
+
+
+def get_lot(session: Session, lot_id: int, now: datetime) -> LotView:
+    """One lot with its current round: price, bid count, round, status, end after extensions."""
+    row = session.execute(
+        select(Lot, Case).join(Case, Case.id == Lot.case_id).where(Lot.id == lot_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no lot {lot_id}", "lot_id")
+    lot, case = row
+    leader = None
+    if lot.leading_bid_id is not None:
+        leader = session.scalar(
+            select(Registration.bidder_code)
+            .join(Bid, Bid.registration_id == Registration.id)
+            .where(Bid.id == lot.leading_bid_id)
+        )
+    registrations = session.scalar(
+        select(func.count()).select_from(Registration).where(Registration.round_id == lot.round_id)
+    )
+    return LotView(
+        **_summary_fields(lot, case, now),
+        address=lot.address,
+        area_m2=lot.area_m2,
+        description=lot.description,
+        reference_method=lot.reference_method,
+        published_at=lot.published_at,
+        leading_bidder_code=leader,
+        registration_count=int(registrations or 0),
+    )
+
+
+def list_bids(session: Session, lot_id: int, limit: int | None = None) -> list[BidView]:
+    """The lot's public bid record, newest first: bidder codes, amounts, receipt times."""
+    if session.get(Lot, lot_id) is None:
+        raise NotFound(f"no lot {lot_id}", "lot_id")
+    stmt = (
+        select(Bid, Registration.bidder_code, Round.kind)
+        .join(Registration, Registration.id == Bid.registration_id)
+        .join(Round, Round.id == Bid.round_id)
+        .where(Bid.lot_id == lot_id)
+        .order_by(Bid.id.desc())
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [
+        BidView(
+            id=bid.id,
+            bidder_code=code,
+            amount=fen_to_yuan(bid.amount),
+            placed_at=bid.placed_at,
+            round=round_label(kind),
+        )
+        for bid, code, kind in session.execute(stmt)
+    ]
+
+
+def bid_receipt(session: Session, bid: Bid) -> BidReceipt:
+    """An accepted bid with its lot's current price and end. Right after ``place_bid`` the rows
+    are already in the session, so this reads nothing more from the database."""
+    reg = session.get(Registration, bid.registration_id)
+    rnd = session.get(Round, bid.round_id)
+    lot = session.get(Lot, bid.lot_id)
+    assert reg is not None and rnd is not None and lot is not None, "a bid's rows exist"
+    return BidReceipt(
+        id=bid.id,
+        bidder_code=reg.bidder_code,
+        amount=fen_to_yuan(bid.amount),
+        placed_at=bid.placed_at,
+        round=round_label(rnd.kind),
+        lot_id=bid.lot_id,
+        current_price=fen_to_yuan(lot.current_price),
+        ends_at=lot.ends_at,
+    )
+
+
+def list_results(session: Session, query: ResultQuery) -> Page[ResultView]:
+    """Finished rounds, most recently closed first: outcome and prices, for the public record
+    and the outcome model."""
+    if query.outcome is not None and query.outcome not in OUTCOMES:
+        raise RuleViolation("outcome", f"must be one of {', '.join(OUTCOMES)}")
+    stmt = (
+        select(Round, Lot, Registration.bidder_code)
+        .join(Lot, Lot.id == Round.lot_id)
+        .outerjoin(Registration, Registration.id == Round.winner_registration_id)
+        .where(Round.closed_at.is_not(None))
+    )
+    if query.city:
+        stmt = stmt.where(Lot.city == (normalize_city(query.city) or query.city.strip()))
+    if query.property_type:
+        stmt = stmt.where(Lot.property_type == query.property_type)
+    if query.outcome:
+        stmt = stmt.where(Round.outcome == query.outcome)
+    stmt = stmt.order_by(Round.closed_at.desc(), Round.id.desc())
+    rows, total = _paged(session, stmt, query.page, query.page_size)
+    items = [
+        ResultView(
+            lot_id=lot.id,
+            title=lot.title,
+            city=lot.city,
+            district=lot.district,
+            property_type=lot.property_type,
+            round=round_label(rnd.kind),
+            outcome=rnd.outcome,
+            final_price=None if rnd.final_price is None else fen_to_yuan(rnd.final_price),
+            start_price=fen_to_yuan(rnd.start_price),
+            reference_price=fen_to_yuan(lot.reference_price),
+            bid_count=rnd.bid_count,
+            winner_code=code,
+            closed_at=rnd.closed_at,
+        )
+        for rnd, lot, code in rows
+    ]
+    return Page[ResultView](items=items, total=total, page=query.page, page_size=query.page_size)

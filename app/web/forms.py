@@ -1,0 +1,232 @@
+"""Reading what people type into the pages' forms and URLs, and saying what went wrong.
+
+Query strings and form fields arrive as text; these functions turn them into the services'
+own query objects and amounts, or into a message in words. The rules themselves stay in the
+services and the engine: a refusal there comes back as a ``FapaiError`` and :func:`explain`
+puts it in Chinese, keeping the engine's detail (and its article).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from app.api.routes.inquiries import InquiryIn
+from app.queries import LotQuery, ResultQuery
+from app.schemas import BidCreate, LotCreate, LotSearch, ResultSearch
+from app.web.display import yuan
+from fapai.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
+from fapai.money import to_fen
+
+PAGE_SIZE = 24
+RESULTS_PAGE_SIZE = 30
+PLATFORM_ROWS = 3  # external inquiry platforms the judge's form has room for
+
+SORT_CHOICES: dict[str, str] = {
+    "live": "正在拍卖优先",
+    "ends_at": "结束时间从早到晚",
+    "-ends_at": "结束时间从晚到早",
+    "price": "当前价从低到高",
+    "-price": "当前价从高到低",
+    "bids": "出价次数最多",
+    "newest": "最新发布",
+}
+
+FIELD_NAMES: dict[str, str] = {
+    "amount": "出价",
+    "lot_id": "拍品",
+    "deposit": "保证金",
+    "id_number": "身份证号码",
+    "phone": "手机号码",
+    "name": "姓名",
+    "token": "访问令牌",
+    "min_price": "价格下限",
+    "max_price": "价格上限",
+    "page": "页码",
+    "sort": "排序",
+    "status": "拍卖状态",
+    "outcome": "结果",
+    "area_m2": "建筑面积",
+    "city": "城市",
+    "district": "区县",
+    "property_type": "财产类型",
+    "rooms": "室",
+    "halls": "厅",
+    "bathrooms": "卫",
+    "floor": "所在楼层",
+    "total_floors": "总楼层",
+    "build_year": "建成年份",
+    "decoration": "装修",
+    "elevator": "电梯",
+    "building_type": "建筑类型",
+    "near_metro": "近地铁",
+    "sources": "询价平台",
+    "case_number": "案号",
+    "court": "法院",
+    "title": "标题",
+    "address": "地址",
+    "description": "标的物介绍",
+    "reference_price": "参考价",
+    "reference_method": "参考价确定方式",
+    "inquiry_id": "询价报告",
+    "start_price": "起拍价",
+    "increment": "加价幅度",
+    "starts_at": "开始时间",
+    "ends_at": "结束时间",
+}
+
+_HEADLINES: dict[type[FapaiError], str] = {
+    Conflict: "未能办理",
+    Forbidden: "没有权限",
+    NotFound: "找不到",
+    RuleViolation: "填写有误",
+}
+
+
+class FormError(ValueError):
+    """A form or URL value that cannot be read; the message is already in words."""
+
+
+# The refusals people meet most, said in Chinese; the engine's own words follow as 详情.
+_SENTENCES: dict[tuple[type[FapaiError], str], str] = {
+    (Conflict, "lot_id"): "本场拍卖现在不能报名或出价（尚未开始或已经结束）",
+    (Forbidden, "lot_id"): (
+        "没有该标的的竞买资格：须先报名并交纳保证金（拍卖规定 第十七条）；"
+        "悔拍的买受人不得再参加该标的的拍卖（第二十四条）"
+    ),
+    (Conflict, "deposit"): "保证金未能交纳",
+    (RuleViolation, "id_number"): "须为 18 位居民身份证号码，出生日期与校验码须正确（GB 11643）",
+    (Conflict, "id_number"): "该身份证号码已经注册过竞买人账号",
+    (RuleViolation, "phone"): "须为以 1 开头的 11 位手机号码",
+    (RuleViolation, "name"): "请填写姓名",
+}
+
+
+def explain(exc: FapaiError, next_bid: Decimal | None = None) -> str:
+    """A refusal from the core in words: what kind, which field, a Chinese sentence for the
+    common cases (a bid below the next valid amount names that amount, 拍卖规定 第二十条),
+    then the engine's detail with its article."""
+    kind = next((text for cls, text in _HEADLINES.items() if isinstance(exc, cls)), "出错了")
+    field = FIELD_NAMES.get(exc.field or "", exc.field or "")
+    head = f"{kind}{'（' + field + '）' if field else ''}："
+    if exc.field == "amount" and next_bid is not None:
+        sentence = f"出价须不低于 {yuan(next_bid)}（当前价加一个加价幅度，拍卖规定 第二十条）"
+    else:
+        sentence = next(
+            (text for (cls, name), text in _SENTENCES.items()
+             if isinstance(exc, cls) and name == exc.field),
+            None,
+        )  # fmt: skip
+    return f"{head}{sentence}。详情：{exc.message}" if sentence else f"{head}{exc.message}"
+
+
+def optional_text(value: str | None) -> str | None:
+    text = (value or "").strip()
+    return text or None
+
+
+def amount_fen(value: str | None) -> int:
+    """A bid typed in yuan (``1,234.5`` allowed) → integer fen, checked by the API's own
+    :class:`app.schemas.BidCreate` (positive, at most 2 decimals, bounded)."""
+    text = (value or "").replace(",", "").replace("，", "").strip()
+    if not text:
+        raise FormError("请填写出价金额（元）")
+    try:
+        return to_fen(BidCreate.model_validate({"amount": text}).amount)
+    except ValidationError as exc:
+        raise _validation_words(exc, {"amount": text}) from None
+
+
+def search_query(
+    schema: type[LotSearch] | type[ResultSearch], params: Mapping[str, str], page_size: int
+) -> LotQuery | ResultQuery:
+    """A search page's query string → the service's query, checked by the API's own schema
+    for the same search; a bad value is an error in words, so a hand-edited URL gets a
+    message, never a 500. Empty fields are no filter; unknown ones are ignored."""
+    given = {k: v.strip() for k, v in params.items() if k in schema.model_fields and v.strip()}
+    given["page_size"] = str(page_size)
+    for name in ("min_price", "max_price"):
+        if name in given:
+            given[name] = given[name].replace(",", "").replace("，", "")
+    try:
+        return schema.model_validate(given).to_query()
+    except ValidationError as exc:
+        raise _validation_words(exc, given) from None
+
+
+def lot_query(params: Mapping[str, str]) -> LotQuery:
+    """The lot search (home page): :class:`app.schemas.LotSearch`. Bidders come for
+    what they can still bid on, so without a chosen sort open lots come first (``live``)."""
+    if not (params.get("sort") or "").strip():
+        params = {**params, "sort": "live"}
+    return search_query(LotSearch, params, PAGE_SIZE)
+
+
+def result_query(params: Mapping[str, str]) -> ResultQuery:
+    """The results page: :class:`app.schemas.ResultSearch`."""
+    return search_query(ResultSearch, params, RESULTS_PAGE_SIZE)
+
+
+def _validation_words(exc: ValidationError, given: Mapping[str, object]) -> FormError:
+    first = exc.errors()[0]
+    name = str(first["loc"][0]) if first["loc"] else ""
+    shown = given.get(name, "")
+    return FormError(f"{FIELD_NAMES.get(name, name)}填写有误：{shown}（{first['msg']}）")
+
+
+def inquiry_request(
+    form: Mapping[str, str], platforms: list[str], prices: list[str]
+) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """The judge's inquiry form → (property description, external platform results), checked
+    by the API's own :class:`app.api.routes.inquiries.InquiryIn`, so the page and
+    ``POST /api/inquiries`` accept the same input. A platform row needs its name and price."""
+    given: dict[str, object] = {
+        name: text for name in InquiryIn.model_fields if (text := optional_text(form.get(name)))
+    }
+    given.pop("sources", None)
+    sources = []
+    for i, (platform, price) in enumerate(zip(platforms, prices, strict=False), start=1):
+        platform, price = platform.strip(), price.replace(",", "").replace("，", "").strip()
+        if platform and price:
+            sources.append({"platform": platform, "price": price})
+        elif platform or price:
+            raise FormError(f"第 {i} 个询价平台须同时填写平台名称和询价结果")
+    try:
+        body = InquiryIn.model_validate({**given, "sources": sources})
+    except ValidationError as exc:
+        raise _validation_words(exc, given) from None
+    return body.model_dump(exclude={"sources"}), [s.model_dump() for s in body.sources]
+
+
+def local_time_field(value: str | None, tz: str) -> str | None:
+    """A ``datetime-local`` input (``2026-12-25T10:00``, Beijing time, no zone) → ISO 8601
+    with the zone, as the API takes times; None when empty. A broken value is left as typed,
+    for the schema to refuse in words."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz)).isoformat()
+    except ValueError:
+        return text
+
+
+def lot_create(form: Mapping[str, str], tz: str) -> LotCreate:
+    """The court's lot form → :class:`app.schemas.LotCreate`, the API's own body for
+    ``POST /api/lots``; times are read in the display time zone."""
+    given: dict[str, object] = {
+        name: text for name in LotCreate.model_fields if (text := optional_text(form.get(name)))
+    }
+    for name in ("starts_at", "ends_at"):
+        given[name] = local_time_field(form.get(name), tz)
+    for name in ("start_price", "deposit", "increment", "reference_price"):
+        if isinstance(given.get(name), str):
+            given[name] = str(given[name]).replace(",", "").replace("，", "")
+    try:
+        return LotCreate.model_validate(given)
+    except ValidationError as exc:
+        raise _validation_words(exc, given) from None

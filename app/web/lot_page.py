@@ -1,0 +1,118 @@
+"""What the lot page shows beyond the public lot: the viewer's own registration, whether the
+end was extended, the next valid bid. Reads only; the rules are :mod:`fapai.law`'."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import queries
+from app.web import display
+from app.web.announcement import bidding_rules
+from app.web.deps import stored_id
+from auction.store import SALE, Lot, Registration, Round, User
+from fapai import law
+from fapai.errors import NotFound
+from fapai.money import fen_to_yuan, to_fen
+from fapai.settings import Settings
+
+BID_RECORD_ROWS = 50
+
+
+@dataclass(frozen=True)
+class LotPage:
+    lot: queries.LotView
+    bids: list[queries.BidView]
+    registration: Registration | None
+    extended: bool
+    next_bid: Decimal | None
+
+    @property
+    def price_label(self) -> str:
+        """What the big number is: the start price before bidding, the final price after."""
+        return {"announced": "起拍价", "sold": "成交价"}.get(self.lot.status, "当前价")
+
+    def context(self, settings: Settings, now: datetime) -> dict[str, object]:
+        """The template context of ``lot.html`` and its live fragments."""
+        return {
+            "lot": self.lot,
+            "bids": self.bids,
+            "registration": self.registration,
+            "extended": self.extended,
+            "next_bid": self.next_bid,
+            "price_label": self.price_label,
+            "winner_code": self.lot.leading_bidder_code if self.lot.status == "sold" else None,
+            "rules": bidding_rules(self.lot, settings),
+            "extension_words": display.duration_words(settings.extension_seconds),
+            "idempotency_key": uuid.uuid4().hex,
+            "now": now,
+        }
+
+
+    def live(self, now: datetime) -> dict[str, object]:
+        """What the lot page's script updates every few seconds (with the rendered bid
+        record, result and bidding panel added by the route)."""
+        lot = self.lot
+        return {
+            "status": lot.status,
+            "status_text": display.label(display.STATUSES, lot.status),
+            "price_label": self.price_label,
+            "current_price_text": display.yuan(lot.current_price),
+            "bid_count": lot.bid_count,
+            "registration_count": lot.registration_count,
+            "starts_at": lot.starts_at.isoformat(),
+            "ends_at": lot.ends_at.isoformat(),
+            "ends_at_text": display.local_time(lot.ends_at),
+            "extended": self.extended,
+            "server_now": now.isoformat(),
+            "next_bid": None if self.next_bid is None else str(self.next_bid),
+            "next_bid_text": display.yuan(self.next_bid),
+        }
+
+
+def next_valid_bid(lot: queries.LotView) -> Decimal | None:
+    """The least amount that bid would be accepted now (拍卖规定 第二十条): the start price
+    first, then the current price plus the increment; in a 变卖 the fixed price."""
+    if lot.status not in ("bidding", SALE):
+        return None
+    if lot.status == SALE:
+        return lot.start_price
+    leader = (
+        None
+        if lot.leading_bidder_code is None
+        else law.Leader(to_fen(lot.current_price), priority_rank=None)
+    )
+    minimum = law.minimum_bid(to_fen(lot.start_price), to_fen(lot.increment), leader)
+    return fen_to_yuan(minimum)
+
+
+def load_lot_page(session: Session, lot_id: int, user: User | None, now: datetime) -> LotPage:
+    """The lot (``NotFound`` if there is none), its latest bids, and the viewer's view of it."""
+    if not stored_id(lot_id):
+        raise NotFound(f"no lot {lot_id}", "lot_id")
+    lot = queries.get_lot(session, lot_id, now)
+    bids = queries.list_bids(session, lot_id, limit=BID_RECORD_ROWS)
+    round_id, scheduled_end = session.execute(
+        select(Lot.round_id, Round.scheduled_end)
+        .join(Round, Round.id == Lot.round_id)
+        .where(Lot.id == lot_id)
+    ).one()
+    registration = None
+    if user is not None and user.role == "bidder":
+        registration = session.scalars(
+            select(Registration).where(
+                Registration.round_id == round_id, Registration.user_id == user.id
+            )
+        ).first()
+    return LotPage(
+        lot=lot,
+        bids=[b for b in bids if b.round == lot.round],
+        registration=registration,
+        extended=lot.ends_at > scheduled_end,
+        next_bid=next_valid_bid(lot),
+    )

@@ -1,0 +1,267 @@
+"""The inquiry report as a PDF, made on the server with fpdf2 (pure Python).
+
+A judge's file needs a document, not a web page: the PDF carries the same facts as the report
+page (reference price, interval drawn as a bar, sources, proposed start price and its expected
+outcome, comparables, validity). Text is set in a Latin TrueType font (digits, ¥) with a CJK
+font as its fallback for Chinese: the first of :data:`LATIN_FONTS` and of :data:`CJK_FONTS` that
+exist are embedded (Debian ``fonts-dejavu-core`` and ``fonts-droid-fallback`` provide them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+from fpdf import FPDF, FontFace
+
+from app.web import display
+from app.web.report import ReportView
+
+LATIN_FONTS: tuple[Path, ...] = (
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"),
+)
+CJK_FONTS: tuple[Path, ...] = (
+    Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+)
+
+
+# Headings shaded, not bold: the CJK font has no bold face.
+_HEADINGS = FontFace(emphasis=None, fill_color=(240, 240, 240))
+
+
+class NoFont(RuntimeError):
+    """No font on this machine can draw the report, so no PDF can be made."""
+
+
+def _first(paths: tuple[Path, ...], package: str) -> Path:
+    for path in paths:
+        if path.exists():
+            return path
+    raise NoFont(f"缺少字体，无法生成 PDF（请安装 Debian 软件包 {package}）。")
+
+
+class _ReportPDF(FPDF):
+    def __init__(self, report_id: int) -> None:
+        super().__init__(format="A4")
+        self.report_id = report_id
+        # The "text" face: Latin glyphs from the first font, Chinese ones from the "han" fallback.
+        self.add_font("text", fname=str(_first(LATIN_FONTS, "fonts-dejavu-core")))
+        self.add_font("han", fname=str(_first(CJK_FONTS, "fonts-droid-fallback")))
+        self.set_fallback_fonts(["han"])
+        self.set_margins(16, 16, 16)
+        self.set_auto_page_break(True, margin=18)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("text", size=8)
+        self.set_text_color(100)
+        page = f"fapai 网络询价报告 第{self.report_id}号 · 第{self.page_no()}页"
+        self.cell(0, 6, page, align="C")
+
+
+def _heading(pdf: FPDF, text: str) -> None:
+    pdf.ln(3)
+    pdf.set_font("text", size=13)
+    pdf.set_text_color(142, 27, 27)
+    pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0)
+    pdf.set_font("text", size=10)
+
+
+def _pairs(pdf: FPDF, rows: Sequence[tuple[str, str]]) -> None:
+    with pdf.table(col_widths=(35, 143), first_row_as_headings=False, line_height=6.5) as table:
+        for name, value in rows:
+            table.row([name, value])
+
+
+def _interval_bar(pdf: FPDF, r: ReportView) -> None:
+    """The 90% band, the 80% band inside it and the model price, drawn to scale."""
+    lo, hi = r.interval90
+    x0, width, y = pdf.l_margin, pdf.epw, pdf.get_y() + 2
+    span = hi - lo or Decimal(1)
+
+    def x(value: Decimal) -> float:
+        return x0 + float((value - lo) / span) * width
+
+    pdf.set_fill_color(244, 199, 195)
+    pdf.rect(x0, y, width, 8, style="F")
+    pdf.set_fill_color(229, 115, 115)
+    pdf.rect(x(r.interval80[0]), y + 1.5, x(r.interval80[1]) - x(r.interval80[0]), 5, style="F")
+    pdf.set_draw_color(142, 27, 27)
+    pdf.set_line_width(0.8)
+    pdf.line(x(r.model_price), y - 1.5, x(r.model_price), y + 9.5)
+    pdf.set_line_width(0.2)
+    pdf.set_draw_color(0)
+    pdf.set_fill_color(255)
+    pdf.set_font("text", size=8)
+    pdf.set_xy(x0, y + 9.5)
+    pdf.cell(width / 2, 5, display.wan(lo))
+    pdf.cell(width / 2, 5, display.wan(hi), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("text", size=10)
+
+
+def report_pdf(r: ReportView) -> bytes:
+    """The report as PDF bytes. Raises :class:`NoFont` when a needed font is not installed."""
+    pdf = _ReportPDF(r.id)
+    pdf.add_page()
+    pdf.set_font("text", size=17)
+    pdf.cell(0, 10, f"网络询价报告 第{r.id}号", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("text", size=10)
+    pdf.multi_cell(0, 6, r.subject_title, new_x="LMARGIN", new_y="NEXT")
+
+    _heading(pdf, "参考价")
+    pdf.set_font("text", size=16)
+    pdf.cell(
+        0,
+        9,
+        f"{display.yuan(r.reference_price)}（{display.wan(r.reference_price)}）",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.set_font("text", size=10)
+    pdf.multi_cell(
+        0, 6, "各询价来源结果的平均值（参考价规定 第十三条）。", new_x="LMARGIN", new_y="NEXT"
+    )
+    _interval_bar(pdf, r)
+    _pairs(pdf, [
+        ("模型估价", display.yuan(r.model_price)),
+        ("模型单价", f"{display.yuan(r.unit_price)}/m²"),
+        ("80% 区间", f"{display.wan(r.interval80[0])} – {display.wan(r.interval80[1])}"),
+        ("90% 区间", f"{display.wan(r.interval90[0])} – {display.wan(r.interval90[1])}"),
+        *((s.platform if not s.is_model else "fapai 估价模型", display.yuan(s.price))
+          for s in r.sources),
+        ("出具时间", display.local_time(r.created_at)),
+        ("有效期至", f"{display.local_date(r.valid_until)}（拍卖须在有效期内启动）"),
+    ])  # fmt: skip
+
+    _heading(pdf, "建议起拍价")
+    p = r.proposed
+    _pairs(pdf, [
+        ("建议起拍价",
+         f"{display.yuan(p.start_price)}（参考价的 {display.percent(p.start_ratio)}）"),
+        ("起拍价下限", f"{display.yuan(r.start_price_floor)}（参考价的 70%，拍卖规定 第十条）"),
+        ("预计成交概率", display.percent(p.chance_of_sale)),
+        ("成交时预计价格", display.yuan(p.expected_final_price)),
+        ("预计回收金额", display.yuan(p.expected_recovery)),
+        ("保证金范围", f"{display.yuan(r.deposit_range[0])} – {display.yuan(r.deposit_range[1])}"
+                      "（起拍价的 5%–20%，拍卖规定 第十七条）"),
+    ])  # fmt: skip
+    for note in r.fallback:
+        pdf.multi_cell(0, 6, f"说明：{note}", new_x="LMARGIN", new_y="NEXT")
+
+    if r.curve:
+        _heading(pdf, "不同起拍价下的预计结果")
+        with pdf.table(
+            col_widths=(30, 40, 30, 40, 40),
+            text_align="RIGHT",
+            line_height=6,
+            headings_style=_HEADINGS,
+        ) as t:
+            t.row(["起拍比例", "起拍价", "成交概率", "成交时预计价格", "预计回收"])
+            for point in r.curve:
+                t.row([
+                    display.percent(point.start_ratio), display.yuan(point.start_price),
+                    display.percent(point.chance_of_sale), display.yuan(point.expected_final_price),
+                    display.yuan(point.expected_recovery),
+                ])  # fmt: skip
+
+    _heading(pdf, "可比案例")
+    if r.comparables:
+        with pdf.table(
+            col_widths=(40, 20, 28, 30, 30, 30), line_height=6, headings_style=_HEADINGS
+        ) as t:
+            t.row(["小区", "面积 m²", "时间", "单价 元/m²", "总价", "修正至本标的"])
+            for c in r.comparables:
+                t.row([
+                    c.community, str(c.area_m2), c.observed_on, display.yuan(c.unit_price),
+                    display.wan(c.price_total), display.wan(c.adjusted_price_total),
+                ])  # fmt: skip
+    else:
+        pdf.cell(0, 6, "没有可比案例。", new_x="LMARGIN", new_y="NEXT")
+
+    _heading(pdf, "依据")
+    pdf.multi_cell(
+        0, 6,
+        f"估价模型 {r.model_version}；成交预测模型 {r.outcome_model_version}。"
+        "报告按出具时的内容保存，之后更换模型不影响本报告。依据《最高人民法院关于人民法院确定"
+        "财产处置参考价若干问题的规定》（法释〔2018〕15号）与《最高人民法院关于人民法院网络司法"
+        "拍卖若干问题的规定》（法释〔2016〕18号）。",
+        new_x="LMARGIN", new_y="NEXT", align="L",
+    )  # fmt: skip
+    return bytes(pdf.output())
+
+
+def _exit_with(parent: int) -> None:
+    """In the PDF worker: leave when the server that started it is gone, however it went
+    (uvicorn re-raises SIGTERM after its shutdown, so exit handlers may never run there)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-server", daemon=True).start()
+
+
+class ReportPDFCache:
+    """Made PDFs by inquiry id. A report never changes once issued, so neither does its PDF.
+    Embedding the fonts takes most of a second of CPU, so PDFs are made in a worker process
+    (the server's own threads keep answering pages meanwhile), the report page has its PDF
+    made in the background, and the download is served from here. Bounded: the least
+    recently used goes. ``make`` renders in-process instead (tests)."""
+
+    def __init__(
+        self, size: int = 64, make: Callable[[ReportView], bytes] | None = None
+    ) -> None:
+        self._size = size
+        self._make = make
+        self._items: OrderedDict[int, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _render(self, r: ReportView) -> bytes:
+        if self._make is not None:
+            return self._make(r)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_exit_with, initargs=(os.getpid(),),
+                )  # fmt: skip
+        return self._pool.submit(report_pdf, r).result()
+
+    def get(self, r: ReportView) -> bytes:
+        with self._lock:
+            if r.id in self._items:
+                self._items.move_to_end(r.id)
+                return self._items[r.id]
+        body = self._render(r)
+        with self._lock:
+            self._items[r.id] = body
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return body
+
+    def warm(self, r: ReportView) -> None:
+        """Make the PDF now if it is not made yet (a background task); a missing font is
+        reported when the PDF is asked for, not here."""
+        with contextlib.suppress(NoFont):
+            self.get(r)
+
+    def close(self) -> None:
+        """Stop the worker process, if one was started."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None

@@ -1,0 +1,146 @@
+"""网络询价 for court users: the form, the report page and its PDF."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from app.api.routes.inquiries import ModelsDep
+from app.deps import ClockDep, SessionDep, SettingsDep, WriterSessionDep
+from app.web.deps import (
+    PageUser,
+    court_only,
+    error_page,
+    posted_form,
+    render,
+    stored_id,
+)
+from app.web.forms import FIELD_NAMES, PLATFORM_ROWS, FormError, inquiry_request
+from app.web.pdf import NoFont, ReportPDFCache
+from app.web.report import ReportView, report_view
+from auction.store import User
+from fapai.regions import CITIES
+from valuation.inquiry import InquiryError, price
+from valuation.inquiry_store import get_inquiry, save_inquiry
+
+router = APIRouter()
+
+INQUIRY_TYPES = {"residential": "住宅用房", "commercial": "商业用房", "parking": "车位"}
+CHANCE_SOURCES = {
+    "prior": "既有经验（本平台成交记录尚不足）",
+    "prior + own results": "既有经验并以本平台成交记录修正",
+}
+
+
+_cache_lock = threading.Lock()
+
+
+def pdf_cache(request: Request) -> ReportPDFCache:
+    """The app's cache of report PDFs, made on first use and kept on ``app.state``."""
+    state = request.app.state
+    with _cache_lock:
+        if getattr(state, "report_pdfs", None) is None:
+            state.report_pdfs = ReportPDFCache()
+    return state.report_pdfs
+
+
+PdfCacheDep = Annotated[ReportPDFCache, Depends(pdf_cache)]
+
+
+def _form_page(
+    request: Request, user: User, form: dict, status_code: int = 200, error: str | None = None
+) -> HTMLResponse:
+    form.setdefault("platforms", [""] * PLATFORM_ROWS)
+    form.setdefault("platform_prices", [""] * PLATFORM_ROWS)
+    return render(
+        request, "inquiry_form.html", user, status_code=status_code, nav="inquiry", form=form,
+        error=error, cities=CITIES, residential_types=INQUIRY_TYPES,
+    )  # fmt: skip
+
+
+@router.get("/inquiries/new", response_class=HTMLResponse)
+def inquiry_form(request: Request, user: PageUser) -> Response:
+    return court_only(request, user) or _form_page(request, user, {"city": "广州市"})
+
+
+@router.post("/inquiries", response_class=HTMLResponse)
+def create_inquiry(
+    request: Request, user: PageUser, form: Annotated[FormData, Depends(posted_form)],
+    session: WriterSessionDep, settings: SettingsDep, clock: ClockDep, models: ModelsDep,
+) -> Response:  # fmt: skip
+    """Price the property with the same service as ``POST /api/inquiries``, store the report
+    as issued, and show it."""
+    refused = court_only(request, user)
+    if refused is not None:
+        return refused
+    fields = {k: str(v) for k, v in form.items()}
+    platforms = [str(v) for v in form.getlist("platform")]
+    prices = [str(v) for v in form.getlist("platform_price")]
+    shown = {**fields, "platforms": platforms, "platform_prices": prices}
+    try:
+        description, sources = inquiry_request(fields, platforms, prices)
+        report = price(description, sources, clock.now(), models.registry, settings,
+                       models.outcome)  # fmt: skip
+    except FormError as exc:
+        return _form_page(request, user, shown, 422, str(exc))
+    except InquiryError as exc:
+        field = FIELD_NAMES.get(exc.field, exc.field)
+        article = f"（{exc.article}）" if exc.article else ""
+        message = f"无法询价（{field}）：{exc.reason}{article}"
+        return _form_page(request, user, shown, 422, message)
+    body = save_inquiry(session, report)
+    return RedirectResponse(f"/inquiries/{body['id']}", status_code=303)
+
+
+def _stored_report(
+    request: Request, session: SessionDep, user: PageUser, inquiry_id: int
+) -> tuple[Response | None, ReportView | None]:
+    """(a refusal page, None) or (None, the report) for a court user."""
+    refused = court_only(request, user)
+    if refused is not None:
+        return refused, None
+    report = get_inquiry(session, inquiry_id) if stored_id(inquiry_id) else None
+    if report is None:
+        message = f"没有编号为 {inquiry_id} 的询价报告。"
+        return error_page(request, user, 404, "找不到询价报告", message), None
+    return None, report_view(report)
+
+
+@router.get("/inquiries/{inquiry_id:int}.pdf")
+def inquiry_pdf(
+    request: Request, inquiry_id: int, session: SessionDep, user: PageUser, pdfs: PdfCacheDep
+) -> Response:
+    """The report as a PDF document, made on the server."""
+    refused, view = _stored_report(request, session, user, inquiry_id)
+    if refused is not None:
+        return refused
+    try:
+        body = pdfs.get(view)
+    except NoFont as exc:
+        return error_page(request, user, 503, "暂时无法生成 PDF", str(exc))
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="inquiry-{inquiry_id}.pdf"'},
+    )
+
+
+@router.get("/inquiries/{inquiry_id:int}", response_class=HTMLResponse)
+def inquiry_report(
+    request: Request, inquiry_id: int, session: SessionDep, user: PageUser, pdfs: PdfCacheDep,
+    background: BackgroundTasks, clock: ClockDep,
+) -> Response:  # fmt: skip
+    """The report as issued: reference price, interval, sources, comparables, start price.
+    Its PDF is made in the background once the page is sent, ready for the download."""
+    refused, view = _stored_report(request, session, user, inquiry_id)
+    if refused is not None:
+        return refused
+    background.add_task(pdfs.warm, view)
+    return render(
+        request, "inquiry_report.html", user, nav="inquiry", r=view,
+        chance_sources=CHANCE_SOURCES, expired=view.valid_until <= clock.now(),
+    )  # fmt: skip

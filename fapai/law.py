@@ -1,0 +1,267 @@
+"""The law of the online judicial auction as pure functions over :class:`fapai.settings.Settings`.
+
+No I/O, no clock: every function is handed the times it compares. A broken rule raises
+:class:`fapai.errors.RuleViolation` naming the field, the rule and its article.
+
+拍卖规定 = 最高人民法院关于人民法院网络司法拍卖若干问题的规定 (法释〔2016〕18号).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from fapai.errors import RuleViolation
+from fapai.money import fen_to_yuan, ratio_of
+from fapai.settings import Settings
+
+ART_10 = "拍卖规定 第十条"
+ART_12 = "拍卖规定 第十二条"
+ART_17 = "拍卖规定 第十七条"
+ART_20 = "拍卖规定 第二十条"
+ART_21 = "拍卖规定 第二十一条"
+ART_24 = "拍卖规定 第二十四条"
+ART_26 = "拍卖规定 第二十六条"
+SALE_NOTICE = "最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知"
+REFERENCE_RULES = "参考价规定 (法释〔2018〕15号)"
+
+PROPERTY_TYPES = ("residential", "commercial", "parking", "land", "vehicle", "equity", "other")
+# Vehicles and other movables follow the movable rules; real estate and property rights
+# (equity) the immovable ones (拍卖规定 第十二条).
+MOVABLE_TYPES = frozenset({"vehicle", "other"})
+REFERENCE_METHODS = ("inquiry", "appraisal", "negotiation", "directed")
+
+
+def format_yuan(fen: int) -> str:
+    """¥1234.50 for messages."""
+    return f"¥{fen_to_yuan(fen)}"
+
+
+def is_movable(property_type: str) -> bool:
+    return property_type in MOVABLE_TYPES
+
+
+def min_start_price(reference_fen: int, settings: Settings) -> int:
+    """拍卖规定 第十条: the start price is at least 70% of the reference price (rounded up)."""
+    return ratio_of(reference_fen, settings.start_price_floor_ratio, rounding=ROUND_CEILING)
+
+
+def check_start_price(start_fen: int, reference_fen: int, settings: Settings) -> None:
+    """拍卖规定 第十条: start price ≥ 70% of the reference price."""
+    floor = min_start_price(reference_fen, settings)
+    if start_fen < floor:
+        ratio = settings.start_price_floor_ratio * 100
+        raise RuleViolation(
+            "start_price",
+            f"must be at least {ratio:.0f}% of the reference price, i.e. {format_yuan(floor)}",
+            ART_10,
+        )
+
+
+def check_deposit(deposit_fen: int, start_fen: int, settings: Settings) -> None:
+    """拍卖规定 第十七条: the deposit is 5%–20% of the start price."""
+    low = ratio_of(start_fen, settings.deposit_min_ratio, rounding=ROUND_CEILING)
+    high = ratio_of(start_fen, settings.deposit_max_ratio, rounding=ROUND_FLOOR)
+    if not low <= deposit_fen <= high:
+        lo_pct, hi_pct = settings.deposit_min_ratio * 100, settings.deposit_max_ratio * 100
+        raise RuleViolation(
+            "deposit",
+            f"must be {lo_pct:.0f}%–{hi_pct:.0f}% of the start price, "
+            f"i.e. {format_yuan(low)} to {format_yuan(high)}",
+            ART_17,
+        )
+
+
+def check_increment(increment_fen: int) -> None:
+    """拍卖规定 第二十条: bidding goes up from the start price in a fixed, positive increment."""
+    if increment_fen <= 0:
+        raise RuleViolation("increment", "must be greater than zero", ART_20)
+
+
+def check_bidding_window(starts_at: datetime, ends_at: datetime, settings: Settings) -> None:
+    """拍卖规定 第二十条: bidding lasts at least 24 hours (``min_bidding_seconds``)."""
+    if ends_at - starts_at < timedelta(seconds=settings.min_bidding_seconds):
+        raise RuleViolation(
+            "ends_at",
+            f"bidding must last at least {settings.min_bidding_seconds} seconds",
+            ART_20,
+        )
+
+
+def announcement_days(property_type: str, settings: Settings, *, reauction: bool = False) -> int:
+    """Days between publication and the start of bidding.
+
+    First auction: 15 days for movables, 30 for real estate and property rights (第十二条);
+    re-auction: 7 and 15 days (第二十六条).
+    """
+    if reauction:
+        return (
+            settings.reannounce_days_movable
+            if is_movable(property_type)
+            else settings.reannounce_days_immovable
+        )
+    return (
+        settings.announce_days_movable
+        if is_movable(property_type)
+        else settings.announce_days_immovable
+    )
+
+
+def check_announcement(
+    published_at: datetime,
+    starts_at: datetime,
+    property_type: str,
+    settings: Settings,
+    *,
+    reauction: bool = False,
+) -> None:
+    """拍卖规定 第十二条 / 第二十六条: bidding starts at least the announcement period after
+    publication."""
+    days = announcement_days(property_type, settings, reauction=reauction)
+    if starts_at < published_at + timedelta(days=days):
+        kind = "movable" if is_movable(property_type) else "real estate / property right"
+        what = "re-auction" if reauction else "auction"
+        raise RuleViolation(
+            "starts_at",
+            f"a {what} of {kind} must be announced at least {days} days before bidding starts",
+            ART_26 if reauction else ART_12,
+        )
+
+
+@dataclass(frozen=True)
+class Leader:
+    """The bid currently in the lead: its amount and its bidder's priority rank (None = none)."""
+
+    amount_fen: int
+    priority_rank: int | None
+
+
+def outranks(rank: int | None, other: int | None) -> bool:
+    """拍卖规定 第二十一条: at the same price a priority holder beats an ordinary bidder, a lower
+    rank number beats a higher one; at equal standing the earlier bid wins (so: not strictly)."""
+    if rank is None:
+        return False
+    return other is None or rank < other
+
+
+def minimum_bid(start_fen: int, increment_fen: int, leader: Leader | None) -> int:
+    """拍卖规定 第二十条: the first bid is at least the start price, each next one at least the
+    current price plus the increment."""
+    return start_fen if leader is None else leader.amount_fen + increment_fen
+
+
+def bid_takes_lead(
+    amount_fen: int,
+    start_fen: int,
+    increment_fen: int,
+    leader: Leader | None,
+    priority_rank: int | None,
+) -> bool:
+    """Whether a bid of ``amount_fen`` by a bidder of ``priority_rank`` is valid now.
+
+    Every valid bid takes the lead: either it reaches the minimum bid (第二十条), or it is a
+    priority holder matching the current price and outranking the leader (第十九条, 第二十一条).
+    """
+    if amount_fen >= minimum_bid(start_fen, increment_fen, leader):
+        return True
+    return (
+        leader is not None
+        and amount_fen == leader.amount_fen
+        and outranks(priority_rank, leader.priority_rank)
+    )
+
+
+def check_first_bid(amount_fen: int, start_fen: int) -> None:
+    """拍卖规定 第二十条: a bid below the start price is invalid."""
+    if amount_fen < start_fen:
+        raise RuleViolation(
+            "amount", f"must be at least the start price {format_yuan(start_fen)}", ART_20
+        )
+
+
+def extended_end(ends_at: datetime, bid_at: datetime, settings: Settings) -> datetime:
+    """拍卖规定 第二十条: a bid in the last ``extension_seconds`` moves the end to that long
+    after the bid (the platform's receipt time counts)."""
+    extension = timedelta(seconds=settings.extension_seconds)
+    return max(ends_at, bid_at + extension)
+
+
+def check_reauction_start_price(
+    start_fen: int, previous_start_fen: int, settings: Settings
+) -> None:
+    """拍卖规定 第二十六条: a re-auction's start price is cut at most 20% from the previous one
+    (and not raised)."""
+    floor = ratio_of(
+        previous_start_fen, Decimal(1) - settings.reauction_max_cut_ratio, rounding=ROUND_CEILING
+    )
+    if not floor <= start_fen <= previous_start_fen:
+        cut = settings.reauction_max_cut_ratio * 100
+        previous = format_yuan(previous_start_fen)
+        raise RuleViolation(
+            "start_price",
+            f"a re-auction's start price is the previous {previous} cut by at most {cut:.0f}%, "
+            f"i.e. {format_yuan(floor)} to {previous}",
+            ART_26,
+        )
+
+
+def check_reauction_within(failed_at: datetime, starts_at: datetime, settings: Settings) -> None:
+    """拍卖规定 第二十六条: a failed lot is re-auctioned within 30 days."""
+    if starts_at > failed_at + timedelta(days=settings.reauction_within_days):
+        raise RuleViolation(
+            "starts_at",
+            f"the re-auction must start within {settings.reauction_within_days} days of the "
+            "failed round",
+            ART_26,
+        )
+
+
+def check_sale_terms(
+    start_fen: int,
+    second_round_start_fen: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    settings: Settings,
+) -> None:
+    """变卖 after a failed second auction: at the second auction's start price, for the sale
+    period (``sale_period_days``)."""
+    if start_fen != second_round_start_fen:
+        raise RuleViolation(
+            "start_price",
+            f"a fixed-price sale (变卖) is at the second auction's start price "
+            f"{format_yuan(second_round_start_fen)}",
+            SALE_NOTICE,
+        )
+    if ends_at - starts_at != timedelta(days=settings.sale_period_days):
+        raise RuleViolation(
+            "ends_at",
+            f"a fixed-price sale (变卖) lasts {settings.sale_period_days} days",
+            SALE_NOTICE,
+        )
+
+
+def check_sale_bid(amount_fen: int, price_fen: int) -> None:
+    """变卖: the first qualified buyer pays the fixed price, no more and no less."""
+    if amount_fen != price_fen:
+        raise RuleViolation(
+            "amount",
+            f"a fixed-price sale (变卖) is bought at exactly {format_yuan(price_fen)}",
+            SALE_NOTICE,
+        )
+
+
+def check_reference_valid(valid_until: datetime, starts_at: datetime) -> None:
+    """参考价规定: a price report has a validity period; the sale must start within it."""
+    if starts_at > valid_until:
+        raise RuleViolation(
+            "inquiry_id",
+            f"the reference price is valid until {valid_until.isoformat()}; bidding must start "
+            "within it",
+            REFERENCE_RULES,
+        )
+
+
+def refund_due_by(closed_at: datetime, settings: Settings) -> datetime:
+    """拍卖规定 第二十三条: losers' deposits are refunded within 24 hours of the close."""
+    return closed_at + timedelta(hours=settings.refund_hours)
