@@ -25,6 +25,7 @@ test: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) fapai.db fapai.db-wal fapai.db-shm .pytest_cache

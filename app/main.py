@@ -60,7 +60,7 @@ async def _warm_models(app: FastAPI) -> None:
         log.info("inquiry models loaded")
     except asyncio.CancelledError:
         raise
-    except Exception:  # noqa: BLE001 - the server keeps serving; the inquiry route reports it
+    except Exception:
         log.exception("could not load the inquiry models at start-up")
 
 

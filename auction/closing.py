@@ -37,5 +37,5 @@ async def closing_loop(
         await asyncio.sleep(settings.closing_interval_seconds)
         try:
             await asyncio.to_thread(close_once, writer_factory, clock, settings)
-        except Exception:  # noqa: BLE001 - keep closing whatever one pass ran into
+        except Exception:
             log.exception("closing pass failed; retrying in %ss", settings.closing_interval_seconds)

@@ -49,23 +49,59 @@ RELISTED = "relisted_after_renege"
 # The first nine lots get one fate each, so any demo of 9 lots or more shows every state; the
 # rest cycle through a mix that is mostly sold and bidding, like a real platform's front page.
 FATES = (SOLD, BIDDING, ENDING_SOON, ANNOUNCED, FAILED, SECOND_ROUND, SALE, RENEGED, RELISTED)
-_MIX = (SOLD, BIDDING, SOLD, ANNOUNCED, SECOND_ROUND, SOLD, BIDDING, FAILED, SOLD, SALE,
-        ENDING_SOON, SOLD)  # fmt: skip
+_MIX = (
+    SOLD,
+    BIDDING,
+    SOLD,
+    ANNOUNCED,
+    SECOND_ROUND,
+    SOLD,
+    BIDDING,
+    FAILED,
+    SOLD,
+    SALE,
+    ENDING_SOON,
+    SOLD,
+)
 
 # Court codes in case numbers (粤 + city [+ district]); Guangzhou lots go to the district court,
 # the others to their city's intermediate court.
 _CITY_CODES = {
-    "广州市": "01", "韶关市": "02", "深圳市": "03", "珠海市": "04", "汕头市": "05",
-    "佛山市": "06", "江门市": "07", "湛江市": "08", "茂名市": "09", "肇庆市": "12",
-    "惠州市": "13", "梅州市": "14", "汕尾市": "15", "河源市": "16", "阳江市": "17",
-    "清远市": "18", "东莞市": "19", "中山市": "20", "潮州市": "51", "揭阳市": "52",
+    "广州市": "01",
+    "韶关市": "02",
+    "深圳市": "03",
+    "珠海市": "04",
+    "汕头市": "05",
+    "佛山市": "06",
+    "江门市": "07",
+    "湛江市": "08",
+    "茂名市": "09",
+    "肇庆市": "12",
+    "惠州市": "13",
+    "梅州市": "14",
+    "汕尾市": "15",
+    "河源市": "16",
+    "阳江市": "17",
+    "清远市": "18",
+    "东莞市": "19",
+    "中山市": "20",
+    "潮州市": "51",
+    "揭阳市": "52",
     "云浮市": "53",
-}  # fmt: skip
+}
 _GUANGZHOU_COURTS = {
-    "荔湾区": "03", "越秀区": "04", "海珠区": "05", "天河区": "06", "白云区": "11",
-    "黄埔区": "12", "番禺区": "13", "花都区": "14", "南沙区": "15", "从化区": "17",
+    "荔湾区": "03",
+    "越秀区": "04",
+    "海珠区": "05",
+    "天河区": "06",
+    "白云区": "11",
+    "黄埔区": "12",
+    "番禺区": "13",
+    "花都区": "14",
+    "南沙区": "15",
+    "从化区": "17",
     "增城区": "18",
-}  # fmt: skip
+}
 _TYPE_WORDS = {"residential": "住宅", "commercial": "商业用房", "parking": "车位"}
 
 
@@ -308,8 +344,14 @@ class _Planner:
         )
 
 
-def plan_lot(row: DemoRow, fate: str, settings: Settings, now: datetime, rng: random.Random,
-             bidder_pool: int = DEMO_BIDDERS) -> LotPlan:  # fmt: skip
+def plan_lot(
+    row: DemoRow,
+    fate: str,
+    settings: Settings,
+    now: datetime,
+    rng: random.Random,
+    bidder_pool: int = DEMO_BIDDERS,
+) -> LotPlan:
     """The dated rounds that bring a real lot to ``fate`` by ``now``."""
     n_bidders = min(bidder_pool, max(2, min(row.registered_bidders or 3, 6)))
     p = _Planner(row, settings, now, rng, tuple(rng.sample(range(bidder_pool), n_bidders)))
@@ -325,8 +367,7 @@ def plan_lot(row: DemoRow, fate: str, settings: Settings, now: datetime, rng: ra
         ends2 = now - day * rng.randint(1, 25) - hour * rng.randint(0, 8)
         starts2 = ends2 - p.window()
         r1 = p.round("1", starts2 - p.announce(True) - day - p.window(), first, bidders=())
-        rounds = [r1, p.round("2", starts2, row.start, published_at=r1.ends_at + day,
-                              bid=True)]  # fmt: skip
+        rounds = [r1, p.round("2", starts2, row.start, published_at=r1.ends_at + day, bid=True)]
     elif fate in (BIDDING, ENDING_SOON):
         if fate == BIDDING:
             starts = now - hour * rng.randint(1, 20) - timedelta(minutes=rng.randint(0, 59))
@@ -346,16 +387,36 @@ def plan_lot(row: DemoRow, fate: str, settings: Settings, now: datetime, rng: ra
         starts2 = now - hour * rng.randint(1, 20)
         r1 = p.round("1", starts2 - p.announce(True) - day - p.window(), first, bidders=())
         ends2 = max(starts2 + p.window(), now + 2 * hour)
-        rounds = [r1, p.round("2", starts2, second, ends_at=ends2, published_at=r1.ends_at + day,
-                              bid=True, live_until=now)]  # fmt: skip
+        rounds = [
+            r1,
+            p.round(
+                "2",
+                starts2,
+                second,
+                ends_at=ends2,
+                published_at=r1.ends_at + day,
+                bid=True,
+                live_until=now,
+            ),
+        ]
     elif fate == SALE:  # two failed auctions, then 变卖 at the second's start for the period
         starts3 = now - day * rng.randint(5, 20)
         ends2 = starts3 - p.announce(True) - day
         r2 = p.round("2", ends2 - p.window(), second, bidders=())
         r1 = p.round("1", r2.published_at - day - p.window(), first, bidders=())
         sale_ends = starts3 + timedelta(days=settings.sale_period_days)
-        rounds = [r1, r2, p.round("sale", starts3, second, ends_at=sale_ends,
-                                  published_at=r2.ends_at + day, bidders=())]  # fmt: skip
+        rounds = [
+            r1,
+            r2,
+            p.round(
+                "sale",
+                starts3,
+                second,
+                ends_at=sale_ends,
+                published_at=r2.ends_at + day,
+                bidders=(),
+            ),
+        ]
     elif fate in (RENEGED, RELISTED):  # 拍卖规定 第二十四条: the buyer forfeits the deposit
         ends = now - day * rng.randint(6, 10)
         r1 = p.round("1", ends - p.window(), first, bid=True)
@@ -364,8 +425,15 @@ def plan_lot(row: DemoRow, fate: str, settings: Settings, now: datetime, rng: ra
         if fate == RELISTED:  # relisted; the reneging buyer may not register again
             others = tuple(b for b in p.bidders if b != r1.bids[-1].bidder)
             published2 = reneged_at + day
-            rounds.append(p.round("2", published2 + p.announce(True), first,
-                                  published_at=published2, bidders=others))  # fmt: skip
+            rounds.append(
+                p.round(
+                    "2",
+                    published2 + p.announce(True),
+                    first,
+                    published_at=published2,
+                    bidders=others,
+                )
+            )
     else:
         raise ValueError(f"unknown demo fate: {fate}")
     year = rounds[0].published_at.year
@@ -387,8 +455,9 @@ def plan_lot(row: DemoRow, fate: str, settings: Settings, now: datetime, rng: ra
     )
 
 
-def plan_demo(rows: Sequence[DemoRow], n_lots: int, settings: Settings, now: datetime,
-              seed: int = SEED) -> list[LotPlan]:  # fmt: skip
+def plan_demo(
+    rows: Sequence[DemoRow], n_lots: int, settings: Settings, now: datetime, seed: int = SEED
+) -> list[LotPlan]:
     """``n_lots`` lot plans from a seeded sample of the real rows."""
     rng = random.Random(seed)
     chosen = rng.sample(list(rows), min(n_lots, len(rows)))

@@ -195,9 +195,19 @@ def uvicorn_server(database_url: str) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "FAPAI_DATABASE_URL": database_url}
     cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "app.main:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -265,8 +275,10 @@ def seed_bidding(url: str, lots: int, bidders: int) -> BidFixture:
     db = make_engine(url)
     with session_scope(session_factory(writer_engine(db))) as session:
         court, _ = auth.create_user(session, "bench court", "court", published)
-        users = [auth.create_user(session, f"bench bidder {n}", "bidder", published) for n in
-                 range(bidders)]  # fmt: skip
+        users = [
+            auth.create_user(session, f"bench bidder {n}", "bidder", published)
+            for n in range(bidders)
+        ]
         lot_ids = []
         for n in range(lots):
             start_yuan = 500_000 + 10_000 * n
@@ -326,8 +338,9 @@ def bulk_copy_lots(url: str, total: int, seed: int = 7) -> int:
         template = session.scalars(select(Lot).order_by(Lot.id).limit(1)).one()
         template_round = session.get(Round, template.round_id)
         lot_columns = {c.key: getattr(template, c.key) for c in Lot.__mapper__.column_attrs}
-        round_columns = {c.key: getattr(template_round, c.key) for c in
-                         Round.__mapper__.column_attrs}  # fmt: skip
+        round_columns = {
+            c.key: getattr(template_round, c.key) for c in Round.__mapper__.column_attrs
+        }
     for key in ("id", "round_id", "leading_bid_id"):
         lot_columns.pop(key)
     round_columns.pop("id")
@@ -340,29 +353,51 @@ def bulk_copy_lots(url: str, total: int, seed: int = 7) -> int:
             scale = rng.uniform(0.5, 2.0)
             start = int(row.start * scale) // 100 * 100
             kind = rng.choices(("bidding", "announced", "failed"), (5, 3, 2))[0]
-            starts = {"bidding": now - timedelta(hours=rng.uniform(1, 20)),
-                      "announced": now + timedelta(days=rng.uniform(1, 30)),
-                      "failed": now - timedelta(days=rng.uniform(2, 60))}[kind]  # fmt: skip
+            starts = {
+                "bidding": now - timedelta(hours=rng.uniform(1, 20)),
+                "announced": now + timedelta(days=rng.uniform(1, 30)),
+                "failed": now - timedelta(days=rng.uniform(2, 60)),
+            }[kind]
             ends = starts + timedelta(days=1)
             published = starts - timedelta(days=30)
             status = FAILED if kind == "failed" else ANNOUNCED
-            lots.append({
-                **lot_columns,
-                "title": f"{row.district}{row.community or row.address} {row.area_m2}㎡",
-                "property_type": row.property_type, "city": row.city, "district": row.district,
-                "address": row.address, "area_m2": float(row.area_m2),
-                "reference_price": int(row.reference * scale), "status": status,
-                "start_price": start, "current_price": start, "deposit": start // 10,
-                "published_at": published, "starts_at": starts, "ends_at": ends,
-                "created_at": published, "bid_count": 0, "registration_seq": 0,
-            })  # fmt: skip
-            rounds.append({
-                **round_columns, "start_price": start, "deposit": start // 10,
-                "published_at": published, "starts_at": starts, "scheduled_end": ends,
-                "closed_at": ends if kind == "failed" else None,
-                "outcome": "failed" if kind == "failed" else None, "bid_count": 0,
-                "winner_registration_id": None, "final_price": None,
-            })  # fmt: skip
+            lots.append(
+                {
+                    **lot_columns,
+                    "title": f"{row.district}{row.community or row.address} {row.area_m2}㎡",
+                    "property_type": row.property_type,
+                    "city": row.city,
+                    "district": row.district,
+                    "address": row.address,
+                    "area_m2": float(row.area_m2),
+                    "reference_price": int(row.reference * scale),
+                    "status": status,
+                    "start_price": start,
+                    "current_price": start,
+                    "deposit": start // 10,
+                    "published_at": published,
+                    "starts_at": starts,
+                    "ends_at": ends,
+                    "created_at": published,
+                    "bid_count": 0,
+                    "registration_seq": 0,
+                }
+            )
+            rounds.append(
+                {
+                    **round_columns,
+                    "start_price": start,
+                    "deposit": start // 10,
+                    "published_at": published,
+                    "starts_at": starts,
+                    "scheduled_end": ends,
+                    "closed_at": ends if kind == "failed" else None,
+                    "outcome": "failed" if kind == "failed" else None,
+                    "bid_count": 0,
+                    "winner_registration_id": None,
+                    "final_price": None,
+                }
+            )
         with session_scope(factory) as session:
             ids = session.scalars(insert(Lot).returning(Lot.id), lots).all()
             for lot_id, rnd in zip(ids, rounds, strict=True):

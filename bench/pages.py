@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bids import bulk_copy_lots, percentile, scratch_database, uvicorn_server  # noqa: E402
+from bids import bulk_copy_lots, percentile, scratch_database, uvicorn_server
 
 BUDGET_MS = 300.0
 WARMUP = 5
@@ -41,9 +41,12 @@ def seed(url: str, lots: int) -> tuple[str, str]:
 
     engine = make_engine(url)
     summary = seed_demo(
-        session_factory(engine), Settings(database_url=url), SystemClock().now(), lots=60,
+        session_factory(engine),
+        Settings(database_url=url),
+        SystemClock().now(),
+        lots=60,
         price_model=False,
-    )  # fmt: skip
+    )
     engine.dispose()
     bulk_copy_lots(url, lots)
     court = next(u.token for u in summary.users if u.role == "court")
@@ -69,9 +72,14 @@ def new_inquiry(api: httpx.Client, area: int = 89) -> int:
     """A fresh inquiry through the API (court); its id."""
     inquiry = api.post(
         "/api/inquiries",
-        json={"city": "广州市", "district": "天河区", "area_m2": area, "rooms": 3,
-              "sources": [{"platform": "京东", "price": 3_000_000}]},
-    )  # fmt: skip
+        json={
+            "city": "广州市",
+            "district": "天河区",
+            "area_m2": area,
+            "rooms": 3,
+            "sources": [{"platform": "京东", "price": 3_000_000}],
+        },
+    )
     inquiry.raise_for_status()
     return inquiry.json()["id"]
 
@@ -133,8 +141,10 @@ def main() -> None:
     base_p50 = percentile(baseline, 50)
     print(f"\nweb pages, SQLite, {args.lots:,} lots, {args.requests} sequential requests each")
     print(f"{'page':<32} {'p50 ms':>8} {'p99 ms':>8} {'× base':>8}  {'≤ 300 ms':>8}")
-    print(f"{'baseline GET /static/fapai.css':<32} {base_p50:>8.1f} "
-          f"{percentile(baseline, 99):>8.1f} {1.0:>8.1f}")  # fmt: skip
+    print(
+        f"{'baseline GET /static/fapai.css':<32} {base_p50:>8.1f} "
+        f"{percentile(baseline, 99):>8.1f} {1.0:>8.1f}"
+    )
     for name, ms in rows:
         p50, p99 = percentile(ms, 50), percentile(ms, 99)
         verdict = "yes" if p99 <= BUDGET_MS else "NO"

@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):  # noqa: ANN001
+    def process_bind_param(self, value: datetime | None, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
@@ -53,7 +53,7 @@ class UTCDateTime(TypeDecorator):
         value = ensure_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001
+    def process_result_value(self, value: datetime | None, dialect):
         return None if value is None else ensure_utc(value)
 
 
@@ -69,7 +69,7 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, **kwargs) -> Engine:  # noqa: ANN003
+def make_engine(url: str, **kwargs) -> Engine:
     """An engine for ``url``: SQLite gets WAL, foreign keys and a 30 s busy timeout."""
     url = normalize_url(url)
     if is_sqlite(url):
@@ -81,7 +81,7 @@ def make_engine(url: str, **kwargs) -> Engine:  # noqa: ANN003
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_conn, _record):
             # Let SQLAlchemy, not pysqlite, decide when a transaction begins, so that
             # BEGIN IMMEDIATE below takes the write lock at the start of a transaction.
             dbapi_conn.isolation_level = None
@@ -93,7 +93,7 @@ def make_engine(url: str, **kwargs) -> Engine:  # noqa: ANN003
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):  # noqa: ANN001
+        def _sqlite_begin(conn):
             # Readers BEGIN (deferred) and never block each other under WAL. A writer that
             # must serialise (a bid) uses ``writer_engine(engine)``: BEGIN IMMEDIATE takes the
             # write lock at the start instead of failing later on a lock upgrade.
@@ -136,7 +136,7 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def alembic_config(url: str):  # noqa: ANN201
+def alembic_config(url: str):
     from alembic.config import Config
 
     cfg = Config()

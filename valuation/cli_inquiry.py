@@ -20,7 +20,12 @@ from fapai.settings import get_settings
 
 console = Console()
 COMPARABLE_COLUMNS = (
-    "district", "community", "area_m2", "rooms", "observed_on", "price_total",
+    "district",
+    "community",
+    "area_m2",
+    "rooms",
+    "observed_on",
+    "price_total",
     "adjusted_price_total",
 )
 
@@ -67,11 +72,21 @@ def inquire(
     settings = get_settings()
     now = SystemClock().now()
     description = {
-        "property_type": property_type, "city": city, "district": district, "area_m2": area,
-        "community": community, "address": address, "rooms": rooms, "halls": halls,
-        "bathrooms": bathrooms, "floor": floor, "total_floors": total_floors,
-        "build_year": build_year, "decoration": decoration,
-        "building_type": building_type, "near_metro": near_metro,
+        "property_type": property_type,
+        "city": city,
+        "district": district,
+        "area_m2": area,
+        "community": community,
+        "address": address,
+        "rooms": rooms,
+        "halls": halls,
+        "bathrooms": bathrooms,
+        "floor": floor,
+        "total_floors": total_floors,
+        "build_year": build_year,
+        "decoration": decoration,
+        "building_type": building_type,
+        "near_metro": near_metro,
     }
     sources = [_parse_source(s) for s in source]
     with console.status("loading models…"):
@@ -103,8 +118,10 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
     d = body["description"]
     title = f"Inquiry {body['id'] or '(not saved)'}: {d['city']}{d.get('district') or ''}"
     t = Table(title=title, show_header=False)
-    t.add_row("reference price", f"[bold]{_yuan(body['reference_price'])}[/bold]  "
-              f"({body['reference_rule']})")
+    t.add_row(
+        "reference price",
+        f"[bold]{_yuan(body['reference_price'])}[/bold]  ({body['reference_rule']})",
+    )
     for s in body["sources"]:
         t.add_row(f"  source {s['platform']}", _yuan(s["price"]))
     t.add_row("unit price (model)", f"{_yuan(body['unit_price'])} / m²")
@@ -112,14 +129,20 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
         t.add_row(f"{level}% interval", f"{_yuan(lo)} – {_yuan(hi)}")
     t.add_row("start price floor", f"{_yuan(body['start_price_floor'])}  (拍卖规定 第十条)")
     exp = body["expected_outcome"]
-    t.add_row("proposed start", f"[bold]{_yuan(body['proposed_start_price'])}[/bold]  "
-              f"chance of sale {exp['chance_of_sale']:.0%}, expected final "
-              f"{_yuan(exp['expected_final_price'])}, expected recovery "
-              f"{_yuan(exp['expected_recovery'])}")
+    t.add_row(
+        "proposed start",
+        f"[bold]{_yuan(body['proposed_start_price'])}[/bold]  "
+        f"chance of sale {exp['chance_of_sale']:.0%}, expected final "
+        f"{_yuan(exp['expected_final_price'])}, expected recovery "
+        f"{_yuan(exp['expected_recovery'])}",
+    )
     again = body["if_unsold"]
-    t.add_row("if unsold: round 2", f"start {_yuan(again['proposed']['start_price'])} in "
-              f"{_yuan(again['lawful_range'][0])} – {_yuan(again['lawful_range'][1])} "
-              "(cut ≤ 20%, 拍卖规定 第二十六条)")
+    t.add_row(
+        "if unsold: round 2",
+        f"start {_yuan(again['proposed']['start_price'])} in "
+        f"{_yuan(again['lawful_range'][0])} – {_yuan(again['lawful_range'][1])} "
+        "(cut ≤ 20%, 拍卖规定 第二十六条)",
+    )
     lo, hi = body["deposit_range"]
     t.add_row("deposit range", f"{_yuan(lo)} – {_yuan(hi)}  (拍卖规定 第十七条)")
     valid = to_display(datetime.fromisoformat(body["valid_until"]), tz)
@@ -142,21 +165,29 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
     proposed = body["proposed_start_price"]
     for p in body["outcome"]["curve"][::5]:
         style = "bold" if p["start_price"] == proposed else None
-        curve.add_row(f"{p['start_ratio']:.2f}", _yuan(p["start_price"]),
-                      f"{p['chance_of_sale']:.0%}", _yuan(p["expected_final_price"]),
-                      _yuan(p["expected_recovery"]), style=style)
+        curve.add_row(
+            f"{p['start_ratio']:.2f}",
+            _yuan(p["start_price"]),
+            f"{p['chance_of_sale']:.0%}",
+            _yuan(p["expected_final_price"]),
+            _yuan(p["expected_recovery"]),
+            style=style,
+        )
     console.print(curve)
 
 
 def train_outcome_command(
     source: str = typer.Option(
-        "db", help="db: the shipped history plus the database's finished rounds (own auctions "
-        "and crawled results); shipped: the shipped history only."
+        "db",
+        help="db: the shipped history plus the database's finished rounds (own auctions "
+        "and crawled results); shipped: the shipped history only.",
     ),
     models_dir: Path = typer.Option(None, help="Where to write the artifact (default: settings)."),
     promote: bool = typer.Option(
-        False, "--promote", help="Serve it at once; otherwise the newest unpromoted one serves "
-        "only while no outcome version is promoted (`fapai models promote V --name outcome`)."
+        False,
+        "--promote",
+        help="Serve it at once; otherwise the newest unpromoted one serves "
+        "only while no outcome version is promoted (`fapai models promote V --name outcome`).",
     ),
 ) -> None:
     """Train the auction-outcome model (chance of sale and expected final price by start ratio)
@@ -167,8 +198,9 @@ def train_outcome_command(
     if source not in ("db", "shipped"):
         raise typer.BadParameter("--source is db or shipped")
     settings = get_settings()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as progress:
         step = progress.add_task("reading the shipped history", total=3)
         history = load_history()
         observed: dict[str, list] = {"own": [], "crawled": []}
@@ -179,9 +211,15 @@ def train_outcome_command(
                 observed = observed_rounds(session)
         progress.update(step, advance=1, description="training")
         rounds = observed["own"] + observed["crawled"]
-        model = train_outcome(history, rounds, SystemClock().now(), {
-            "own_rounds": len(observed["own"]), "crawled_rounds": len(observed["crawled"]),
-        })
+        model = train_outcome(
+            history,
+            rounds,
+            SystemClock().now(),
+            {
+                "own_rounds": len(observed["own"]),
+                "crawled_rounds": len(observed["crawled"]),
+            },
+        )
         progress.update(step, advance=1, description="saving")
         target = models_dir or settings.models_dir
         path = model.save(target)
@@ -189,14 +227,18 @@ def train_outcome_command(
             ModelRegistry(target, MODEL_NAME).promote(model.version)
         progress.update(step, advance=1, description="done")
     m = model.card["metrics"]
-    console.print(f"wrote {path}{' (promoted)' if promote else ''} "
-                  f"({model.card['data']['rows']} sold lots; "
-                  f"{len(rounds)} observed finished rounds)")
+    console.print(
+        f"wrote {path}{' (promoted)' if promote else ''} "
+        f"({model.card['data']['rows']} sold lots; "
+        f"{len(rounds)} observed finished rounds)"
+    )
     base = m["baseline_start_times_median_premium"]
-    console.print(f"hold-out: MdAPE {m['model']['mdape']:.1%}, Σ predicted ÷ Σ actual "
-                  f"{m['model']['total_ratio']:.3f} (baseline start × median premium: "
-                  f"{base['mdape']:.1%}, {base['total_ratio']:.3f}); chance of sale: "
-                  f"{model.card['chance_of_sale']['source']}")
+    console.print(
+        f"hold-out: MdAPE {m['model']['mdape']:.1%}, Σ predicted ÷ Σ actual "
+        f"{m['model']['total_ratio']:.3f} (baseline start × median premium: "
+        f"{base['mdape']:.1%}, {base['total_ratio']:.3f}); chance of sale: "
+        f"{model.card['chance_of_sale']['source']}"
+    )
 
 
 def register(app: typer.Typer) -> None:

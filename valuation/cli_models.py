@@ -28,10 +28,10 @@ from valuation.evaluate import report_rows
 from valuation.registry import IncompatibleModel, ModelRegistry, UnknownModel
 
 console = Console()
-data_app = typer.Typer(help="Market listings in and out of the project database.",
-                       no_args_is_help=True)
-models_app = typer.Typer(help="Trained price models: list them, promote one.",
-                         no_args_is_help=True)
+data_app = typer.Typer(
+    help="Market listings in and out of the project database.", no_args_is_help=True
+)
+models_app = typer.Typer(help="Trained price models: list them, promote one.", no_args_is_help=True)
 
 SOURCE_HELP = (
     "Where the listings come from: 'default' (the shipped real market data), 'db' (the "
@@ -45,7 +45,7 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _factory():  # noqa: ANN202
+def _factory():
     url = get_settings().database_url
     migrate(url)
     return session_factory(make_engine(url))
@@ -96,8 +96,13 @@ def _print_rejects(read: int, kept: int, rejected: dict[str, int]) -> None:
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
-        "{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=console)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -119,12 +124,15 @@ def data_import(
     factory = _factory()
     with _progress() as bar:
         task = bar.add_task(f"importing {file.name}", total=len(frame))
-        report = import_listings(factory, frame, SystemClock().now(), batch_size,
-                                 progress=lambda n: bar.advance(task, n))
+        report = import_listings(
+            factory, frame, SystemClock().now(), batch_size, progress=lambda n: bar.advance(task, n)
+        )
     _print_rejects(report.read, report.kept, dict(report.rejected))
     s = report.stored
-    console.print(f"stored: {s.inserted:,} new, {s.updated:,} updated "
-                  f"({s.price_changed:,} price changes), {s.unchanged:,} unchanged")
+    console.print(
+        f"stored: {s.inserted:,} new, {s.updated:,} updated "
+        f"({s.price_changed:,} price changes), {s.unchanged:,} unchanged"
+    )
 
 
 @data_app.command("export")
@@ -161,15 +169,14 @@ def train(
             bar.update(task, completed=done, description=what)
 
         try:
-            trained = train_price_model(frame, now=SystemClock().now(), name=name,
-                                        source=source, progress=step)
+            trained = train_price_model(
+                frame, now=SystemClock().now(), name=name, source=source, progress=step
+            )
         except ValueError as exc:
             raise _fail(str(exc)) from exc
     registry = ModelRegistry(settings.models_dir, name)
     path = registry.save(trained.artifact, trained.card)
-    console.print(
-        f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) and its card", soft_wrap=True
-    )
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) and its card", soft_wrap=True)
     check = trained.card.get("metrics", {}).get("check_rows_random_10pct")
     if check:
         _print_report("random 10% check rows", check)
@@ -189,8 +196,9 @@ def _print_report(title: str, report: dict) -> None:
 
 def evaluate(
     source: str = typer.Option("default", "--source", help=SOURCE_HELP),
-    test_share: float = typer.Option(0.2, "--test-share", min=0.05, max=0.5,
-                                     help="The latest share of rows held out."),
+    test_share: float = typer.Option(
+        0.2, "--test-share", min=0.05, max=0.5, help="The latest share of rows held out."
+    ),
     limit: int = typer.Option(None, "--limit", help="Use a seeded random slice of N rows."),
 ) -> None:
     """Time-ordered hold-out: train on earlier listings, price the latest, beside the baseline.
@@ -205,13 +213,19 @@ def evaluate(
         task = bar.add_task("evaluating", total=1.0)
         try:
             report = evaluate_time_ordered(
-                frame, now=SystemClock().now(), test_share=test_share,
-                progress=lambda what, done: bar.update(task, completed=done, description=what))
+                frame,
+                now=SystemClock().now(),
+                test_share=test_share,
+                progress=lambda what, done: bar.update(task, completed=done, description=what),
+            )
         except ValueError as exc:
             raise _fail(str(exc)) from exc
     s = report["split"]
-    _print_report(f"time-ordered hold-out: {s['train_rows']:,} train, {s['test_rows']:,} test "
-                  f"({s['test_from']} – {s['test_to']})", report)
+    _print_report(
+        f"time-ordered hold-out: {s['train_rows']:,} train, {s['test_rows']:,} test "
+        f"({s['test_from']} – {s['test_to']})",
+        report,
+    )
 
 
 # --- models -------------------------------------------------------------------------------
@@ -229,7 +243,9 @@ def models_list(name: str = typer.Option("price", "--name")) -> None:
     for c in cards:
         m = c.get("metrics", {}).get("check_rows_random_10pct", {}).get("model", {})
         t.add_row(
-            c["version"], c["created_at"][:19], f"{c['data']['rows']:,}",
+            c["version"],
+            c["created_at"][:19],
+            f"{c['data']['rows']:,}",
             f"{m['mdape']:.1%}" if "mdape" in m else "—",
             f"{m['coverage_80']:.1%}" if "coverage_80" in m else "—",
             c["versions"]["scikit-learn"] + ("" if c["compatible"] else " [red](incompatible)"),

@@ -17,9 +17,24 @@ import numpy as np
 import pandas as pd
 
 INDEX_COLUMNS = (
-    "source", "listing_id", "url", "city", "district", "bizcircle", "community", "area_m2",
-    "rooms", "halls", "floor_level", "total_floors", "build_year", "decoration", "unit_price",
-    "price_total", "period", "observed_on",
+    "source",
+    "listing_id",
+    "url",
+    "city",
+    "district",
+    "bizcircle",
+    "community",
+    "area_m2",
+    "rooms",
+    "halls",
+    "floor_level",
+    "total_floors",
+    "build_year",
+    "decoration",
+    "unit_price",
+    "price_total",
+    "period",
+    "observed_on",
 )
 # Distance weights: one unit ≈ a 20% difference in area.
 W_DISTRICT, W_BIZCIRCLE, W_COMMUNITY = 4.0, 1.5, 1.5
@@ -55,9 +70,7 @@ def _same(values: np.ndarray, target: object) -> np.ndarray:
     return values == target
 
 
-def _absdiff(
-    values: np.ndarray, target: float | None, weight: float, unknown: float
-) -> np.ndarray:
+def _absdiff(values: np.ndarray, target: float | None, weight: float, unknown: float) -> np.ndarray:
     """Weighted |difference|; ``unknown`` where the listing lacks what the subject states."""
     if target is None:
         return np.zeros(len(values))
@@ -75,9 +88,7 @@ class ComparablesIndex:
     def __len__(self) -> int:
         return sum(len(g) for g in self.by_city.values())
 
-    def nearest(
-        self, subject: dict, subject_log_unit: float, k: int = 8
-    ) -> list[Comparable]:
+    def nearest(self, subject: dict, subject_log_unit: float, k: int = 8) -> list[Comparable]:
         """The ``k`` nearest listings of the subject's city, adjusted to the subject.
 
         ``subject`` holds the validated subject fields (area_m2 required) and its ``period``.
@@ -90,8 +101,12 @@ class ComparablesIndex:
         dist += W_COMMUNITY * ~_same(g["community"].to_numpy(), subject.get("community"))
         dist += W_LOG_AREA * np.abs(np.log(g["area_m2"].to_numpy(float) / subject["area_m2"]))
         dist += _absdiff(g["rooms"].to_numpy(float), subject.get("rooms"), W_ROOMS, UNKNOWN_ROOMS)
-        dist += _absdiff(g["build_year"].to_numpy(float), subject.get("build_year"),
-                         W_YEAR_BUILT, UNKNOWN_YEAR_BUILT)
+        dist += _absdiff(
+            g["build_year"].to_numpy(float),
+            subject.get("build_year"),
+            W_YEAR_BUILT,
+            UNKNOWN_YEAR_BUILT,
+        )
         dist += _absdiff(g["period"].to_numpy(float), subject.get("period"), W_PERIOD, 0.0)
         order = np.argsort(dist, kind="stable")[:k]
         area = Decimal(str(subject["area_m2"]))
@@ -99,7 +114,7 @@ class ComparablesIndex:
         for i in order:
             row = g.iloc[i]
             factor = float(np.exp(subject_log_unit - row["predicted_log_unit"]))
-            adjusted_unit = (Decimal(int(row["unit_price"])) * Decimal(str(round(factor, 6))))
+            adjusted_unit = Decimal(int(row["unit_price"])) * Decimal(str(round(factor, 6)))
             adjusted_unit = adjusted_unit.quantize(_WHOLE)
             out.append(
                 Comparable(

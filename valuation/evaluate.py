@@ -65,8 +65,7 @@ def time_ordered_split(
     Rows seen on the same day are ordered by a hash of their id, so the cut is reproducible.
     """
     when = observed_at(frame)
-    tiebreak = pd.util.hash_pandas_object(frame["source"] + "|" + frame["listing_id"],
-                                          index=False)
+    tiebreak = pd.util.hash_pandas_object(frame["source"] + "|" + frame["listing_id"], index=False)
     order = pd.DataFrame({"when": when, "tie": tiebreak.to_numpy()}, index=frame.index)
     order = order.sort_values(["when", "tie"], kind="stable").index
     cut = int(round(len(frame) * (1 - test_share)))
@@ -108,9 +107,11 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
     for key, label, fmt in METRIC_LABELS:
         model = report["model"].get(key)
         base = report["baseline"].get(key)
-        rows.append((
-            label,
-            "—" if model is None else fmt.format(model),
-            "—" if base is None else fmt.format(base),
-        ))
+        rows.append(
+            (
+                label,
+                "—" if model is None else fmt.format(model),
+                "—" if base is None else fmt.format(base),
+            )
+        )
     return rows

@@ -16,15 +16,36 @@ from valuation.market_data import load_community_prices
 
 LOCATION_COLUMNS = ("city", "district", "bizcircle", "community")
 NUMERIC_FEATURES = (
-    "log_area", "rooms", "halls", "bathrooms", "floor_level", "total_floors", "build_year",
-    "decoration", "elevator", "south", "building_type", "near_metro", "community_prior",
+    "log_area",
+    "rooms",
+    "halls",
+    "bathrooms",
+    "floor_level",
+    "total_floors",
+    "build_year",
+    "decoration",
+    "elevator",
+    "south",
+    "building_type",
+    "near_metro",
+    "community_prior",
     "period",
 )
 # What a caller may leave out; the masking tiers below drop these in training so the model and
 # its interval learn what a shorter description costs.
 DETAIL_FIELDS = (
-    "rooms", "halls", "bathrooms", "floor", "floor_level", "total_floors", "orientation",
-    "decoration", "build_year", "elevator", "building_type", "near_metro",
+    "rooms",
+    "halls",
+    "bathrooms",
+    "floor",
+    "floor_level",
+    "total_floors",
+    "orientation",
+    "decoration",
+    "build_year",
+    "elevator",
+    "building_type",
+    "near_metro",
 )
 _FLOOR_LEVEL = {"低": 0.0, "中": 1.0, "高": 2.0}
 _DECORATION = {"毛坯": 0.0, "简装": 1.0, "精装": 2.0}
@@ -37,8 +58,10 @@ PRIOR_CITY = "广州市"  # the city the 2017 community price list covers
 def _community_prior_table() -> pd.Series:
     """log 2017 average yuan/m² by (district, community), from the shipped lookup."""
     table = load_community_prices()
-    return pd.Series(np.log(table["avgpx_2017"].to_numpy(dtype=float)),
-                     index=pd.MultiIndex.from_frame(table[["district", "community"]]))
+    return pd.Series(
+        np.log(table["avgpx_2017"].to_numpy(dtype=float)),
+        index=pd.MultiIndex.from_frame(table[["district", "community"]]),
+    )
 
 
 def community_prior(frame: pd.DataFrame) -> pd.Series:
@@ -48,8 +71,9 @@ def community_prior(frame: pd.DataFrame) -> pd.Series:
     """
     if "community" not in frame:
         return pd.Series(np.nan, index=frame.index, dtype=float)
-    keys = pd.MultiIndex.from_arrays([frame["district"].astype(object),
-                                      frame["community"].astype(object)])
+    keys = pd.MultiIndex.from_arrays(
+        [frame["district"].astype(object), frame["community"].astype(object)]
+    )
     prior = _community_prior_table().reindex(keys).to_numpy()
     in_city = (frame["city"] == PRIOR_CITY).to_numpy()
     return pd.Series(np.where(in_city, prior, np.nan), index=frame.index, dtype=float)
@@ -139,8 +163,10 @@ def mask_inputs(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     tier = rng.integers(0, len(MASK_TIERS), size=len(out))
     for i, (drop_location, drop_details) in enumerate(MASK_TIERS):
         rows = tier == i
-        cols = [*(("bizcircle", "community") if drop_location else ()),
-                *(DETAIL_FIELDS if drop_details else ())]
+        cols = [
+            *(("bizcircle", "community") if drop_location else ()),
+            *(DETAIL_FIELDS if drop_details else ()),
+        ]
         cols = [c for c in cols if c in out]
         out.loc[rows, cols] = None
     return out

@@ -44,9 +44,23 @@ COMPARABLES_K = 5
 _OPENMP = ThreadpoolController()
 # Fields of a description passed to the price model (the market listing schema's names).
 SUBJECT_FIELDS = (
-    "property_type", "city", "district", "community", "lat", "lon", "area_m2", "rooms", "halls",
-    "bathrooms", "floor", "floor_level", "total_floors", "orientation", "decoration",
-    "build_year", "elevator",
+    "property_type",
+    "city",
+    "district",
+    "community",
+    "lat",
+    "lon",
+    "area_m2",
+    "rooms",
+    "halls",
+    "bathrooms",
+    "floor",
+    "floor_level",
+    "total_floors",
+    "orientation",
+    "decoration",
+    "build_year",
+    "elevator",
 )
 
 

@@ -34,7 +34,10 @@ def _difficulty_inputs(price_pipeline: Pipeline, X: pd.DataFrame) -> np.ndarray:
 
 def _difficulty_model(random_state: int) -> HistGradientBoostingRegressor:
     return HistGradientBoostingRegressor(
-        max_iter=150, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=50,
+        max_iter=150,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        min_samples_leaf=50,
         random_state=random_state,
     )
 
@@ -56,8 +59,9 @@ class Calibration:
 
     def half_widths(self, price_pipeline: Pipeline, X: pd.DataFrame) -> dict[float, np.ndarray]:
         """Half-widths of each interval in log yuan/m², one per row of ``X``."""
-        sigma = np.maximum(self.difficulty.predict(_difficulty_inputs(price_pipeline, X)),
-                           _MIN_SIGMA)
+        sigma = np.maximum(
+            self.difficulty.predict(_difficulty_inputs(price_pipeline, X)), _MIN_SIGMA
+        )
         return {c: q * sigma for c, q in self.quantiles.items()}
 
 

@@ -17,7 +17,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 LEVELS = ("city", "district", "bizcircle", "community")
 OUTPUT_NAMES = (
-    "district_year_level", "loc_district", "loc_bizcircle", "loc_community", "community_n",
+    "district_year_level",
+    "loc_district",
+    "loc_bizcircle",
+    "loc_community",
+    "community_n",
 )
 
 
@@ -118,10 +122,15 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
             prior = (total + m * prior) / (n + m)
             encoded[name] = prior
         n_comm = tables["stats"]["community"]["count"].reindex(keys["community"]).fillna(0)
-        return np.column_stack([
-            district_level, encoded["district"], encoded["bizcircle"], encoded["community"],
-            np.log1p(n_comm.to_numpy()),
-        ])
+        return np.column_stack(
+            [
+                district_level,
+                encoded["district"],
+                encoded["bizcircle"],
+                encoded["community"],
+                np.log1p(n_comm.to_numpy()),
+            ]
+        )
 
     def bizcircle_of(self, city: str, district: str, community: str | None) -> str | None:
         """The business circle a known community lies in, from the training rows."""

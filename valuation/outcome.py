@@ -86,7 +86,13 @@ FALLBACK_FLOOR = (
 )
 FEATURES = ("city", "start_ratio", "log_area", "log_reference", "year")
 HISTORY_COLUMNS = (
-    "city", "sold_on", "area_m2", "reference_fen", "start_fen", "final_fen", "round_hint",
+    "city",
+    "sold_on",
+    "area_m2",
+    "reference_fen",
+    "start_fen",
+    "final_fen",
+    "round_hint",
     "weight",
 )
 
@@ -366,8 +372,9 @@ class OutcomeModel:
         previous_start_fen: int | None = None,
     ) -> OutcomeCurve:
         """Chance, expected final and expected recovery over the lawful start range."""
-        lo_fen, hi_fen = lawful_start_range(lot.reference_fen, settings, round_no,
-                                            previous_start_fen)
+        lo_fen, hi_fen = lawful_start_range(
+            lot.reference_fen, settings, round_no, previous_start_fen
+        )
         starts = _grid(lot.reference_fen, lo_fen, hi_fen)
         ratios = np.array([s / lot.reference_fen for s in starts])
         frame = features(
@@ -537,13 +544,16 @@ def train_outcome(
         "version": version,
         "created_at": now.isoformat(),
         "task": "auction outcome: expected final price given a sale, and chance of sale, "
-                "by start ratio (start / reference)",
+        "by start ratio (start / reference)",
         "data": {
             "sha256": digest,
             "rows": len(data),
             "date_range": [str(data["sold_on"].min().date()), str(data["sold_on"].max().date())],
-            "sources": {"shipped_history": len(history), **(extra_sources or {}),
-                        "observed_sold_rounds": len(data) - len(history)},
+            "sources": {
+                "shipped_history": len(history),
+                **(extra_sources or {}),
+                "observed_sold_rounds": len(data) - len(history),
+            },
             "observed_finished_rounds": len(own),
         },
         "features": list(FEATURES),
@@ -552,8 +562,7 @@ def train_outcome(
             "holdout": "latest 20% of sold lots by date",
             "holdout_rows": len(data) - cut,
             "model": _accuracy(actual, predicted),
-            "baseline_start_times_median_premium": _accuracy(
-                actual, held_starts * median_premium),
+            "baseline_start_times_median_premium": _accuracy(actual, held_starts * median_premium),
             "baseline_start_times_mean_premium": _accuracy(actual, held_starts * mean_premium),
             "premiums": {"median": round(median_premium, 4), "mean": round(mean_premium, 4)},
         },
@@ -679,8 +688,13 @@ def observed_rounds(session: Session) -> dict[str, list[FinishedRound]]:
 
     own = [
         FinishedRound(
-            Lot(lot.city, lot.reference_price, ensure_utc(rnd.closed_at).date(), lot.area_m2,
-                lot.district),
+            Lot(
+                lot.city,
+                lot.reference_price,
+                ensure_utc(rnd.closed_at).date(),
+                lot.area_m2,
+                lot.district,
+            ),
             rnd.start_price,
             rnd.outcome == "sold",
             rnd.final_price,
@@ -688,14 +702,17 @@ def observed_rounds(session: Session) -> dict[str, list[FinishedRound]]:
         for rnd, lot in session.execute(
             select(Round, LotRow)
             .join(LotRow, Round.lot_id == LotRow.id)
-            .where(Round.closed_at.is_not(None), Round.outcome.in_(("sold", "failed")),
-                   Round.kind.in_(("1", "2")), LotRow.reference_price > 0)
+            .where(
+                Round.closed_at.is_not(None),
+                Round.outcome.in_(("sold", "failed")),
+                Round.kind.in_(("1", "2")),
+                LotRow.reference_price > 0,
+            )
         ).all()
     ]
     crawled = [
         FinishedRound(
-            Lot(r.city, r.appraisal_price_fen, ensure_utc(r.end_at).date(), r.area_m2,
-                r.district),
+            Lot(r.city, r.appraisal_price_fen, ensure_utc(r.end_at).date(), r.area_m2, r.district),
             r.start_price_fen,
             r.status == "sold",
             r.final_price_fen,

@@ -22,10 +22,32 @@ from typing import Any
 from fapai.regions import normalize_city, normalize_district
 
 LISTING_FIELDS: tuple[str, ...] = (
-    "source", "listing_id", "url", "title", "city", "district", "community", "lat", "lon",
-    "area_m2", "rooms", "halls", "bathrooms", "floor", "floor_level", "total_floors",
-    "orientation", "decoration", "build_year", "elevator", "property_type", "price_total",
-    "unit_price", "listed_at", "dealt_at", "crawled_at",
+    "source",
+    "listing_id",
+    "url",
+    "title",
+    "city",
+    "district",
+    "community",
+    "lat",
+    "lon",
+    "area_m2",
+    "rooms",
+    "halls",
+    "bathrooms",
+    "floor",
+    "floor_level",
+    "total_floors",
+    "orientation",
+    "decoration",
+    "build_year",
+    "elevator",
+    "property_type",
+    "price_total",
+    "unit_price",
+    "listed_at",
+    "dealt_at",
+    "crawled_at",
 )
 PROPERTY_TYPES = ("residential", "commercial", "parking", "land", "vehicle", "equity", "other")
 FLOOR_LEVELS = ("低", "中", "高")

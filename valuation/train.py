@@ -88,11 +88,13 @@ def build_pipeline(params: Mapping[str, Any] | None = None, random_state: int = 
     trees = HistGradientBoostingRegressor(
         **{**DEFAULT_PARAMS, **(params or {})}, early_stopping=False, random_state=random_state
     )
-    return Pipeline([
-        ("features", FunctionTransformer(feature_frame)),
-        ("columns", columns),
-        ("trees", trees),
-    ])
+    return Pipeline(
+        [
+            ("features", FunctionTransformer(feature_frame)),
+            ("columns", columns),
+            ("trees", trees),
+        ]
+    )
 
 
 def prepare_training_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
@@ -129,9 +131,13 @@ def prepare_training_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[s
 
 def data_hash(frame: pd.DataFrame) -> str:
     """A fingerprint of the training rows (ids and prices), independent of row order."""
-    keys = frame["source"].astype(str) + "|" + frame["listing_id"].astype(str) + "|" + frame[
-        "unit_price"
-    ].astype(str)
+    keys = (
+        frame["source"].astype(str)
+        + "|"
+        + frame["listing_id"].astype(str)
+        + "|"
+        + frame["unit_price"].astype(str)
+    )
     return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
 
 
@@ -173,8 +179,9 @@ def check_metrics(model: PriceModel, rows: pd.DataFrame, train_rows: pd.DataFram
         f"{round(c * 100)}": (np.exp(log_unit - w) * area, np.exp(log_unit + w) * area)
         for c, w in widths.items()
     }
-    return compare(total_price(rows), predicted, district_median_baseline(train_rows, rows),
-                   intervals)
+    return compare(
+        total_price(rows), predicted, district_median_baseline(train_rows, rows), intervals
+    )
 
 
 def train_price_model(
@@ -199,6 +206,7 @@ def train_price_model(
     fit_rows = data[draw < fit_share]
     cal_rows = data[(draw >= fit_share) & (draw < 1 - check_share)]
     check_rows = data[draw >= 1 - check_share]
+
     def with_masked_copies(rows: pd.DataFrame) -> pd.DataFrame:
         copies = mask_inputs(rows.sample(frac=MASKED_SHARE, random_state=random_state), rng)
         return pd.concat([rows, copies], ignore_index=True)
@@ -211,8 +219,7 @@ def train_price_model(
     calibration = calibrate(pipeline, cal_aug, log_unit_price(cal_aug), random_state)
     progress("refitting on fit + calibration rows", 0.45)
     served_aug = with_masked_copies(pd.concat([fit_rows, cal_rows]))
-    pipeline = build_pipeline(params, random_state).fit(served_aug,
-                                                        log_unit_price(served_aug))
+    pipeline = build_pipeline(params, random_state).fit(served_aug, log_unit_price(served_aug))
     progress("indexing comparables", 0.85)
     index = ComparablesIndex(data, pipeline.predict(data))
     coverage = _coverage_by_city(data)
@@ -220,8 +227,12 @@ def train_price_model(
     created = now.isoformat()
     digest = data_hash(data)
     version = f"{now:%Y%m%d%H%M%S}-{digest[:6]}"
-    artifact = {"pipeline": pipeline, "calibration": calibration, "index": index,
-                "coverage": coverage}
+    artifact = {
+        "pipeline": pipeline,
+        "calibration": calibration,
+        "index": index,
+        "coverage": coverage,
+    }
     card: dict[str, Any] = {
         "name": name,
         "version": version,
@@ -240,13 +251,18 @@ def train_price_model(
             "rows_by_source": {k: int(v) for k, v in data["source"].value_counts().items()},
             "skipped": dict(skipped),
             "date_range": [str(when.min().date()), str(when.max().date())],
-            "split": {"fit": len(fit_rows), "calibration": len(cal_rows),
-                      "served_fit_with_masked_copies": len(served_aug),
-                      "calibration_with_masked_copies": len(cal_aug),
-                      "check": len(check_rows)},
+            "split": {
+                "fit": len(fit_rows),
+                "calibration": len(cal_rows),
+                "served_fit_with_masked_copies": len(served_aug),
+                "calibration_with_masked_copies": len(cal_aug),
+                "check": len(check_rows),
+            },
         },
-        "coverage": {c: {k: v for k, v in d.items() if k != "districts"}
-                     | {"districts": len(d["districts"])} for c, d in coverage.items()},
+        "coverage": {
+            c: {k: v for k, v in d.items() if k != "districts"} | {"districts": len(d["districts"])}
+            for c, d in coverage.items()
+        },
         "interval": {
             "method": "normalised split-conformal (σ(x) from a boosted model of |error|), "
             "calibrated before the refit on fit + calibration rows",
@@ -261,8 +277,9 @@ def train_price_model(
     trained = TrainedModel(artifact, card)
     progress("checking on held-out rows", 0.9)
     if len(check_rows):
-        card["metrics"] = {"check_rows_random_10pct": check_metrics(
-            trained.as_price_model(), check_rows, fit_rows)}
+        card["metrics"] = {
+            "check_rows_random_10pct": check_metrics(trained.as_price_model(), check_rows, fit_rows)
+        }
     progress("done", 1.0)
     return trained
 
@@ -283,9 +300,14 @@ def evaluate_time_ordered(
     """
     data, _ = prepare_training_frame(frame)
     train_rows, test_rows = time_ordered_split(data, test_share)
-    trained = train_price_model(train_rows, now=now, params=params, random_state=random_state,
-                                check_share=0.0,
-                                progress=lambda step, done: progress(step, done * 0.9))
+    trained = train_price_model(
+        train_rows,
+        now=now,
+        params=params,
+        random_state=random_state,
+        check_share=0.0,
+        progress=lambda step, done: progress(step, done * 0.9),
+    )
     progress("scoring the hold-out", 0.95)
     report = check_metrics(trained.as_price_model(), test_rows, train_rows)
     when = observed_at(test_rows)
@@ -318,8 +340,9 @@ def evaluate_cross_validated(
     high = {"80": [], "90": []}
     for f in range(folds):
         train_rows, test_rows = data[fold != f], data[fold == f]
-        model = train_price_model(train_rows, now=now, params=params,
-                                  random_state=random_state, check_share=0.0).as_price_model()
+        model = train_price_model(
+            train_rows, now=now, params=params, random_state=random_state, check_share=0.0
+        ).as_price_model()
         log_unit = model.predict_log_unit(test_rows)
         area = test_rows["area_m2"].to_numpy(dtype=float)
         actual.append(total_price(test_rows))
@@ -329,7 +352,8 @@ def evaluate_cross_validated(
             low[f"{round(c * 100)}"].append(np.exp(log_unit - w) * area)
             high[f"{round(c * 100)}"].append(np.exp(log_unit + w) * area)
     intervals = {k: (np.concatenate(low[k]), np.concatenate(high[k])) for k in low}
-    report = compare(np.concatenate(actual), np.concatenate(predicted),
-                     np.concatenate(baseline), intervals)
+    report = compare(
+        np.concatenate(actual), np.concatenate(predicted), np.concatenate(baseline), intervals
+    )
     report["split"] = {"folds": folds, "rows": len(data)}
     return report

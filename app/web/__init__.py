@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def __getattr__(name: str) -> Any:  # noqa: ANN401 - PEP 562 module attribute
+def __getattr__(name: str) -> Any:
     if name == "web_router":
         from app.web.router import web_router
 

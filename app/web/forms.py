@@ -117,10 +117,13 @@ def explain(exc: FapaiError, next_bid: Decimal | None = None) -> str:
         sentence = f"出价须不低于 {yuan(next_bid)}（当前价加一个加价幅度，拍卖规定 第二十条）"
     else:
         sentence = next(
-            (text for (cls, name), text in _SENTENCES.items()
-             if isinstance(exc, cls) and name == exc.field),
+            (
+                text
+                for (cls, name), text in _SENTENCES.items()
+                if isinstance(exc, cls) and name == exc.field
+            ),
             None,
-        )  # fmt: skip
+        )
     return f"{head}{sentence}。详情：{exc.message}" if sentence else f"{head}{exc.message}"
 
 

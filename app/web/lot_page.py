@@ -53,7 +53,6 @@ class LotPage:
             "now": now,
         }
 
-
     def live(self, now: datetime) -> dict[str, object]:
         """What the lot page's script updates every few seconds (with the rendered bid
         record, result and bidding panel added by the route)."""

@@ -134,29 +134,42 @@ def report_pdf(r: ReportView) -> bytes:
         0, 6, "各询价来源结果的平均值（参考价规定 第十三条）。", new_x="LMARGIN", new_y="NEXT"
     )
     _interval_bar(pdf, r)
-    _pairs(pdf, [
-        ("模型估价", display.yuan(r.model_price)),
-        ("模型单价", f"{display.yuan(r.unit_price)}/m²"),
-        ("80% 区间", f"{display.wan(r.interval80[0])} – {display.wan(r.interval80[1])}"),
-        ("90% 区间", f"{display.wan(r.interval90[0])} – {display.wan(r.interval90[1])}"),
-        *((s.platform if not s.is_model else "fapai 估价模型", display.yuan(s.price))
-          for s in r.sources),
-        ("出具时间", display.local_time(r.created_at)),
-        ("有效期至", f"{display.local_date(r.valid_until)}（拍卖须在有效期内启动）"),
-    ])  # fmt: skip
+    _pairs(
+        pdf,
+        [
+            ("模型估价", display.yuan(r.model_price)),
+            ("模型单价", f"{display.yuan(r.unit_price)}/m²"),
+            ("80% 区间", f"{display.wan(r.interval80[0])} – {display.wan(r.interval80[1])}"),
+            ("90% 区间", f"{display.wan(r.interval90[0])} – {display.wan(r.interval90[1])}"),
+            *(
+                (s.platform if not s.is_model else "fapai 估价模型", display.yuan(s.price))
+                for s in r.sources
+            ),
+            ("出具时间", display.local_time(r.created_at)),
+            ("有效期至", f"{display.local_date(r.valid_until)}（拍卖须在有效期内启动）"),
+        ],
+    )
 
     _heading(pdf, "建议起拍价")
     p = r.proposed
-    _pairs(pdf, [
-        ("建议起拍价",
-         f"{display.yuan(p.start_price)}（参考价的 {display.percent(p.start_ratio)}）"),
-        ("起拍价下限", f"{display.yuan(r.start_price_floor)}（参考价的 70%，拍卖规定 第十条）"),
-        ("预计成交概率", display.percent(p.chance_of_sale)),
-        ("成交时预计价格", display.yuan(p.expected_final_price)),
-        ("预计回收金额", display.yuan(p.expected_recovery)),
-        ("保证金范围", f"{display.yuan(r.deposit_range[0])} – {display.yuan(r.deposit_range[1])}"
-                      "（起拍价的 5%–20%，拍卖规定 第十七条）"),
-    ])  # fmt: skip
+    _pairs(
+        pdf,
+        [
+            (
+                "建议起拍价",
+                f"{display.yuan(p.start_price)}（参考价的 {display.percent(p.start_ratio)}）",
+            ),
+            ("起拍价下限", f"{display.yuan(r.start_price_floor)}（参考价的 70%，拍卖规定 第十条）"),
+            ("预计成交概率", display.percent(p.chance_of_sale)),
+            ("成交时预计价格", display.yuan(p.expected_final_price)),
+            ("预计回收金额", display.yuan(p.expected_recovery)),
+            (
+                "保证金范围",
+                f"{display.yuan(r.deposit_range[0])} – {display.yuan(r.deposit_range[1])}"
+                "（起拍价的 5%–20%，拍卖规定 第十七条）",
+            ),
+        ],
+    )
     for note in r.fallback:
         pdf.multi_cell(0, 6, f"说明：{note}", new_x="LMARGIN", new_y="NEXT")
 
@@ -170,11 +183,15 @@ def report_pdf(r: ReportView) -> bytes:
         ) as t:
             t.row(["起拍比例", "起拍价", "成交概率", "成交时预计价格", "预计回收"])
             for point in r.curve:
-                t.row([
-                    display.percent(point.start_ratio), display.yuan(point.start_price),
-                    display.percent(point.chance_of_sale), display.yuan(point.expected_final_price),
-                    display.yuan(point.expected_recovery),
-                ])  # fmt: skip
+                t.row(
+                    [
+                        display.percent(point.start_ratio),
+                        display.yuan(point.start_price),
+                        display.percent(point.chance_of_sale),
+                        display.yuan(point.expected_final_price),
+                        display.yuan(point.expected_recovery),
+                    ]
+                )
 
     _heading(pdf, "可比案例")
     if r.comparables:
@@ -183,22 +200,31 @@ def report_pdf(r: ReportView) -> bytes:
         ) as t:
             t.row(["小区", "面积 m²", "时间", "单价 元/m²", "总价", "修正至本标的"])
             for c in r.comparables:
-                t.row([
-                    c.community, str(c.area_m2), c.observed_on, display.yuan(c.unit_price),
-                    display.wan(c.price_total), display.wan(c.adjusted_price_total),
-                ])  # fmt: skip
+                t.row(
+                    [
+                        c.community,
+                        str(c.area_m2),
+                        c.observed_on,
+                        display.yuan(c.unit_price),
+                        display.wan(c.price_total),
+                        display.wan(c.adjusted_price_total),
+                    ]
+                )
     else:
         pdf.cell(0, 6, "没有可比案例。", new_x="LMARGIN", new_y="NEXT")
 
     _heading(pdf, "依据")
     pdf.multi_cell(
-        0, 6,
+        0,
+        6,
         f"估价模型 {r.model_version}；成交预测模型 {r.outcome_model_version}。"
         "报告按出具时的内容保存，之后更换模型不影响本报告。依据《最高人民法院关于人民法院确定"
         "财产处置参考价若干问题的规定》（法释〔2018〕15号）与《最高人民法院关于人民法院网络司法"
         "拍卖若干问题的规定》（法释〔2016〕18号）。",
-        new_x="LMARGIN", new_y="NEXT", align="L",
-    )  # fmt: skip
+        new_x="LMARGIN",
+        new_y="NEXT",
+        align="L",
+    )
     return bytes(pdf.output())
 
 
@@ -221,9 +247,7 @@ class ReportPDFCache:
     made in the background, and the download is served from here. Bounded: the least
     recently used goes. ``make`` renders in-process instead (tests)."""
 
-    def __init__(
-        self, size: int = 64, make: Callable[[ReportView], bytes] | None = None
-    ) -> None:
+    def __init__(self, size: int = 64, make: Callable[[ReportView], bytes] | None = None) -> None:
         self._size = size
         self._make = make
         self._items: OrderedDict[int, bytes] = OrderedDict()
@@ -236,9 +260,11 @@ class ReportPDFCache:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_exit_with, initargs=(os.getpid(),),
-                )  # fmt: skip
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_exit_with,
+                    initargs=(os.getpid(),),
+                )
         return self._pool.submit(report_pdf, r).result()
 
     def get(self, r: ReportView) -> bytes:

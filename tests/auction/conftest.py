@@ -82,7 +82,7 @@ class World:
     def start_bidding(self) -> None:
         self.clock.set(self.lot.starts_at)
 
-    def _commit(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def _commit(self, fn, *args, **kwargs):
         """Run an engine call in its own transaction, as a request does."""
         try:
             result = fn(self.session, *args, **kwargs)
@@ -99,7 +99,7 @@ class World:
         )
         return reg.bidder_code
 
-    def bid(self, i: int, yuan: int, key: str | None = None):  # noqa: ANN201
+    def bid(self, i: int, yuan: int, key: str | None = None):
         return self._commit(
             engine.place_bid,
             self.lot.id,
@@ -119,7 +119,7 @@ class World:
 
 
 @pytest.fixture
-def lot_data(clock: FrozenClock):  # noqa: ANN201
+def lot_data(clock: FrozenClock):
     """``lot_data(**changes)``: a lawful lot published now, with changes."""
     return lambda **changes: make_lot_data(clock, **changes)
 
@@ -137,7 +137,7 @@ def sqlite_world(sqlite_session: Session, clock: FrozenClock, settings: Settings
 class Api:
     """The app over HTTP (TestClient, lifespan run) with a court token and bidder tokens."""
 
-    def __init__(self, client, app, clock: FrozenClock) -> None:  # noqa: ANN001
+    def __init__(self, client, app, clock: FrozenClock) -> None:
         self.client, self.app, self.clock = client, app, clock
         with app.state.session_factory() as s:
             _, court = auth.create_user(s, "天河法院 书记员", "court", clock.now())
@@ -182,7 +182,7 @@ class Api:
         assert r.status_code == 201, r.text
         return r.json()["bidder_code"]
 
-    def bid(self, lot_id: int, i: int, amount: object, key: str | None = None):  # noqa: ANN201
+    def bid(self, lot_id: int, i: int, amount: object, key: str | None = None):
         headers = dict(self.bidders[i]) | ({"Idempotency-Key": key} if key else {})
         return self.client.post(
             f"/api/lots/{lot_id}/bids", json={"amount": amount}, headers=headers

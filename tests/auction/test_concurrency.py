@@ -36,7 +36,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _until(predicate, seconds: float) -> bool:  # noqa: ANN001
+def _until(predicate, seconds: float) -> bool:
     """Poll a real process until ``predicate()`` holds, at most ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

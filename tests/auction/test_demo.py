@@ -54,9 +54,12 @@ def test_seeding_a_fresh_database_produces_every_state(factory, settings: Settin
         lots = session.scalars(select(Lot)).all()
         rounds = session.scalars(select(Round)).all()
         ending_soon = [
-            lot for lot in lots if lot.status == "announced" and lot.starts_at <= NOW
+            lot
+            for lot in lots
+            if lot.status == "announced"
+            and lot.starts_at <= NOW
             and (lot.ends_at - NOW).total_seconds() <= 3600
-        ]  # fmt: skip
+        ]
         # A second round at a cut of at most 20% (拍卖规定 第二十六条) and a 变卖 at the second
         # round's start price.
         by_lot: dict[int, list[Round]] = {}
@@ -143,8 +146,9 @@ def test_api_lists_the_seeded_lots(sqlite_url: str) -> None:
         registered = client.post(f"/api/lots/{lot['id']}/registrations", headers=bidder)
         assert registered.status_code in (200, 201), registered.text
         amount = Decimal(str(lot["current_price"])) + Decimal(str(lot["increment"]))
-        bid = client.post(f"/api/lots/{lot['id']}/bids", json={"amount": float(amount)},
-                          headers=bidder)  # fmt: skip
+        bid = client.post(
+            f"/api/lots/{lot['id']}/bids", json={"amount": float(amount)}, headers=bidder
+        )
         assert bid.status_code == 201, bid.text
 
 

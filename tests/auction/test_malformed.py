@@ -43,7 +43,7 @@ BAD_QUERIES = [
 ]
 
 
-def _assert_clean_4xx(r) -> None:  # noqa: ANN001
+def _assert_clean_4xx(r) -> None:
     assert 400 <= r.status_code < 500, (r.request.method, r.request.url, r.status_code, r.text)
     body = r.json()
     assert "error" in body or "detail" in body, r.text
@@ -51,7 +51,7 @@ def _assert_clean_4xx(r) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def targets(api):  # noqa: ANN001, ANN201
+def targets(api):
     lot = api.create_lot()
     lot_id = lot["id"]
     writes = [

@@ -15,10 +15,13 @@ from auction import engine
 from fapai.db import make_engine, session_factory
 
 TRIGRAM_INDEXES = {
-    "auction_lots": {"ix_auction_lots_title_trgm", "ix_auction_lots_address_trgm",
-                     "ix_auction_lots_description_trgm"},
+    "auction_lots": {
+        "ix_auction_lots_title_trgm",
+        "ix_auction_lots_address_trgm",
+        "ix_auction_lots_description_trgm",
+    },
     "auction_cases": {"ix_auction_cases_case_number_trgm"},
-}  # fmt: skip
+}
 
 
 @pytest.fixture

@@ -198,7 +198,7 @@ def test_a_page_that_lost_its_layout_is_a_counted_problem_not_an_exception() -> 
     ],
     ids=["missing-id", "missing-price", "garbage-area", "impossible-year", "garbage-unit"],
 )
-def test_broken_rows_are_dropped_with_a_counted_reason(mutate, reason: str) -> None:  # noqa: ANN001
+def test_broken_rows_are_dropped_with_a_counted_reason(mutate, reason: str) -> None:
     pages = sitegen.lianjia_site(ROWS)
     body = mutate(pages["/ershoufang/baiyun/pg1/"].body.decode(), ROWS[0]).encode()
     broken = response("https://gz.lianjia.com/ershoufang/baiyun/pg1/", body)

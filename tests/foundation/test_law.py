@@ -14,7 +14,7 @@ S = Settings(database_url="sqlite://")
 T = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
 
-def violation(fn, *args, **kwargs) -> RuleViolation:  # noqa: ANN001, ANN002, ANN003
+def violation(fn, *args, **kwargs) -> RuleViolation:
     with pytest.raises(RuleViolation) as err:
         fn(*args, **kwargs)
     return err.value
@@ -46,9 +46,7 @@ def test_increment_must_be_positive_art_20():
 
 def test_bidding_lasts_at_least_24_hours_art_20():
     law.check_bidding_window(T, T + timedelta(hours=24), S)
-    err = violation(
-        law.check_bidding_window, T, T + timedelta(hours=24) - timedelta(seconds=1), S
-    )
+    err = violation(law.check_bidding_window, T, T + timedelta(hours=24) - timedelta(seconds=1), S)
     assert (err.field, err.article) == ("ends_at", "拍卖规定 第二十条")
 
 
@@ -120,12 +118,12 @@ def test_reauction_within_30_days_art_26():
 
 def test_sale_at_second_start_price_for_the_sale_period():
     law.check_sale_terms(80_000, 80_000, T, T + timedelta(days=60), S)
-    assert violation(
-        law.check_sale_terms, 79_900, 80_000, T, T + timedelta(days=60), S
-    ).field == ("start_price")
-    assert violation(
-        law.check_sale_terms, 80_000, 80_000, T, T + timedelta(days=59), S
-    ).field == ("ends_at")
+    assert violation(law.check_sale_terms, 79_900, 80_000, T, T + timedelta(days=60), S).field == (
+        "start_price"
+    )
+    assert violation(law.check_sale_terms, 80_000, 80_000, T, T + timedelta(days=59), S).field == (
+        "ends_at"
+    )
     law.check_sale_bid(80_000, 80_000)
     assert violation(law.check_sale_bid, 80_100, 80_000).article == law.SALE_NOTICE
 

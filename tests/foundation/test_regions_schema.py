@@ -28,8 +28,15 @@ def test_normalize_city_variants():
 
 
 def _row(**kw):
-    base = dict(source="t", listing_id="1", city="广州", district="天河", area_m2="89.5",
-                price_total="2150000", unit_price="24022")
+    base = dict(
+        source="t",
+        listing_id="1",
+        city="广州",
+        district="天河",
+        area_m2="89.5",
+        price_total="2150000",
+        unit_price="24022",
+    )
     base.update(kw)
     return base
 

@@ -13,19 +13,54 @@ from valuation.data import import_listings, listings_frame, read_listing_file, w
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 GOOD = [
-    {"source": "t", "listing_id": "1", "city": "广州", "district": "天河", "community": "骏景花园",
-     "area_m2": "89.5", "rooms": "3", "price_total": "4000000", "elevator": "有",
-     "crawled_at": "2025-01-01"},
-    {"source": "t", "listing_id": "2", "city": "深圳市", "district": "南山区", "area_m2": "70",
-     "unit_price": "90000", "floor_level": "高", "crawled_at": "2025-01-01T08:00:00+08:00"},
+    {
+        "source": "t",
+        "listing_id": "1",
+        "city": "广州",
+        "district": "天河",
+        "community": "骏景花园",
+        "area_m2": "89.5",
+        "rooms": "3",
+        "price_total": "4000000",
+        "elevator": "有",
+        "crawled_at": "2025-01-01",
+    },
+    {
+        "source": "t",
+        "listing_id": "2",
+        "city": "深圳市",
+        "district": "南山区",
+        "area_m2": "70",
+        "unit_price": "90000",
+        "floor_level": "高",
+        "crawled_at": "2025-01-01T08:00:00+08:00",
+    },
 ]
 BAD = [
-    {"source": "t", "listing_id": "3", "city": "广州", "district": "天河", "area_m2": "-5",
-     "price_total": "1000000"},
-    {"source": "t", "listing_id": "4", "city": "广州", "district": "火星", "area_m2": "80",
-     "price_total": "1000000"},
-    {"source": "t", "listing_id": "5", "city": "广州", "district": "天河", "area_m2": "80",
-     "price_total": "50"},
+    {
+        "source": "t",
+        "listing_id": "3",
+        "city": "广州",
+        "district": "天河",
+        "area_m2": "-5",
+        "price_total": "1000000",
+    },
+    {
+        "source": "t",
+        "listing_id": "4",
+        "city": "广州",
+        "district": "火星",
+        "area_m2": "80",
+        "price_total": "1000000",
+    },
+    {
+        "source": "t",
+        "listing_id": "5",
+        "city": "广州",
+        "district": "天河",
+        "area_m2": "80",
+        "price_total": "50",
+    },
     {"source": "t", "listing_id": "6", "city": "广州", "district": "天河", "area_m2": "80"},
 ]
 
@@ -35,8 +70,10 @@ def test_import_counts_rejects_by_reason_and_export_round_trips(db_url, tmp_path
     report = import_listings(factory, pd.DataFrame(GOOD + BAD, dtype=str), NOW, batch_size=3)
     assert (report.read, report.kept, report.stored.inserted) == (6, 2, 2)
     assert dict(report.rejected) == {
-        "area_m2:out_of_range": 1, "district:unknown_district": 1,
-        "price_total:out_of_range": 1, "price_total:required": 1,
+        "area_m2:out_of_range": 1,
+        "district:unknown_district": 1,
+        "price_total:out_of_range": 1,
+        "price_total:required": 1,
     }
     with factory() as session:
         stored = listings_frame(session)

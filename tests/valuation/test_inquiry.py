@@ -83,8 +83,9 @@ def test_report_dates_floor_proposal_and_deposit(models: InquiryModels, clock: F
     check_deposit(high, proposed, settings)
     with pytest.raises(Exception, match="5%–20%"):
         check_deposit(low - 1, proposed, settings)
-    assert body["expected_outcome"]["chance_of_sale"] == body["outcome"]["proposed"][
-        "chance_of_sale"]
+    assert (
+        body["expected_outcome"]["chance_of_sale"] == body["outcome"]["proposed"]["chance_of_sale"]
+    )
     # Should round 1 fail: a lawful re-auction start, cut at most 20% (拍卖规定 第二十六条).
     again = body["if_unsold"]
     assert again["round"] == 2 and again["lawful_range"][1] == body["proposed_start_price"]
@@ -213,17 +214,30 @@ def test_fapai_inquire_prints_the_report(models_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("FAPAI_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     get_settings.cache_clear()
     try:
-        args = ["inquire", "--city", "广州", "--district", "天河", "--area", "89",
-                "--source", "JD=4500000"]
+        args = [
+            "inquire",
+            "--city",
+            "广州",
+            "--district",
+            "天河",
+            "--area",
+            "89",
+            "--source",
+            "JD=4500000",
+        ]
         shown = CliRunner().invoke(app, args)
         assert shown.exit_code == 0, shown.output
         assert "参考价规定 第十三条" in shown.output and "proposed start" in shown.output
         as_json = CliRunner().invoke(app, [*args, "--json"])
-        report = json.loads(as_json.stdout[as_json.stdout.index("{"):])
+        report = json.loads(as_json.stdout[as_json.stdout.index("{") :])
         assert report["id"] == 2 and report["sources"][1] == {
-            "platform": "JD", "price": 4500000, "kind": "platform"}
-        refused = CliRunner().invoke(app, ["inquire", "--city", "汕尾", "--district", "城区",
-                                           "--area", "89"])
+            "platform": "JD",
+            "price": 4500000,
+            "kind": "platform",
+        }
+        refused = CliRunner().invoke(
+            app, ["inquire", "--city", "汕尾", "--district", "城区", "--area", "89"]
+        )
         assert refused.exit_code == 2 and "no market data for 汕尾市" in refused.output
     finally:
         get_settings.cache_clear()
@@ -231,8 +245,9 @@ def test_fapai_inquire_prints_the_report(models_dir, tmp_path, monkeypatch):
 
 def test_building_type_and_metro_reach_the_price_model(models, clock):
     def priced(**extra):
-        report = price({**TIANHE, **extra}, [], clock.now(), models.registry, Settings(),
-                       models.outcome)
+        report = price(
+            {**TIANHE, **extra}, [], clock.now(), models.registry, Settings(), models.outcome
+        )
         return report.sources[0].price
 
     plain = priced()

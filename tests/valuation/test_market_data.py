@@ -13,8 +13,10 @@ from valuation.market_data import (
 from valuation.market_data.derive import EXTRA_FIELDS, SOURCES, STATS, derive_source
 from valuation.schema import LISTING_FIELDS
 
-HEADER = ("id,xiaoqu,houseType,square,houseUrl,orientation,decoration,elevator,floorLevel,"
-          "floorTotal,build,price,tradeDate,bid,deal,cycle,district,bizcircle\n")
+HEADER = (
+    "id,xiaoqu,houseType,square,houseUrl,orientation,decoration,elevator,floorLevel,"
+    "floorTotal,build,price,tradeDate,bid,deal,cycle,district,bizcircle\n"
+)
 ROWS = [
     "1,迪生苑,2室1厅,53.0,http://gz.lianjia.com/chengjiao/GZ1.html,南,简装,无电梯,中,9,1998,"
     "44906,2017-04-11 00:00:00,180,238.0,383,天河,天河公园",
@@ -33,8 +35,11 @@ def test_derive_maps_units_and_counts_rejects(tmp_path: Path):
     assert stats["rows_read"] == 4 and stats["rows_kept"] == 2
     assert stats["rejected"] == {"price_total:out_of_range": 1, "district:unknown_district": 1}
     first, second = frame.iloc[0], frame.iloc[1]
-    assert (first["listing_id"], first["price_total"], first["unit_price"]) == ("GZ1", 2_380_000,
-                                                                                44906)
+    assert (first["listing_id"], first["price_total"], first["unit_price"]) == (
+        "GZ1",
+        2_380_000,
+        44906,
+    )
     assert (first["city"], first["district"], first["elevator"]) == ("广州市", "天河区", False)
     # Placeholders for "unknown" stay empty, never a value.
     assert second[["elevator", "floor_level", "build_year"]].isna().all()

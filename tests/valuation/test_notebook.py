@@ -24,15 +24,18 @@ def test_retrain_notebook_runs_and_promotes_into_its_own_models_dir(tmp_path: Pa
     monkeypatch.setenv("FAPAI_NOTEBOOK_ROWS", "3000")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # see conftest.train_small
     monkeypatch.setenv("FAPAI_MODELS_DIR", str(models))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(PROJECT_ROOT),
-                                                      os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])
+    )
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     outputs = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "3,000 listings" in outputs and "saved price-" in outputs
     assert len(list(models.glob("price-*.joblib"))) == 2
     # The full-data model wins against a quick 3,000-row candidate: nothing is promoted.
     assert json.loads((models / "promoted.json").read_text())["price"] == before
     assert (PROJECT_ROOT / "models" / "promoted.json").read_text() == (
-        models / "promoted.json").read_text()
+        models / "promoted.json"
+    ).read_text()

@@ -36,8 +36,13 @@ from valuation.registry import ModelRegistry
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 SETTINGS = Settings()
-GZ = Lot(city="广州市", reference_fen=300_000_000, when=date(2026, 11, 25), area_m2=89.0,
-         district="天河区")
+GZ = Lot(
+    city="广州市",
+    reference_fen=300_000_000,
+    when=date(2026, 11, 25),
+    area_m2=89.0,
+    district="天河区",
+)
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +82,12 @@ def test_train_outcome_command_writes_an_artifact_and_says_how_it_did(trained, m
     assert "hold-out: MdAPE" in output and "chance of sale: prior" in output
     assert (models_dir / f"outcome-{model.version}.json").exists()
     assert ModelRegistry(models_dir, "outcome").promoted_version() == model.version
-    assert model.card["data"]["sources"] == {"shipped_history": 16140, "own_rounds": 0,
-                                             "crawled_rounds": 0, "observed_sold_rounds": 0}
+    assert model.card["data"]["sources"] == {
+        "shipped_history": 16140,
+        "own_rounds": 0,
+        "crawled_rounds": 0,
+        "observed_sold_rounds": 0,
+    }
 
 
 def test_shipped_history_matches_its_data_card(history):
@@ -89,8 +98,14 @@ def test_shipped_history_matches_its_data_card(history):
     assert ratios.between(0.30, 1.50).all()
 
 
-@pytest.mark.parametrize("lot", [GZ, replace(GZ, city="阳江市", district="江城区", area_m2=None),
-                                 replace(GZ, reference_fen=45_000_000, area_m2=40.0)])
+@pytest.mark.parametrize(
+    "lot",
+    [
+        GZ,
+        replace(GZ, city="阳江市", district="江城区", area_m2=None),
+        replace(GZ, reference_fen=45_000_000, area_m2=40.0),
+    ],
+)
 def test_curve_is_monotone_where_it_must_be(model, lot):
     curve = model.curve(lot, SETTINGS)
     chances = [p.chance_of_sale for p in curve.points]
@@ -105,8 +120,9 @@ def test_curve_is_monotone_where_it_must_be(model, lot):
     assert all(f >= s for f, s in zip(finals, starts, strict=True))
     assert chances[0] > chances[-1]
     for p in curve.points:
-        assert p.expected_recovery == pytest.approx(p.chance_of_sale * p.expected_final_price,
-                                                     abs=Decimal("0.01"))
+        assert p.expected_recovery == pytest.approx(
+            p.chance_of_sale * p.expected_final_price, abs=Decimal("0.01")
+        )
 
 
 def test_round1_proposal_is_lawful_and_maximises_expected_recovery(model):
@@ -211,9 +227,19 @@ def test_round_hints_follow_the_era_floor():
 
 
 def test_derive_counts_every_dropped_row_and_is_deterministic(tmp_path):
-    base = {"id": "1", "市场评估价": "1000000", "起拍价格": "700000", "成交价格": "800000",
-            "交易时间": "2021年03月05日 10:00", "是否成交": "True", "城市": "广州市",
-            "区": "天河", "建筑面积": "89.5", "竞拍人数": "3.0", "is_ai_fixed": ""}
+    base = {
+        "id": "1",
+        "市场评估价": "1000000",
+        "起拍价格": "700000",
+        "成交价格": "800000",
+        "交易时间": "2021年03月05日 10:00",
+        "是否成交": "True",
+        "城市": "广州市",
+        "区": "天河",
+        "建筑面积": "89.5",
+        "竞拍人数": "3.0",
+        "is_ai_fixed": "",
+    }
     records = [
         base,
         {**base, "id": "2", "是否成交": "False"},
@@ -225,8 +251,13 @@ def test_derive_counts_every_dropped_row_and_is_deterministic(tmp_path):
     ]
     rows, dropped = derive(records)
     assert [r.lot_id for r in rows] == ["7", "1"]  # sorted by date
-    assert dict(dropped) == {"not_sold": 1, "no_appraisal": 1, "final_below_start": 1,
-                             "start_ratio_out_of_band": 1, "unknown_city": 1}
+    assert dict(dropped) == {
+        "not_sold": 1,
+        "no_appraisal": 1,
+        "final_below_start": 1,
+        "start_ratio_out_of_band": 1,
+        "unknown_city": 1,
+    }
     assert rows[1].district == "天河区" and rows[1].reference_fen == 100_000_000
     assert rows[0].low_trust == 1 and rows[0].area_m2 == ""  # 0 m² is unknown, not fixed
     assert write_history(rows, tmp_path / "a.csv.gz") == write_history(rows, tmp_path / "b.csv.gz")
@@ -237,26 +268,56 @@ def test_observed_rounds_are_own_finished_rounds_and_crawled_results(db_url, clo
     factory = session_factory(writer_engine(make_engine(db_url)))
     starts = clock.now() + timedelta(days=30)
     with session_scope(factory) as s:  # a lawful first round that nobody bids on
-        engine.create_lot(s, engine.LotData(
-            case_number="(2026)粤0106执1号", court="广州市天河区人民法院", title="天河区某房",
-            property_type="residential", city="广州", district="天河", area_m2=89.0,
-            reference_price=100_000_000, reference_method="inquiry", start_price=70_000_000,
-            deposit=7_000_000, increment=500_000, starts_at=starts,
-            ends_at=starts + timedelta(days=1)), clock.now(), SETTINGS)
+        engine.create_lot(
+            s,
+            engine.LotData(
+                case_number="(2026)粤0106执1号",
+                court="广州市天河区人民法院",
+                title="天河区某房",
+                property_type="residential",
+                city="广州",
+                district="天河",
+                area_m2=89.0,
+                reference_price=100_000_000,
+                reference_method="inquiry",
+                start_price=70_000_000,
+                deposit=7_000_000,
+                increment=500_000,
+                starts_at=starts,
+                ends_at=starts + timedelta(days=1),
+            ),
+            clock.now(),
+            SETTINGS,
+        )
     clock.advance(days=32)
     with session_scope(factory) as s:
         engine.close_due_rounds(s, clock.now(), SETTINGS)
-        crawled = [{"source": "sf_taobao", "item_id": str(i), "status": status, "round": 1,
-                    "city": "广州", "district": "海珠", "appraisal_price_fen": 200_000_000,
-                    "start_price_fen": 140_000_000, "final_price_fen": final,
-                    "end_at": "2026-01-01T02:00:00+00:00"}
-                   for i, (status, final) in enumerate((("sold", 160_000_000), ("failed", None),
-                                                       ("withdrawn", None)))]
+        crawled = [
+            {
+                "source": "sf_taobao",
+                "item_id": str(i),
+                "status": status,
+                "round": 1,
+                "city": "广州",
+                "district": "海珠",
+                "appraisal_price_fen": 200_000_000,
+                "start_price_fen": 140_000_000,
+                "final_price_fen": final,
+                "end_at": "2026-01-01T02:00:00+00:00",
+            }
+            for i, (status, final) in enumerate(
+                (("sold", 160_000_000), ("failed", None), ("withdrawn", None))
+            )
+        ]
         upsert_auction_results(s, [validate_auction_result(r) for r in crawled], clock.now())
     with session_scope(factory) as s:
         got = observed_rounds(s)
     (own,) = got["own"]
     assert (own.sold, own.start_ratio, own.lot.city, own.lot.district) == (
-        False, 0.7, "广州市", "天河区")
+        False,
+        0.7,
+        "广州市",
+        "天河区",
+    )
     assert own.lot.when == clock.now().date()  # closed when the closing pass ran
     assert [(r.sold, r.final_fen) for r in got["crawled"]] == [(True, 160_000_000), (False, None)]

@@ -10,9 +10,17 @@ from valuation.model import NotPriceable
 
 MINIMAL = {"city": "广州", "district": "天河", "area_m2": 89}
 FULL = {
-    **MINIMAL, "community": "骏景花园", "rooms": 3, "halls": 2, "floor_level": "中",
-    "total_floors": 30, "build_year": 2003, "decoration": "精装", "orientation": "南",
-    "elevator": True, "property_type": "residential",
+    **MINIMAL,
+    "community": "骏景花园",
+    "rooms": 3,
+    "halls": 2,
+    "floor_level": "中",
+    "total_floors": 30,
+    "build_year": 2003,
+    "decoration": "精装",
+    "orientation": "南",
+    "elevator": True,
+    "property_type": "residential",
 }
 
 
@@ -82,8 +90,10 @@ def test_comparables_are_in_the_same_city_and_adjusted_to_the_subject(small_mode
     raw = sum(abs(c.unit_price - est) for c in comps)
     adjusted = sum(abs(c.adjusted_unit_price - est) for c in comps)
     assert adjusted <= raw
-    assert model.comparables({"city": "深圳", "district": "南山", "area_m2": 70}, k=3)[0]\
-        .district == "南山区"
+    assert (
+        model.comparables({"city": "深圳", "district": "南山", "area_m2": 70}, k=3)[0].district
+        == "南山区"
+    )
 
 
 def test_interval_coverage_holds_on_held_out_rows(small_model):
@@ -91,9 +101,9 @@ def test_interval_coverage_holds_on_held_out_rows(small_model):
     assert check["n"] > 400
     assert 0.72 <= check["coverage_80"] <= 0.88
     assert 0.84 <= check["coverage_90"] <= 0.96
-    assert check["mdape"] < small_model.card["metrics"]["check_rows_random_10pct"]["baseline"][
-        "mdape"
-    ]
+    assert (
+        check["mdape"] < small_model.card["metrics"]["check_rows_random_10pct"]["baseline"]["mdape"]
+    )
 
 
 def test_building_type_and_metro_are_used_inputs(small_model):

@@ -27,17 +27,29 @@ def test_card_records_data_metrics_and_versions(small_model, models_dir):
     assert len(card["data"]["hash"]) == 64 and card["data"]["rows"] > 5900
     assert card["data"]["date_range"][0].startswith("2016") and card["data"]["date_range"][1]
     assert {"community", "district", "log_area", "build_year"} <= set(card["features"])
-    assert card["versions"] == {"scikit-learn": version("scikit-learn"),
-                                "pandas": version("pandas"), "numpy": version("numpy")}
+    assert card["versions"] == {
+        "scikit-learn": version("scikit-learn"),
+        "pandas": version("pandas"),
+        "numpy": version("numpy"),
+    }
     check = card["metrics"]["check_rows_random_10pct"]
-    assert {"mdape", "within_10", "within_20", "median_ratio", "cod", "prd", "coverage_80",
-            "coverage_90"} <= set(check["model"])
+    assert {
+        "mdape",
+        "within_10",
+        "within_20",
+        "median_ratio",
+        "cod",
+        "prd",
+        "coverage_80",
+        "coverage_90",
+    } <= set(check["model"])
     assert "mdape" in check["baseline"]
     assert set(card["interval"]["quantiles"]) == {"0.8", "0.9"}
 
 
-def test_promotion_switches_the_served_model_without_restart(small_model, small_listings,
-                                                             models_dir, quick_train):
+def test_promotion_switches_the_served_model_without_restart(
+    small_model, small_listings, models_dir, quick_train
+):
     registry = ModelRegistry(models_dir)
     with pytest.raises(UnknownModel):
         registry.current()
@@ -48,8 +60,7 @@ def test_promotion_switches_the_served_model_without_restart(small_model, small_
     assert served.version == first
     assert registry.current() is served  # kept in memory, not reloaded per call
 
-    newer = quick_train(small_listings.iloc[:3000],
-                        datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    newer = quick_train(small_listings.iloc[:3000], datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
     registry.save(newer.artifact, newer.card)
     ModelRegistry(models_dir).promote(newer.card["version"])  # e.g. `fapai models promote`
     assert registry.current().version == newer.card["version"]
@@ -59,8 +70,11 @@ def test_promotion_switches_the_served_model_without_restart(small_model, small_
 
 def test_incompatible_scikit_learn_is_refused_with_a_clear_error(small_model, models_dir):
     registry = ModelRegistry(models_dir)
-    card = {**small_model.card, "version": "old",
-            "versions": {**small_model.card["versions"], "scikit-learn": "0.24.2"}}
+    card = {
+        **small_model.card,
+        "version": "old",
+        "versions": {**small_model.card["versions"], "scikit-learn": "0.24.2"},
+    }
     registry.save(small_model.artifact, card)
     with pytest.raises(IncompatibleModel) as info:
         registry.load("old")

@@ -29,8 +29,17 @@ def uvicorn_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [
-        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
     ]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

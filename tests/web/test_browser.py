@@ -29,23 +29,34 @@ def resident_id(serial: int) -> str:
     return first17 + id_check_character(first17)
 
 
-def _publish_lot(site, title: str) -> dict:  # noqa: ANN001
+def _publish_lot(site, title: str) -> dict:
     """The court publishes a lot through the API whose bidding starts in 2 s and lasts the
     shortened minimum (8 s)."""
     now = datetime.now().astimezone()
     starts = now + timedelta(seconds=2)
     body = {
-        "case_number": "(2026)粤0106执9001号", "court": "广州市天河区人民法院",
-        "title": title, "property_type": "residential", "city": "广州市", "district": "天河区",
-        "address": "体育西路 1 号", "area_m2": 88.5, "description": "测试用住宅，不交吉。",
-        "reference_price": 2_000_000, "reference_method": "appraisal", "start_price": 1_400_000,
-        "deposit": 140_000, "increment": 10_000, "starts_at": starts.isoformat(),
+        "case_number": "(2026)粤0106执9001号",
+        "court": "广州市天河区人民法院",
+        "title": title,
+        "property_type": "residential",
+        "city": "广州市",
+        "district": "天河区",
+        "address": "体育西路 1 号",
+        "area_m2": 88.5,
+        "description": "测试用住宅，不交吉。",
+        "reference_price": 2_000_000,
+        "reference_method": "appraisal",
+        "start_price": 1_400_000,
+        "deposit": 140_000,
+        "increment": 10_000,
+        "starts_at": starts.isoformat(),
         "ends_at": (starts + timedelta(seconds=site.settings.min_bidding_seconds)).isoformat(),
-    }  # fmt: skip
+    }
     response = httpx.post(
-        site.url("/api/lots"), json=body,
+        site.url("/api/lots"),
+        json=body,
         headers={"Authorization": f"Bearer {site.court_token}"},
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -55,7 +66,7 @@ UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), s
   .map(el => el.name || el.id)"""
 
 
-def assert_labelled(page) -> None:  # noqa: ANN001
+def assert_labelled(page) -> None:
     """Every form control has a label a screen reader reads out."""
     assert page.evaluate(UNLABELLED) == []
 
@@ -64,7 +75,7 @@ def _yuan(text: str) -> Decimal:
     return Decimal(re.sub(r"[^\d.]", "", text))
 
 
-def test_search_filters_live_in_the_url_and_narrow_the_cards(site, new_page) -> None:  # noqa: ANN001
+def test_search_filters_live_in_the_url_and_narrow_the_cards(site, new_page) -> None:
     page = new_page()
     page.goto(site.url("/"))
     total = int(page.locator(".count strong").inner_text())
@@ -92,7 +103,7 @@ def test_search_filters_live_in_the_url_and_narrow_the_cards(site, new_page) -> 
     assert "价格下限填写有误" in page.get_by_role("alert").inner_text()
 
 
-def test_search_and_a_lot_are_usable_on_a_phone(site, new_page) -> None:  # noqa: ANN001
+def test_search_and_a_lot_are_usable_on_a_phone(site, new_page) -> None:
     page = new_page(width=390, height=844)
     page.goto(site.url("/"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -108,7 +119,7 @@ def test_search_and_a_lot_are_usable_on_a_phone(site, new_page) -> None:  # noqa
 
 
 def test_two_bidders_register_bid_see_each_other_an_extension_and_the_result(
-    site, new_page  # noqa: ANN001
+    site, new_page
 ) -> None:
     lot = _publish_lot(site, "天河区体育西路住宅（浏览器测试）")
     lot_path = f"/lots/{lot['id']}"
@@ -198,7 +209,7 @@ def test_two_bidders_register_bid_see_each_other_an_extension_and_the_result(
     shot(results, "08-results")
 
 
-def test_judge_requests_an_inquiry_and_downloads_its_report(site, new_page) -> None:  # noqa: ANN001
+def test_judge_requests_an_inquiry_and_downloads_its_report(site, new_page) -> None:
     page = new_page()
     page.goto(site.url("/inquiries/new"))
     page.wait_for_url(re.compile("/signin"))  # court pages ask for a sign-in first

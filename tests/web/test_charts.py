@@ -22,8 +22,11 @@ def test_scale_maps_ends_and_inverts_for_svg_y() -> None:
 
 def test_interval_bar_orders_outer_inner_and_point() -> None:
     bar = charts.interval_bar(
-        Decimal("3500000"), "模型估价", (Decimal("3000000"), Decimal("4000000")),
-        inner=(Decimal("3200000"), Decimal("3800000")), marks=[(Decimal("3600000"), "京东")],
+        Decimal("3500000"),
+        "模型估价",
+        (Decimal("3000000"), Decimal("4000000")),
+        inner=(Decimal("3200000"), Decimal("3800000")),
+        marks=[(Decimal("3600000"), "京东")],
     )
     lo, hi = bar.outer
     assert lo < bar.inner[0] < bar.point < bar.inner[1] < hi
@@ -33,9 +36,7 @@ def test_interval_bar_orders_outer_inner_and_point() -> None:
 
 
 def test_scatter_puts_bigger_values_right_and_up() -> None:
-    chart = charts.scatter(
-        [(60, 30000, "a"), (120, 50000, "b")], subject=(89, 41000, "本标的")
-    )
+    chart = charts.scatter([(60, 30000, "a"), (120, 50000, "b")], subject=(89, 41000, "本标的"))
     a, b = chart.dots
     assert a.x < chart.subject.x < b.x
     assert a.y > chart.subject.y > b.y  # higher unit price is drawn higher (smaller y)
@@ -46,9 +47,11 @@ def test_scatter_puts_bigger_values_right_and_up() -> None:
 def test_outcome_curve_marks_the_proposal_and_the_floor() -> None:
     ratios = [Decimal("0.70"), Decimal("0.80"), Decimal("0.90"), Decimal("1.00")]
     curve = charts.outcome_curve(
-        ratios, [Decimal("0.80"), Decimal("0.86"), Decimal("0.84"), Decimal("0.75")],
+        ratios,
+        [Decimal("0.80"), Decimal("0.86"), Decimal("0.84"), Decimal("0.75")],
         chance=[Decimal("0.95"), Decimal("0.9"), Decimal("0.8"), Decimal("0.6")],
-        chosen_ratio=Decimal("0.80"), floor_ratio=Decimal("0.70"),
+        chosen_ratio=Decimal("0.80"),
+        floor_ratio=Decimal("0.70"),
     )
     assert curve.path.startswith("M") and curve.path.count("L") == 3
     second = curve.path.split(" L")[1]  # the 80% point of the expected-recovery line

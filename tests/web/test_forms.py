@@ -16,12 +16,22 @@ from fapai.settings import Settings
 
 def test_lot_query_reads_the_url_and_ignores_empty_and_unknown_fields() -> None:
     q = forms.lot_query(
-        {"city": "广州市", "district": "", "min_price": "1,000.50", "sort": "-price", "page": "3",
-         "utm_source": "x"}
-    )  # fmt: skip
+        {
+            "city": "广州市",
+            "district": "",
+            "min_price": "1,000.50",
+            "sort": "-price",
+            "page": "3",
+            "utm_source": "x",
+        }
+    )
     assert (q.city, q.district, q.min_price, q.sort, q.page) == (
-        "广州市", None, Decimal("1000.50"), "-price", 3,
-    )  # fmt: skip
+        "广州市",
+        None,
+        Decimal("1000.50"),
+        "-price",
+        3,
+    )
     assert q.page_size == forms.PAGE_SIZE
 
 
@@ -52,8 +62,9 @@ def test_amount_in_yuan_to_fen_exactly() -> None:
 def test_inquiry_request_is_checked_like_the_api() -> None:
     description, sources = forms.inquiry_request(
         {"city": "广州市", "area_m2": " 89 ", "elevator": "true", "district": "", "rooms": "3"},
-        ["京东", "", ""], ["3,000,000", "", ""],
-    )  # fmt: skip
+        ["京东", "", ""],
+        ["3,000,000", "", ""],
+    )
     assert description["area_m2"] == 89.0 and description["district"] is None
     assert description["elevator"] is True and description["rooms"] == 3
     assert sources == [{"platform": "京东", "price": Decimal("3000000")}]
@@ -83,24 +94,45 @@ def test_explain_names_the_kind_the_field_and_keeps_the_article() -> None:
 
 @pytest.mark.parametrize(
     ("target", "safe"),
-    [("/lots/3", "/lots/3"), ("//evil.example", "/"), ("https://evil.example", "/"),
-     ("/\\evil", "/"), (None, "/")],
-)  # fmt: skip
+    [
+        ("/lots/3", "/lots/3"),
+        ("//evil.example", "/"),
+        ("https://evil.example", "/"),
+        ("/\\evil", "/"),
+        (None, "/"),
+    ],
+)
 def test_sign_in_only_returns_to_this_site(target, safe) -> None:
     assert safe_next(target) == safe
 
 
 def _lot(**changes) -> LotView:
     base = dict(
-        id=1, title="t", property_type="residential", city="广州市", district="天河区",
-        status="bidding", round=1, reference_price=Decimal("2000000"),
-        start_price=Decimal("1400000"), current_price=Decimal("1400000"),
-        deposit=Decimal("140000"), increment=Decimal("10000"), bid_count=0,
-        starts_at=datetime(2026, 1, 1, tzinfo=UTC), ends_at=datetime(2026, 1, 2, tzinfo=UTC),
-        case_number="c", court="k", address=None, area_m2=None, description=None,
-        reference_method="appraisal", published_at=datetime(2025, 12, 1, tzinfo=UTC),
-        leading_bidder_code=None, registration_count=0,
-    )  # fmt: skip
+        id=1,
+        title="t",
+        property_type="residential",
+        city="广州市",
+        district="天河区",
+        status="bidding",
+        round=1,
+        reference_price=Decimal("2000000"),
+        start_price=Decimal("1400000"),
+        current_price=Decimal("1400000"),
+        deposit=Decimal("140000"),
+        increment=Decimal("10000"),
+        bid_count=0,
+        starts_at=datetime(2026, 1, 1, tzinfo=UTC),
+        ends_at=datetime(2026, 1, 2, tzinfo=UTC),
+        case_number="c",
+        court="k",
+        address=None,
+        area_m2=None,
+        description=None,
+        reference_method="appraisal",
+        published_at=datetime(2025, 12, 1, tzinfo=UTC),
+        leading_bidder_code=None,
+        registration_count=0,
+    )
     return LotView(**{**base, **changes})
 
 

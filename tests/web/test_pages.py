@@ -50,13 +50,26 @@ def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
         _, court = auth.create_user(session, "法院", "court", clock.now())
         _, bidder = auth.create_user(session, "王五", "bidder", clock.now())
         starts = clock.now() + timedelta(days=30)
-        lot = engine.create_lot(session, engine.LotData(
-            case_number="(2026)粤0106执1号", court="广州市天河区人民法院", title="华夏路10号",
-            property_type="residential", city="广州市", district="天河区",
-            reference_price=1_000_000 * YUAN, reference_method="appraisal",
-            start_price=700_000 * YUAN, deposit=70_000 * YUAN, increment=5_000 * YUAN,
-            starts_at=starts, ends_at=starts + timedelta(days=1),
-        ), clock.now(), settings)  # fmt: skip
+        lot = engine.create_lot(
+            session,
+            engine.LotData(
+                case_number="(2026)粤0106执1号",
+                court="广州市天河区人民法院",
+                title="华夏路10号",
+                property_type="residential",
+                city="广州市",
+                district="天河区",
+                reference_price=1_000_000 * YUAN,
+                reference_method="appraisal",
+                start_price=700_000 * YUAN,
+                deposit=70_000 * YUAN,
+                increment=5_000 * YUAN,
+                starts_at=starts,
+                ends_at=starts + timedelta(days=1),
+            ),
+            clock.now(),
+            settings,
+        )
         lot_id = lot.id
     clock.set(starts + timedelta(hours=1))
     with TestClient(create_app(settings, clock), follow_redirects=False) as client:
@@ -158,10 +171,14 @@ def test_sign_in_and_self_registration_errors(world: World) -> None:
 def test_no_malformed_page_request_is_a_500(world: World) -> None:
     huge = "9" * 25
     requests = [
-        ("get", f"/lots/{huge}", None), ("get", f"/lots/{huge}/live", None),
-        ("get", f"/inquiries/{huge}", None), ("get", f"/inquiries/{huge}.pdf", None),
-        ("get", f"/?page={huge}", None), ("get", f"/results?page={huge}", None),
-        ("get", "/?min_price=-1&max_price=%FF", None), ("get", "/signin?next=%00", None),
+        ("get", f"/lots/{huge}", None),
+        ("get", f"/lots/{huge}/live", None),
+        ("get", f"/inquiries/{huge}", None),
+        ("get", f"/inquiries/{huge}.pdf", None),
+        ("get", f"/?page={huge}", None),
+        ("get", f"/results?page={huge}", None),
+        ("get", "/?min_price=-1&max_price=%FF", None),
+        ("get", "/signin?next=%00", None),
         ("post", f"/lots/{huge}/bids", {"amount": "1"}),
         ("post", f"/lots/{huge}/registrations", None),
         ("post", f"/lots/{world.lot_id}/registrations", None),
@@ -172,7 +189,7 @@ def test_no_malformed_page_request_is_a_500(world: World) -> None:
         ("post", "/inquiries", {"city": "广州市", "area_m2": "89", "rooms": "-1"}),
         ("post", "/signin", {"token": "\x00" * 1000}),
         ("post", "/bidders/new", {"name": "", "id_number": "x", "phone": ""}),
-    ]  # fmt: skip
+    ]
     for token in (None, world.bidder, world.court):  # anyone, a bidder, a court user
         client = world.as_(token)
         for method, path, data in requests:
@@ -188,12 +205,20 @@ def test_the_court_publishes_a_lot_from_the_form(world: World) -> None:
     starts = (world.clock.now() + timedelta(days=31)).astimezone(ZoneInfo("Asia/Shanghai"))
     assert f'value="{starts:%Y-%m-%d}T10:00"' in page
     form = {
-        "case_number": "(2026)粤0106执77号", "court": "广州市天河区人民法院", "title": "体育东路",
-        "property_type": "residential", "city": "广州市", "district": "天河区",
-        "reference_price": "1,000,000", "reference_method": "appraisal",
-        "start_price": "690000", "deposit": "69000", "increment": "5000",
-        "starts_at": f"{starts:%Y-%m-%d}T10:00", "ends_at": f"{starts:%Y-%m-%d}T09:00",
-    }  # fmt: skip
+        "case_number": "(2026)粤0106执77号",
+        "court": "广州市天河区人民法院",
+        "title": "体育东路",
+        "property_type": "residential",
+        "city": "广州市",
+        "district": "天河区",
+        "reference_price": "1,000,000",
+        "reference_method": "appraisal",
+        "start_price": "690000",
+        "deposit": "69000",
+        "increment": "5000",
+        "starts_at": f"{starts:%Y-%m-%d}T10:00",
+        "ends_at": f"{starts:%Y-%m-%d}T09:00",
+    }
     refused = court.post("/lots", data=form)
     assert refused.status_code == 422 and "第十条" in refused.text  # start below 70%
     assert 'value="(2026)粤0106执77号"' in refused.text  # what was typed is kept
@@ -209,8 +234,14 @@ def test_the_court_publishes_a_lot_from_the_form(world: World) -> None:
 
 def test_an_inquiry_report_is_kept_as_issued_and_says_when_it_expires(world: World) -> None:
     court = world.as_(world.court)
-    form = {"property_type": "residential", "city": "广州市", "district": "天河区",
-            "area_m2": "89", "platform": ["京东", ""], "platform_price": ["3000000", ""]}
+    form = {
+        "property_type": "residential",
+        "city": "广州市",
+        "district": "天河区",
+        "area_m2": "89",
+        "platform": ["京东", ""],
+        "platform_price": ["3000000", ""],
+    }
     created = court.post("/inquiries", data=form)
     assert created.status_code == 303, created.text[:500]
     report_path = created.headers["location"]
@@ -220,6 +251,7 @@ def test_an_inquiry_report_is_kept_as_issued_and_says_when_it_expires(world: Wor
     world.clock.advance(days=366)  # 参考价规定: valid for at most a year
     later = court.get(report_path).text
     assert "本报告已于" in later and "过期" in later and "据此发布拍卖" not in later
+
     def reference(page: str) -> str:
         return page.split('id="reference-price">')[1].split("<")[0]
 

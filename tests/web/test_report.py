@@ -57,7 +57,7 @@ def test_pdf_without_a_cjk_font_says_so(sample_report, monkeypatch, tmp_path) ->
 def test_pdf_cache_makes_each_report_once_and_forgets_the_oldest(sample_report) -> None:
     made: list[int] = []
 
-    def make(r) -> bytes:  # noqa: ANN001 - stands in for report_pdf, which takes ~1 s
+    def make(r) -> bytes:
         made.append(r.id)
         return f"%PDF report {r.id}".encode()
 
@@ -72,7 +72,7 @@ def test_pdf_cache_makes_each_report_once_and_forgets_the_oldest(sample_report) 
 
 
 def test_warming_without_fonts_leaves_the_error_for_the_download(sample_report) -> None:
-    def make(r) -> bytes:  # noqa: ANN001
+    def make(r) -> bytes:
         raise pdf.NoFont("缺少字体")
 
     cache = pdf.ReportPDFCache(make=make)

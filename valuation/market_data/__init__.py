@@ -25,5 +25,6 @@ def load_default_listings(limit: int | None = None, random_state: int = 0) -> pd
 
 def load_community_prices() -> pd.DataFrame:
     """Guangzhou communities' 2017 average asking yuan/m²: district, community, avgpx_2017."""
-    return pd.read_csv(files(__package__) / "community_prices_2017.csv",
-                       dtype={"district": str, "community": str})
+    return pd.read_csv(
+        files(__package__) / "community_prices_2017.csv", dtype={"district": str, "community": str}
+    )

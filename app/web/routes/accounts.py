@@ -27,9 +27,13 @@ def _signed_in(request: Request, response: Response, token: str) -> Response:
     """The token in a cookie scripts cannot read (httponly), not sent with other sites' form
     posts (SameSite=Lax), and only over HTTPS when the site is served over HTTPS."""
     response.set_cookie(
-        TOKEN_COOKIE, token, max_age=COOKIE_DAYS * 86400, httponly=True, samesite="lax",
+        TOKEN_COOKIE,
+        token,
+        max_age=COOKIE_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
         secure=request.url.scheme == "https",
-    )  # fmt: skip
+    )
     return response
 
 
@@ -46,9 +50,14 @@ def signin(
     user = user_for_token(session, token.strip()) if token.strip() else None
     if user is None:
         return render(
-            request, "signin.html", None, status_code=401, nav="signin", next=safe_next(next),
+            request,
+            "signin.html",
+            None,
+            status_code=401,
+            nav="signin",
+            next=safe_next(next),
             error="令牌无效：请检查是否完整复制（区分大小写）。",
-        )  # fmt: skip
+        )
     target = safe_next(next)
     glue = "&" if "?" in target else "?"
     redirect = RedirectResponse(f"{target}{glue}done=signed_in", status_code=303)
@@ -64,16 +73,19 @@ def signout() -> Response:
 
 @router.get("/bidders/new", response_class=HTMLResponse)
 def register_form(request: Request, user: PageUser, next: str = "/") -> HTMLResponse:
-    return render(
-        request, "register.html", user, nav="register", form={}, next=safe_next(next)
-    )
+    return render(request, "register.html", user, nav="register", form={}, next=safe_next(next))
 
 
 @router.post("/bidders/new", response_class=HTMLResponse)
 def register(
-    request: Request, session: WriterSessionDep, clock: ClockDep, name: str = Form(""),
-    id_number: str = Form(""), phone: str = Form(""), next: str = Form("/"),
-) -> Response:  # fmt: skip
+    request: Request,
+    session: WriterSessionDep,
+    clock: ClockDep,
+    name: str = Form(""),
+    id_number: str = Form(""),
+    phone: str = Form(""),
+    next: str = Form("/"),
+) -> Response:
     """竞买人注册: name, resident ID (GB 11643 checked, stored hashed), mobile number."""
     form = {"name": name, "id_number": id_number, "phone": phone}
     try:
@@ -81,11 +93,22 @@ def register(
     except FapaiError as exc:
         session.rollback()
         return render(
-            request, "register.html", None, status_code=exc.status_code, nav="register",
-            form=form, next=safe_next(next), error=explain(exc),
-        )  # fmt: skip
+            request,
+            "register.html",
+            None,
+            status_code=exc.status_code,
+            nav="register",
+            form=form,
+            next=safe_next(next),
+            error=explain(exc),
+        )
     page = render(
-        request, "register.html", user, status_code=201, nav="register", token=token,
+        request,
+        "register.html",
+        user,
+        status_code=201,
+        nav="register",
+        token=token,
         next=safe_next(next),
-    )  # fmt: skip
+    )
     return _signed_in(request, page, token)

@@ -57,9 +57,16 @@ def _form_page(
     form.setdefault("platforms", [""] * PLATFORM_ROWS)
     form.setdefault("platform_prices", [""] * PLATFORM_ROWS)
     return render(
-        request, "inquiry_form.html", user, status_code=status_code, nav="inquiry", form=form,
-        error=error, cities=CITIES, residential_types=INQUIRY_TYPES,
-    )  # fmt: skip
+        request,
+        "inquiry_form.html",
+        user,
+        status_code=status_code,
+        nav="inquiry",
+        form=form,
+        error=error,
+        cities=CITIES,
+        residential_types=INQUIRY_TYPES,
+    )
 
 
 @router.get("/inquiries/new", response_class=HTMLResponse)
@@ -69,9 +76,14 @@ def inquiry_form(request: Request, user: PageUser) -> Response:
 
 @router.post("/inquiries", response_class=HTMLResponse)
 def create_inquiry(
-    request: Request, user: PageUser, form: Annotated[FormData, Depends(posted_form)],
-    session: WriterSessionDep, settings: SettingsDep, clock: ClockDep, models: ModelsDep,
-) -> Response:  # fmt: skip
+    request: Request,
+    user: PageUser,
+    form: Annotated[FormData, Depends(posted_form)],
+    session: WriterSessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    models: ModelsDep,
+) -> Response:
     """Price the property with the same service as ``POST /api/inquiries``, store the report
     as issued, and show it."""
     refused = court_only(request, user)
@@ -83,8 +95,7 @@ def create_inquiry(
     shown = {**fields, "platforms": platforms, "platform_prices": prices}
     try:
         description, sources = inquiry_request(fields, platforms, prices)
-        report = price(description, sources, clock.now(), models.registry, settings,
-                       models.outcome)  # fmt: skip
+        report = price(description, sources, clock.now(), models.registry, settings, models.outcome)
     except FormError as exc:
         return _form_page(request, user, shown, 422, str(exc))
     except InquiryError as exc:
@@ -131,9 +142,14 @@ def inquiry_pdf(
 
 @router.get("/inquiries/{inquiry_id:int}", response_class=HTMLResponse)
 def inquiry_report(
-    request: Request, inquiry_id: int, session: SessionDep, user: PageUser, pdfs: PdfCacheDep,
-    background: BackgroundTasks, clock: ClockDep,
-) -> Response:  # fmt: skip
+    request: Request,
+    inquiry_id: int,
+    session: SessionDep,
+    user: PageUser,
+    pdfs: PdfCacheDep,
+    background: BackgroundTasks,
+    clock: ClockDep,
+) -> Response:
     """The report as issued: reference price, interval, sources, comparables, start price.
     Its PDF is made in the background once the page is sent, ready for the download."""
     refused, view = _stored_report(request, session, user, inquiry_id)
@@ -141,6 +157,11 @@ def inquiry_report(
         return refused
     background.add_task(pdfs.warm, view)
     return render(
-        request, "inquiry_report.html", user, nav="inquiry", r=view,
-        chance_sources=CHANCE_SOURCES, expired=view.valid_until <= clock.now(),
-    )  # fmt: skip
+        request,
+        "inquiry_report.html",
+        user,
+        nav="inquiry",
+        r=view,
+        chance_sources=CHANCE_SOURCES,
+        expired=view.valid_until <= clock.now(),
+    )

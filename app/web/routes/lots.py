@@ -20,10 +20,9 @@ from fapai.regions import CITIES
 
 router = APIRouter()
 
+
 @router.get("/", response_class=HTMLResponse)
-def search(
-    request: Request, session: SessionDep, clock: ClockDep, user: PageUser
-) -> HTMLResponse:
+def search(request: Request, session: SessionDep, clock: ClockDep, user: PageUser) -> HTMLResponse:
     """拍品搜索: filters, text search, sort and pages, all held in the URL."""
     params = dict(request.query_params)
     now = clock.now()
@@ -38,10 +37,20 @@ def search(
         return "/?" + urlencode({**{k: v for k, v in params.items() if v}, "page": number})
 
     return render(
-        request, "search.html", user, status_code=422 if error else 200, nav="lots",
-        query=query, page=page, page_url=page_url, errors=error, now=now, cities=CITIES,
-        status_choices=display.STATUSES, sort_choices=SORT_CHOICES,
-    )  # fmt: skip
+        request,
+        "search.html",
+        user,
+        status_code=422 if error else 200,
+        nav="lots",
+        query=query,
+        page=page,
+        page_url=page_url,
+        errors=error,
+        now=now,
+        cities=CITIES,
+        status_choices=display.STATUSES,
+        sort_choices=SORT_CHOICES,
+    )
 
 
 def _no_lot(request: Request, user: PageUser, lot_id: int) -> HTMLResponse:
@@ -49,9 +58,14 @@ def _no_lot(request: Request, user: PageUser, lot_id: int) -> HTMLResponse:
 
 
 def _lot_response(
-    request: Request, session: SessionDep, lot_id: int, user: PageUser, clock: ClockDep,
-    settings: SettingsDep, refusal: FapaiError | FormError | None = None,
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    lot_id: int,
+    user: PageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    refusal: FapaiError | FormError | None = None,
+) -> HTMLResponse:
     """The lot page; after a refused registration or bid, with the refusal in words and its
     status (409, 422…)."""
     now = clock.now()
@@ -65,25 +79,38 @@ def _lot_response(
     elif refusal is not None:
         status_code, bid_error = 422, str(refusal)
     return render(
-        request, "lot.html", user, status_code=status_code, nav="lots", bid_error=bid_error,
+        request,
+        "lot.html",
+        user,
+        status_code=status_code,
+        nav="lots",
+        bid_error=bid_error,
         **lot_page.context(settings, now),
     )
 
 
 @router.get("/lots/{lot_id:int}", response_class=HTMLResponse)
 def lot(
-    request: Request, lot_id: int, session: SessionDep, clock: ClockDep, settings: SettingsDep,
+    request: Request,
+    lot_id: int,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
     user: PageUser,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     """拍品页: facts, rules, live price and countdown, bid record, result; register and bid."""
     return _lot_response(request, session, lot_id, user, clock, settings)
 
 
 @router.get("/lots/{lot_id:int}/live")
 def lot_live(
-    request: Request, lot_id: int, session: SessionDep, clock: ClockDep, settings: SettingsDep,
+    request: Request,
+    lot_id: int,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
     user: PageUser,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     """What the lot page refreshes every few seconds, rendered by the same templates."""
     now = clock.now()
     try:
@@ -95,9 +122,7 @@ def lot_live(
         f"{name}_html": templates.get_template(f"_{name}.html").render(ctx)
         for name in ("bids", "result", "bidding")
     }
-    return JSONResponse(
-        {**lot_page.live(now), **fragments}, headers={"Cache-Control": "no-store"}
-    )
+    return JSONResponse({**lot_page.live(now), **fragments}, headers={"Cache-Control": "no-store"})
 
 
 def _signed_in_bidder(request: Request, user: PageUser, lot_id: int) -> HTMLResponse | None:
@@ -113,9 +138,13 @@ def _signed_in_bidder(request: Request, user: PageUser, lot_id: int) -> HTMLResp
 
 @router.post("/lots/{lot_id:int}/registrations", response_class=HTMLResponse)
 def register(
-    request: Request, lot_id: int, session: WriterSessionDep, clock: ClockDep,
-    settings: SettingsDep, user: PageUser,
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    lot_id: int,
+    session: WriterSessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+) -> HTMLResponse:
     """报名: pay the deposit (the payment adapter records it) and get a bidder code."""
     refused = _signed_in_bidder(request, user, lot_id)
     if refused is not None:
@@ -130,19 +159,29 @@ def register(
 
 @router.post("/lots/{lot_id:int}/bids", response_class=HTMLResponse)
 def bid(
-    request: Request, lot_id: int, session: WriterSessionDep, clock: ClockDep,
-    settings: SettingsDep, user: PageUser, amount: str = Form(""),
+    request: Request,
+    lot_id: int,
+    session: WriterSessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+    amount: str = Form(""),
     idempotency_key: str = Form(""),
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     """出价: the amount in yuan; a repeated form (same key) never bids twice."""
     refused = _signed_in_bidder(request, user, lot_id)
     if refused is not None:
         return refused
     try:
         engine.place_bid(
-            session, lot_id, user.id, amount_fen(amount), clock.now(), settings,
+            session,
+            lot_id,
+            user.id,
+            amount_fen(amount),
+            clock.now(),
+            settings,
             idempotency_key=idempotency_key[:100] or None,
-        )  # fmt: skip
+        )
     except (FormError, FapaiError) as exc:
         session.rollback()
         return _lot_response(request, session, lot_id, user, clock, settings, exc)

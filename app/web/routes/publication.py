@@ -59,16 +59,28 @@ def form_from_report(r: ReportView) -> dict[str, object]:
 
 
 def _form_page(
-    request: Request, user: User, form: dict, report: ReportView | None, settings: Settings,
-    status_code: int = 200, error: str | None = None,
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    user: User,
+    form: dict,
+    report: ReportView | None,
+    settings: Settings,
+    status_code: int = 200,
+    error: str | None = None,
+) -> HTMLResponse:
     return render(
-        request, "lot_form.html", user, status_code=status_code, nav="publish", form=form,
-        report=report, error=error, cities=CITIES, methods=display.REFERENCE_METHODS,
-        floor=settings.start_price_floor_ratio, deposit_ratios=(
-            settings.deposit_min_ratio, settings.deposit_max_ratio
-        ),
-    )  # fmt: skip
+        request,
+        "lot_form.html",
+        user,
+        status_code=status_code,
+        nav="publish",
+        form=form,
+        report=report,
+        error=error,
+        cities=CITIES,
+        methods=display.REFERENCE_METHODS,
+        floor=settings.start_price_floor_ratio,
+        deposit_ratios=(settings.deposit_min_ratio, settings.deposit_max_ratio),
+    )
 
 
 def _report(session: SessionDep, inquiry_id: str | None) -> ReportView | None:
@@ -80,9 +92,13 @@ def _report(session: SessionDep, inquiry_id: str | None) -> ReportView | None:
 
 @router.get("/lots/new", response_class=HTMLResponse)
 def lot_form(
-    request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep,
-    user: PageUser, inquiry_id: str | None = None,
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+    inquiry_id: str | None = None,
+) -> Response:
     refused = court_only(request, user)
     if refused is not None:
         return refused
@@ -96,9 +112,13 @@ def lot_form(
 
 @router.post("/lots", response_class=HTMLResponse)
 def publish(
-    request: Request, user: PageUser, form: Annotated[FormData, Depends(posted_form)],
-    session: WriterSessionDep, clock: ClockDep, settings: SettingsDep,
-) -> Response:  # fmt: skip
+    request: Request,
+    user: PageUser,
+    form: Annotated[FormData, Depends(posted_form)],
+    session: WriterSessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Response:
     """Publish through the engine, as ``POST /api/lots`` does; refusals in words."""
     refused = court_only(request, user)
     if refused is not None:
@@ -114,4 +134,3 @@ def publish(
         report = _report(session, fields.get("inquiry_id"))
         return _form_page(request, user, fields, report, settings, status, message)
     return RedirectResponse(f"/lots/{lot.id}?done=published", status_code=303)
-

@@ -41,11 +41,10 @@ def ratio_groups(results: list[queries.ResultView]) -> dict[str, list[Decimal]]:
             rounds.index(rnd) if rnd in rounds else len(rounds),
         )
 
-    return {
-        f"{display.label(display.PROPERTY_TYPES, kind)}·{display.label(display.ROUNDS, rnd)}":
-        groups[(kind, rnd)]
-        for kind, rnd in sorted(groups, key=order)
-    }  # fmt: skip
+    def name(kind: str, rnd: str) -> str:
+        return f"{display.label(display.PROPERTY_TYPES, kind)}·{display.label(display.ROUNDS, rnd)}"
+
+    return {name(kind, rnd): groups[(kind, rnd)] for kind, rnd in sorted(groups, key=order)}
 
 
 @router.get("/results", response_class=HTMLResponse)
@@ -59,16 +58,23 @@ def results(request: Request, session: SessionDep, user: PageUser) -> HTMLRespon
     except FormError as exc:
         error, query = str(exc), result_query({})
     page = queries.list_results(session, query)
-    sold = queries.list_results(session, replace(
-        query, outcome="sold", page=1, page_size=CHART_ROUNDS
-    ))  # fmt: skip
+    sold = queries.list_results(
+        session, replace(query, outcome="sold", page=1, page_size=CHART_ROUNDS)
+    )
     groups = ratio_groups(sold.items)
     return render(
-        request, "results.html", user, status_code=422 if error else 200, nav="results",
-        page=page, query=query, errors=error, city_choices={c: c for c in CITIES},
+        request,
+        "results.html",
+        user,
+        status_code=422 if error else 200,
+        nav="results",
+        page=page,
+        query=query,
+        errors=error,
+        city_choices={c: c for c in CITIES},
         outcomes=OUTCOME_CHOICES,
         plot=charts.ratio_strips(groups, frame_width=960) if groups else None,
-        page_url=lambda n: "/results?" + urlencode(
-            {**{k: v for k, v in params.items() if v}, "page": n}
+        page_url=lambda n: (
+            "/results?" + urlencode({**{k: v for k, v in params.items() if v}, "page": n})
         ),
-    )  # fmt: skip
+    )
