@@ -28,10 +28,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.queries import effective_status
 from auction import auth, engine
 from auction.demo_data import LOTS_CSV
-from auction.store import Lot
+from auction.store import Lot, effective_status
 from fapai import law
 from fapai.clock import SystemClock
 from fapai.db import make_engine, migrate, session_factory, session_scope, writer_engine

@@ -10,11 +10,19 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from app.deps import ClockDep, SessionDep, SettingsDep, WriterSessionDep
+from app.deps import (
+    ClockDep,
+    PageUser,
+    SessionDep,
+    SettingsDep,
+    WriterSessionDep,
+    posted_form,
+    stored_id,
+)
 from app.web import display
-from app.web.deps import PageUser, court_only, posted_form, render, stored_id
 from app.web.forms import FormError, explain, lot_create
 from app.web.report import ReportView, report_view
+from app.web.templating import court_only, render
 from auction import engine
 from auction.store import User
 from fapai import law
