@@ -19,6 +19,7 @@ from app.deps import (
     posted_form,
     stored_id,
 )
+from app.publishing import with_inquiry_reference
 from app.web import display
 from app.web.forms import FormError, explain, lot_create
 from app.web.report import ReportView, report_view
@@ -134,7 +135,9 @@ def publish(
     fields = {k: str(v) for k, v in form.items()}
     try:
         body = lot_create(fields, settings.display_timezone)
-        lot = engine.create_lot(session, body.to_data(user.id), clock.now(), settings)
+        lot = engine.create_lot(
+            session, with_inquiry_reference(session, body.to_data(user.id)), clock.now(), settings
+        )
     except (FormError, FapaiError) as exc:
         session.rollback()
         status = exc.status_code if isinstance(exc, FapaiError) else 422
