@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
-from fapai.errors import FapaiError, Unauthorized
+from fapai.errors import FapaiError, TooManyRequests, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,8 @@ def _field(loc: tuple | list) -> str:
 
 async def _fapai_error(_request: Request, exc: FapaiError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
 

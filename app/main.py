@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     """
     from app.api import api_router
     from app.errors import install_error_handlers
+    from app.security import install_security
     from app.web import web_router
 
     settings = settings or get_settings()
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_error_handlers(app)
+    install_security(app, settings)
     app.include_router(api_router, prefix="/api")
     app.include_router(web_router)
     return app

@@ -16,8 +16,9 @@ import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +55,55 @@ class Settings(BaseSettings):
     closing_interval_seconds: float = Field(
         1.0, description="How often the server's closing loop looks for rounds that ended."
     )
+
+    # --- trust: secrets, sessions, payments, limits (see SECURITY.md) ------------------------
+    data_dir: Path = Field(
+        Path("fapai-data"),
+        description=(
+            "Folder of the server's own files: the secret key (``secret.key``, made on first "
+            "start when absent) that keys ID-number hashes and encrypts ID and phone numbers."
+        ),
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description=(
+            "The server secret (64 hex characters); when unset it is read from, or first "
+            "written to, ``data_dir/secret.key``. Changing it makes stored numbers unreadable."
+        ),
+    )
+    payment_adapter: Literal["court_account", "recorded"] = Field(
+        "court_account",
+        description=(
+            "How deposits are collected (拍卖规定 第十七条). ``court_account``: the bidder pays "
+            "into the court's account with a payment reference and stays pending until the "
+            "court confirms; ``recorded``: recorded as paid at once (demo and tests only; every "
+            "page says so)."
+        ),
+    )
+    api_token_days: int | None = Field(
+        365, ge=1, description="Days an API token stays valid; unset (empty) for no expiry."
+    )
+    session_hours: int = Field(
+        12, ge=1, description="Hours a web sign-in session lasts (sign-out ends it at once)."
+    )
+    allowed_hosts: list[str] = Field(
+        ["localhost", "127.0.0.1", "[::1]"],
+        description=(
+            "Host names the server answers to (the Host header); '*' for any. Links the "
+            "pages build use the Host header, so list only the site's own names."
+        ),
+    )
+    max_body_bytes: int = Field(
+        1_000_000, ge=1024, description="Largest request body accepted (413 above it)."
+    )
+    rate_limit_signin: str = Field(
+        "10/minute", description="Sign-in attempts per client IP (the `limits` notation)."
+    )
+    rate_limit_register: str = Field(
+        "5/hour", description="Bidder self-registrations per client IP."
+    )
+    rate_limit_bid_user: str = Field("60/minute", description="Bids per bidder account.")
+    rate_limit_bid_ip: str = Field("600/minute", description="Bids per client IP.")
 
     # --- online judicial auction: 法释〔2016〕18号 ------------------------------------------
     start_price_floor_ratio: Decimal = Field(

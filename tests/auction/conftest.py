@@ -72,11 +72,19 @@ class World:
 
     def __init__(self, session: Session, clock: FrozenClock, settings: Settings) -> None:
         self.session, self.clock, self.settings = session, clock, settings
-        self.court, _ = auth.create_user(session, "天河法院 书记员", "court", clock.now())
+        self.court, _ = auth.create_user(
+            session,
+            "天河法院 书记员",
+            "court",
+            clock.now(),
+            court=auth.ensure_court(session, "GZTH", "广州市天河区人民法院"),
+        )
         self.bidders = [
             auth.create_user(session, f"竞买人{i}", "bidder", clock.now())[0] for i in range(3)
         ]
-        self.lot = engine.create_lot(session, make_lot_data(clock), clock.now(), settings)
+        self.lot = engine.create_lot(
+            session, make_lot_data(clock, court_id=self.court.court_id), clock.now(), settings
+        )
         session.commit()
 
     def start_bidding(self) -> None:
@@ -140,7 +148,8 @@ class Api:
     def __init__(self, client, app, clock: FrozenClock) -> None:
         self.client, self.app, self.clock = client, app, clock
         with app.state.session_factory() as s:
-            _, court = auth.create_user(s, "天河法院 书记员", "court", clock.now())
+            home = auth.ensure_court(s, "GZTH", "广州市天河区人民法院")
+            _, court = auth.create_user(s, "天河法院 书记员", "court", clock.now(), court=home)
             bidders = [auth.create_user(s, f"竞买人{i}", "bidder", clock.now()) for i in range(3)]
             s.commit()
         self.court = {"Authorization": f"Bearer {court}"}

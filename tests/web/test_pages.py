@@ -47,7 +47,8 @@ def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
     db = make_engine(db_url)
     factory = session_factory(writer_engine(db))
     with session_scope(factory) as session:
-        _, court = auth.create_user(session, "法院", "court", clock.now())
+        home = auth.ensure_court(session, "GZTH", "广州市天河区人民法院")
+        _, court = auth.create_user(session, "法院", "court", clock.now(), court=home)
         _, bidder = auth.create_user(session, "王五", "bidder", clock.now())
         starts = clock.now() + timedelta(days=30)
         lot = engine.create_lot(
@@ -66,6 +67,7 @@ def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
                 increment=5_000 * YUAN,
                 starts_at=starts,
                 ends_at=starts + timedelta(days=1),
+                court_id=home.id,
             ),
             clock.now(),
             settings,
