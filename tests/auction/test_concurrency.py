@@ -52,9 +52,9 @@ def server(db_url: str) -> Iterator[tuple[str, str, list[str]]]:
     legal clock shortened through FAPAI_* settings."""
     engine = make_engine(db_url)
     with session_scope(session_factory(engine)) as s:
-        court = auth.create_user(s, "court", "court", court=auth.ensure_court(s, "T", "测试法院"))[
-            1
-        ]
+        court = auth.create_user(
+            s, "court", "court", court=auth.ensure_court(s, "GZYX", "广州市越秀区人民法院")
+        )[1]
         bidders = [auth.create_user(s, f"b{i}", "bidder")[1] for i in range(BIDDERS)]
     engine.dispose()
     port = _free_port()

@@ -36,7 +36,6 @@ def _publish_lot(site, title: str) -> dict:
     starts = now + timedelta(seconds=2)
     body = {
         "case_number": "(2026)粤0106执9001号",
-        "court": "广州市天河区人民法院",
         "title": title,
         "property_type": "residential",
         "city": "广州市",

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import queries, schemas
+from app.deps import SESSION_COOKIE
 from app.main import create_app
 from auction import auth, engine
 from auction.demo import seed_demo
@@ -21,6 +22,7 @@ from fapai.db import make_engine, session_factory, session_scope, writer_engine
 from fapai.settings import Settings
 
 YUAN = 100
+SAME_SITE = {"Origin": "http://testserver"}  # what a browser sends with the site's own forms
 
 
 @dataclass
@@ -33,9 +35,13 @@ class World:
     bidder: str
 
     def as_(self, token: str | None) -> TestClient:
+        """The client signed in (a web session) as the holder of ``token``, or anonymous."""
         self.client.cookies.clear()
         if token:
-            self.client.cookies.set("fapai_token", token)
+            with session_scope(self.factory) as session:
+                user = auth.user_for_token(session, token, self.clock.now())
+                key = auth.open_session(session, user, self.clock.now(), 12)
+            self.client.cookies.set(SESSION_COOKIE, key)
         return self.client
 
 
@@ -74,7 +80,9 @@ def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
         )
         lot_id = lot.id
     clock.set(starts + timedelta(hours=1))
-    with TestClient(create_app(settings, clock), follow_redirects=False) as client:
+    with TestClient(
+        create_app(settings, clock), follow_redirects=False, headers=SAME_SITE
+    ) as client:
         yield World(client, clock, factory, lot_id, court, bidder)
     db.dispose()
 
@@ -109,7 +117,9 @@ def test_who_may_do_what(world: World) -> None:
     response = bidder.get("/inquiries/new")
     assert response.status_code == 403 and "只对法院账号开放" in response.text
     response = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "700000"})
-    assert response.status_code == 403 and "须先报名并交纳保证金" in response.text  # 第十七条: deposit first
+    assert (
+        response.status_code == 403 and "须先报名并交纳保证金" in response.text
+    )  # 第十七条: deposit first
 
 
 def test_a_resubmitted_bid_form_bids_once_and_a_low_bid_is_refused(world: World) -> None:
@@ -166,8 +176,15 @@ def test_sign_in_and_self_registration_errors(world: World) -> None:
     assert response.status_code == 422 and "手机号码" in response.text
     response = world.as_(None).post("/bidders/new", data={**form, "phone": "13800138000"})
     assert response.status_code == 201 and 'id="new-token"' in response.text
+    assert response.headers["cache-control"] == "no-store"
+    # The same ID number again: the same page (no "already registered" to probe with).
     again = world.as_(None).post("/bidders/new", data={**form, "phone": "13800138000"})
-    assert again.status_code == 409 and "身份证号码" in again.text
+    assert again.status_code == 201 and 'id="new-token"' in again.text
+    long_name = world.as_(None).post("/bidders/new", data={**form, "name": "长" * 500_000})
+    assert long_name.status_code == 413  # past FAPAI_MAX_BODY_BYTES, refused unread
+    for name in ("长" * 101, "赵\x00六", "赵\x1b[31m六"):
+        refused = world.as_(None).post("/bidders/new", data={**form, "name": name})
+        assert refused.status_code == 422 and "姓名填写有误" in refused.text, name
 
 
 def test_no_malformed_page_request_is_a_500(world: World) -> None:
@@ -251,7 +268,7 @@ def test_an_inquiry_report_is_kept_as_issued_and_says_when_it_expires(world: Wor
     assert "参考价" in first and "¥3,000,000" in first and "据此发布拍卖" in first
 
     world.clock.advance(days=366)  # 参考价规定: valid for at most a year
-    later = court.get(report_path).text
+    later = world.as_(world.court).get(report_path).text  # (the old web session expired)
     assert "本报告已于" in later and "过期" in later and "据此发布拍卖" not in later
 
     def reference(page: str) -> str:
