@@ -39,7 +39,7 @@ def test_lot_query_reads_the_url_and_ignores_empty_and_unknown_fields() -> None:
     ("params", "words"),
     [
         ({"status": "closed"}, "拍卖状态填写有误"),
-        ({"min_price": "1.234"}, "价格下限填写有误"),
+        ({"min_price": "1.234"}, "当前价下限填写有误"),
         ({"sort": "random"}, "排序填写有误"),
         ({"page": "0"}, "页码填写有误"),
     ],
