@@ -627,9 +627,7 @@ def _demo_courts(
     clerks = []
     for name in _court_names(plans):
         court = auth.ensure_court(session, codes[name], name, now)
-        clerks.append(
-            auth.create_user(session, f"{name} 书记员 (demo court)", "court", now, court=court)
-        )
+        clerks.append(auth.create_user(session, f"{name} 书记员", "court", now, court=court))
     return clerks
 
 
@@ -652,7 +650,7 @@ def seed_demo(
         clerks = _demo_courts(session, plans, first)
         court, court_token = clerks[0]
         bidders = [
-            auth.create_user(session, f"演示竞买人{n + 1:02d} (demo bidder)", "bidder", first)
+            auth.create_user(session, f"演示竞买人{n + 1:02d}", "bidder", first)
             for n in range(DEMO_BIDDERS)
         ]
         courts = {
