@@ -78,18 +78,19 @@ def safe_next(target: str | None) -> str:
 class RateLimits:
     """Named limits over a shared storage (Redis URL, or memory in this process)."""
 
-    def __init__(self, redis_url: str | None) -> None:
+    def __init__(self, redis_url: str | None, namespace: str) -> None:
         self.storage = storage_from_string(redis_url or "memory://")
         self.limiter = MovingWindowRateLimiter(self.storage)
+        self.namespace = namespace
 
     def hit(self, name: str, rate: str, who: str) -> None:
         """Count one attempt of ``who`` at ``name``; TooManyRequests when past ``rate``."""
         item = parse(rate)
-        if self.limiter.hit(item, "fapai", name, who):
+        if self.limiter.hit(item, self.namespace, name, who):
             return
-        reset = self.limiter.get_window_stats(item, "fapai", name, who).reset_time
+        reset = self.limiter.get_window_stats(item, self.namespace, name, who).reset_time
         wait = max(1, math.ceil(reset - time.time()))
-        raise TooManyRequests(f"操作过于频繁，请 {wait} 秒后再试", wait, name)
+        raise TooManyRequests(f"操作过于频繁，请 {wait} 秒后再试", wait)
 
 
 def client_ip(request: Request) -> str:
@@ -206,7 +207,7 @@ def _refusal(scope: Scope, status: int, message: str) -> HTMLResponse | JSONResp
 
 def install_security(app: FastAPI, settings: Settings) -> None:
     """The middleware above, outermost first: headers, trusted hosts, body cap, same-origin."""
-    app.state.rate_limits = RateLimits(settings.redis_url)
+    app.state.rate_limits = RateLimits(settings.redis_url, settings.rate_limit_namespace)
     app.add_middleware(SameOriginPosts)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)

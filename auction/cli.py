@@ -140,7 +140,15 @@ def deposits_import(
     from auction import auth, deposits
     from fapai.settings import get_settings
 
-    text = file.read_text(encoding=encoding)
+    try:
+        text = file.read_text(encoding=encoding)
+    except (UnicodeDecodeError, LookupError):
+        typer.secho(
+            f"错误：无法以 {encoding} 编码读取 {file}（可试 --encoding gb18030）",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2) from None
     with _database() as session:
         home = auth.court_by_code(session, court)
         result = deposits.import_statement(session, text, home.id, _now(), get_settings())

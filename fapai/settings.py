@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,11 @@ class Settings(BaseSettings):
         description="Folder of trained model artifacts (*.joblib) and their JSON model cards.",
     )
     redis_url: str | None = Field(
-        None, description="Redis URL; when set, crawlers run distributed with scrapy-redis."
+        None,
+        description=(
+            "Redis URL; when set, crawlers run distributed with scrapy-redis and the server's "
+            "rate limits are shared by all its workers."
+        ),
     )
     display_timezone: str = Field(
         "Asia/Shanghai", description="Time zone for display; storage is always UTC."
@@ -126,6 +130,9 @@ class Settings(BaseSettings):
     )
     rate_limit_bid_user: str = Field("60/minute", description="Bids per bidder account.")
     rate_limit_bid_ip: str = Field("600/minute", description="Bids per client IP.")
+    rate_limit_namespace: str = Field(
+        "fapai", description="Prefix of the rate-limit counters (several sites on one Redis)."
+    )
 
     # --- online judicial auction: 法释〔2016〕18号 ------------------------------------------
     start_price_floor_ratio: Decimal = Field(
@@ -192,6 +199,18 @@ class Settings(BaseSettings):
             "must start within it."
         ),
     )
+
+    @field_validator(
+        "rate_limit_signin", "rate_limit_register", "rate_limit_bid_user", "rate_limit_bid_ip"
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        """A rate in the ``limits`` notation (``10/minute``, ``100 per hour``), checked at
+        start-up rather than at the first request."""
+        from limits import parse
+
+        parse(value)
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,7 @@ from fapai.db import Base, import_all_tables, make_engine, migrate, normalize_ur
 # Apps made by tests load the inquiry models on first use, not in the background at start-up
 # (a test that checks the warm-up turns it on for itself).
 os.environ.setdefault("FAPAI_WARM_MODELS", "0")
-# Tests record deposits as paid unless they test the court-account flow (tests/trust), keep the
+# Tests record deposits as paid unless they test the court-account flow, keep the
 # server secret in a folder of their own, serve TestClient's host, and rate-limit only where a
 # test checks the limits (those tests set their own).
 os.environ.setdefault("FAPAI_PAYMENT_ADAPTER", "recorded")
