@@ -35,6 +35,7 @@ from auction.store import (
     Lot,
     Registration,
     Round,
+    effective_status,
 )
 from fapai.errors import NotFound, RuleViolation
 from fapai.money import fen_to_yuan, to_fen
@@ -69,12 +70,6 @@ OUTCOMES = ("sold", "failed", "reneged")
 def round_label(kind: str) -> RoundLabel:
     """``"1"`` → 1, ``"2"`` → 2, ``"sale"`` → ``"sale"``."""
     return kind if kind == "sale" else int(kind)
-
-
-def effective_status(status: str, starts_at: datetime, now: datetime) -> str:
-    """The status people see: an announced round whose bidding has started is ``bidding``
-    (until the closing loop closes it). See :mod:`auction.store` for the list."""
-    return BIDDING if status == ANNOUNCED and now >= starts_at else status
 
 
 def status_condition(status: str, now: datetime) -> ColumnElement[bool]:

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from fapai.clock import FrozenClock
-from fapai.db import Base, import_all_tables, make_engine, migrate, normalize_url
+from fapai.db import make_engine, migrate, normalize_url
 
 # Apps made by tests load the inquiry models on first use, not in the background at start-up
 # (a test that checks the warm-up turns it on for itself).
@@ -79,9 +79,9 @@ def _pg_database() -> Iterator[str]:
 @pytest.fixture
 def pg_url(_pg_database: str) -> str:
     """The session's PostgreSQL database, emptied (all rows removed) for this test."""
-    import_all_tables()
     engine = make_engine(_pg_database)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    names = ", ".join(f'"{name}"' for name in sorted(tables))
     if names:
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -9,9 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.queries import effective_status
 from auction import engine
-from auction.store import Bid, Registration, Round
+from auction.store import Bid, Registration, Round, effective_status
 from fapai.errors import Conflict, Forbidden, NotFound, RuleViolation
 
 YUAN = 100

@@ -92,7 +92,7 @@ def test_import_counts_rejects_by_reason_and_export_round_trips(db_url, tmp_path
 
 
 def test_cli_import_prints_rejects_in_words(sqlite_url, tmp_path, monkeypatch):
-    from fapai.cli import app
+    from app.cli import app
     from fapai.settings import get_settings
 
     src = tmp_path / "in.csv"
