@@ -59,6 +59,7 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    logs.configure("INFO", settings.log_format)
     migrate(settings.database_url)
     if workers > 1:
         _metrics_dir()

@@ -75,6 +75,15 @@ def favicon() -> FileResponse:
     return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
+def route_template(scope: Scope) -> str:
+    """The path with its parameters put back as ``{name}`` (``/api/lots/{lot_id}/bids``): a
+    bounded label. ``unmatched`` when no route took the request."""
+    if scope.get("route") is None:
+        return "unmatched"
+    names = {str(value): f"{{{name}}}" for name, value in scope.get("path_params", {}).items()}
+    return "/".join(names.get(part, part) for part in scope["path"].split("/"))
+
+
 class RequestLog:
     """ASGI middleware: per HTTP request, one log line (method, path without its query string,
     route template, status, duration; never headers, tokens or form fields) and the request
@@ -104,7 +113,7 @@ class RequestLog:
     @staticmethod
     def _record(scope: Scope, status: int, seconds: float) -> None:
         method = scope["method"]
-        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        route = route_template(scope)
         metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
         metrics.HTTP_SECONDS.labels(route).observe(seconds)
         if (method, route) in INQUIRY_ROUTES:

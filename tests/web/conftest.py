@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from app.testing import uvicorn_server
 from auction.demo import seed_demo
 from fapai.clock import SystemClock
 from fapai.db import make_engine, session_factory
 from fapai.settings import Settings
-from web.server import uvicorn_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
