@@ -45,7 +45,8 @@ from fapai.settings import Settings
 
 @dataclass(frozen=True)
 class LotData:
-    """What a court publishes; money in fen. Either ``inquiry_id`` or a reference price."""
+    """What a court publishes; money in fen. The reference price with its method, or an
+    ``inquiry_id`` with that inquiry's price and ``reference_valid_until`` filled in."""
 
     case_number: str
     court: str
@@ -60,6 +61,7 @@ class LotData:
     reference_price: int | None = None
     reference_method: str | None = None
     inquiry_id: int | None = None
+    reference_valid_until: datetime | None = None
     district: str | None = None
     address: str | None = None
     area_m2: float | None = None
@@ -93,28 +95,23 @@ def _current_round(session: Session, lot: Lot) -> Round:
     return rnd
 
 
-def _reference(session: Session, data: LotData) -> tuple[int, str, datetime | None]:
-    """(reference price in fen, method, valid until) from the inquiry or the data given."""
-    if data.inquiry_id is not None:
-        from valuation.inquiry_store import get_inquiry_reference
-
-        found = get_inquiry_reference(session, data.inquiry_id)
-        if found is None:
-            raise RuleViolation("inquiry_id", f"no price inquiry {data.inquiry_id}")
-        return found[0], "inquiry", found[1]
+def _reference(data: LotData) -> tuple[int, str, datetime | None]:
+    """(reference price in fen, method, valid until) as the court gives them. A lot published
+    from an inquiry carries the inquiry's price and validity (the app looks them up)."""
     if data.reference_price is None or data.reference_price <= 0:
         raise RuleViolation(
             "reference_price",
             "a positive reference price (or an inquiry_id) is required",
             law.REFERENCE_RULES,
         )
-    if data.reference_method not in law.REFERENCE_METHODS:
+    method = "inquiry" if data.inquiry_id is not None else data.reference_method
+    if method not in law.REFERENCE_METHODS:
         raise RuleViolation(
             "reference_method",
             f"must be one of {', '.join(law.REFERENCE_METHODS)}",
             "参考价规定 第二条",
         )
-    return data.reference_price, data.reference_method, None
+    return data.reference_price, method, data.reference_valid_until
 
 
 def _place(data: LotData) -> tuple[str, str | None]:
@@ -189,7 +186,7 @@ def create_lot(session: Session, data: LotData, now: datetime, settings: Setting
     """Publish a lot for its first auction, checking every rule of publication."""
     if data.property_type not in law.PROPERTY_TYPES:
         raise RuleViolation("property_type", f"must be one of {', '.join(law.PROPERTY_TYPES)}")
-    reference, method, valid_until = _reference(session, data)
+    reference, method, valid_until = _reference(data)
     law.check_start_price(data.start_price, reference, settings)
     law.check_deposit(data.deposit, data.start_price, settings)
     law.check_increment(data.increment)

@@ -50,12 +50,6 @@ LOT_STATUSES = (ANNOUNCED, BIDDING, SOLD, FAILED, SALE, RENEGED)
 ROUND_ORDER = ("1", "2", "sale")
 
 
-def effective_status(status: str, starts_at: datetime, now: datetime) -> str:
-    """The status people see: an announced round whose bidding has started is ``bidding``
-    (until the closing loop closes it)."""
-    return BIDDING if status == ANNOUNCED and now >= starts_at else status
-
-
 # Deposit states of a registration.
 DEPOSIT_PAID, DEPOSIT_REFUND_DUE, DEPOSIT_APPLIED, DEPOSIT_FORFEITED = (
     "paid",
@@ -243,6 +237,12 @@ class IdempotencyKey(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     bid_id: Mapped[int] = mapped_column(ForeignKey("auction_bids.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def effective_status(status: str, starts_at: datetime, now: datetime) -> str:
+    """The status people see: an announced round whose bidding has started is ``bidding``
+    (until the closing loop closes it); the statuses are listed above."""
+    return BIDDING if status == ANNOUNCED and now >= starts_at else status
 
 
 # --- the state-change log: one line per lot status transition, once its transaction commits --

@@ -3,7 +3,7 @@ are published with the lot), in words, from the settings in force and the lot's 
 
 from __future__ import annotations
 
-from app.queries import LotView
+from app.schemas import LotView
 from app.web.display import duration_words, percent, yuan
 from fapai.settings import Settings
 

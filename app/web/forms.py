@@ -15,9 +15,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from app.api.routes.inquiries import InquiryIn
-from app.queries import LotQuery, ResultQuery
-from app.schemas import BidCreate, LotCreate, LotSearch, ResultSearch
+from app.schemas import (
+    BidCreate,
+    InquiryIn,
+    LotCreate,
+    LotQuery,
+    LotSearch,
+    ResultQuery,
+    ResultSearch,
+)
 from app.web.display import yuan
 from fapai.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
 from fapai.money import to_fen
@@ -185,7 +191,7 @@ def inquiry_request(
     form: Mapping[str, str], platforms: list[str], prices: list[str]
 ) -> tuple[dict[str, object], list[dict[str, object]]]:
     """The judge's inquiry form → (property description, external platform results), checked
-    by the API's own :class:`app.api.routes.inquiries.InquiryIn`, so the page and
+    by the API's own :class:`app.schemas.InquiryIn`, so the page and
     ``POST /api/inquiries`` accept the same input. A platform row needs its name and price."""
     given: dict[str, object] = {
         name: text for name in InquiryIn.model_fields if (text := optional_text(form.get(name)))

@@ -9,9 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.publishing import with_inquiry_reference
 from auction import engine
 from auction.store import Bid, Registration, Round, effective_status
 from fapai.errors import Conflict, Forbidden, NotFound, RuleViolation
+from valuation.inquiry_store import Inquiry
 
 YUAN = 100
 
@@ -62,9 +64,8 @@ def test_create_lot_checks_window_and_announcement_by_property_type(
 
 
 def test_unknown_inquiry_is_refused(sqlite_session, clock, settings, lot_data):
-    pytest.importorskip("valuation.inquiry_store")
     with pytest.raises(RuleViolation) as err:
-        engine.create_lot(sqlite_session, lot_data(inquiry_id=987654), clock.now(), settings)
+        with_inquiry_reference(sqlite_session, lot_data(inquiry_id=987654))
     assert err.value.field == "inquiry_id"
 
 
@@ -255,9 +256,8 @@ def test_renege_forfeits_deposit_and_bars_the_buyer(world):
 def test_reference_price_from_an_inquiry_and_its_validity(
     sqlite_session, clock, settings, lot_data
 ):
-    inquiry_store = pytest.importorskip("valuation.inquiry_store")
     now = clock.now()
-    row = inquiry_store.Inquiry(
+    row = Inquiry(
         created_at=now,
         valid_until=now + timedelta(days=40),
         reference_price=1_200_000 * YUAN,
@@ -268,13 +268,20 @@ def test_reference_price_from_an_inquiry_and_its_validity(
     sqlite_session.flush()
     price = {"start_price": 840_000 * YUAN, "deposit": 84_000 * YUAN}  # 70% of ¥1.2 m
     data = lot_data(inquiry_id=row.id, reference_price=None, reference_method=None, **price)
-    lot = engine.create_lot(sqlite_session, data, now, settings)
+    lot = engine.create_lot(
+        sqlite_session, with_inquiry_reference(sqlite_session, data), now, settings
+    )
     assert (lot.reference_price, lot.reference_method) == (1_200_000 * YUAN, "inquiry")
     late = now + timedelta(days=41)
     with pytest.raises(RuleViolation) as err:  # bidding must start within the report's validity
         engine.create_lot(
             sqlite_session,
-            lot_data(inquiry_id=row.id, starts_at=late, ends_at=late + timedelta(days=1), **price),
+            with_inquiry_reference(
+                sqlite_session,
+                lot_data(
+                    inquiry_id=row.id, starts_at=late, ends_at=late + timedelta(days=1), **price
+                ),
+            ),
             now,
             settings,
         )
@@ -282,7 +289,10 @@ def test_reference_price_from_an_inquiry_and_its_validity(
     with pytest.raises(RuleViolation) as err:  # 70% of the inquiry's price, not of the one given
         engine.create_lot(
             sqlite_session,
-            lot_data(inquiry_id=row.id, start_price=839_999 * YUAN, deposit=84_000 * YUAN),
+            with_inquiry_reference(
+                sqlite_session,
+                lot_data(inquiry_id=row.id, start_price=839_999 * YUAN, deposit=84_000 * YUAN),
+            ),
             now,
             settings,
         )

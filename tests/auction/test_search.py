@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
-from app.queries import LotQuery, search_lots
+from app.queries import search_lots
+from app.schemas import LotQuery
 from auction import engine
 from fapai.db import make_engine, session_factory
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.queries import LotView
+from app.schemas import LotView
 from app.web import forms
 from app.web.announcement import bidding_rules
 from app.web.lot_page import next_valid_bid

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from app import queries
+from app import queries, schemas
 from app.main import create_app
 from auction import auth, engine
 from auction.demo import seed_demo
@@ -265,7 +265,7 @@ def test_a_fixed_price_sale_is_bought_at_its_price(world: World) -> None:
     seed_demo(world.factory, settings, world.clock.now(), lots=8)
     with session_scope(world.factory) as session:
         sale = queries.search_lots(
-            session, queries.LotQuery(status="sale", page_size=1), world.clock.now()
+            session, schemas.LotQuery(status="sale", page_size=1), world.clock.now()
         ).items[0]
     bidder = world.as_(world.bidder)
     bidder.post(f"/lots/{sale.id}/registrations")
