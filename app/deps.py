@@ -1,4 +1,5 @@
-"""Dependencies of the API: sessions, settings, the injected clock, the current user."""
+"""The app's one deps module: sessions, settings, the injected clock, the current user (bearer
+token for the API, sign-in cookie for the pages), and the small request helpers routes share."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
+from app.schemas import MAX_INT_ID
 from auction.auth import user_for_token
 from auction.store import User
 from fapai.clock import Clock
@@ -106,3 +109,32 @@ def require_role(role: str) -> Callable[[User], User]:
 
 CourtUser = Annotated[User, Depends(require_role("court"))]
 BidderUser = Annotated[User, Depends(require_role("bidder"))]
+
+
+# --- the pages: the user of the sign-in cookie, ids and forms ------------------------------
+
+TOKEN_COOKIE = "fapai_token"
+
+
+def page_user(request: Request) -> User | None:
+    """The user whose token is in the sign-in cookie, or None. Looked up in its own short
+    transaction, like the API's bearer-token check."""
+    token = request.cookies.get(TOKEN_COOKIE)
+    if not token:
+        return None
+    with request.app.state.session_factory() as session:
+        return user_for_token(session, token)
+
+
+PageUser = Annotated[User | None, Depends(page_user)]
+
+
+def stored_id(value: int) -> bool:
+    """Whether ``value`` can be a row id at all: a URL with a larger number is a plain 404,
+    never a database error."""
+    return 1 <= value <= MAX_INT_ID
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read once, for routes whose fields repeat (``getlist``)."""
+    return await request.form()

@@ -1,15 +1,12 @@
-"""Read models shared by the JSON API and the web pages. Money as Decimal yuan; bidders appear
-only by their bidder code (拍卖规定 第十八条: identities stay confidential).
+"""Read queries shared by the JSON API and the web pages: search, lot detail, bid records,
+results. They return the view models of :mod:`app.schemas` (money as Decimal yuan; bidders
+only by their bidder code, 拍卖规定 第十八条: identities stay confidential).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, PlainSerializer
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -25,6 +22,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from app.schemas import (
+    OUTCOMES,
+    SORT_KEYS,
+    BidReceipt,
+    BidView,
+    LotQuery,
+    LotSummary,
+    LotView,
+    Page,
+    ResultQuery,
+    ResultView,
+    RoundLabel,
+)
 from auction.store import (
     ANNOUNCED,
     BIDDING,
@@ -35,21 +45,16 @@ from auction.store import (
     Lot,
     Registration,
     Round,
+    effective_status,
 )
 from fapai.errors import NotFound, RuleViolation
 from fapai.money import fen_to_yuan, to_fen
 from fapai.regions import normalize_city
 
-# JSON numbers with at most 2 decimals. A Decimal of 2 places converts to the float whose
-# shortest repr is that same decimal text (for any amount below 10^13 yuan), so nothing is lost.
-Yuan = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
-RoundLabel = int | Literal["sale"]
-T = TypeVar("T")
-
 # Lots still open to bidders (announced, bidding, 变卖) before finished ones: the open ones
 # ending soonest first, then the finished ones most recent first.
 _OPEN = Lot.status.in_((ANNOUNCED, SALE))
-SORTS = {
+SORTS: dict[str, tuple[ColumnElement, ...]] = {
     "live": (
         case((_OPEN, 0), else_=1),
         case((_OPEN, Lot.ends_at)).asc(),
@@ -63,18 +68,12 @@ SORTS = {
     "bids": (Lot.bid_count.desc(), Lot.id.desc()),
     "newest": (Lot.id.desc(),),
 }
-OUTCOMES = ("sold", "failed", "reneged")
+assert tuple(SORTS) == SORT_KEYS, "every sort the API accepts has its SQL order here"
 
 
 def round_label(kind: str) -> RoundLabel:
     """``"1"`` → 1, ``"2"`` → 2, ``"sale"`` → ``"sale"``."""
     return kind if kind == "sale" else int(kind)
-
-
-def effective_status(status: str, starts_at: datetime, now: datetime) -> str:
-    """The status people see: an announced round whose bidding has started is ``bidding``
-    (until the closing loop closes it). See :mod:`auction.store` for the list."""
-    return BIDDING if status == ANNOUNCED and now >= starts_at else status
 
 
 def status_condition(status: str, now: datetime) -> ColumnElement[bool]:
@@ -86,100 +85,6 @@ def status_condition(status: str, now: datetime) -> ColumnElement[bool]:
     if status == BIDDING:
         return and_(Lot.status == ANNOUNCED, Lot.starts_at <= now)
     return Lot.status == status
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    page: int
-    page_size: int
-
-
-class LotSummary(BaseModel):
-    id: int
-    title: str
-    property_type: str
-    city: str
-    district: str | None
-    status: str
-    round: RoundLabel
-    reference_price: Yuan
-    start_price: Yuan
-    current_price: Yuan
-    deposit: Yuan
-    increment: Yuan
-    bid_count: int
-    starts_at: datetime
-    ends_at: datetime
-    case_number: str
-    court: str
-
-
-class LotView(LotSummary):
-    address: str | None
-    area_m2: float | None
-    description: str | None
-    reference_method: str
-    published_at: datetime
-    leading_bidder_code: str | None
-    registration_count: int
-
-
-class BidView(BaseModel):
-    id: int
-    bidder_code: str
-    amount: Yuan
-    placed_at: datetime
-    round: RoundLabel
-
-
-class BidReceipt(BidView):
-    """An accepted bid and the lot's state right after it."""
-
-    lot_id: int
-    current_price: Yuan
-    ends_at: datetime
-
-
-class ResultView(BaseModel):
-    lot_id: int
-    title: str
-    city: str
-    district: str | None
-    property_type: str
-    round: RoundLabel
-    outcome: str
-    final_price: Yuan | None
-    start_price: Yuan
-    reference_price: Yuan
-    bid_count: int
-    winner_code: str | None
-    closed_at: datetime
-
-
-@dataclass(frozen=True)
-class LotQuery:
-    """Search filters; prices in yuan (on the current price: the leading bid or the start)."""
-
-    status: str | None = None
-    city: str | None = None
-    district: str | None = None
-    property_type: str | None = None
-    min_price: Decimal | None = None
-    max_price: Decimal | None = None
-    q: str | None = None
-    sort: str = "ends_at"
-    page: int = 1
-    page_size: int = 20
-
-
-@dataclass(frozen=True)
-class ResultQuery:
-    city: str | None = None
-    property_type: str | None = None
-    outcome: str | None = None
-    page: int = 1
-    page_size: int = 20
 
 
 def _summary_fields(lot: Lot, case: Case, now: datetime) -> dict[str, object]:
@@ -252,8 +157,9 @@ def _lot_conditions(query: LotQuery, now: datetime, dialect: str) -> list[Column
         conditions.append(Lot.current_price >= to_fen(query.min_price))
     if query.max_price is not None:
         conditions.append(Lot.current_price <= to_fen(query.max_price))
-    if query.q and query.q.strip():
-        conditions.append(_text_condition(query.q.strip(), dialect))
+    # Several words (separated by spaces, full-width ones too) must each match: 凤凰城 碧桂园.
+    for word in (query.q or "").split():
+        conditions.append(_text_condition(word, dialect))
     return conditions
 
 

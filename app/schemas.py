@@ -1,31 +1,28 @@
-"""Request and response bodies of the JSON API. Never ORM objects, never ID numbers or token
-hashes. Money is yuan as a JSON number with at most 2 decimals, stored exactly as fen; times
-are ISO 8601 with a time zone."""
+"""Every request and response body of the app: the JSON API's bodies, the views the pages
+render, the query objects of search. Never ORM objects, never ID numbers or token hashes. Money
+is yuan as a JSON number with at most 2 decimals, stored exactly as fen; times are ISO 8601
+with a time zone."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
-
-from app.queries import (
-    OUTCOMES,
-    SORTS,
-    BidReceipt,
-    BidView,
-    LotQuery,
-    LotSummary,
-    LotView,
-    Page,
-    ResultQuery,
-    ResultView,
-    RoundLabel,
-    Yuan,
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
 )
+
 from auction.engine import LotData, RelistTerms
 from auction.store import LOT_STATUSES
 from fapai.law import PROPERTY_TYPES, REFERENCE_METHODS
 from fapai.money import to_fen
+from valuation.schema import PROPERTY_TYPES as LISTING_PROPERTY_TYPES
 
 __all__ = [
     "BidCreate",
@@ -46,8 +43,114 @@ __all__ = [
     "ResultView",
 ]
 
+# JSON numbers with at most 2 decimals. A Decimal of 2 places converts to the float whose
+# shortest repr is that same decimal text (for any amount below 10^13 yuan), so nothing is lost.
+Yuan = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+RoundLabel = int | Literal["sale"]
+T = TypeVar("T")
+
+SORT_KEYS = ("live", "ends_at", "-ends_at", "price", "-price", "bids", "newest")
+OUTCOMES = ("sold", "failed", "reneged")
+
 MAX_INT_ID = 2**31 - 1
 MAX_YUAN = Decimal("100000000000")  # ¥100 bn: far above any lot, far below a BIGINT of fen
+
+
+# --- views (responses of the API, context of the pages) ---------------------------------
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class LotSummary(BaseModel):
+    id: int
+    title: str
+    property_type: str
+    city: str
+    district: str | None
+    status: str
+    round: RoundLabel
+    reference_price: Yuan
+    start_price: Yuan
+    current_price: Yuan
+    deposit: Yuan
+    increment: Yuan
+    bid_count: int
+    starts_at: datetime
+    ends_at: datetime
+    case_number: str
+    court: str
+
+
+class LotView(LotSummary):
+    address: str | None
+    area_m2: float | None
+    description: str | None
+    reference_method: str
+    published_at: datetime
+    leading_bidder_code: str | None
+    registration_count: int
+
+
+class BidView(BaseModel):
+    id: int
+    bidder_code: str
+    amount: Yuan
+    placed_at: datetime
+    round: RoundLabel
+
+
+class BidReceipt(BidView):
+    """An accepted bid and the lot's state right after it."""
+
+    lot_id: int
+    current_price: Yuan
+    ends_at: datetime
+
+
+class ResultView(BaseModel):
+    lot_id: int
+    title: str
+    city: str
+    district: str | None
+    property_type: str
+    round: RoundLabel
+    outcome: str
+    final_price: Yuan | None
+    start_price: Yuan
+    reference_price: Yuan
+    bid_count: int
+    winner_code: str | None
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
+class LotQuery:
+    """Search filters; prices in yuan (on the current price: the leading bid or the start)."""
+
+    status: str | None = None
+    city: str | None = None
+    district: str | None = None
+    property_type: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    q: str | None = None
+    sort: str = "ends_at"
+    page: int = 1
+    page_size: int = 20
+
+
+@dataclass(frozen=True)
+class ResultQuery:
+    city: str | None = None
+    property_type: str | None = None
+    outcome: str | None = None
+    page: int = 1
+    page_size: int = 20
 
 
 def _printable(text: str) -> str:
@@ -192,7 +295,7 @@ class LotSearch(BaseModel):
     min_price: Annotated[Decimal, Field(ge=0, le=MAX_YUAN, decimal_places=2)] | None = None
     max_price: Annotated[Decimal, Field(ge=0, le=MAX_YUAN, decimal_places=2)] | None = None
     q: text(100, 0) | None = None
-    sort: Literal[tuple(SORTS)] = "ends_at"  # type: ignore[valid-type]
+    sort: Literal[SORT_KEYS] = "ends_at"  # type: ignore[valid-type]
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(20, ge=1, le=100)
 
@@ -213,3 +316,43 @@ class ResultSearch(BaseModel):
 
     def to_query(self) -> ResultQuery:
         return ResultQuery(**self.model_dump())
+
+
+# --- online inquiry ---------------------------------------------------------------------
+
+
+class SourceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str = Field(min_length=1, max_length=40, description="Inquiry platform, e.g. JD")
+    price: Decimal = Field(gt=0, max_digits=15, decimal_places=2, description="Its result, yuan")
+
+
+class InquiryIn(BaseModel):
+    """A property to price (the market listing schema's field names and units) and the
+    external platforms' results. Minimal input: city, district and area; more narrows the
+    interval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    property_type: Literal[LISTING_PROPERTY_TYPES] = "residential"  # type: ignore[valid-type]
+    city: str = Field(min_length=1, max_length=20, examples=["广州"])
+    district: str | None = Field(None, max_length=30, examples=["天河"])
+    community: str | None = Field(None, max_length=120)
+    address: str | None = Field(None, max_length=300)
+    area_m2: float = Field(gt=0, description="Building area, m²", examples=[89])
+    rooms: int | None = Field(None, ge=0, le=30)
+    halls: int | None = Field(None, ge=0, le=20)
+    bathrooms: int | None = Field(None, ge=0, le=20)
+    floor: int | None = None
+    floor_level: Literal["低", "中", "高"] | None = None
+    total_floors: int | None = Field(None, ge=1, le=150)
+    orientation: str | None = Field(None, max_length=40)
+    decoration: Literal["精装", "简装", "毛坯", "其他"] | None = None
+    building_type: Literal["塔楼", "板塔结合", "板楼"] | None = None
+    near_metro: bool | None = None
+    build_year: int | None = None
+    elevator: bool | None = None
+    lat: float | None = None
+    lon: float | None = None
+    sources: list[SourceIn] = Field(default_factory=list, max_length=20)

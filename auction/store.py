@@ -230,3 +230,9 @@ class IdempotencyKey(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     bid_id: Mapped[int] = mapped_column(ForeignKey("auction_bids.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def effective_status(status: str, starts_at: datetime, now: datetime) -> str:
+    """The status people see: an announced round whose bidding has started is ``bidding``
+    (until the closing loop closes it); the statuses are listed above."""
+    return BIDDING if status == ANNOUNCED and now >= starts_at else status

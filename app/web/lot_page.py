@@ -11,10 +11,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import queries
+from app import queries, schemas
+from app.deps import stored_id
 from app.web import display
 from app.web.announcement import bidding_rules
-from app.web.deps import stored_id
 from auction.store import SALE, Lot, Registration, Round, User
 from fapai import law
 from fapai.errors import NotFound
@@ -26,8 +26,8 @@ BID_RECORD_ROWS = 50
 
 @dataclass(frozen=True)
 class LotPage:
-    lot: queries.LotView
-    bids: list[queries.BidView]
+    lot: schemas.LotView
+    bids: list[schemas.BidView]
     registration: Registration | None
     extended: bool
     next_bid: Decimal | None
@@ -74,7 +74,7 @@ class LotPage:
         }
 
 
-def next_valid_bid(lot: queries.LotView) -> Decimal | None:
+def next_valid_bid(lot: schemas.LotView) -> Decimal | None:
     """The least amount that bid would be accepted now (拍卖规定 第二十条): the start price
     first, then the current price plus the increment; in a 变卖 the fixed price."""
     if lot.status not in ("bidding", SALE):

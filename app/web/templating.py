@@ -1,12 +1,17 @@
-"""The Jinja environment of the pages: templates folder, filters and globals."""
+"""The Jinja environment of the pages (templates folder, filters, globals) and how a page is
+rendered: with its user and a notice, or as an error page."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.web import display
+from auction.store import User
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -39,3 +44,46 @@ def build_templates() -> Jinja2Templates:
 
 
 templates = build_templates()
+
+# A notice after a redirect is named by a code in the URL, never by free text from the URL.
+NOTICES: dict[str, str] = {
+    "signed_in": "已登录。",
+    "signed_out": "已退出登录。",
+    "registered": "报名成功，保证金已交纳。",
+    "bid": "出价成功。",
+    "published": "拍卖已发布。",
+}
+
+
+def render(
+    request: Request,
+    template: str,
+    user: User | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page from ``template`` with the user and the notice named in the URL, if any."""
+    notice = NOTICES.get(request.query_params.get("done", ""))
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"user": user, "notice": notice, **context},
+        status_code=status_code,
+    )
+
+
+def error_page(
+    request: Request, user: User | None, status_code: int, heading: str, message: str
+) -> HTMLResponse:
+    return render(
+        request, "error.html", user, status_code=status_code, heading=heading, message=message
+    )
+
+
+def court_only(request: Request, user: User | None) -> Response | None:
+    """None for a court user; else the sign-in page (anonymous) or a 403 page (a bidder)."""
+    if user is None:
+        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+    if user.role != "court":
+        return error_page(request, user, 403, "没有权限", "此页面只对法院账号开放。")
+    return None

@@ -177,7 +177,8 @@ def test_demo_command_seeds_once_with_if_empty(
 
 
 def test_live_sort_puts_open_lots_first_soonest_ending_first(factory, settings) -> None:
-    from app.queries import LotQuery, search_lots
+    from app.queries import search_lots
+    from app.schemas import LotQuery
 
     _seed(factory, settings)
     with factory() as session:

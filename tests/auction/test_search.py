@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
-from app.queries import LotQuery, search_lots
+from app.queries import search_lots
+from app.schemas import LotQuery
 from auction import engine
 from fapai.db import make_engine, session_factory
 
@@ -56,6 +57,16 @@ def test_text_search_ignores_case_and_matches_case_numbers(world, lots):
     assert ids(world, q="天河区", sort="newest") == [parking, home]  # address, not only title
     assert ids(world, q="不交吉", sort="newest") == [parking, shop, home]  # description
     assert ids(world, q="100%") == ids(world, q="_") == []  # LIKE wildcards are literal
+
+
+def test_several_words_must_all_match(world, lots):
+    """凤凰城 碧桂园: each word (half- or full-width spaces between) matches title, address,
+    description or case number, and a lot must match every one."""
+    home, shop, parking = lots
+    assert ids(world, q="越秀区 商铺") == [shop]
+    assert ids(world, q="福田区\u3000车位") == [parking]
+    assert ids(world, q="车位 商铺") == []
+    assert ids(world, q="粤0106执1234 车位") == [parking]
 
 
 @pytest.mark.parametrize(

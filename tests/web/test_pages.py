@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from app import queries
+from app import queries, schemas
 from app.main import create_app
 from auction import auth, engine
 from auction.demo import seed_demo
@@ -107,7 +107,9 @@ def test_who_may_do_what(world: World) -> None:
     response = bidder.get("/inquiries/new")
     assert response.status_code == 403 and "只对法院账号开放" in response.text
     response = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "700000"})
-    assert response.status_code == 403 and "register" in response.text  # 第十七条: deposit first
+    assert (
+        response.status_code == 403 and "须先报名并交纳保证金" in response.text
+    )  # 第十七条: deposit first
 
 
 def test_a_resubmitted_bid_form_bids_once_and_a_low_bid_is_refused(world: World) -> None:
@@ -265,7 +267,7 @@ def test_a_fixed_price_sale_is_bought_at_its_price(world: World) -> None:
     seed_demo(world.factory, settings, world.clock.now(), lots=8, price_model=False)
     with session_scope(world.factory) as session:
         sale = queries.search_lots(
-            session, queries.LotQuery(status="sale", page_size=1), world.clock.now()
+            session, schemas.LotQuery(status="sale", page_size=1), world.clock.now()
         ).items[0]
     bidder = world.as_(world.bidder)
     bidder.post(f"/lots/{sale.id}/registrations")

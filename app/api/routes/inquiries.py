@@ -4,59 +4,20 @@ exactly as issued. Thin: the rules live in :mod:`valuation.inquiry`."""
 from __future__ import annotations
 
 import threading
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import State
 
 from app.deps import ClockDep, CourtUser, SessionDep, SettingsDep, WriterSessionDep
+from app.schemas import InquiryIn
 from fapai.errors import NotFound, RuleViolation
 from valuation.inquiry import InquiryError, InquiryModels, price
 from valuation.inquiry_store import get_inquiry, save_inquiry
-from valuation.schema import PROPERTY_TYPES
 
 router = APIRouter(tags=["inquiries"])
 _load_lock = threading.Lock()
-
-
-class SourceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    platform: str = Field(min_length=1, max_length=40, description="Inquiry platform, e.g. JD")
-    price: Decimal = Field(gt=0, max_digits=15, decimal_places=2, description="Its result, yuan")
-
-
-class InquiryIn(BaseModel):
-    """A property to price (the market listing schema's field names and units) and the
-    external platforms' results. Minimal input: city, district and area; more narrows the
-    interval."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    property_type: Literal[PROPERTY_TYPES] = "residential"  # type: ignore[valid-type]
-    city: str = Field(min_length=1, max_length=20, examples=["广州"])
-    district: str | None = Field(None, max_length=30, examples=["天河"])
-    community: str | None = Field(None, max_length=120)
-    address: str | None = Field(None, max_length=300)
-    area_m2: float = Field(gt=0, description="Building area, m²", examples=[89])
-    rooms: int | None = Field(None, ge=0, le=30)
-    halls: int | None = Field(None, ge=0, le=20)
-    bathrooms: int | None = Field(None, ge=0, le=20)
-    floor: int | None = None
-    floor_level: Literal["低", "中", "高"] | None = None
-    total_floors: int | None = Field(None, ge=1, le=150)
-    orientation: str | None = Field(None, max_length=40)
-    decoration: Literal["精装", "简装", "毛坯", "其他"] | None = None
-    building_type: Literal["塔楼", "板塔结合", "板楼"] | None = None
-    near_metro: bool | None = None
-    build_year: int | None = None
-    elevator: bool | None = None
-    lat: float | None = None
-    lon: float | None = None
-    sources: list[SourceIn] = Field(default_factory=list, max_length=20)
 
 
 def load_models(state: State) -> InquiryModels:

@@ -20,6 +20,7 @@ from app.deps import (
     SettingsDep,
     WriterSessionDep,
 )
+from app.publishing import with_inquiry_reference
 from app.schemas import (
     MAX_INT_ID,
     LotCreate,
@@ -63,7 +64,9 @@ def create_lot(
 ) -> LotView:
     """Publish a lot (court). Refused with 422 naming the rule if any term breaks the law."""
     now = clock.now()
-    lot = engine.create_lot(session, body.to_data(user.id), now, settings)
+    lot = engine.create_lot(
+        session, with_inquiry_reference(session, body.to_data(user.id)), now, settings
+    )
     view = queries.get_lot(session, lot.id, now)
     session.commit()
     return view

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.deps import ClockDep, SessionDep, WriterSessionDep
-from app.web.deps import TOKEN_COOKIE, PageUser, render
+from app.deps import TOKEN_COOKIE, ClockDep, PageUser, SessionDep, WriterSessionDep
 from app.web.forms import explain
+from app.web.templating import render
 from auction.auth import register_bidder_account, user_for_token
 from fapai.errors import FapaiError
 

@@ -10,18 +10,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from app.api.routes.inquiries import ModelsDep
-from app.deps import ClockDep, SessionDep, SettingsDep, WriterSessionDep
-from app.web.deps import (
+from app.deps import (
+    ClockDep,
     PageUser,
-    court_only,
-    error_page,
+    SessionDep,
+    SettingsDep,
+    WriterSessionDep,
     posted_form,
-    render,
     stored_id,
 )
 from app.web.forms import FIELD_NAMES, PLATFORM_ROWS, FormError, inquiry_request
 from app.web.pdf import NoFont, ReportPDFCache
 from app.web.report import ReportView, report_view
+from app.web.templating import court_only, error_page, render
 from auction.store import User
 from fapai.regions import CITIES
 from valuation.inquiry import InquiryError, price

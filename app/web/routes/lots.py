@@ -8,12 +8,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from app import queries
-from app.deps import ClockDep, SessionDep, SettingsDep, WriterSessionDep
+from app.deps import ClockDep, PageUser, SessionDep, SettingsDep, WriterSessionDep, stored_id
 from app.web import display
-from app.web.deps import PageUser, error_page, render, stored_id
 from app.web.forms import SORT_CHOICES, FormError, amount_fen, explain, lot_query
 from app.web.lot_page import load_lot_page
-from app.web.templating import templates
+from app.web.templating import error_page, render, templates
 from auction import engine
 from fapai.errors import FapaiError, NotFound
 from fapai.regions import CITIES

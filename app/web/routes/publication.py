@@ -10,11 +10,20 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from app.deps import ClockDep, SessionDep, SettingsDep, WriterSessionDep
+from app.deps import (
+    ClockDep,
+    PageUser,
+    SessionDep,
+    SettingsDep,
+    WriterSessionDep,
+    posted_form,
+    stored_id,
+)
+from app.publishing import with_inquiry_reference
 from app.web import display
-from app.web.deps import PageUser, court_only, posted_form, render, stored_id
 from app.web.forms import FormError, explain, lot_create
 from app.web.report import ReportView, report_view
+from app.web.templating import court_only, render
 from auction import engine
 from auction.store import User
 from fapai import law
@@ -126,7 +135,9 @@ def publish(
     fields = {k: str(v) for k, v in form.items()}
     try:
         body = lot_create(fields, settings.display_timezone)
-        lot = engine.create_lot(session, body.to_data(user.id), clock.now(), settings)
+        lot = engine.create_lot(
+            session, with_inquiry_reference(session, body.to_data(user.id)), clock.now(), settings
+        )
     except (FormError, FapaiError) as exc:
         session.rollback()
         status = exc.status_code if isinstance(exc, FapaiError) else 422

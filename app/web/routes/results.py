@@ -10,22 +10,22 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app import queries
-from app.deps import SessionDep
+from app import queries, schemas
+from app.deps import PageUser, SessionDep
 from app.web import charts, display
-from app.web.deps import PageUser, render
 from app.web.forms import FormError, result_query
+from app.web.templating import render
 from fapai.regions import CITIES
 
 router = APIRouter()
 
-OUTCOME_CHOICES = {code: display.STATUSES[code] for code in queries.OUTCOMES}
+OUTCOME_CHOICES = {code: display.STATUSES[code] for code in schemas.OUTCOMES}
 # The chart shows the most recent sold rounds: enough to compare types and rounds, bounded so
 # the page stays fast with any number of lots.
 CHART_ROUNDS = 400
 
 
-def ratio_groups(results: list[queries.ResultView]) -> dict[str, list[Decimal]]:
+def ratio_groups(results: list[schemas.ResultView]) -> dict[str, list[Decimal]]:
     """final price / reference price of each sold round, grouped as 住宅用房·一拍 etc., in the
     order of property types, then rounds."""
     groups: dict[tuple[str, str], list[Decimal]] = defaultdict(list)

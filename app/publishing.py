@@ -1,0 +1,30 @@
+"""Publishing a lot from the app: the one place where an auction lot meets a price inquiry.
+
+The auction room never reads inquiries (rooms are siblings); a lot published from an inquiry
+gets the inquiry's reference price and validity here, then goes to :func:`auction.engine.create_lot`
+like any other. Shared by the API route and the web form.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy.orm import Session
+
+from auction.engine import LotData
+from fapai.errors import RuleViolation
+from valuation.inquiry_store import get_inquiry_reference
+
+
+def with_inquiry_reference(session: Session, data: LotData) -> LotData:
+    """``data`` with the reference price, method and validity of its ``inquiry_id`` (unchanged
+    when it names none)."""
+    if data.inquiry_id is None:
+        return data
+    found = get_inquiry_reference(session, data.inquiry_id)
+    if found is None:
+        raise RuleViolation("inquiry_id", f"no price inquiry {data.inquiry_id}")
+    price, valid_until = found
+    return dataclasses.replace(
+        data, reference_price=price, reference_method="inquiry", reference_valid_until=valid_until
+    )
