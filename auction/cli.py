@@ -3,7 +3,6 @@ courts, deposits, serve."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -194,27 +193,8 @@ def deposits_overdue(
     typer.echo(f"逾期未退 {len(due)} 笔。")
 
 
-def serve(
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 for all)."),
-    port: int = typer.Option(8000, help="TCP port."),
-    workers: int = typer.Option(1, min=1, help="Worker processes (each runs the closing loop)."),
-) -> None:
-    """Run the API and the web pages with uvicorn on FAPAI_DATABASE_URL (migrated at start)."""
-    import uvicorn
-
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
-
-
 def register(app: typer.Typer) -> None:
-    """Add this room's commands to the root app (and ``fapai demo`` when it is installed)."""
+    """Add this room's commands to the root app."""
     app.add_typer(users_app, name="users")
     app.add_typer(courts_app, name="courts")
     app.add_typer(deposits_app, name="deposits")
-    app.command("serve")(serve)
-    try:
-        demo = importlib.import_module("auction.demo")
-    except ModuleNotFoundError as exc:
-        if exc.name != "auction.demo":
-            raise
-        return
-    demo.register(app)

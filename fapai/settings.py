@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     closing_interval_seconds: float = Field(
         1.0, description="How often the server's closing loop looks for rounds that ended."
     )
+    log_format: Literal["json", "text"] = Field(
+        "json",
+        description="`fapai serve` logs: JSON lines (one object a line, for a log shipper) or "
+        "plain text. Other commands print plain text to the terminal.",
+    )
     data_dir: Path = Field(
         Path("./fapai-data"),
         description="Folder of the files courts attach to lots (documents and photos).",

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from app.cli import app
 from auction.auth import user_for_token
 from auction.store import ApiToken, Court
-from fapai.cli import app
 from fapai.db import make_engine, session_factory
 
 

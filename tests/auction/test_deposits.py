@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from fapai.cli import app
+from app.cli import app
 
 REFERENCE = re.compile(r"FP[2-9A-HJKMNP-Z]{10}")
 

@@ -11,6 +11,7 @@ from app.deps import BidderUser, ClockDep, LotId, SessionDep, SettingsDep, Write
 from app.schemas import BidCreate, BidReceipt, BidView
 from app.security import limit_bid
 from auction import engine
+from fapai import metrics
 from fapai.money import to_fen
 
 router = APIRouter(tags=["bids"])
@@ -47,9 +48,10 @@ def place_bid(
     """Bid (bidder). 409 when bidding is closed or a concurrent bid got there first; 429 with
     Retry-After past the bidder's or the address's rate limit."""
     limit_bid(request, settings, user.id)
-    bid = engine.place_bid(
-        session, lot_id, user.id, to_fen(body.amount), clock.now(), settings, idempotency_key
-    )
+    with metrics.counting_bid():
+        bid = engine.place_bid(
+            session, lot_id, user.id, to_fen(body.amount), clock.now(), settings, idempotency_key
+        )
     receipt = queries.bid_receipt(session, bid)
     session.commit()
     return receipt
