@@ -217,11 +217,16 @@ def migration_heads() -> frozenset[str]:
 
 
 def schema_lag(engine: Engine) -> list[str]:
-    """The migration heads the database at ``engine`` has not reached (empty: at head).
+    """The migration heads the database at ``engine`` has not reached (empty: at head). A
+    head another branch's revision depends on (``depends_on``) is reached when that revision
+    is: Alembic then keeps only the dependent one in its version table.
 
     Raises SQLAlchemy's error when the database does not answer."""
     from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
     with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    return sorted(migration_heads() - current)
+        current = tuple(MigrationContext.configure(conn).get_current_heads())
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    reached = {r.revision for r in script.iterate_revisions(current, "base")} if current else set()
+    return sorted(migration_heads() - reached)
