@@ -114,6 +114,7 @@ def lot_form(
         return refused
     report = _report(session, user, inquiry_id)
     form = form_from_report(report) if report else {"property_type": "residential"}
+    form["court"] = court_of(session, user).name  # a lot is always published by its own court
     form["starts_at"], form["ends_at"] = default_times(
         str(form["property_type"]), clock.now(), settings
     )
