@@ -413,17 +413,19 @@ def place_bid(
             Registration.round_id == lot.round_id, Registration.user_id == user_id
         )
     ).first()
-    if reg is None or reg.deposit_status != DEPOSIT_PAID:
+    if reg is None:
         raise Forbidden(
-            f"须先报名并交纳保证金，方可对标的 {lot_id} 出价（{law.ART_17}）"
-            + ("；法院尚未确认保证金到账" if reg is not None else ""),
-            "lot_id",
+            f"须先报名并交纳保证金，方可对标的 {lot_id} 出价（{law.ART_17}）", "lot_id"
         )
     if lot.status in OPEN_STATUSES and now < lot.starts_at:
         raise Conflict(
             f"标的 {lot_id} 的竞价于 {lot.starts_at:%Y-%m-%d %H:%M} (UTC) 开始", "lot_id"
         )
     _check_open(lot, now, "出价")
+    if reg.deposit_status == DEPOSIT_PENDING:
+        raise Forbidden(
+            f"法院尚未确认保证金到账，暂不能对标的 {lot_id} 出价（{law.ART_17}）", "lot_id"
+        )
     if lot.status == SALE:
         law.check_sale_bid(amount_fen, lot.start_price)
     else:
