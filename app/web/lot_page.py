@@ -49,6 +49,7 @@ class LotPage:
             "winner_code": self.lot.leading_bidder_code if self.lot.status == "sold" else None,
             "rules": bidding_rules(self.lot, settings),
             "extension_words": display.duration_words(settings.extension_seconds),
+            "reauction_days": settings.reauction_within_days,
             "idempotency_key": uuid.uuid4().hex,
             "now": now,
         }
