@@ -174,6 +174,8 @@ def import_all_tables() -> None:
     for name in (
         "valuation.store",
         "auction.store",
+        "auction.attachments",
+        "auction.follows",
         "valuation.inquiry_store",
         "valuation.auction_results",
         "crawlers.runs",
