@@ -15,6 +15,7 @@ from app.web.forms import SORT_CHOICES, FormError, amount_fen, explain, lot_quer
 from app.web.lot_page import load_lot_page
 from app.web.templating import error_page, render, templates
 from auction import engine
+from fapai import metrics
 from fapai.errors import FapaiError, NotFound
 from fapai.money import fen_to_yuan
 from fapai.regions import CITIES
@@ -191,15 +192,16 @@ def bid(
             return _lot_response(
                 request, session, lot_id, user, clock, settings, confirm_amount=fen_to_yuan(fen)
             )
-        engine.place_bid(
-            session,
-            lot_id,
-            user.id,
-            fen,
-            clock.now(),
-            settings,
-            idempotency_key=idempotency_key[:100] or None,
-        )
+        with metrics.counting_bid():
+            engine.place_bid(
+                session,
+                lot_id,
+                user.id,
+                fen,
+                clock.now(),
+                settings,
+                idempotency_key=idempotency_key[:100] or None,
+            )
     except (FormError, FapaiError) as exc:
         session.rollback()
         return _lot_response(request, session, lot_id, user, clock, settings, exc)
