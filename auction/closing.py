@@ -12,12 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from auction.engine import close_due_rounds
-<<<<<<< HEAD
 from auction.notifier import remind_once
-=======
 from auction.store import Lot
 from fapai import metrics
->>>>>>> main
 from fapai.clock import Clock
 from fapai.db import session_scope
 from fapai.settings import Settings

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
-from web.server import free_port
 
+from app.testing import free_port
 from auction import engine
 from auction.follows import Reminder, follow, set_email
 from auction.notifier import notifiers, remind_once
