@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,6 +27,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def fast_rules(bidding_seconds: int = 1, extension_seconds: int = 1) -> dict[str, str]:
+    """``FAPAI_*`` settings that shorten the legal clock for a test server: announced 0 days
+    ahead, bidding and extensions in seconds, the closing loop ten times a second."""
+    return {
+        "FAPAI_ANNOUNCE_DAYS_MOVABLE": "0",
+        "FAPAI_ANNOUNCE_DAYS_IMMOVABLE": "0",
+        "FAPAI_MIN_BIDDING_SECONDS": str(bidding_seconds),
+        "FAPAI_EXTENSION_SECONDS": str(extension_seconds),
+        "FAPAI_CLOSING_INTERVAL_SECONDS": "0.1",
+    }
+
+
+def wait_until(predicate: Callable[[], bool], seconds: float) -> bool:
+    """Poll a real process until ``predicate()`` holds, at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _answers(base: str) -> bool:

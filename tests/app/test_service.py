@@ -5,7 +5,6 @@ favicon, and JSON log lines per request and per lot state change, with no token 
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,28 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from app.main import create_app
-from app.testing import uvicorn_server
+from app.testing import fast_rules, uvicorn_server, wait_until
 from auction import auth
 from fapai.db import make_engine, session_factory, session_scope
 from fapai.settings import Settings
-
-FAST_CLOCK = {
-    "FAPAI_ANNOUNCE_DAYS_IMMOVABLE": "0",
-    "FAPAI_MIN_BIDDING_SECONDS": "2",
-    "FAPAI_EXTENSION_SECONDS": "1",
-    "FAPAI_CLOSING_INTERVAL_SECONDS": "0.1",
-    "FAPAI_WARM_MODELS": "0",
-}
-
-
-def _until(predicate, seconds: float) -> bool:
-    """Poll a real process until ``predicate()`` holds, at most ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -62,7 +43,8 @@ def test_serve_with_three_workers_on_a_fresh_database_takes_bids(
     env = {
         "FAPAI_DATABASE_URL": fresh_url,
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-        **FAST_CLOCK,
+        "FAPAI_WARM_MODELS": "0",
+        **fast_rules(bidding_seconds=2),
     }
     log_path = tmp_path / "serve.log"
     with uvicorn_server(env, log_path, workers=3) as base:
@@ -98,7 +80,7 @@ def test_serve_with_three_workers_on_a_fresh_database_takes_bids(
         for token in bidders:
             reg = httpx.post(f"{base}/api/lots/{lot_id}/registrations", headers=as_(token))
             assert reg.status_code == 201, reg.text
-        assert _until(
+        assert wait_until(
             lambda: httpx.get(f"{base}/api/lots/{lot_id}").json()["status"] == "bidding", 30
         )
         amounts = [700_000 + 1_000 * n for n in range(6)]
