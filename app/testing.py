@@ -15,7 +15,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -38,6 +40,26 @@ def fast_rules(bidding_seconds: int = 1, extension_seconds: int = 1) -> dict[str
         "FAPAI_MIN_BIDDING_SECONDS": str(bidding_seconds),
         "FAPAI_EXTENSION_SECONDS": str(extension_seconds),
         "FAPAI_CLOSING_INTERVAL_SECONDS": "0.1",
+    }
+
+
+def lot_request(starts_at: datetime, bidding_seconds: float, number: int = 1) -> dict[str, Any]:
+    """The JSON body of a lawful ``POST /api/lots``: a Guangzhou flat at a ¥700,000 start (70%
+    of its appraisal), bidding from ``starts_at`` for ``bidding_seconds``; ``number`` tells
+    cases apart."""
+    return {
+        "case_number": f"(2026)粤0104执{number}号",
+        "court": "广州市越秀区人民法院",
+        "title": f"越秀区东风中路{number}号",
+        "property_type": "residential",
+        "city": "广州市",
+        "reference_price": 1_000_000,
+        "reference_method": "appraisal",
+        "start_price": 700_000,
+        "deposit": 70_000,
+        "increment": 1_000,
+        "starts_at": starts_at.isoformat(),
+        "ends_at": (starts_at + timedelta(seconds=bidding_seconds)).isoformat(),
     }
 
 
@@ -125,3 +147,15 @@ def uvicorn_server(
             proc.wait()
         if log is not None:
             log.close()
+
+
+def as_person(client: httpx.Client, token: str | None) -> httpx.Client:
+    """``client`` as a browser of one person: the site's own Origin on its form posts (what a
+    browser sends, :mod:`app.security`), and signed in with ``token`` through ``POST /signin``
+    (a web session in the cookie), or anonymous."""
+    client.cookies.clear()
+    client.headers["Origin"] = f"{client.base_url.scheme}://{client.base_url.netloc.decode()}"
+    if token:
+        answer = client.post("/signin", data={"token": token}, follow_redirects=False)
+        assert answer.status_code == 303, f"sign-in refused: {answer.status_code}"
+    return client

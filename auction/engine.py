@@ -414,9 +414,7 @@ def place_bid(
         )
     ).first()
     if reg is None:
-        raise Forbidden(
-            f"须先报名并交纳保证金，方可对标的 {lot_id} 出价（{law.ART_17}）", "lot_id"
-        )
+        raise Forbidden(f"须先报名并交纳保证金，方可对标的 {lot_id} 出价（{law.ART_17}）", "lot_id")
     if lot.status in OPEN_STATUSES and now < lot.starts_at:
         raise Conflict(
             f"标的 {lot_id} 的竞价于 {lot.starts_at:%Y-%m-%d %H:%M} (UTC) 开始", "lot_id"
@@ -563,7 +561,7 @@ def relist(
         law.check_announcement(now, terms.starts_at, lot.property_type, settings, reauction=True)
         ended = previous.reneged_at if lot.status == RENEGED else previous.closed_at
         if ended is not None:
-            law.check_reauction_within(ended, terms.starts_at, settings)
+            law.check_reauction_within(ended, now, settings)
     _open_round(session, lot, previous.seq + 1, kind, terms, ends_at, increment, now)
     session.flush()
     return lot
