@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -220,8 +220,10 @@ def schema_lag(engine: Engine) -> list[str]:
     """The migration heads the database at ``engine`` has not reached (empty: at head).
 
     Raises SQLAlchemy's error when the database does not answer."""
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    return sorted(migration_heads() - current)
+        applied = (
+            set(conn.scalars(text("SELECT version_num FROM alembic_version")))
+            if inspect(conn).has_table("alembic_version")
+            else set()
+        )
+    return sorted(migration_heads() - applied)
