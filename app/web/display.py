@@ -121,6 +121,15 @@ def _stem(place: str) -> str:
     return place
 
 
+def file_size(size: int) -> str:
+    """``512 字节``, ``12.5 KB``, ``3.2 MB``: a file's size as a person reads it."""
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def label(mapping: dict[str, str], key: object) -> str:
     """The Chinese word for a code, or the code itself when the map does not know it."""
     text = str(getattr(key, "value", key) if key is not None else "")
