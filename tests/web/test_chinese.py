@@ -158,6 +158,7 @@ def test_every_page_is_in_chinese(walk: Walk, role: str) -> None:
     client = walk.as_(token)
     paths = PUBLIC_PAGES + [f"/lots/{i}" for i in walk.lot_ids]
     paths += {"court": COURT_PAGES, "bidder": BIDDER_PAGES, "public": ["/me", "/desk"]}[role]
+    paths += [f"/desk/lots/{i}" for i in walk.lot_ids] + ["/desk/lots/999999"]
     for path in paths:
         _check(client.get(path), f"{role} GET {path}")
 
@@ -167,6 +168,7 @@ def test_every_refusal_is_in_chinese(walk: Walk) -> None:
     client = walk.as_(walk.bidders[1])
     for path, form in [
         (f"/lots/{lot}/bids", {"amount": "1"}),
+        (f"/lots/{lot}/bids", {"amount": "1", "confirmed": "1"}),
         (f"/lots/{lot}/bids", {"amount": "abc"}),
         (f"/lots/{lot}/registrations", {}),
         ("/lots", {"title": "x"}),
