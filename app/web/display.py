@@ -6,6 +6,7 @@ Pure functions, registered as Jinja filters by :mod:`app.web.templating`. Money 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -191,3 +192,12 @@ def chinese_amount(amount: Decimal | int | str) -> str:
     if fen:
         text += _DIGITS[fen] + "分"
     return text
+
+
+_ENGLISH = re.compile(r"[A-Za-z]{2,}[\s,:;'-]+[A-Za-z]{2,}|\b[a-z]+_[a-z_]+\b")
+
+
+def reads_as_chinese(text: str) -> bool:
+    """Whether ``text`` is meant for a person in Chinese: some CJK, no English words run
+    together and no code names (an article cited after an English sentence is not enough)."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text) and not _ENGLISH.search(text)
