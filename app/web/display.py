@@ -6,6 +6,7 @@ Pure functions, registered as Jinja filters by :mod:`app.web.templating`. Money 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -121,6 +122,15 @@ def _stem(place: str) -> str:
     return place
 
 
+def file_size(size: int) -> str:
+    """``512 字节``, ``12.5 KB``, ``3.2 MB``: a file's size as a person reads it."""
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def label(mapping: dict[str, str], key: object) -> str:
     """The Chinese word for a code, or the code itself when the map does not know it."""
     text = str(getattr(key, "value", key) if key is not None else "")
@@ -182,3 +192,12 @@ def chinese_amount(amount: Decimal | int | str) -> str:
     if fen:
         text += _DIGITS[fen] + "分"
     return text
+
+
+_ENGLISH = re.compile(r"[A-Za-z]{2,}[\s,:;'-]+[A-Za-z]{2,}|\b[a-z]+_[a-z_]+\b")
+
+
+def reads_as_chinese(text: str) -> bool:
+    """Whether ``text`` is meant for a person in Chinese: some CJK, no English words run
+    together and no code names (an article cited after an English sentence is not enough)."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text) and not _ENGLISH.search(text)

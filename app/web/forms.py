@@ -8,7 +8,6 @@ puts it in Chinese, keeping the engine's detail (and its article).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -27,7 +26,7 @@ from app.schemas import (
     ResultQuery,
     ResultSearch,
 )
-from app.web.display import yuan
+from app.web.display import reads_as_chinese, yuan
 from fapai.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
 from fapai.money import to_fen
 
@@ -156,15 +155,6 @@ _GENERAL: dict[type[FapaiError], str] = {
     NotFound: "要办理的对象不存在",
     RuleViolation: "填写的内容不符合规定",
 }
-
-
-_ENGLISH = re.compile(r"[A-Za-z]{2,}[\s,:;'-]+[A-Za-z]{2,}|\b[a-z]+_[a-z_]+\b")
-
-
-def reads_as_chinese(text: str) -> bool:
-    """Whether ``text`` is meant for a person in Chinese: some CJK, no English words run
-    together and no code names (an article cited after an English sentence is not enough)."""
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text) and not _ENGLISH.search(text)
 
 
 def optional_text(value: str | None) -> str | None:

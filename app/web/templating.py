@@ -28,6 +28,7 @@ def build_templates() -> Jinja2Templates:
     env.filters.update(
         yuan=display.yuan,
         capital_yuan=display.chinese_amount,
+        file_size=display.file_size,
         wan=display.wan,
         percent=display.percent,
         local_time=display.local_time,

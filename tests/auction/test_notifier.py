@@ -3,14 +3,9 @@ local SMTP server (aiosmtpd) and a real local HTTP server, each reminder once.""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from sqlalchemy import select
 
 from app.testing import free_port
@@ -18,53 +13,6 @@ from auction import engine
 from auction.follows import Reminder, follow, set_email
 from auction.notifier import notifiers, remind_once
 from fapai.db import make_engine, session_factory, session_scope, writer_engine
-
-aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd is not installed")
-
-
-class _Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, _server, _session, envelope) -> str:
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_sink() -> Iterator[tuple[int, _Mailbox]]:
-    box = _Mailbox()
-    port = free_port()
-    controller = aiosmtpd.Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, box
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def http_sink() -> Iterator[tuple[str, list[dict]]]:
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append(json.loads(body))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *_args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_reminders_go_by_email_and_webhook_once(

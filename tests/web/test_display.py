@@ -104,3 +104,9 @@ def test_amounts_in_capital_numerals(amount, words) -> None:
 def test_capital_numerals_refuse_a_negative_amount() -> None:
     with pytest.raises(ValueError):
         display.chinese_amount("-1")
+
+
+def test_file_sizes_in_words() -> None:
+    assert display.file_size(512) == "512 字节"
+    assert display.file_size(12_800) == "12.5 KB"
+    assert display.file_size(20 * 1024 * 1024) == "20.0 MB"
