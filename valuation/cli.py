@@ -13,7 +13,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the root app."""
-    for name in ("valuation.cli_models", "valuation.cli_inquiry"):
+    for name in ("valuation.cli_models", "valuation.cli_inquiry", "valuation.cli_appraise"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -44,6 +44,7 @@ from valuation.features import (
 )
 from valuation.intervals import calibrate
 from valuation.location_encoding import LocationEncoder
+from valuation.market_index import fit_market_index
 from valuation.model import PRICED_PROPERTY_TYPES, PriceModel
 from valuation.schema import LISTING_FIELDS
 
@@ -222,8 +223,9 @@ def train_price_model(
     progress("refitting on fit + calibration rows", 0.45)
     served_aug = with_masked_copies(pd.concat([fit_rows, cal_rows]))
     pipeline = build_pipeline(params, random_state).fit(served_aug, log_unit_price(served_aug))
-    progress("indexing comparables", 0.85)
+    progress("indexing comparables and the market index", 0.85)
     index = ComparablesIndex(data, pipeline.predict(data))
+    market_index = fit_market_index(pipeline, data, random_state)
     coverage = _coverage_by_city(data)
     when = observed_at(data)
     created = now.isoformat()
@@ -234,6 +236,7 @@ def train_price_model(
         "calibration": calibration,
         "index": index,
         "coverage": coverage,
+        "market_index": market_index,
     }
     card: dict[str, Any] = {
         "name": name,
@@ -265,6 +268,16 @@ def train_price_model(
             c: {k: v for k, v in d.items() if k not in ("districts", "bizcircles")}
             | {"districts": len(d["districts"]), "bizcircles": len(d["bizcircles"])}
             for c, d in coverage.items()
+        },
+        "market_index": {
+            "method": "hedonic: a fixed basket of each city's homes priced by the model at the "
+            "centre of every half-year with enough rows; 100 = the latest half-year; between "
+            "half-years linear in log price, beyond them flat, the interval widened by the "
+            "index's own yearly volatility (drift) × √years",
+            "cities": {
+                c: {"drift_per_sqrt_year": round(i.drift, 4), "half_years": i.table()}
+                for c, i in market_index.items()
+            },
         },
         "interval": {
             "method": "normalised split-conformal (σ(x) from a boosted model of |error|), "
