@@ -92,7 +92,7 @@ def test_import_counts_rejects_by_reason_and_export_round_trips(db_url, tmp_path
 
 
 def test_cli_import_prints_rejects_in_words(sqlite_url, tmp_path, monkeypatch):
-    from fapai.cli import app
+    from app.cli import app
     from fapai.settings import get_settings
 
     src = tmp_path / "in.csv"
@@ -123,7 +123,7 @@ def test_unsupported_file_types_are_named(tmp_path, name):
 def test_cli_import_takes_decimal_prices_and_writes_rejects_with_row_numbers(
     sqlite_url, tmp_path, monkeypatch
 ):
-    from fapai.cli import app
+    from app.cli import app
     from fapai.settings import get_settings
 
     decimal = {**GOOD[1], "listing_id": "7", "unit_price": "32156.78", "price_total": ""}

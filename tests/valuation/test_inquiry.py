@@ -210,7 +210,7 @@ def test_inquiry_api_refuses_and_explains(api):
 
 
 def test_fapai_inquire_prints_the_report(models_dir, tmp_path, monkeypatch):
-    from fapai.cli import app
+    from app.cli import app
     from fapai.settings import get_settings
 
     monkeypatch.setenv("FAPAI_MODELS_DIR", str(models_dir))

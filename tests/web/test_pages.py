@@ -264,7 +264,7 @@ def test_an_inquiry_report_is_kept_as_issued_and_says_when_it_expires(world: Wor
 def test_a_fixed_price_sale_is_bought_at_its_price(world: World) -> None:
     """变卖: the demo's lot in a sale window; the first bidder paying the price buys it."""
     settings = Settings()
-    seed_demo(world.factory, settings, world.clock.now(), lots=8, price_model=False)
+    seed_demo(world.factory, settings, world.clock.now(), lots=8)
     with session_scope(world.factory) as session:
         sale = queries.search_lots(
             session, schemas.LotQuery(status="sale", page_size=1), world.clock.now()
