@@ -91,7 +91,7 @@ def shipped_models_dir(tmp_path, small_model):
 def test_fapai_appraise_writes_the_input_columns_plus_prices(
     shipped_models_dir, small_listings, tmp_path, monkeypatch
 ):
-    from fapai.cli import app
+    from app.cli import app
     from fapai.settings import get_settings
 
     src = tmp_path / "portfolio.csv"
