@@ -195,24 +195,26 @@ class PriceModel:
         return self._frames(pd.DataFrame([inputs]), as_of)[0]
 
     def _frames(
-        self, clean: pd.DataFrame, as_of: date | None
+        self, clean: pd.DataFrame, as_of: date | None, periods: np.ndarray | None = None
     ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         """The pipeline's input for priceable rows at their anchor half-year, the log shift
-        along the index to ``as_of`` (None: the city's latest data) and the years of unseen
-        market in between."""
+        along the index to the valuation date (``as_of``, or per row ``periods`` in fractional
+        years; neither: the city's latest data) and the years of unseen market in between."""
         frame = clean.reindex(columns=list(LISTING_FIELDS)).reset_index(drop=True)
         for col in LOCATION_COLUMNS:
             frame[col] = frame[col].astype(object)
-        period = np.empty(len(frame))
-        shift = np.zeros(len(frame))
-        gap = np.zeros(len(frame))
+        wanted = np.full(len(frame), np.nan if as_of is None else year_fraction(as_of))
+        if periods is not None:
+            wanted = np.asarray(periods, dtype=float)
+        period, shift, gap = wanted.copy(), np.zeros(len(frame)), np.zeros(len(frame))
         city = frame["city"].to_numpy(dtype=object)
         for c in pd.unique(city):
+            index = self.market_index.get(c)
+            if index is None:  # evaluation rows of a city the model never saw
+                continue
             rows = city == c
-            index = self.market_index[c]
-            wanted = index.last if as_of is None else year_fraction(as_of)
-            at, sh, gp = index.anchor(np.full(int(rows.sum()), wanted))
-            period[rows], shift[rows], gap[rows] = at, sh, gp
+            want = np.where(np.isnan(wanted[rows]), index.last, wanted[rows])
+            period[rows], shift[rows], gap[rows] = index.anchor(want)
         frame["period"] = period
         return frame, shift, gap
 
@@ -220,14 +222,22 @@ class PriceModel:
         self, frame: pd.DataFrame, shift: np.ndarray, gap: np.ndarray
     ) -> tuple[np.ndarray, dict[float, np.ndarray]]:
         """Log yuan/m² at the valuation date and each interval's half-width."""
-        log_unit = self.pipeline.predict(frame) + shift
-        widths = self.calibration.half_widths(self.pipeline, frame)
+        encoded = self.pipeline[:-1].transform(frame)  # once, for the price and its σ
+        log_unit = self.pipeline[-1].predict(encoded) + shift
+        widths = self.calibration.half_widths(self.pipeline, frame, encoded)
         city = frame["city"].to_numpy(dtype=object)
         for c in pd.unique(city):
             rows = city == c
             for coverage, w in widths.items():
-                w[rows] = self.market_index[c].widen(w[rows], coverage, gap[rows])
+                if c in self.market_index:
+                    w[rows] = self.market_index[c].widen(w[rows], coverage, gap[rows])
         return log_unit, widths
+
+    def price_rows(self, rows: pd.DataFrame) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+        """Evaluation: listing rows priced at the dates they were seen (their ``period``), as
+        an inquiry at that date would: log yuan/m² and each interval's half-width."""
+        frame, shift, gap = self._frames(rows, None, rows["period"].to_numpy(dtype=float))
+        return self._price(frame, shift, gap)
 
     # -- the interface ---------------------------------------------------------------------
     def _predict(
@@ -311,10 +321,6 @@ class PriceModel:
                 out.loc[ok, f"low{pct}"] = np.round(np.exp(log_unit - w) * area).astype(np.int64)
                 out.loc[ok, f"high{pct}"] = np.round(np.exp(log_unit + w) * area).astype(np.int64)
         return out
-
-    def predict_log_unit(self, frame: pd.DataFrame) -> np.ndarray:
-        """Batch prediction for evaluation: log yuan/m² for listing rows as they were seen."""
-        return self.pipeline.predict(frame)
 
 
 def _code(reason: str) -> str:

@@ -365,6 +365,31 @@ def _by_distinct(values: np.ndarray, rule: Callable[[Any], Any]) -> tuple[np.nda
     return res[codes], err[codes]
 
 
+_AREA_RULE = _ranged("float", *AREA_M2_RANGE)
+
+
+def _ranged_column(
+    name: str, rule: Callable[[str, Any], Any], values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A numeric field's rule for a whole column: plain numbers checked at once, anything
+    else (``1,234``, ``89平米``) value by value through the rule itself."""
+    lo, hi = rule.bounds  # type: ignore[attr-defined]
+    number = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+    given = np.array([not _empty(v) for v in values], dtype=bool)
+    odd = given & np.isnan(number)
+    results = np.where(np.isnan(number), None, number).astype(object)
+    errors = np.full(len(values), None, dtype=object)
+    errors[given & ~np.isnan(number) & ((number < lo) | (number > hi))] = f"{name}:out_of_range"
+    if rule.kind == "int":  # type: ignore[attr-defined]
+        fraction = given & ~np.isnan(number) & (number != np.round(number))
+        errors[pd.isna(errors) & fraction] = f"{name}:not_an_integer"
+    errors[given & np.isinf(number)] = f"{name}:not_a_number"
+    results[pd.notna(errors)] = None
+    if odd.any():
+        results[odd], errors[odd] = _by_distinct(values[odd], partial(rule, name))
+    return results, errors
+
+
 def validate_subject_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Properties to price, a whole table at once: the rules of :func:`validate_subject`, each
     field's run once per distinct value. Returns the clean schema columns and, per row, the
@@ -386,11 +411,13 @@ def validate_subject_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarra
     reason = np.where(pd.isna(reason), bad, reason)
     out["city"] = np.array([p[0] if p else None for p in located], dtype=object)
     out["district"] = np.array([p[1] if p else None for p in located], dtype=object)
-    area_rule = partial(_float, "area_m2", lo=AREA_M2_RANGE[0], hi=AREA_M2_RANGE[1])
-    out["area_m2"], bad = _by_distinct(column("area_m2"), area_rule)
+    out["area_m2"], bad = _ranged_column("area_m2", _AREA_RULE, column("area_m2"))
     reason = np.where(pd.isna(reason), bad, reason)
     for name, rule in FIELD_RULES.items():
-        out[name], bad = _by_distinct(column(name), partial(rule, name))
+        if hasattr(rule, "bounds"):
+            out[name], bad = _ranged_column(name, rule, column(name))
+        else:
+            out[name], bad = _by_distinct(column(name), partial(rule, name))
         reason = np.where(pd.isna(reason), bad, reason)
     floor = pd.to_numeric(pd.Series(out["floor"]), errors="coerce").to_numpy()
     total = pd.to_numeric(pd.Series(out["total_floors"]), errors="coerce").to_numpy()

@@ -174,8 +174,7 @@ class TrainedModel:
 
 def check_metrics(model: PriceModel, rows: pd.DataFrame, train_rows: pd.DataFrame) -> dict:
     """The model beside the district-median baseline on ``rows``, priced as they were seen."""
-    log_unit = model.predict_log_unit(rows)
-    widths = model.calibration.half_widths(model.pipeline, rows)
+    log_unit, widths = model.price_rows(rows)
     area = rows["area_m2"].to_numpy(dtype=float)
     predicted = np.exp(log_unit) * area
     intervals = {
@@ -359,12 +358,12 @@ def evaluate_cross_validated(
         model = train_price_model(
             train_rows, now=now, params=params, random_state=random_state, check_share=0.0
         ).as_price_model()
-        log_unit = model.predict_log_unit(test_rows)
+        log_unit, widths = model.price_rows(test_rows)
         area = test_rows["area_m2"].to_numpy(dtype=float)
         actual.append(total_price(test_rows))
         predicted.append(np.exp(log_unit) * area)
         baseline.append(district_median_baseline(train_rows, test_rows))
-        for c, w in model.calibration.half_widths(model.pipeline, test_rows).items():
+        for c, w in widths.items():
             low[f"{round(c * 100)}"].append(np.exp(log_unit - w) * area)
             high[f"{round(c * 100)}"].append(np.exp(log_unit + w) * area)
     intervals = {k: (np.concatenate(low[k]), np.concatenate(high[k])) for k in low}
