@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -230,10 +230,12 @@ def schema_lag(engine: Engine) -> list[str]:
     then keeps only the dependent revision in its version table.
 
     Raises SQLAlchemy's error when the database does not answer."""
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as conn:
-        current = tuple(MigrationContext.configure(conn).get_current_heads())
+        current = tuple(
+            conn.scalars(text("SELECT version_num FROM alembic_version"))
+            if inspect(conn).has_table("alembic_version")
+            else ()
+        )
     revisions = _scripts().revision_map
     reached = (
         {r.revision for r in revisions.iterate_revisions(current, "base")} if current else set()

@@ -47,7 +47,7 @@ def test_serve_with_three_workers_on_a_fresh_database_takes_bids(
         **fast_rules(bidding_seconds=2),
     }
     log_path = tmp_path / "serve.log"
-    with uvicorn_server(env, log_path, workers=3) as base:
+    with uvicorn_server(env, log_path, workers=3, timeout=180) as base:
         # The server migrated the fresh database: accounts can be made in it.
         engine = make_engine(fresh_url)
         with session_scope(session_factory(engine)) as s:
