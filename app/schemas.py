@@ -3,6 +3,8 @@ render, the query objects of search. Never ORM objects, never ID numbers or toke
 is yuan as a JSON number with at most 2 decimals, stored exactly as fen; times are ISO 8601
 with a time zone."""
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,6 +14,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -176,7 +179,21 @@ def text(max_length: int, min_length: int = 1) -> type[str]:
     ]
 
 
-Money = Annotated[Decimal, Field(gt=0, le=MAX_YUAN, decimal_places=2)]
+def _plain_amount(value: object) -> object:
+    """An amount given as text is read after NFKC normalisation, so full-width digits and
+    point (``１２３４．５``, what a Chinese input method types) mean ``1234.5``, as on the pages;
+    any other script's digits, exponents or words are refused."""
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not re.fullmatch(r"[+-]?\d+(\.\d*)?", text, re.ASCII):
+        raise ValueError("须为阿拉伯数字金额（可含小数点）")
+    return text
+
+
+Money = Annotated[
+    Decimal, BeforeValidator(_plain_amount), Field(gt=0, le=MAX_YUAN, decimal_places=2)
+]
 Time = Annotated[AwareDatetime, AfterValidator(_plausible_time)]
 Id = Annotated[int, Field(ge=1, le=MAX_INT_ID)]
 PropertyType = Literal[PROPERTY_TYPES]  # type: ignore[valid-type]
