@@ -4,7 +4,7 @@ is yuan as a JSON number with at most 2 decimals, stored exactly as fen; times a
 with a time zone."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
 
@@ -19,7 +19,8 @@ from pydantic import (
 )
 
 from auction.engine import LotData, RelistTerms
-from auction.store import LOT_STATUSES
+from auction.store import DEPOSIT_STATUSES, LOT_STATUSES, Court
+from fapai.errors import RuleViolation
 from fapai.law import PROPERTY_TYPES, REFERENCE_METHODS
 from fapai.money import to_fen
 from valuation.schema import PROPERTY_TYPES as LISTING_PROPERTY_TYPES
@@ -139,6 +140,7 @@ class LotQuery:
     min_price: Decimal | None = None
     max_price: Decimal | None = None
     q: str | None = None
+    court: str | None = None  # a court's code
     sort: str = "ends_at"
     page: int = 1
     page_size: int = 20
@@ -190,7 +192,11 @@ class LotCreate(_Body):
     the price inquiry) or ``reference_price`` and ``reference_method``."""
 
     case_number: text(60) = Field(examples=["(2024)粤0106执1234号"])
-    court: text(100) = Field(examples=["广州市天河区人民法院"])
+    court: text(100) | None = Field(
+        None,
+        examples=["广州市天河区人民法院"],
+        description="Your own court (its name or code); the lot is always published by it.",
+    )
     title: text(200)
     property_type: PropertyType
     city: text(20) = Field(examples=["广州市"])
@@ -207,10 +213,14 @@ class LotCreate(_Body):
     starts_at: Time
     ends_at: Time
 
-    def to_data(self, created_by: int) -> LotData:
+    def to_data(self, created_by: int, court: Court) -> LotData:
+        """The lot's data, published by ``court`` (the user's): naming another is refused."""
+        if self.court is not None and self.court not in (court.name, court.code):
+            raise RuleViolation("court", f"只能以本院（{court.name}）名义发布拍卖")
         return LotData(
             case_number=self.case_number,
-            court=self.court,
+            court=court.name,
+            court_id=court.id,
             title=self.title,
             property_type=self.property_type,
             city=self.city,
@@ -265,11 +275,61 @@ class BidCreate(_Body):
 
 
 class RegistrationView(BaseModel):
+    """A registration as its bidder sees it. While ``deposit_status`` is ``pending`` there is
+    no bidder code: pay the deposit into the court's account quoting ``payment_reference``."""
+
+    id: int
     lot_id: int
     round: RoundLabel
-    bidder_code: str
+    bidder_code: str | None
     deposit: Yuan
-    deposit_status: str
+    deposit_status: Literal[DEPOSIT_STATUSES]  # type: ignore[valid-type]
+    payment_reference: str | None
+    refund_due_by: datetime | None = None
+
+
+class CourtRegistrationView(RegistrationView):
+    """A registration of the court's own lot, with who registered (the court must know)."""
+
+    bidder_id: int
+    bidder_name: str
+    id_number: str | None = Field(description="In full (decrypted for the court), or the mask")
+    phone: str | None
+    registered_at: datetime | None
+    paid_at: datetime | None
+    refunded_at: datetime | None
+
+
+class CourtView(BaseModel):
+    code: str
+    name: str
+
+
+class CourtCreate(_Body):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,20}$")]
+    name: text(100)
+
+
+class MeView(BaseModel):
+    id: int
+    name: str
+    role: str
+    court: CourtView | None
+
+
+class RefundView(BaseModel):
+    registration_id: int
+    lot_id: int
+    case_number: str
+    bidder_code: str | None
+    payment_reference: str | None
+    deposit: Yuan
+    refund_due_by: datetime
+
+
+class StatementResult(BaseModel):
+    confirmed: list[str]
+    skipped: list[tuple[int, str]]
 
 
 class BidderCreate(_Body):
@@ -279,7 +339,10 @@ class BidderCreate(_Body):
 
 
 class BidderCreated(BaseModel):
-    bidder_id: int
+    """The token, shown once. An ID number that already has an account gets the same answer
+    with a token that authenticates nothing (the answer never reveals an account exists); see
+    your own account with GET /api/me."""
+
     token: str = Field(description="Shown once; only its hash is stored.")
 
 
@@ -295,6 +358,7 @@ class LotSearch(BaseModel):
     min_price: Annotated[Decimal, Field(ge=0, le=MAX_YUAN, decimal_places=2)] | None = None
     max_price: Annotated[Decimal, Field(ge=0, le=MAX_YUAN, decimal_places=2)] | None = None
     q: text(100, 0) | None = None
+    court: text(20) | None = Field(None, description="A court's code (GET /api/courts)")
     sort: Literal[SORT_KEYS] = "ends_at"  # type: ignore[valid-type]
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(20, ge=1, le=100)
@@ -338,8 +402,10 @@ class InquiryIn(BaseModel):
     property_type: Literal[LISTING_PROPERTY_TYPES] = "residential"  # type: ignore[valid-type]
     city: str = Field(min_length=1, max_length=20, examples=["广州"])
     district: str | None = Field(None, max_length=30, examples=["天河"])
+    bizcircle: str | None = Field(None, max_length=60, description="Business circle (商圈)")
     community: str | None = Field(None, max_length=120)
     address: str | None = Field(None, max_length=300)
+    as_of: date | None = Field(None, description="Valuation date; default today")
     area_m2: float = Field(gt=0, description="Building area, m²", examples=[89])
     rooms: int | None = Field(None, ge=0, le=30)
     halls: int | None = Field(None, ge=0, le=20)
@@ -356,3 +422,62 @@ class InquiryIn(BaseModel):
     lat: float | None = None
     lon: float | None = None
     sources: list[SourceIn] = Field(default_factory=list, max_length=20)
+
+
+MAX_APPRAISALS = 10_000  # properties in one POST /api/appraisals
+Scalar = str | int | float | bool | None
+
+
+class AppraisalProperty(BaseModel):
+    """One property to appraise: the listing schema's field names and units, each as loose as
+    a spreadsheet gives it (a row that breaks a rule is refused, not the whole call)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ref: Scalar = Field(None, description="The caller's own id, echoed in the result")
+    property_type: Scalar = None
+    city: Scalar = None
+    district: Scalar = None
+    bizcircle: Scalar = None
+    community: Scalar = None
+    area_m2: Scalar = None
+    rooms: Scalar = None
+    halls: Scalar = None
+    bathrooms: Scalar = None
+    floor: Scalar = None
+    floor_level: Scalar = None
+    total_floors: Scalar = None
+    orientation: Scalar = None
+    decoration: Scalar = None
+    building_type: Scalar = None
+    near_metro: Scalar = None
+    build_year: Scalar = None
+    elevator: Scalar = None
+    lat: Scalar = None
+    lon: Scalar = None
+
+
+class AppraisalIn(BaseModel):
+    """Up to 10,000 properties priced at one valuation date (default today)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date | None = Field(None, description="Valuation date; default today")
+    properties: list[AppraisalProperty] = Field(min_length=1, max_length=MAX_APPRAISALS)
+
+
+class AppraisalResult(BaseModel):
+    ref: Scalar = None
+    estimate: int | None = Field(None, description="Whole yuan")
+    low80: int | None = None
+    high80: int | None = None
+    low90: int | None = None
+    high90: int | None = None
+    refused: str | None = Field(None, description="Why no price: a stable field:code")
+    message: str | None = Field(None, description="The refusal in Chinese")
+
+
+class AppraisalOut(BaseModel):
+    model_version: str
+    as_of: date
+    results: list[AppraisalResult]
