@@ -125,9 +125,15 @@ def test_healthz_metrics_and_favicon_in_process(sqlite_url: str) -> None:
         assert b"<svg" in icon.content
         assert 'rel="icon"' in client.get("/").text
         client.get("/api/lots/999999")
+        before = _samples(client.get("/metrics").text, "fapai_inquiries_total")
+        assert client.post("/api/inquiries", json={}).status_code == 401  # no court token
         scraped = client.get("/metrics").text
     requests = _samples(scraped, "fapai_http_requests_total")
     assert requests[(("method", "GET"), ("route", "/api/lots/{lot_id}"), ("status", "404"))] >= 1
+    refused = (("outcome", "refused"),)
+    inquiries = _samples(scraped, "fapai_inquiries_total")
+    assert inquiries[refused] == before.get(refused, 0) + 1
+    assert _samples(scraped, "fapai_inquiry_seconds_count")[()] >= 1
 
 
 def test_healthz_answers_503_when_the_schema_is_behind(sqlite_url: str) -> None:
