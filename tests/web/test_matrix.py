@@ -3,8 +3,8 @@ the public, bidder A, bidder B, court X and court Y, each answer checked against
 
 The routes come from the app itself, so a new route without a line in ``EXPECTED`` fails the
 test (and a line for a route that went away does too). To add a route: add its line, the five
-statuses in the order of ``ROLES``; a path parameter the test does not know yet goes in
-``World.ids``. Requests carry no body (an API route that passes its checks answers 422 for the
+statuses in the order of ``ROLES``; a path parameter the test does not know yet gets a value
+in ``World.ids``. Requests carry no body (an API route that passes its checks answers 422 for the
 missing body; a page form answers in words), so the matrix shows who gets past the door and
 changes nothing that a later line depends on, with few exceptions noted beside them.
 
@@ -96,10 +96,11 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "POST /desk/lots/{lot_id:int}/renege": (303, 403, 403, 409, 404),
     "POST /desk/lots/{lot_id:int}/priority-holders": (303, 403, 403, 422, 404),
     "POST /desk/lots/{lot_id:int}/attachments": (303, 403, 403, 422, 404),
+    # (step: confirm; A's deposit is already confirmed, so X's confirmation changes nothing)
+    "POST /desk/lots/{lot_id:int}/registrations/{registration_id:int}/{step}": (
+        *(303, 403, 403, 303, 404),
+    ),
 }
-
-# Path parameters that are not ids of the world: every value the route accepts.
-NOT_IDS = {"path"}
 
 
 def routes(app) -> set[str]:
@@ -128,7 +129,7 @@ def routes(app) -> set[str]:
 class World:
     client: TestClient
     tokens: dict[str, str | None]
-    ids: dict[str, int]
+    ids: dict[str, int | str]  # a value for every path parameter
 
     def url(self, path: str, value: str | None = None) -> str:
         def fill(match: re.Match) -> str:
@@ -198,6 +199,7 @@ def world(db_url: str, clock: FrozenClock, sample_report: dict) -> Iterator[Worl
             "registration_id": registration.id,
             "inquiry_id": inquiry.id,
             "attachment_id": 1,
+            "step": "confirm",
         }
     clock.set(starts + timedelta(hours=1))  # bidding
     tokens = dict(zip(ROLES, (None, token_a, token_b, court_x, court_y), strict=True))
