@@ -85,11 +85,28 @@ def _yuan(value: float) -> Decimal:
     return Decimal(str(round(value))).quantize(_WHOLE)
 
 
-def _refusal(reason: str) -> NotPriceable:
-    """A schema rule broken (``field:rule``) as a refusal."""
-    field, _, rule = reason.partition(":")
-    code = rule if rule in REFUSALS else "bad_value"
-    return NotPriceable(field, code, "" if code == rule else rule)
+# The listing schema's rule keywords in words (the detail of a ``bad_value`` refusal).
+RULE_WORDS = {
+    "out_of_range": "超出合理范围",
+    "not_a_number": "不是数字",
+    "not_an_integer": "应为整数",
+    "not_one_of": "不在可选值之内",
+    "not_a_boolean": "应为是或否",
+    "above_total_floors": "所在楼层高于总楼层",
+    "too_long": "过长",
+    "bad_datetime": "不是有效日期",
+    "lat_and_lon_together": "经度和纬度须同时给出",
+}
+
+
+def refusal(exc: ListingError) -> NotPriceable:
+    """A broken listing rule as a refusal a person reads (the rule's figures kept)."""
+    keyword, _, figures = exc.rule.partition(" ")
+    if keyword in REFUSALS:
+        return NotPriceable(exc.field, keyword, figures.strip("()"))
+    words = RULE_WORDS.get(keyword, keyword)
+    figures = figures.strip("()").replace(" not in ", "，应在 ").replace("..", "–")
+    return NotPriceable(exc.field, "bad_value", f"{words}（{figures}）" if figures else words)
 
 
 class PriceModel:
@@ -119,7 +136,7 @@ class PriceModel:
         try:
             clean = validate_subject(subject).to_dict()
         except ListingError as exc:
-            raise _refusal(exc.reason) from exc
+            raise refusal(exc) from exc
         reason = self._refused(pd.DataFrame([clean]), as_of)[0]
         if reason is not None:
             raise self._explain(reason, clean)
