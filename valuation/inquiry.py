@@ -187,6 +187,12 @@ class InquiryReport:
                 "80": _jsonable(self.estimate.interval80),
                 "90": _jsonable(self.estimate.interval90),
             },
+            "valuation_date": {
+                "as_of": self.estimate.as_of,
+                "market_data_to": self.estimate.data_as_of,
+                "market_index": self.estimate.market_index,
+                "market_index_series": list(self.estimate.market_index_series),
+            },
             "sources": [
                 {"platform": s.platform, "price": json_number(s.price), "kind": s.kind}
                 for s in self.sources

@@ -75,6 +75,8 @@ class Estimate:
     model_version: str = ""
     data_as_of: str = ""  # the city's latest market data
     market_index: float = 100.0  # the city's index at as_of (100 = its latest half-year)
+    # The city's index by half-year (period, from, index, rows): what a report charts.
+    market_index_series: tuple[dict[str, Any], ...] = ()
 
 
 # Optional inputs an inquiry takes beyond its description fields (listing fields, checked here).
@@ -292,6 +294,7 @@ class PriceModel:
             model_version=self.version,
             data_as_of=self.coverage[city]["as_of"],
             market_index=round(100 * math.exp(level - index.levels[-1]), 1),
+            market_index_series=tuple(index.table()),
         )
 
     def comparables(

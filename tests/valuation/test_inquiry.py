@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from app.main import create_app
 from auction.auth import create_user
-from fapai.clock import FrozenClock
+from fapai.clock import FrozenClock, to_display
 from fapai.db import make_engine, session_factory, session_scope
 from fapai.law import check_deposit, check_reauction_start_price, check_start_price
 from fapai.money import to_fen
@@ -94,6 +94,9 @@ def test_report_dates_floor_proposal_and_deposit(models: InquiryModels, clock: F
     lo90, hi90 = body["interval"]["90"]
     assert lo90 <= lo80 < hi80 <= hi90
     assert body["comparables"] and body["model_version"] == models.registry.current().version
+    when = body["valuation_date"]
+    assert when["as_of"] == str(to_display(clock.now()).date()) and when["market_index_series"]
+    assert when["market_index_series"][-1]["index"] == 100.0
 
 
 @pytest.mark.parametrize(
