@@ -168,7 +168,9 @@ def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> P
 
 @dataclass(frozen=True)
 class RegistrationRow:
-    bidder_code: str
+    id: int
+    bidder_code: str | None  # None while the deposit is pending
+    payment_reference: str | None
     name: str
     round: str
     deposit: Decimal
@@ -207,7 +209,9 @@ def lot_desk(
     kinds = {r.id: r.kind for r in rounds}
     regs = [
         RegistrationRow(
+            reg.id,
             reg.bidder_code,
+            reg.payment_reference,
             name,
             kinds.get(reg.round_id, ""),
             fen_to_yuan(reg.deposit),
