@@ -42,7 +42,7 @@ BIDDING_OPENS = time(10, 0)  # a morning start, Beijing time, as the platforms s
 # later (suspended, withdrawn…) lands in its group by name, or in 其他.
 GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
     ("announced", "预告", ("announced",)),
-    ("live", "进行中", ("bidding", "sale")),
+    ("live", "进行中", ("bidding", "sale", "sale_bidding")),
     ("sold", "已成交 待付尾款", ("sold",)),
     ("failed", "流拍 待处置", ("failed", "reneged")),
     ("paused", "暂缓/中止", ("suspended", "stopped", "paused")),
@@ -257,7 +257,7 @@ def standing(lot: schemas.LotView, registration: Registration | None, bid_before
     mine = lot.leading_bidder_code == registration.bidder_code
     if lot.status == SOLD:
         return "won" if mine else "lost"
-    if lot.status in ("bidding", SALE):
+    if lot.status in ("bidding", SALE, "sale_bidding"):
         return "lead" if mine else "outbid"
     return ""
 
