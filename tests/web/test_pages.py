@@ -61,6 +61,9 @@ def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
                 district="天河区",
                 reference_price=1_000_000 * YUAN,
                 reference_method="appraisal",
+                occupancy="空置",
+                taxes_borne_by="各自承担",
+                defects="无",
                 start_price=700_000 * YUAN,
                 deposit=70_000 * YUAN,
                 increment=5_000 * YUAN,
@@ -107,7 +110,9 @@ def test_who_may_do_what(world: World) -> None:
     response = bidder.get("/inquiries/new")
     assert response.status_code == 403 and "只对法院账号开放" in response.text
     response = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "700000"})
-    assert response.status_code == 403 and "须先报名并交纳保证金" in response.text  # 第十七条: deposit first
+    assert (
+        response.status_code == 403 and "须先报名并交纳保证金" in response.text
+    )  # 第十七条: deposit first
 
 
 def test_a_resubmitted_bid_form_bids_once_and_a_low_bid_is_refused(world: World) -> None:
@@ -213,6 +218,9 @@ def test_the_court_publishes_a_lot_from_the_form(world: World) -> None:
         "district": "天河区",
         "reference_price": "1,000,000",
         "reference_method": "appraisal",
+        "occupancy": "空置",
+        "taxes_borne_by": "各自承担",
+        "defects": "无",
         "start_price": "690000",
         "deposit": "69000",
         "increment": "5000",
