@@ -723,6 +723,18 @@ def renege(
     return lot
 
 
+def balance_outstanding(session: Session, lot_id: int) -> int:
+    """What the buyer of a sold lot still owes (fen): the price less the deposit (which counts
+    towards it, 第二十三条) and the balance paid so far."""
+    lot = _lot(session, lot_id)
+    if lot.status != SOLD:
+        raise Conflict(f"标的 {lot_id} 没有待付的尾款（状态：{lot.status}）", "lot_id")
+    rnd = _current_round(session, lot)
+    winner = session.get(Registration, rnd.winner_registration_id)
+    assert winner is not None and rnd.final_price is not None
+    return rnd.final_price - winner.deposit - rnd.balance_paid
+
+
 def record_payment(
     session: Session, lot_id: int, amount_fen: int, now: datetime, settings: Settings
 ) -> Round:
@@ -730,19 +742,15 @@ def record_payment(
     notice stated. Paid in full, the sale is complete (``confirmed``); the deposit counts
     towards the price (第二十三条)."""
     lot = _lot(session, lot_id, lock=True)
-    if lot.status != SOLD:
-        raise Conflict(f"标的 {lot_id} 没有待付的尾款（状态：{lot.status}）", "lot_id")
+    outstanding = balance_outstanding(session, lot_id)
     rnd = _current_round(session, lot)
-    assert rnd.balance_due_at is not None and rnd.final_price is not None
+    assert rnd.balance_due_at is not None
     if now > rnd.balance_due_at:
         raise Conflict(
             f"尾款付款期限 {rnd.balance_due_at:%Y-%m-%d %H:%M} (UTC) 已过，买受人视为悔拍"
             f"（{law.ART_24}）",
             "lot_id",
         )
-    winner = session.get(Registration, rnd.winner_registration_id)
-    assert winner is not None
-    outstanding = rnd.final_price - winner.deposit - rnd.balance_paid
     law.check_balance_payment(amount_fen, outstanding)
     rnd.balance_paid += amount_fen
     audit.record(session, lot, "payment", now, "court", law.ART_25, amount=amount_fen)

@@ -46,7 +46,18 @@ def test_seeding_a_fresh_database_produces_every_state(factory, settings: Settin
     summary = _seed(factory, settings)
 
     assert summary.lots == LOTS
-    assert set(summary.states) == {"announced", "bidding", "sold", "failed", "sale", "reneged"}
+    assert set(summary.states) == {
+        "announced",
+        "bidding",
+        "sold",  # 待付尾款
+        "confirmed",
+        "failed",
+        "sale",
+        "sale_bidding",
+        "reneged",
+        "suspended",
+        "withdrawn",
+    }
     assert sum(summary.states.values()) == LOTS
     assert len(summary.cities) >= 3
     assert [u.role for u in summary.users] == ["court", "bidder", "bidder"]
@@ -183,7 +194,7 @@ def test_live_sort_puts_open_lots_first_soonest_ending_first(factory, settings) 
     _seed(factory, settings)
     with factory() as session:
         items = search_lots(session, LotQuery(sort="live", page_size=100), NOW).items
-    open_flags = [item.status in ("announced", "bidding", "sale") for item in items]
+    open_flags = [item.status in ("announced", "bidding", "sale", "sale_bidding") for item in items]
     assert any(open_flags) and not all(open_flags)
     assert open_flags == sorted(open_flags, reverse=True)  # every open lot before any finished
     n_open = sum(open_flags)
