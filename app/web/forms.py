@@ -26,6 +26,7 @@ from app.schemas import (
 )
 from app.web.display import yuan
 from fapai.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
+from fapai.law import NOTICE_FIELDS
 from fapai.money import to_fen
 
 PAGE_SIZE = 24
@@ -83,6 +84,10 @@ FIELD_NAMES: dict[str, str] = {
     "increment": "加价幅度",
     "starts_at": "开始时间",
     "ends_at": "结束时间",
+    "reason": "原因",
+    "costs": "费用损失",
+    "rank": "优先购买权顺序",
+    **NOTICE_FIELDS,
 }
 
 _HEADLINES: dict[type[FapaiError], str] = {
