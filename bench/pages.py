@@ -45,7 +45,6 @@ def seed(url: str, lots: int) -> tuple[str, str]:
         Settings(database_url=url),
         SystemClock().now(),
         lots=60,
-        price_model=False,
     )
     engine.dispose()
     bulk_copy_lots(url, lots)

@@ -6,18 +6,12 @@ the online inquiry in ``valuation.cli_inquiry``.
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from valuation import cli_inquiry, cli_models
 
 
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the root app."""
-    for name in ("valuation.cli_models", "valuation.cli_inquiry"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(app)
+    cli_models.register(app)
+    cli_inquiry.register(app)

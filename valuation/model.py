@@ -19,8 +19,8 @@ import pandas as pd
 from threadpoolctl import ThreadpoolController
 
 from valuation.comparables import Comparable
-from valuation.features import BUILDING_TYPES, LOCATION_COLUMNS
-from valuation.schema import LISTING_FIELDS, ListingError, validate_subject
+from valuation.features import LOCATION_COLUMNS
+from valuation.schema import BUILDING_TYPES, LISTING_FIELDS, ListingError, validate_subject
 
 PRICED_PROPERTY_TYPES = ("residential",)
 # One row is priced fastest on one thread: OpenMP threads that spin-wait for each other on a
@@ -51,7 +51,8 @@ class Estimate:
     model_version: str = ""
 
 
-EXTRA_INPUTS = ("building_type", "near_metro")  # optional inputs beyond the listing schema
+# Optional inputs an inquiry takes beyond its description fields (listing fields, checked here).
+EXTRA_INPUTS = ("building_type", "near_metro")
 
 
 def _extra_inputs(subject: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,9 +89,11 @@ class PriceModel:
     # -- checks ----------------------------------------------------------------------------
     def _subject(self, subject: Mapping[str, Any]) -> dict[str, Any]:
         """Validate and check a subject against what the model knows; the inputs it uses."""
-        for required in ("city", "district", "area_m2"):
+        for required in ("city", "area_m2"):
             if subject.get(required) in (None, ""):
                 raise NotPriceable(required, "required")
+        if subject.get("district") in (None, "") and subject.get("bizcircle") in (None, ""):
+            raise NotPriceable("district", "required (or the business circle, bizcircle)")
         try:
             clean = validate_subject(subject).to_dict()
         except ListingError as exc:
@@ -108,9 +111,13 @@ class PriceModel:
             known = "、".join(sorted(self.coverage))
             raise NotPriceable("city", f"no market data for {city} (the model knows {known})")
         cov = self.coverage[city]
-        if clean["district"] not in cov["districts"]:
+        if clean["district"] is not None and clean["district"] not in cov["districts"]:
             raise NotPriceable(
                 "district", f"no market data for {city}{clean['district']} in this model"
+            )
+        if clean["district"] is None and clean["bizcircle"] not in cov.get("bizcircles", ()):
+            raise NotPriceable(
+                "bizcircle", f"no market data for {city} {clean['bizcircle']} in this model"
             )
         area = clean["area_m2"]
         lo, hi = cov["area_m2"]
@@ -132,8 +139,6 @@ class PriceModel:
 
     def _frame(self, inputs: dict[str, Any]) -> pd.DataFrame:
         row = {k: inputs.get(k) for k in LISTING_FIELDS}
-        for extra in ("bizcircle", *EXTRA_INPUTS):
-            row[extra] = inputs.get(extra)
         row["period"] = self.coverage[inputs["city"]]["as_of_period"]
         frame = pd.DataFrame([row])
         for col in LOCATION_COLUMNS:

@@ -11,6 +11,8 @@ from fapai.settings import Settings
 
 def bidding_rules(lot: LotView, settings: Settings) -> list[str]:
     """One sentence per rule, each citing its article of 拍卖规定 (法释〔2016〕18号)."""
+    if lot.round == "sale":
+        return sale_rules(lot, settings)
     extension = duration_words(settings.extension_seconds)
     floor = percent(settings.start_price_floor_ratio, digits=0)
     ratio = percent(lot.start_price / lot.reference_price) if lot.reference_price else "—"
@@ -21,7 +23,7 @@ def bidding_rules(lot: LotView, settings: Settings) -> list[str]:
             f"{floor}（第十条）。"
         )
     else:
-        # A second auction (and the 变卖 that follows it) may start below 70% of the reference:
+        # A second auction may start below 70% of the reference:
         # its floor is the previous start price less at most 20% (第二十六条).
         price_rule = (
             f"本标的为再次拍卖，起拍价 {yuan(lot.start_price)}，为参考价的 {ratio}；"
@@ -50,16 +52,26 @@ def bidding_rules(lot: LotView, settings: Settings) -> list[str]:
         f"无人出价即为流拍；流拍后 {settings.reauction_within_days} 日内再次拍卖，起拍价降价幅度不"
         f"超过前次起拍价的 {cut}（第二十六条）。",
     ]
-    if lot.round == "sale":
-        rules.append(
-            f"本标的处于变卖阶段：变卖价为二拍起拍价 {yuan(lot.start_price)}，变卖期 "
-            f"{settings.sale_period_days} 日；竞买人须交齐变卖价全款作为保证金方可出价；变卖期内"
-            f"首次出价后进入 {duration_words(settings.sale_bidding_seconds)} 竞价期，其他竞买人可按"
-            f"加价幅度加价，结束前 {extension} 内有人出价的顺延 {extension}，出价最高者买得；"
-            "无人加价的，首次出价者以变卖价买得"
-            "（最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知）。"
-        )
     return rules
+
+
+def sale_rules(lot: LotView, settings: Settings) -> list[str]:
+    """The rules of a 变卖 only (not the auction's start-price, extension or 流拍 rules), per
+    最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知."""
+    extension = duration_words(settings.extension_seconds)
+    return [
+        f"本标的经二次拍卖未能成交，进入变卖程序，变卖价为二拍起拍价 {yuan(lot.start_price)}"
+        "（最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知）。",
+        f"变卖期为 {settings.sale_period_days} 日；竞买人须交齐变卖价全款 {yuan(lot.deposit)} "
+        "作为保证金，报名后取得竞买号。",
+        f"变卖期内首次出价不得低于变卖价，首次出价后进入 "
+        f"{duration_words(settings.sale_bidding_seconds)} 竞价期，其他竞买人可按加价幅度 "
+        f"{yuan(lot.increment)} 加价，结束前 {extension} 内有人出价的顺延 {extension}，出价最高者"
+        "买得；无人加价的，首次出价者以变卖价买得；变卖期满无人出价的，变卖不成。",
+        f"未买得的竞买人的保证金在 {settings.refund_hours} 小时内退还（拍卖规定 第二十三条）；"
+        f"买受人须在成交后 {settings.balance_payment_days} 日内交纳差额（第二十五条），悔拍的保证金"
+        "不予退还（第二十四条）。",
+    ]
 
 
 def notice_items(lot: LotView) -> list[tuple[str, str]]:

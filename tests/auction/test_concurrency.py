@@ -5,10 +5,6 @@ and nothing answers 500."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -20,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.testing import uvicorn_server
 from auction import auth
 from fapai.db import make_engine, session_factory, session_scope
 
@@ -27,13 +24,13 @@ pytestmark = pytest.mark.slow
 
 BIDDERS = 44  # more than the request thread pool (40): a lock holder must never wait for it
 ATTEMPTS = 3
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The legal clock shortened: announced 0 days ahead, bidding 1 s, extensions 1 s.
+FAST_CLOCK = {
+    "FAPAI_ANNOUNCE_DAYS_IMMOVABLE": "0",
+    "FAPAI_MIN_BIDDING_SECONDS": "1",
+    "FAPAI_EXTENSION_SECONDS": "1",
+    "FAPAI_CLOSING_INTERVAL_SECONDS": "0.1",
+}
 
 
 def _until(predicate, seconds: float) -> bool:
@@ -47,7 +44,7 @@ def _until(predicate, seconds: float) -> bool:
 
 
 @pytest.fixture
-def server(db_url: str) -> Iterator[tuple[str, str, list[str]]]:
+def server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
     """(base url, court token, bidder tokens) of a uvicorn process on ``db_url``, with the
     legal clock shortened through FAPAI_* settings."""
     engine = make_engine(db_url)
@@ -55,40 +52,9 @@ def server(db_url: str) -> Iterator[tuple[str, str, list[str]]]:
         court = auth.create_user(s, "court", "court")[1]
         bidders = [auth.create_user(s, f"b{i}", "bidder")[1] for i in range(BIDDERS)]
     engine.dispose()
-    port = _free_port()
-    env = os.environ | {
-        "FAPAI_DATABASE_URL": db_url,
-        "FAPAI_ANNOUNCE_DAYS_IMMOVABLE": "0",
-        "FAPAI_MIN_BIDDING_SECONDS": "1",
-        "FAPAI_EXTENSION_SECONDS": "1",
-        "FAPAI_CLOSING_INTERVAL_SECONDS": "0.1",
-    }
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
-    proc = subprocess.Popen(
-        [*cmd, "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{base}/api/lots", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        assert _until(up, 30), "uvicorn did not start"
+    env = {"FAPAI_DATABASE_URL": db_url, **FAST_CLOCK}
+    with uvicorn_server(env, tmp_path / "server.log") as base:
         yield base, court, bidders
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_many_bidders_on_one_lot(server):

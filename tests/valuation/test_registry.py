@@ -106,7 +106,7 @@ def test_the_committed_default_model_is_promoted_and_loads():
 def test_cli_models_list_and_promote_speak_in_words(small_model, models_dir, monkeypatch):
     from typer.testing import CliRunner
 
-    from fapai.cli import app
+    from app.cli import app
     from fapai.settings import get_settings
 
     monkeypatch.setenv("FAPAI_MODELS_DIR", str(models_dir))

@@ -271,7 +271,7 @@ def test_a_sale_first_bid_opens_24_hours_of_bidding(world: World) -> None:
     """变卖 (衔接通知): the demo's lot in a 变卖期; the deposit is the whole price, the first bid
     opens the 24-hour bidding period (变卖竞价中), the page says so in Chinese."""
     settings = Settings()
-    seed_demo(world.factory, settings, world.clock.now(), lots=8, price_model=False)
+    seed_demo(world.factory, settings, world.clock.now(), lots=8)
     with session_scope(world.factory) as session:
         sale = queries.search_lots(
             session, schemas.LotQuery(status="sale", page_size=1), world.clock.now()
