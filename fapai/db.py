@@ -219,9 +219,15 @@ def migration_heads() -> frozenset[str]:
 def schema_lag(engine: Engine) -> list[str]:
     """The migration heads the database at ``engine`` has not reached (empty: at head).
 
-    Raises SQLAlchemy's error when the database does not answer."""
+    A head that a newer revision ``depends_on`` (e.g. d0001 on a0003) leaves the version table
+    once that revision is applied, so what counts as reached is every revision below the
+    database's own heads, dependencies included. Raises SQLAlchemy's error when the database
+    does not answer."""
     from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
     with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    return sorted(migration_heads() - current)
+        current = tuple(MigrationContext.configure(conn).get_current_heads())
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    reached = {r.revision for r in script.iterate_revisions(current, "base")} if current else set()
+    return sorted(migration_heads() - reached)

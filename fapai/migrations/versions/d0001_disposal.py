@@ -4,8 +4,7 @@ Lots get the reference price's validity (参考价规定 第二十七条), the b
 第二十五条), why they were halted (第二十八条), the notice's contents (第十三条、第十四条、
 第三十条) and the head of their audit hash chain; rounds get the balance and the forfeited
 deposit's accounting (第二十四条); ``auction_events`` is the append-only audit trail. The
-status column widens to 20 characters (``sale_bidding``); SQLite does not enforce the length,
-so only PostgreSQL alters it.
+status column widens to 20 characters (``sale_bidding``).
 
 Revision ID: d0001
 Revises:
@@ -48,6 +47,7 @@ ROUND_COLUMNS = [
 
 def upgrade() -> None:
     with op.batch_alter_table("auction_lots") as batch:
+        batch.alter_column("status", type_=sa.String(20), existing_type=sa.String(10))
         for name, type_ in LOT_COLUMNS:
             batch.add_column(sa.Column(name, type_, nullable=True))
         batch.add_column(sa.Column("event_count", sa.Integer(), nullable=False, server_default="0"))
@@ -55,8 +55,6 @@ def upgrade() -> None:
         for name, type_ in ROUND_COLUMNS:
             batch.add_column(sa.Column(name, type_, nullable=True))
         batch.add_column(sa.Column("balance_paid", sa.BigInteger(), nullable=False, server_default="0"))
-    if op.get_bind().dialect.name != "sqlite":
-        op.alter_column("auction_lots", "status", type_=sa.String(20), existing_type=sa.String(10))
     op.create_index("ix_auction_lots_status_balance_due_at", "auction_lots", ["status", "balance_due_at"])
     op.create_table(
         "auction_events",
