@@ -327,6 +327,10 @@ class _Planner:
         days = law.announcement_days(self.row.property_type, self.settings, reauction=reauction)
         return timedelta(days=days)  # 拍卖规定 第十二条 / 第二十六条
 
+    def announce_sale(self) -> timedelta:
+        days = law.sale_announcement_days(self.row.property_type, self.settings)
+        return timedelta(days=days)  # 衔接通知: 7 / 15 days before the 变卖期
+
     def round(
         self,
         kind: str,
@@ -450,7 +454,7 @@ def plan_lot(
         ]
     elif fate in (SALE, SALE_BIDDING):  # two failed auctions, then 变卖 at the second's start
         starts3 = now - day * rng.randint(5, 20)
-        ends2 = starts3 - p.announce(True) - day
+        ends2 = starts3 - p.announce_sale() - day
         r2 = p.round("2", ends2 - p.window(), second, bidders=())
         r1 = p.round("1", r2.published_at - day - p.window(), first, bidders=())
         sale_ends = starts3 + timedelta(days=settings.sale_period_days)
@@ -684,8 +688,8 @@ def seed_demo(
     lots: int = DEFAULT_LOTS,
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
-    """Seed ``lots`` demo lots (9 or more show every state), a court user and demo bidders,
-    in one transaction, by playing each lot's plan through the engine. ``progress(done,
+    """Seed ``lots`` demo lots (``len(FATES)`` or more show every state), a court user and demo
+    bidders, in one transaction, by playing each lot's plan through the engine. ``progress(done,
     total)`` is called as steps are played."""
     plans = plan_demo(load_rows(), lots, settings, now)
     steps = sorted(s for i, plan in enumerate(plans) for s in steps_of(plan, i, settings))

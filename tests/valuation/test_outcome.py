@@ -322,5 +322,6 @@ def test_observed_rounds_are_own_finished_rounds_and_crawled_results(db_url, clo
         "广州市",
         "天河区",
     )
-    assert own.lot.when == clock.now().date()  # closed when the closing pass ran
+    # Closed as of its end (a late or restarted closing pass records the same time).
+    assert own.lot.when == (starts + timedelta(days=1)).date()
     assert [(r.sold, r.final_fen) for r in got["crawled"]] == [(True, 160_000_000), (False, None)]

@@ -293,7 +293,7 @@ def test_pages_show_the_disposal_states_in_chinese(world: World) -> None:
     变卖竞价中); the confirmation names the buyer (拍卖规定 第二十二条); the chain head shows."""
     from auction import demo
 
-    seed_demo(world.factory, Settings(), world.clock.now(), lots=len(demo.FATES), price_model=False)
+    seed_demo(world.factory, Settings(), world.clock.now(), lots=len(demo.FATES))
     visitor = world.as_(None)
     wanted = {
         "suspended": "暂缓",
