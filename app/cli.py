@@ -7,6 +7,7 @@ valuation room's price model into ``fapai demo``.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -33,7 +34,8 @@ app = typer.Typer(
 
 @app.callback()
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug detail.")) -> None:
-    logs.configure("DEBUG" if verbose else "INFO", "text")
+    if not logging.getLogger().handlers:  # like basicConfig: a host that set up logging wins
+        logs.configure("DEBUG" if verbose else "INFO", "text")
 
 
 def _metrics_dir() -> None:

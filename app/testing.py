@@ -13,9 +13,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -27,6 +29,52 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def fast_rules(bidding_seconds: int = 1, extension_seconds: int = 1) -> dict[str, str]:
+    """``FAPAI_*`` settings that shorten the legal clock for a test server: announced 0 days
+    ahead, bidding and extensions in seconds, the closing loop ten times a second."""
+    return {
+        "FAPAI_ANNOUNCE_DAYS_MOVABLE": "0",
+        "FAPAI_ANNOUNCE_DAYS_IMMOVABLE": "0",
+        "FAPAI_MIN_BIDDING_SECONDS": str(bidding_seconds),
+        "FAPAI_EXTENSION_SECONDS": str(extension_seconds),
+        "FAPAI_CLOSING_INTERVAL_SECONDS": "0.1",
+    }
+
+
+def lot_request(starts_at: datetime, bidding_seconds: float, number: int = 1) -> dict[str, Any]:
+    """The JSON body of a lawful ``POST /api/lots``: a Guangzhou flat at a ¥700,000 start (70%
+    of its appraisal), bidding from ``starts_at`` for ``bidding_seconds``; ``number`` tells
+    cases apart."""
+    return {
+        "case_number": f"(2026)粤0104执{number}号",
+        "court": "广州市越秀区人民法院",
+        "title": f"越秀区东风中路{number}号",
+        "property_type": "residential",
+        "city": "广州市",
+        "reference_price": 1_000_000,
+        "reference_method": "appraisal",
+        # 拍卖规定 第十三条、第十四条、第三十条: real estate states these at publication.
+        "occupancy": "空置，法院负责交付",
+        "taxes_borne_by": "买卖双方各自承担",
+        "defects": "无",
+        "start_price": 700_000,
+        "deposit": 70_000,
+        "increment": 1_000,
+        "starts_at": starts_at.isoformat(),
+        "ends_at": (starts_at + timedelta(seconds=bidding_seconds)).isoformat(),
+    }
+
+
+def wait_until(predicate: Callable[[], bool], seconds: float) -> bool:
+    """Poll a real process until ``predicate()`` holds, at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _answers(base: str) -> bool:

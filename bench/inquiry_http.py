@@ -13,7 +13,7 @@ stored report read back) and a bare ``GET /api/lots?page_size=1``. Each figure i
 ratio to the bare GET's p50. Descriptions vary over five Guangzhou/Shenzhen districts, areas and
 layouts; half the requests bring one external platform result.
 
-It uses ``bench/bids.py``'s scratch database, uvicorn launcher and load driver; the server is
+It uses ``bench/common.py``'s scratch database, server launcher and load driver; the server is
 stopped and the scratch database removed on the way out. Never run by the test suite.
 """
 
@@ -25,9 +25,8 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from bids import (  # bench/bids.py: same harness, not a copy
+from common import (  # bench/common.py: the harness every bench shares
     PG_DATABASE,
     LoadResult,
     RequestMaker,
@@ -37,9 +36,6 @@ from bids import (  # bench/bids.py: same harness, not a copy
     scratch_database,
     uvicorn_server,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 SUBJECTS = (
     {"city": "广州", "district": "天河", "rooms": 3},

@@ -5,7 +5,6 @@ favicon, and JSON log lines per request and per lot state change, with no token 
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,28 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from app.main import create_app
-from app.testing import uvicorn_server
+from app.testing import fast_rules, lot_request, uvicorn_server, wait_until
 from auction import auth
 from fapai.db import make_engine, session_factory, session_scope
 from fapai.settings import Settings
-
-FAST_CLOCK = {
-    "FAPAI_ANNOUNCE_DAYS_IMMOVABLE": "0",
-    "FAPAI_MIN_BIDDING_SECONDS": "2",
-    "FAPAI_EXTENSION_SECONDS": "1",
-    "FAPAI_CLOSING_INTERVAL_SECONDS": "0.1",
-    "FAPAI_WARM_MODELS": "0",
-}
-
-
-def _until(predicate, seconds: float) -> bool:
-    """Poll a real process until ``predicate()`` holds, at most ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -62,7 +43,8 @@ def test_serve_with_three_workers_on_a_fresh_database_takes_bids(
     env = {
         "FAPAI_DATABASE_URL": fresh_url,
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-        **FAST_CLOCK,
+        "FAPAI_WARM_MODELS": "0",
+        **fast_rules(bidding_seconds=2),
     }
     log_path = tmp_path / "serve.log"
     with uvicorn_server(env, log_path, workers=3) as base:
@@ -77,20 +59,7 @@ def test_serve_with_three_workers_on_a_fresh_database_takes_bids(
             return {"Authorization": f"Bearer {token}"}
 
         start = datetime.now(UTC) + timedelta(seconds=2)
-        lot = {
-            "case_number": "(2026)粤0104执9号",
-            "court": "广州市越秀区人民法院",
-            "title": "越秀区东风中路9号",
-            "property_type": "residential",
-            "city": "广州市",
-            "reference_price": 1_000_000,
-            "reference_method": "appraisal",
-            "start_price": 700_000,
-            "deposit": 70_000,
-            "increment": 1_000,
-            "starts_at": start.isoformat(),
-            "ends_at": (start + timedelta(seconds=600)).isoformat(),
-        }
+        lot = lot_request(start, 600, number=9)
         # A new connection for every request, so the three workers share the work.
         r = httpx.post(f"{base}/api/lots", json=lot, headers=as_(court), timeout=30)
         assert r.status_code == 201, r.text
@@ -98,7 +67,7 @@ def test_serve_with_three_workers_on_a_fresh_database_takes_bids(
         for token in bidders:
             reg = httpx.post(f"{base}/api/lots/{lot_id}/registrations", headers=as_(token))
             assert reg.status_code == 201, reg.text
-        assert _until(
+        assert wait_until(
             lambda: httpx.get(f"{base}/api/lots/{lot_id}").json()["status"] == "bidding", 30
         )
         amounts = [700_000 + 1_000 * n for n in range(6)]

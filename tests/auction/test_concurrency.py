@@ -6,7 +6,6 @@ and nothing answers 500."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.testing import uvicorn_server
+from app.testing import fast_rules, lot_request, uvicorn_server, wait_until
 from auction import auth
 from fapai.db import make_engine, session_factory, session_scope
 
@@ -24,23 +23,6 @@ pytestmark = pytest.mark.slow
 
 BIDDERS = 44  # more than the request thread pool (40): a lock holder must never wait for it
 ATTEMPTS = 3
-# The legal clock shortened: announced 0 days ahead, bidding 1 s, extensions 1 s.
-FAST_CLOCK = {
-    "FAPAI_ANNOUNCE_DAYS_IMMOVABLE": "0",
-    "FAPAI_MIN_BIDDING_SECONDS": "1",
-    "FAPAI_EXTENSION_SECONDS": "1",
-    "FAPAI_CLOSING_INTERVAL_SECONDS": "0.1",
-}
-
-
-def _until(predicate, seconds: float) -> bool:
-    """Poll a real process until ``predicate()`` holds, at most ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -52,7 +34,7 @@ def server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
         court = auth.create_user(s, "court", "court")[1]
         bidders = [auth.create_user(s, f"b{i}", "bidder")[1] for i in range(BIDDERS)]
     engine.dispose()
-    env = {"FAPAI_DATABASE_URL": db_url, **FAST_CLOCK}
+    env = {"FAPAI_DATABASE_URL": db_url, **fast_rules()}
     with uvicorn_server(env, tmp_path / "server.log") as base:
         yield base, court, bidders
 
@@ -60,23 +42,7 @@ def server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
 def test_many_bidders_on_one_lot(server):
     base, court, tokens = server
     start = datetime.now(UTC) + timedelta(seconds=1)
-    lot_body = {
-        "case_number": "(2025)粤0104执1号",
-        "court": "广州市越秀区人民法院",
-        "title": "越秀区东风中路1号",
-        "property_type": "residential",
-        "city": "广州市",
-        "reference_price": 1_000_000,
-        "reference_method": "appraisal",
-        "occupancy": "空置",
-        "taxes_borne_by": "各自承担",
-        "defects": "无",
-        "start_price": 700_000,
-        "deposit": 70_000,
-        "increment": 1_000,
-        "starts_at": start.isoformat(),
-        "ends_at": (start + timedelta(seconds=5)).isoformat(),
-    }
+    lot_body = lot_request(start, 5)
     with httpx.Client(base_url=base, timeout=30) as c:
         r = c.post("/api/lots", json=lot_body, headers={"Authorization": f"Bearer {court}"})
         assert r.status_code == 201, r.text
@@ -91,7 +57,7 @@ def test_many_bidders_on_one_lot(server):
         assert [r.status_code for r in registrations] == [201] * len(tokens)
         codes = {r.json()["bidder_code"] for r in registrations}
         assert codes == {f"B{n:04d}" for n in range(1, len(tokens) + 1)}
-        assert _until(lambda: c.get(f"/api/lots/{lot_id}").json()["status"] == "bidding", 10)
+        assert wait_until(lambda: c.get(f"/api/lots/{lot_id}").json()["status"] == "bidding", 10)
 
     accepted: list[dict] = []
     statuses: list[int] = []
@@ -138,7 +104,7 @@ def test_many_bidders_on_one_lot(server):
     assert len(accepted) >= 2
 
     with httpx.Client(base_url=base, timeout=30) as c:
-        assert _until(lambda: c.get(f"/api/lots/{lot_id}").json()["status"] == "sold", 30)
+        assert wait_until(lambda: c.get(f"/api/lots/{lot_id}").json()["status"] == "sold", 30)
         lot = c.get(f"/api/lots/{lot_id}").json()
         stored = c.get(f"/api/lots/{lot_id}/bids").json()
         (result,) = c.get("/api/results").json()["items"]
