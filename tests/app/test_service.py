@@ -133,7 +133,13 @@ def test_healthz_answers_503_when_the_schema_is_behind(sqlite_url: str) -> None:
     settings = Settings(database_url=sqlite_url, warm_models=False)
     with TestClient(create_app(settings)) as client:
         with client.app.state.engine.begin() as conn:
-            conn.execute(text("DELETE FROM alembic_version WHERE version_num LIKE 'a%'"))
+            # The auction branch and the disposal branch that depends on it (d0001 → a0003).
+            conn.execute(
+                text(
+                    "DELETE FROM alembic_version "
+                    "WHERE version_num LIKE 'a%' OR version_num LIKE 'd%'"
+                )
+            )
         health = client.get("/healthz")
     assert health.status_code == 503
     assert health.json()["status"] == "unavailable"
