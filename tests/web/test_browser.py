@@ -91,7 +91,7 @@ def test_search_filters_live_in_the_url_and_narrow_the_cards(site, new_page) -> 
     page.get_by_role("button", name="搜索").click()
     page.wait_for_url(re.compile(r"status=sold"))
     badges = page.locator(".card .badge").all_inner_texts()
-    assert badges and set(badges) == {"已成交"}
+    assert badges and set(badges) == {"待付尾款"}
 
     # A shared URL reproduces the search: city and a price range, by hand.
     city = page.locator(".card .place").first.inner_text().split(" · ")[0]
@@ -209,8 +209,8 @@ def test_two_bidders_register_bid_see_each_other_an_extension_and_the_result(
     # The closing loop ends the round; both pages show the result without a reload.
     a.locator("#result", has_text="成交价").wait_for(timeout=20_000)
     assert code_b in a.locator("#result").inner_text()
-    assert a.locator("#status").inner_text() == "已成交"
-    b.locator("#status", has_text="已成交").wait_for()
+    assert a.locator("#status").inner_text() == "待付尾款"
+    b.locator("#status", has_text="待付尾款").wait_for()
     shot(a, "07-lot-sold")
 
     results = new_page()
