@@ -268,6 +268,10 @@ def test_judge_requests_an_inquiry_and_downloads_its_report(site, new_page) -> N
     page.get_by_label("法院").fill("广州市天河区人民法院")
     page.get_by_label("保证金（元）").fill(str((proposed / 10).quantize(Decimal("0.01"))))
     page.get_by_label("加价幅度（元）").fill("5000")
+    # 拍卖规定 第十三条、第十四条、第三十条: real estate states occupancy, taxes and defects.
+    page.get_by_label("占有使用及租赁情况").fill("空置，法院负责交付")
+    page.get_by_label("税费承担").fill("买卖双方各自承担")
+    page.get_by_label("已知瑕疵").fill("无")
     assert_labelled(page)
     shot(page, "12-publish-form")
     page.get_by_role("button", name="发布").click()
