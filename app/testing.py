@@ -8,7 +8,6 @@ the environment, yields its base URL once it answers, and stops it (and only it)
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -115,8 +114,9 @@ def uvicorn_server(
 ) -> Iterator[str]:
     """A fapai server process on a free port; its base URL once ``GET /api/lots`` answers.
 
-    Its output goes to ``log_path`` (quoted when it fails to start), else nowhere. It runs in
-    a session of its own, so the workers of ``fapai serve`` stop with it.
+    Its output goes to ``log_path`` (quoted when it fails to start), else nowhere. It stays in
+    the caller's process group, so stopping the tests' group stops it too; ``fapai serve``
+    stops its own workers on SIGTERM.
     """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -127,7 +127,6 @@ def uvicorn_server(
         env={**os.environ, **env},
         stdout=log or subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
-        start_new_session=True,
     )
 
     def said() -> str:
@@ -147,7 +146,7 @@ def uvicorn_server(
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the session this helper started
+            proc.kill()
             proc.wait()
         if log is not None:
             log.close()

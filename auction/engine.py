@@ -686,7 +686,7 @@ def relist(
         # the law sets no period of its own for it).
         law.check_announcement(now, terms.starts_at, lot.property_type, settings, reauction=True)
         if not reneged and previous.closed_at is not None:
-            law.check_reauction_within(previous.closed_at, terms.starts_at, settings)
+            law.check_reauction_within(previous.closed_at, now, settings)
     if lot.reference_valid_until is not None:
         law.check_reference_valid(
             lot.reference_valid_until, now, terms.starts_at, settings, first=False

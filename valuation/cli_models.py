@@ -260,8 +260,10 @@ def models_list(name: str = typer.Option("price", "--name")) -> None:
         console.print(f"no {name} models in {registry.models_dir}: run `fapai train`")
         return
     t = Table(title=f"{name} models in {registry.models_dir}")
-    for col in ("version", "created", "rows", "MdAPE", "80% cov.", "sklearn", "promoted"):
-        t.add_column(col)
+    # A version id is copied into `fapai models promote`: never cut, whatever the width.
+    t.add_column("version", no_wrap=True, min_width=max(len(c["version"]) for c in cards))
+    for col in ("created", "rows", "MdAPE", "80% cov.", "sklearn", "promoted"):
+        t.add_column(col, overflow="fold")
     for c in cards:
         m = c.get("metrics", {}).get("check_rows_random_10pct", {}).get("model", {})
         t.add_row(
@@ -280,14 +282,49 @@ def models_list(name: str = typer.Option("price", "--name")) -> None:
 def models_promote(
     version: str = typer.Argument(..., help="The version to serve (see `fapai models list`)."),
     name: str = typer.Option("price", "--name"),
+    force: bool = typer.Option(
+        False, "--force", help="Promote even if VERSION scores worse on the same hold-out."
+    ),
 ) -> None:
-    """Serve VERSION from now on; running servers switch at their next inquiry."""
+    """Serve VERSION from now on; running servers switch at their next inquiry.
+
+    When VERSION and the promoted version were checked on the same hold-out rows (the same
+    training data and seed), a worse MdAPE is refused unless --force.
+    """
     registry = ModelRegistry(get_settings().models_dir, name)
     try:
+        worse = _worse_than_promoted(registry, version)
+        if worse and not force:
+            raise _fail(f"{worse}; add --force to promote it anyway")
+        if worse:
+            console.print(f"[yellow]warning:[/yellow] {worse}", soft_wrap=True)
         registry.promote(version)
     except (UnknownModel, IncompatibleModel) as exc:
         raise _fail(str(exc)) from exc
     console.print(f"promoted {name}-{version}")
+
+
+def _worse_than_promoted(registry: ModelRegistry, version: str) -> str | None:
+    """Why VERSION is worse than the promoted one on the same hold-out, or None."""
+    current = registry.promoted_version()
+    if current is None or current == version:
+        return None
+    new, old = registry.card(version), registry.card(current)
+
+    def held_out(card: dict) -> tuple:
+        return (card["data"]["hash"], card["params"].get("random_state"), card["data"]["split"])
+
+    if held_out(new) != held_out(old):
+        return None  # different rows held out: the cards' figures do not compare
+    key = "check_rows_random_10pct"
+    new_m = new.get("metrics", {}).get(key, {}).get("model", {}).get("mdape")
+    old_m = old.get("metrics", {}).get(key, {}).get("model", {}).get("mdape")
+    if new_m is None or old_m is None or new_m <= old_m:
+        return None
+    return (
+        f"{version} scores worse than the promoted {current} on the same hold-out "
+        f"(MdAPE {new_m:.2%} vs {old_m:.2%})"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -47,6 +47,7 @@ SUBJECT_FIELDS = (
     "property_type",
     "city",
     "district",
+    "bizcircle",
     "community",
     "lat",
     "lon",
@@ -238,6 +239,22 @@ def subject_of(description: Mapping[str, Any]) -> Listing:
         raise InquiryError(exc.field, exc.rule) from exc
 
 
+def valuation_date(value: Any, now: datetime, settings: Settings) -> date:
+    """The valuation date asked for (a date or ISO text), else today where the court sits."""
+    if value in (None, ""):
+        return to_display(now, settings.display_timezone).date()
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise NotPriceable(
+            "as_of", "bad_value", f"估价时点应为日期，如 2024-06-30：{value!r}"
+        ) from exc
+
+
 def price(
     description: Mapping[str, Any],
     sources: Sequence[Mapping[str, Any]],
@@ -261,13 +278,14 @@ def price(
     # machine), so this thread predicts single-threaded.
     with _OPENMP.limit(limits=1, user_api="openmp"):
         try:
-            estimate = model.estimate(fields)
-            comparables = tuple(model.comparables(fields, COMPARABLES_K))
+            as_of = valuation_date(description.get("as_of"), now, settings)
+            estimate = model.estimate(fields, as_of)
+            comparables = tuple(model.comparables(fields, COMPARABLES_K, as_of=as_of))
         except NotPriceable as exc:
             raise InquiryError(
                 exc.field,
-                f"{exc.reason}; fapai cannot price this property honestly, so no number: "
-                "an online inquiry that fails leaves the court a commissioned appraisal",
+                f"{exc.reason}。fapai 无法如实估价，不给出数字；网络询价不成的，"
+                "人民法院可以委托评估机构评估",
                 ART_14,
             ) from exc
         own_price = fen_to_yuan(to_fen(_cents(estimate.price_total)))

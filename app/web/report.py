@@ -7,6 +7,7 @@ once, and the HTML page and the PDF both draw from that one view.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.web import charts
+from app.web.display import reads_as_chinese
 from fapai.clock import ensure_utc
 from fapai.money import to_decimal
 
@@ -153,7 +155,7 @@ def _comparable(c: Mapping[str, Any]) -> Comparable:
         unit_price=_money(c["unit_price"]),
         price_total=_money(c["price_total"]),
         adjusted_price_total=_money(c.get("adjusted_price_total", c["price_total"])),
-        source=str(c.get("source") or ""),
+        source=source_name(str(c.get("source") or "")),
         url=c.get("url"),
     )
 
@@ -187,5 +189,47 @@ def report_view(report: Mapping[str, Any]) -> ReportView:
         deposit_range=_pair(report["deposit_range"]),
         curve=[_point(p) for p in outcome["curve"]],
         chance_source=str(outcome.get("chance_source") or ""),
-        fallback=[str(f) for f in outcome.get("fallback") or ()],
+        fallback=[note_words(str(f)) for f in outcome.get("fallback") or ()],
     )
+
+
+# Where comparables come from, as people know the sites (a crawler's code like beike_gz).
+SOURCE_NAMES: dict[str, str] = {
+    "lianjia": "链家",
+    "beike": "贝壳找房",
+    "anjuke": "安居客",
+    "fang": "房天下",
+    "shared": "公开挂牌数据",
+}
+_CITY_CODES = {"gz": "广州", "sz": "深圳", "fs": "佛山", "dg": "东莞", "zh": "珠海"}
+
+
+def source_name(code: str) -> str:
+    """``beike_gz`` → 贝壳找房（广州）; an unknown code → 公开挂牌数据."""
+    site, _, city = code.partition("_")
+    name = SOURCE_NAMES.get(site, SOURCE_NAMES["shared"] if code else "—")
+    return f"{name}（{_CITY_CODES[city]}）" if city in _CITY_CODES else name
+
+
+_OWN_HISTORY = re.compile(r"too little own history \((\d+) finished rounds, (\d+) needed")
+_CITY_HISTORY = re.compile(r"too little sold history for (\S+) \((\d+) lots, (\d+) needed")
+
+
+def note_words(note: str) -> str:
+    """The outcome model's note on a report, as stored (English in reports issued so far), in
+    Chinese: why the chance of sale or the proposed start fell back to a rule."""
+    if reads_as_chinese(note):
+        return note
+    if found := _OWN_HISTORY.match(note):
+        rounds, needed = found.groups()
+        return (
+            f"本平台已结束的拍卖仅 {rounds} 场（需至少 {needed} 场，且有成交也有流拍），"
+            "成交概率按先验估计：由历史一拍、二拍的成交率与浙江法院网拍九成成交的公开数据推算"
+        )
+    if found := _CITY_HISTORY.match(note):
+        city, lots, needed = found.groups()
+        return (
+            f"{city}的成交记录仅 {lots} 件（需至少 {needed} 件），建议起拍价取法定最低："
+            "一拍为参考价的 70%（拍卖规定 第十条），二拍为前次起拍价的 80%（第二十六条）"
+        )
+    return "模型所依据的数据不足，此项结果仅供参考"

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import BigInteger
 
-from auction import store
+from auction import attachments, follows, store
 from fapai.db import Base, UTCDateTime, make_engine
 
 AUCTION_TABLES = {
@@ -23,6 +23,10 @@ AUCTION_TABLES = {
         store.Bid,
         store.IdempotencyKey,
         store.Event,
+        attachments.Attachment,
+        follows.Follow,
+        follows.Reminder,
+        follows.Contact,
     )
 }
 

@@ -99,12 +99,15 @@ def test_report_dates_floor_proposal_and_deposit(models: InquiryModels, clock: F
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        ({"city": "汕尾", "district": "城区"}, "city", "no market data for 汕尾市"),
-        ({"area_m2": 4000}, "area_m2", "far outside the data"),
-        ({"property_type": "parking"}, "property_type", "no price model"),
+        ({"city": "汕尾", "district": "城区"}, "city", "没有该地的市场数据.*汕尾市"),
+        ({"city": "武汉", "district": "洪山"}, "city", "没有该地的市场数据.*武汉市"),
+        ({"area_m2": 4000}, "area_m2", "面积远超出"),
+        ({"property_type": "parking"}, "property_type", "只评估住宅"),
         ({"district": "火星区"}, "district", "unknown_district"),
         ({"area_m2": None}, "area_m2", "required"),
-        ({"building_type": "别墅"}, "building_type", "must be one of"),
+        ({"building_type": "别墅"}, "building_type", "塔楼/板塔结合/板楼"),
+        ({"as_of": "2010-01-01"}, "as_of", "早于"),
+        ({"as_of": "昨天"}, "as_of", "应为日期"),
     ],
 )
 def test_what_cannot_be_priced_gets_a_reason_not_a_number(models, clock, change, field, words):
@@ -225,10 +228,12 @@ def test_fapai_inquire_prints_the_report(models_dir, tmp_path, monkeypatch):
             "--source",
             "JD=4500000",
         ]
-        shown = CliRunner().invoke(app, args)
+        shown = CliRunner().invoke(app, [*args, "--save"])
         assert shown.exit_code == 0, shown.output
         assert "参考价规定 第十三条" in shown.output and "proposed start" in shown.output
-        as_json = CliRunner().invoke(app, [*args, "--json"])
+        unsaved = CliRunner().invoke(app, [*args, "--json"])
+        assert json.loads(unsaved.stdout[unsaved.stdout.index("{") :])["id"] is None
+        as_json = CliRunner().invoke(app, [*args, "--json", "--save"])
         report = json.loads(as_json.stdout[as_json.stdout.index("{") :])
         assert report["id"] == 2 and report["sources"][1] == {
             "platform": "JD",
@@ -238,7 +243,7 @@ def test_fapai_inquire_prints_the_report(models_dir, tmp_path, monkeypatch):
         refused = CliRunner().invoke(
             app, ["inquire", "--city", "汕尾", "--district", "城区", "--area", "89"]
         )
-        assert refused.exit_code == 2 and "no market data for 汕尾市" in refused.output
+        assert refused.exit_code == 2 and "没有该地的市场数据" in refused.output
     finally:
         get_settings.cache_clear()
 

@@ -19,7 +19,13 @@ from app.deps import (
     posted_form,
     stored_id,
 )
-from app.web.forms import FIELD_NAMES, PLATFORM_ROWS, FormError, inquiry_request
+from app.web.forms import (
+    FIELD_NAMES,
+    PLATFORM_ROWS,
+    FormError,
+    inquiry_request,
+    reads_as_chinese,
+)
 from app.web.pdf import NoFont, ReportPDFCache
 from app.web.report import ReportView, report_view
 from app.web.templating import court_only, error_page, render
@@ -29,6 +35,12 @@ from valuation.inquiry import InquiryError, price
 from valuation.inquiry_store import get_inquiry, save_inquiry
 
 router = APIRouter()
+
+# Said when the inquiry service's reason is not yet in Chinese words.
+INQUIRY_REFUSED = (
+    "此项不符合询价要求，或模型没有足够的市场数据为该财产估价；网络询价不成的，可以委托评估"
+    "（参考价规定 第十四条）"
+)
 
 INQUIRY_TYPES = {"residential": "住宅用房", "commercial": "商业用房", "parking": "车位"}
 CHANCE_SOURCES = {
@@ -102,7 +114,8 @@ def create_inquiry(
     except InquiryError as exc:
         field = FIELD_NAMES.get(exc.field, exc.field)
         article = f"（{exc.article}）" if exc.article else ""
-        message = f"无法询价（{field}）：{exc.reason}{article}"
+        reason = exc.reason if reads_as_chinese(exc.reason) else INQUIRY_REFUSED
+        message = f"无法询价（{field}）：{reason}{article}"
         return _form_page(request, user, shown, 422, message)
     body = save_inquiry(session, report)
     return RedirectResponse(f"/inquiries/{body['id']}", status_code=303)
