@@ -124,10 +124,8 @@ def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> P
     previous = session.get(Round, lot.round_id)
     assert previous is not None
     reneged = lot.status == RENEGED
-    if reneged:
-        kind = lot.round
-    else:
-        kind = "sale" if lot.round == "2" else "2"
+    next_kind = "sale" if lot.round == "2" else "2"
+    kind = lot.round if reneged else next_kind
     tz = ZoneInfo(settings.display_timezone)
     if kind == "sale" or reneged:
         start, floor = previous.start_price, None
