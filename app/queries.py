@@ -30,11 +30,14 @@ from app.schemas import (
     BidView,
     ConfirmationView,
     EventView,
+    CourtRegistrationView,
+    CourtView,
     LotQuery,
     LotSummary,
     LotView,
     Page,
     PaymentView,
+    RegistrationView,
     ResultQuery,
     ResultView,
     RoundLabel,
@@ -44,12 +47,15 @@ from auction.store import (
     ANNOUNCED,
     BIDDING,
     CONFIRMED,
+    DEPOSIT_PENDING,
     LOT_STATUSES,
     OPEN_STATUSES,
     SOLD,
     Bid,
     Case,
-    Event,
+from fapai.crypto import Keys
+from fapai.errors import Conflict, NotFound, RuleViolation
+from fapai.law import ART_22, NOTICE_FIELDS
     Lot,
     Registration,
     Round,
@@ -58,6 +64,8 @@ from auction.store import (
 )
 from fapai.errors import Conflict, NotFound, RuleViolation
 from fapai.law import ART_22, NOTICE_FIELDS
+from fapai.crypto import Keys
+from fapai.errors import NotFound, RuleViolation
 from fapai.money import fen_to_yuan, to_fen
 from fapai.regions import normalize_city
 
@@ -175,6 +183,9 @@ def _lot_conditions(query: LotQuery, now: datetime, dialect: str) -> list[Column
     # Several words (separated by spaces, full-width ones too) must each match: 凤凰城 碧桂园.
     for word in (query.q or "").split():
         conditions.append(_text_condition(word, dialect))
+    if query.court:
+        court_id = select(Court.id).where(Court.code == query.court.strip()).scalar_subquery()
+        conditions.append(Lot.court_id == court_id)
     return conditions
 
 
@@ -223,7 +234,11 @@ def get_lot(session: Session, lot_id: int, now: datetime) -> LotView:
             .where(Bid.id == lot.leading_bid_id)
         )
     registrations = session.scalar(
-        select(func.count()).select_from(Registration).where(Registration.round_id == lot.round_id)
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.round_id == lot.round_id, Registration.deposit_status != DEPOSIT_PENDING
+        )
     )
     return LotView(
         **_summary_fields(lot, case, now),
@@ -410,3 +425,65 @@ def list_results(session: Session, query: ResultQuery) -> Page[ResultView]:
         for rnd, lot, code in rows
     ]
     return Page[ResultView](items=items, total=total, page=query.page, page_size=query.page_size)
+
+
+def list_courts(session: Session) -> list[CourtView]:
+    """Every court, by code: the public filters lots by these codes."""
+    return [
+        CourtView(code=c.code, name=c.name)
+        for c in session.scalars(select(Court).order_by(Court.code))
+    ]
+
+
+def registration_view(session: Session, reg: Registration) -> RegistrationView:
+    """A registration as its bidder sees it (the payment reference to quote while pending)."""
+    rnd = session.get(Round, reg.round_id)
+    assert rnd is not None
+    return RegistrationView(
+        id=reg.id,
+        lot_id=reg.lot_id,
+        round=round_label(rnd.kind),
+        bidder_code=reg.bidder_code,
+        deposit=fen_to_yuan(reg.deposit),
+        deposit_status=reg.deposit_status,
+        payment_reference=reg.payment_reference,
+        refund_due_by=reg.refund_due_by,
+    )
+
+
+def court_registrations(session: Session, lot_id: int, keys: Keys) -> list[CourtRegistrationView]:
+    """Every registration of a lot (all rounds, newest first) with who registered: the full ID
+    number decrypted for the court (the mask where only that was kept) and the phone. The
+    caller has checked that the lot is the court's own."""
+    rows = session.execute(
+        select(Registration, Round.kind, User)
+        .join(Round, Round.id == Registration.round_id)
+        .join(User, User.id == Registration.user_id)
+        .where(Registration.lot_id == lot_id)
+        .order_by(Registration.id.desc())
+    ).all()
+
+    def number(user: User) -> str | None:
+        plain = keys.decrypt(user.id_number_encrypted) if user.id_number_encrypted else None
+        return plain or user.id_number_masked
+
+    return [
+        CourtRegistrationView(
+            id=reg.id,
+            lot_id=reg.lot_id,
+            round=round_label(kind),
+            bidder_code=reg.bidder_code,
+            deposit=fen_to_yuan(reg.deposit),
+            deposit_status=reg.deposit_status,
+            payment_reference=reg.payment_reference,
+            refund_due_by=reg.refund_due_by,
+            bidder_id=user.id,
+            bidder_name=user.name,
+            id_number=number(user),
+            phone=keys.decrypt(user.phone_encrypted) if user.phone_encrypted else None,
+            registered_at=reg.registered_at,
+            paid_at=reg.paid_at,
+            refunded_at=reg.refunded_at,
+        )
+        for reg, kind, user in rows
+    ]

@@ -3,6 +3,8 @@ render, the query objects of search. Never ORM objects, never ID numbers or toke
 is yuan as a JSON number with at most 2 decimals, stored exactly as fen; times are ISO 8601
 with a time zone."""
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,6 +14,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -19,7 +22,8 @@ from pydantic import (
 )
 
 from auction.engine import LotData, RelistTerms
-from auction.store import LOT_STATUSES
+from auction.store import DEPOSIT_STATUSES, LOT_STATUSES, Court
+from fapai.errors import RuleViolation
 from fapai.law import NOTICE_FIELDS, PROPERTY_TYPES, REFERENCE_METHODS
 from fapai.money import to_fen
 from valuation.schema import PROPERTY_TYPES as LISTING_PROPERTY_TYPES
@@ -212,6 +216,7 @@ class LotQuery:
     min_price: Decimal | None = None
     max_price: Decimal | None = None
     q: str | None = None
+    court: str | None = None  # a court's code
     sort: str = "ends_at"
     page: int = 1
     page_size: int = 20
@@ -247,7 +252,21 @@ def text(max_length: int, min_length: int = 1) -> type[str]:
     ]
 
 
-Money = Annotated[Decimal, Field(gt=0, le=MAX_YUAN, decimal_places=2)]
+def _plain_amount(value: object) -> object:
+    """An amount given as text is read after NFKC normalisation, so full-width digits and
+    point (``１２３４．５``, what a Chinese input method types) mean ``1234.5``, as on the pages;
+    any other script's digits, exponents or words are refused."""
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not re.fullmatch(r"[+-]?\d+(\.\d*)?", text, re.ASCII):
+        raise ValueError("须为阿拉伯数字金额（可含小数点）")
+    return text
+
+
+Money = Annotated[
+    Decimal, BeforeValidator(_plain_amount), Field(gt=0, le=MAX_YUAN, decimal_places=2)
+]
 Time = Annotated[AwareDatetime, AfterValidator(_plausible_time)]
 Id = Annotated[int, Field(ge=1, le=MAX_INT_ID)]
 PropertyType = Literal[PROPERTY_TYPES]  # type: ignore[valid-type]
@@ -263,7 +282,11 @@ class LotCreate(_Body):
     the price inquiry) or ``reference_price`` and ``reference_method``."""
 
     case_number: text(60) = Field(examples=["(2024)粤0106执1234号"])
-    court: text(100) = Field(examples=["广州市天河区人民法院"])
+    court: text(100) | None = Field(
+        None,
+        examples=["广州市天河区人民法院"],
+        description="Your own court (its name or code); the lot is always published by it.",
+    )
     title: text(200)
     property_type: PropertyType
     city: text(20) = Field(examples=["广州市"])
@@ -289,10 +312,14 @@ class LotCreate(_Body):
     purchase_restrictions: text(2_000, 0) | None = None
     special_conditions: text(5_000, 0) | None = None
 
-    def to_data(self, created_by: int) -> LotData:
+    def to_data(self, created_by: int, court: Court) -> LotData:
+        """The lot's data, published by ``court`` (the user's): naming another is refused."""
+        if self.court is not None and self.court not in (court.name, court.code):
+            raise RuleViolation("court", f"只能以本院（{court.name}）名义发布拍卖")
         return LotData(
             case_number=self.case_number,
-            court=self.court,
+            court=court.name,
+            court_id=court.id,
             title=self.title,
             property_type=self.property_type,
             city=self.city,
@@ -383,11 +410,61 @@ class BidCreate(_Body):
 
 
 class RegistrationView(BaseModel):
+    """A registration as its bidder sees it. While ``deposit_status`` is ``pending`` there is
+    no bidder code: pay the deposit into the court's account quoting ``payment_reference``."""
+
+    id: int
     lot_id: int
     round: RoundLabel
-    bidder_code: str
+    bidder_code: str | None
     deposit: Yuan
-    deposit_status: str
+    deposit_status: Literal[DEPOSIT_STATUSES]  # type: ignore[valid-type]
+    payment_reference: str | None
+    refund_due_by: datetime | None = None
+
+
+class CourtRegistrationView(RegistrationView):
+    """A registration of the court's own lot, with who registered (the court must know)."""
+
+    bidder_id: int
+    bidder_name: str
+    id_number: str | None = Field(description="In full (decrypted for the court), or the mask")
+    phone: str | None
+    registered_at: datetime | None
+    paid_at: datetime | None
+    refunded_at: datetime | None
+
+
+class CourtView(BaseModel):
+    code: str
+    name: str
+
+
+class CourtCreate(_Body):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,20}$")]
+    name: text(100)
+
+
+class MeView(BaseModel):
+    id: int
+    name: str
+    role: str
+    court: CourtView | None
+
+
+class RefundView(BaseModel):
+    registration_id: int
+    lot_id: int
+    case_number: str
+    bidder_code: str | None
+    payment_reference: str | None
+    deposit: Yuan
+    refund_due_by: datetime
+
+
+class StatementResult(BaseModel):
+    confirmed: list[str]
+    skipped: list[tuple[int, str]]
 
 
 class BidderCreate(_Body):
@@ -397,7 +474,10 @@ class BidderCreate(_Body):
 
 
 class BidderCreated(BaseModel):
-    bidder_id: int
+    """The token, shown once. An ID number that already has an account gets the same answer
+    with a token that authenticates nothing (the answer never reveals an account exists); see
+    your own account with GET /api/me."""
+
     token: str = Field(description="Shown once; only its hash is stored.")
 
 
@@ -413,6 +493,7 @@ class LotSearch(BaseModel):
     min_price: Annotated[Decimal, Field(ge=0, le=MAX_YUAN, decimal_places=2)] | None = None
     max_price: Annotated[Decimal, Field(ge=0, le=MAX_YUAN, decimal_places=2)] | None = None
     q: text(100, 0) | None = None
+    court: text(20) | None = Field(None, description="A court's code (GET /api/courts)")
     sort: Literal[SORT_KEYS] = "ends_at"  # type: ignore[valid-type]
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(20, ge=1, le=100)

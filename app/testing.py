@@ -150,3 +150,15 @@ def uvicorn_server(
             proc.wait()
         if log is not None:
             log.close()
+
+
+def as_person(client: httpx.Client, token: str | None) -> httpx.Client:
+    """``client`` as a browser of one person: the site's own Origin on its form posts (what a
+    browser sends, :mod:`app.security`), and signed in with ``token`` through ``POST /signin``
+    (a web session in the cookie), or anonymous."""
+    client.cookies.clear()
+    client.headers["Origin"] = f"{client.base_url.scheme}://{client.base_url.netloc.decode()}"
+    if token:
+        answer = client.post("/signin", data={"token": token}, follow_redirects=False)
+        assert answer.status_code == 303, f"sign-in refused: {answer.status_code}"
+    return client

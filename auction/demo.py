@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,7 +30,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from auction import auth, engine
 from auction.demo_data import LOTS_CSV
-from auction.store import Lot, effective_status
+from auction.payments import RecordedPayments
+from auction.store import Lot, User, effective_status
 from fapai import law
 from fapai.clock import SystemClock
 from fapai.db import make_engine, migrate, session_factory, session_scope, writer_engine
@@ -620,7 +622,7 @@ class _Player:
 
     plans: Sequence[LotPlan]
     settings: Settings
-    court_id: int
+    courts: dict[str, tuple[int, int]]  # court name → (court id, its clerk's user id)
     bidder_ids: Sequence[int]
     lot_ids: dict[int, int] = field(default_factory=dict)
 
@@ -647,7 +649,8 @@ class _Player:
                 increment=rnd.increment,
                 starts_at=rnd.starts_at,
                 ends_at=rnd.ends_at,
-                created_by=self.court_id,
+                court_id=self.courts[plan.court][0],
+                created_by=self.courts[plan.court][1],
                 **DEMO_NOTICE,
             )
             self.lot_ids[step.lot] = engine.create_lot(session, data, at, settings).id
@@ -657,7 +660,10 @@ class _Player:
             )
             engine.relist(session, lot_id, terms, at, settings)
         elif step.action == "register":
-            engine.register_bidder(session, lot_id, self.bidder_ids[step.bidder], at, settings)
+            # The demo's history was played with deposits recorded as paid (no money moved).
+            engine.register_bidder(
+                session, lot_id, self.bidder_ids[step.bidder], at, settings, RecordedPayments()
+            )
         elif step.action == "bid":
             bidder = self.bidder_ids[step.bidder]
             engine.place_bid(session, lot_id, bidder, step.amount, at, settings)
@@ -681,6 +687,24 @@ def count_lots(factory: sessionmaker[Session]) -> int:
         return int(session.scalar(select(func.count()).select_from(Lot)) or 0)
 
 
+def _court_names(plans: Sequence[LotPlan]) -> list[str]:
+    """The demo's courts, the one with the most lots first."""
+    return [name for name, _ in Counter(p.court for p in plans).most_common()]
+
+
+def _demo_courts(
+    session: Session, plans: Sequence[LotPlan], now: datetime
+) -> list[tuple[User, str]]:
+    """A court record and a clerk for every court of the plans (in :func:`_court_names`
+    order); the court's code is ``GD`` and the digits of its case numbers (粤0106 → GD0106)."""
+    codes = {p.court: "GD" + re.search(r"粤(\d+)执", p.case_number).group(1) for p in plans}
+    clerks = []
+    for name in _court_names(plans):
+        court = auth.ensure_court(session, codes[name], name, now)
+        clerks.append(auth.create_user(session, f"{name} 书记员", "court", now, court=court))
+    return clerks
+
+
 def seed_demo(
     session_factory: sessionmaker[Session],
     settings: Settings,
@@ -695,12 +719,17 @@ def seed_demo(
     steps = sorted(s for i, plan in enumerate(plans) for s in steps_of(plan, i, settings))
     first = steps[0].at if steps else now
     with session_scope(session_factory) as session:
-        court, court_token = auth.create_user(session, "演示法院执行局", "court", first)
+        clerks = _demo_courts(session, plans, first)
+        court, court_token = clerks[0]
         bidders = [
             auth.create_user(session, f"演示竞买人{n + 1:02d}", "bidder", first)
             for n in range(DEMO_BIDDERS)
         ]
-        player = _Player(plans, settings, court.id, [user.id for user, _ in bidders])
+        courts = {
+            name: (user.court_id, user.id)
+            for name, (user, _) in zip(_court_names(plans), clerks, strict=True)
+        }
+        player = _Player(plans, settings, courts, [user.id for user, _ in bidders])
         for done, step in enumerate(steps, 1):
             player.perform(session, step)
             if progress is not None:

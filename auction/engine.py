@@ -17,13 +17,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from auction import audit
-from auction.payments import PaymentAdapter, PaymentDeclined, RecordedPayments
+from auction.payments import PaymentAdapter, PaymentDeclined, payment_adapter
 from auction.store import (
     ANNOUNCED,
     CONFIRMED,
     DEPOSIT_APPLIED,
     DEPOSIT_FORFEITED,
     DEPOSIT_PAID,
+    DEPOSIT_PENDING,
     DEPOSIT_REFUND_DUE,
     FAILED,
     HALTED_STATUSES,
@@ -75,6 +76,7 @@ class LotData:
     area_m2: float | None = None
     description: str | None = None
     created_by: int | None = None
+    court_id: int | None = None
     # The notice's contents (拍卖规定 第十三条、第十四条、第三十条); see law.NOTICE_FIELDS.
     defects: str | None = None
     occupancy: str | None = None
@@ -107,6 +109,15 @@ def _lot(session: Session, lot_id: int, *, lock: bool = False) -> Lot:
     stmt = select(Lot).where(Lot.id == lot_id).execution_options(populate_existing=True)
     lot = session.scalars(stmt.with_for_update() if lock else stmt).first()
     if lot is None:
+        raise NotFound(f"没有编号为 {lot_id} 的标的", "lot_id")
+    return lot
+
+
+def court_lot(session: Session, lot_id: int, court_id: int | None) -> Lot:
+    """The lot if it belongs to the court ``court_id``; NotFound otherwise, exactly as for a
+    lot that does not exist, so a court learns nothing of other courts' lots."""
+    lot = session.scalars(select(Lot).where(Lot.id == lot_id, Lot.court_id == court_id)).first()
+    if lot is None or court_id is None:
         raise NotFound(f"没有编号为 {lot_id} 的标的", "lot_id")
     return lot
 
@@ -250,6 +261,7 @@ def create_lot(session: Session, data: LotData, now: datetime, settings: Setting
         reference_method=method,
         reference_valid_until=valid_until,
         inquiry_id=data.inquiry_id,
+        court_id=data.court_id,
         created_by=data.created_by,
         created_at=now,
         registration_seq=0,
@@ -325,9 +337,12 @@ def register_bidder(
     settings: Settings,
     payments: PaymentAdapter | None = None,
 ) -> Registration:
-    """Admit a bidder to the current round: deposit paid (第十七条; for a 变卖 the whole 变卖
-    price, 衔接通知), a bidder code unique within the lot (第十八条). Registering twice returns
-    the same registration. A buyer who reneged on this lot may not register again (第二十四条)."""
+    """Register a bidder for the current round with a deposit request from the payment adapter
+    (``FAPAI_PAYMENT_ADAPTER``, 第十七条; for a 变卖 the whole 变卖 price, 衔接通知). A deposit the
+    adapter confirms at once admits the bidder with a bidder code unique within the lot
+    (第十八条); otherwise the registration is ``pending`` (no code, no bids) until
+    :func:`confirm_deposit`. Registering twice returns the same registration. A buyer who
+    reneged on this lot may not register again (第二十四条)."""
     lot = _lot(session, lot_id, lock=True)
     _bidder(session, user_id)
     mine = session.scalars(
@@ -348,26 +363,59 @@ def register_bidder(
         )
     ).first()
     try:
-        reference = (payments or RecordedPayments()).collect_deposit(
+        request = (payments or payment_adapter(settings)).collect_deposit(
             lot_id, user_id, lot.deposit, now
         )
     except PaymentDeclined as exc:
         raise Conflict(f"保证金未能交纳：{exc}", "deposit") from exc
-    lot.registration_seq += 1
-    # 第十九条: priority holders get priority codes (P…), others bidder codes (B…).
-    code = f"{'P' if rank is not None else 'B'}{lot.registration_seq:04d}"
     reg = Registration(
         lot_id=lot_id,
         round_id=lot.round_id,
         user_id=user_id,
-        bidder_code=code,
         priority_rank=rank,
         deposit=lot.deposit,
-        deposit_status=DEPOSIT_PAID,
-        payment_reference=reference,
-        paid_at=now,
+        deposit_status=DEPOSIT_PENDING,
+        payment_reference=request.reference,
+        registered_at=now,
     )
+    if request.confirmed:
+        _admit(lot, reg, now)
     session.add(reg)
+    session.flush()
+    return reg
+
+
+def _admit(lot: Lot, reg: Registration, now: datetime) -> None:
+    """The deposit is in: the registration qualifies, with its bidder code (第十八条;
+    第十九条: priority holders get priority codes P…, others bidder codes B…)."""
+    lot.registration_seq += 1
+    reg.bidder_code = f"{'P' if reg.priority_rank is not None else 'B'}{lot.registration_seq:04d}"
+    reg.deposit_status = DEPOSIT_PAID
+    reg.paid_at = now
+
+
+def confirm_deposit(
+    session: Session, registration_id: int, court_id: int | None, now: datetime, settings: Settings
+) -> Registration:
+    """The court confirms that a pending deposit arrived in its account. While the round is
+    open the bidder is admitted (bidder code, may bid); a deposit that arrives after the round
+    closed is due for refund within the 第二十三条 period. Confirming twice is harmless.
+    Another court's registration is NotFound, like one that does not exist."""
+    reg = session.get(Registration, registration_id, populate_existing=True)
+    if reg is None:
+        raise NotFound(f"没有编号为 {registration_id} 的报名", "registration_id")
+    court_lot(session, reg.lot_id, court_id)
+    lot = _lot(session, reg.lot_id, lock=True)
+    reg = session.get(Registration, registration_id, populate_existing=True)
+    assert reg is not None
+    if reg.deposit_status != DEPOSIT_PENDING:
+        return reg
+    if reg.round_id == lot.round_id and lot.status in OPEN_STATUSES and now < lot.ends_at:
+        _admit(lot, reg, now)
+    else:
+        reg.deposit_status = DEPOSIT_REFUND_DUE
+        reg.paid_at = now
+        reg.refund_due_by = law.refund_due_by(now, settings)
     session.flush()
     return reg
 
@@ -425,15 +473,16 @@ def place_bid(
         )
     ).first()
     if reg is None:
-        raise Forbidden(
-            f"须先报名并交纳保证金，方可对标的 {lot_id} 出价（{law.ART_17}）",
-            "lot_id",
-        )
+        raise Forbidden(f"须先报名并交纳保证金，方可对标的 {lot_id} 出价（{law.ART_17}）", "lot_id")
     if lot.status in OPEN_STATUSES and now < lot.starts_at:
         raise Conflict(
             f"标的 {lot_id} 的竞价于 {lot.starts_at:%Y-%m-%d %H:%M} (UTC) 开始", "lot_id"
         )
     _check_open(lot, now, "出价")
+    if reg.deposit_status == DEPOSIT_PENDING:
+        raise Forbidden(
+            f"法院尚未确认保证金到账，暂不能对标的 {lot_id} 出价（{law.ART_17}）", "lot_id"
+        )
     leader = _leader(session, lot)
     if leader is None:
         law.check_first_bid(amount_fen, lot.start_price)

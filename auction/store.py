@@ -73,32 +73,60 @@ LOT_STATUSES = (
 )
 ROUND_ORDER = ("1", "2", "sale")
 
-
-# Deposit states of a registration.
-DEPOSIT_PAID, DEPOSIT_REFUND_DUE, DEPOSIT_APPLIED, DEPOSIT_FORFEITED = (
-    "paid",
-    "refund_due",
-    "applied",
-    "forfeited",
+# Deposit states of a registration: ``pending`` until the court confirms the money arrived
+# (no bidder code, may not bid), then ``paid``; after the round ``refund_due`` (losers,
+# 第二十三条) until ``refunded``, ``applied`` to the price (the buyer) or ``forfeited`` (悔拍).
+(
+    DEPOSIT_PENDING,
+    DEPOSIT_PAID,
+    DEPOSIT_REFUND_DUE,
+    DEPOSIT_REFUNDED,
+    DEPOSIT_APPLIED,
+    DEPOSIT_FORFEITED,
+) = ("pending", "paid", "refund_due", "refunded", "applied", "forfeited")
+DEPOSIT_STATUSES = (
+    DEPOSIT_PENDING,
+    DEPOSIT_PAID,
+    DEPOSIT_REFUND_DUE,
+    DEPOSIT_REFUNDED,
+    DEPOSIT_APPLIED,
+    DEPOSIT_FORFEITED,
 )
 
 
+class Court(Base):
+    """A court: its users publish and manage its lots and read its inquiries, no others'."""
+
+    __tablename__ = "auction_courts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class User(Base):
-    """A court clerk or a bidder. A bidder's ID number is kept only as a hash and a mask."""
+    """A court clerk (of one court) or a bidder. A bidder's ID number is kept as a keyed hash
+    (HMAC, for uniqueness), encrypted (for the court) and masked (for display); the phone
+    number encrypted (see :mod:`fapai.crypto`)."""
 
     __tablename__ = "auction_users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(10))
-    id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    court_id: Mapped[int | None] = mapped_column(ForeignKey("auction_courts.id"), index=True)
+    id_number_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
+    id_number_encrypted: Mapped[str | None] = mapped_column(Text)
     id_number_masked: Mapped[str | None] = mapped_column(String(18))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone_encrypted: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Base):
-    """A bearer token, stored as its sha256 only: the plain token is shown once."""
+    """A bearer token, stored as its sha256 only: the plain token is shown once. It ends at
+    ``expires_at`` (``FAPAI_API_TOKEN_DAYS``) or when revoked (rotation, ``fapai users
+    revoke``)."""
 
     __tablename__ = "auction_tokens"
 
@@ -106,6 +134,24 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("auction_users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A web sign-in: the cookie holds a random session key (stored as its sha256), never the
+    API token. It ends at ``expires_at``, at sign-out, or when the user is revoked."""
+
+    __tablename__ = "auction_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("auction_users.id", ondelete="CASCADE"), index=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Case(Base):
@@ -116,7 +162,7 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_number: Mapped[str] = mapped_column(String(60))
-    court: Mapped[str] = mapped_column(String(100))
+    court: Mapped[str] = mapped_column(String(100))  # the court's name, as announced
 
 
 class Lot(Base):
@@ -143,6 +189,7 @@ class Lot(Base):
         Index("ix_auction_lots_ends_at_id", "ends_at", "id"),
         Index("ix_auction_lots_price", "current_price"),
         Index("ix_auction_lots_case_id", "case_id"),
+        Index("ix_auction_lots_court_id_id", "court_id", "id"),
         # The closing loop's sweep for unpaid balances past their deadline (第二十五条).
         Index("ix_auction_lots_status_balance_due_at", "status", "balance_due_at"),
     )
@@ -159,6 +206,7 @@ class Lot(Base):
     reference_price: Mapped[int] = mapped_column(BigInteger)
     reference_method: Mapped[str] = mapped_column(String(20))
     inquiry_id: Mapped[int | None] = mapped_column(Integer)
+    court_id: Mapped[int | None] = mapped_column(ForeignKey("auction_courts.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("auction_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The current round.
@@ -242,7 +290,8 @@ class PriorityHolder(Base):
 
 
 class Registration(Base):
-    """A bidder admitted to one round: the deposit paid and the bidder code (第十七、十八条)."""
+    """A bidder's registration for one round: the deposit with its payment reference and, once
+    the deposit is confirmed, the bidder code (第十七、十八条)."""
 
     __tablename__ = "auction_registrations"
     __table_args__ = (
@@ -254,13 +303,15 @@ class Registration(Base):
     lot_id: Mapped[int] = mapped_column(ForeignKey("auction_lots.id", ondelete="CASCADE"))
     round_id: Mapped[int] = mapped_column(ForeignKey("auction_rounds.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("auction_users.id"), index=True)
-    bidder_code: Mapped[str] = mapped_column(String(12))
+    bidder_code: Mapped[str | None] = mapped_column(String(12))  # None while pending
     priority_rank: Mapped[int | None] = mapped_column(Integer)
     deposit: Mapped[int] = mapped_column(BigInteger)
     deposit_status: Mapped[str] = mapped_column(String(12))
-    payment_reference: Mapped[str | None] = mapped_column(String(100))
-    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payment_reference: Mapped[str | None] = mapped_column(String(100), index=True)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # confirmed by the court
     refund_due_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Event(Base):

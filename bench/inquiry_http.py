@@ -66,12 +66,14 @@ def timed(n: int, call: Callable[[], object]) -> LoadResult:
 
 
 def court_token(url: str) -> str:
-    from auction.auth import create_user
+    from auction.auth import create_user, ensure_court
     from fapai.db import make_engine, session_factory, session_scope
 
     engine = make_engine(url)
     with session_scope(session_factory(engine)) as s:
-        _, token = create_user(s, "bench 书记员", "court")
+        _, token = create_user(
+            s, "bench 书记员", "court", court=ensure_court(s, "BENCH", "基准测试法院")
+        )
     engine.dispose()
     return token
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,11 @@ class Settings(BaseSettings):
         description="Folder of trained model artifacts (*.joblib) and their JSON model cards.",
     )
     redis_url: str | None = Field(
-        None, description="Redis URL; when set, crawlers run distributed with scrapy-redis."
+        None,
+        description=(
+            "Redis URL; when set, crawlers run distributed with scrapy-redis and the server's "
+            "rate limits are shared by all its workers."
+        ),
     )
     display_timezone: str = Field(
         "Asia/Shanghai", description="Time zone for display; storage is always UTC."
@@ -81,6 +85,63 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(
         None,
         description="URL that receives each reminder as a JSON POST; none configured: no webhook.",
+    )
+
+    # --- trust: secrets, sessions, payments, limits (see SECURITY.md) ------------------------
+    data_dir: Path = Field(
+        Path("fapai-data"),
+        description=(
+            "Folder of the server's own files: the secret key (``secret.key``, made on first "
+            "start when absent) that keys ID-number hashes and encrypts ID and phone numbers."
+        ),
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description=(
+            "The server secret (64 hex characters); when unset it is read from, or first "
+            "written to, ``data_dir/secret.key``. Changing it makes stored numbers unreadable."
+        ),
+    )
+    payment_adapter: Literal["court_account", "recorded"] = Field(
+        "court_account",
+        description=(
+            "How deposits are collected (拍卖规定 第十七条). ``court_account``: the bidder pays "
+            "into the court's account with a payment reference and stays pending until the "
+            "court confirms; ``recorded``: recorded as paid at once (demo and tests only; every "
+            "page says so)."
+        ),
+    )
+    api_token_days: int | None = Field(
+        365, ge=1, description="Days an API token stays valid; unset (empty) for no expiry."
+    )
+    session_hours: int = Field(
+        12, ge=1, description="Hours a web sign-in session lasts (sign-out ends it at once)."
+    )
+    allowed_hosts: list[str] = Field(
+        ["localhost", "127.0.0.1", "[::1]"],
+        description=(
+            "Host names the server answers to (the Host header); '*' for any. Links the "
+            "pages build use the Host header, so list only the site's own names."
+        ),
+    )
+    max_body_bytes: int = Field(
+        8_000_000,
+        ge=1024,
+        description=(
+            "Largest request body accepted (413 above it, refused before it is read when its "
+            "length is declared); a batch appraisal of 10,000 properties fits."
+        ),
+    )
+    rate_limit_signin: str = Field(
+        "10/minute", description="Sign-in attempts per client IP (the `limits` notation)."
+    )
+    rate_limit_register: str = Field(
+        "5/hour", description="Bidder self-registrations per client IP."
+    )
+    rate_limit_bid_user: str = Field("60/minute", description="Bids per bidder account.")
+    rate_limit_bid_ip: str = Field("600/minute", description="Bids per client IP.")
+    rate_limit_namespace: str = Field(
+        "fapai", description="Prefix of the rate-limit counters (several sites on one Redis)."
     )
 
     # --- online judicial auction: 法释〔2016〕18号 ------------------------------------------
@@ -190,6 +251,18 @@ class Settings(BaseSettings):
             "must start within it."
         ),
     )
+
+    @field_validator(
+        "rate_limit_signin", "rate_limit_register", "rate_limit_bid_user", "rate_limit_bid_ip"
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        """A rate in the ``limits`` notation (``10/minute``, ``100 per hour``), checked at
+        start-up rather than at the first request."""
+        from limits import parse
+
+        parse(value)
+        return value
 
 
 @lru_cache(maxsize=1)

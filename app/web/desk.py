@@ -54,8 +54,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
 
 
 def owned_by(user: User) -> ColumnElement[bool]:
-    """The lots a court user manages: the ones their account published."""
-    return Lot.created_by == user.id
+    """The lots a court user manages: their court's (whoever of its clerks published them)."""
+    return and_(Lot.court_id.is_not(None), Lot.court_id == user.court_id)
 
 
 @dataclass
@@ -85,8 +85,16 @@ def court_desk(session: Session, user: User, now: datetime) -> list[DeskGroup]:
     return [*groups.values(), *([other] if other.lots else [])]
 
 
-def recent_inquiries(session: Session, limit: int = 20) -> list[Inquiry]:
-    return list(session.scalars(select(Inquiry).order_by(Inquiry.id.desc()).limit(limit)))
+def recent_inquiries(session: Session, user: User, limit: int = 20) -> list[Inquiry]:
+    """The court's own inquiries, newest first (other courts' are not shown)."""
+    return list(
+        session.scalars(
+            select(Inquiry)
+            .where(Inquiry.court_id.is_not(None), Inquiry.court_id == user.court_id)
+            .order_by(Inquiry.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.web import display
+from auction.payments import deposits_are_recorded_only
 from auction.store import User
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -53,6 +54,7 @@ NOTICES: dict[str, str] = {
     "signed_in": "已登录。",
     "signed_out": "已退出登录。",
     "registered": "报名成功，保证金已交纳。",
+    "registered_pending": "已报名：请按付款参考号交纳保证金，法院确认到账后方可出价。",
     "bid": "出价成功。",
     "published": "拍卖已发布。",
     "relisted": "已发布再次拍卖（或变卖）。",
@@ -74,10 +76,11 @@ def render(
 ) -> HTMLResponse:
     """A page from ``template`` with the user and the notice named in the URL, if any."""
     notice = NOTICES.get(request.query_params.get("done", ""))
+    recorded = deposits_are_recorded_only(request.app.state.settings)
     return templates.TemplateResponse(
         request,
         template,
-        {"user": user, "notice": notice, **context},
+        {"user": user, "notice": notice, "recorded_deposits": recorded, **context},
         status_code=status_code,
     )
 

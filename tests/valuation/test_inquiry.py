@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.main import create_app
-from auction.auth import create_user
+from auction.auth import create_user, ensure_court
+from auction.store import Court
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope
 from fapai.law import check_deposit, check_reauction_start_price, check_start_price
@@ -136,7 +138,8 @@ def api(db_url: str, models_dir: Path, clock: FrozenClock) -> Iterator[tuple[Tes
     with TestClient(create_app(settings, clock)) as client:
         factory = session_factory(make_engine(db_url))
         with session_scope(factory) as s:
-            _, court = create_user(s, "天河法院 书记员", "court", clock.now())
+            home = ensure_court(s, "GZTH", "广州市天河区人民法院")
+            _, court = create_user(s, "天河法院 书记员", "court", clock.now(), court=home)
             _, bidder = create_user(s, "竞买人", "bidder", clock.now())
         yield client, {"court": court, "bidder": bidder, "factory": factory}
 
@@ -156,8 +159,10 @@ def test_inquiry_api_issues_a_report_that_stays_unchanged_after_promotion(api, m
 
     # The auction's lot form takes the reference price (fen) and validity from the id.
     with session_scope(who["factory"]) as s:
-        ref, valid_until = get_inquiry_reference(s, report["id"])
-        assert get_inquiry_reference(s, report["id"] + 999) is None
+        home = s.scalars(select(Court.id).where(Court.code == "GZTH")).one()
+        ref, valid_until = get_inquiry_reference(s, report["id"], home)
+        assert get_inquiry_reference(s, report["id"] + 999, home) is None
+        assert get_inquiry_reference(s, report["id"], home + 1) is None
     assert ref == to_fen(report["reference_price"])
     assert valid_until.isoformat() == report["valid_until"]
 

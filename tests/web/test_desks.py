@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.testing import as_person
 from app.web.display import chinese_amount
 from auction import auth, engine
 from auction.follows import Reminder
@@ -44,10 +45,7 @@ class Desk:
     bidders: list[str]
 
     def as_(self, token: str | None) -> TestClient:
-        self.client.cookies.clear()
-        if token:
-            self.client.cookies.set("fapai_token", token)
-        return self.client
+        return as_person(self.client, token)
 
     def close_due(self) -> None:
         with session_scope(self.factory) as session:
@@ -62,11 +60,15 @@ def desk(db_url: str, clock: FrozenClock, tmp_path) -> Iterator[Desk]:
     db = make_engine(db_url)
     factory = session_factory(writer_engine(db))
     with session_scope(factory) as session:
-        court_user, court = auth.create_user(session, "天河法院执行局", "court", clock.now())
-        _, other = auth.create_user(session, "越秀法院执行局", "court", clock.now())
+        tianhe = auth.ensure_court(session, "GZTH", "广州市天河区人民法院")
+        yuexiu = auth.ensure_court(session, "GZYX", "广州市越秀区人民法院")
+        court_user, court = auth.create_user(
+            session, "天河法院执行局", "court", clock.now(), court=tianhe
+        )
+        _, other = auth.create_user(session, "越秀法院执行局", "court", clock.now(), court=yuexiu)
         bidders = [
             auth.register_bidder_account(
-                session, name, resident_id(n), f"1380013800{n}", clock.now()
+                session, name, resident_id(n), f"1380013800{n}", clock.now(), settings
             )[1]
             for n, name in ((1, "张三"), (2, "李四"))
         ]
@@ -91,6 +93,7 @@ def desk(db_url: str, clock: FrozenClock, tmp_path) -> Iterator[Desk]:
                 starts_at=starts,
                 ends_at=starts + timedelta(days=1),
                 created_by=court_user.id,
+                court_id=tianhe.id,
             ),
             clock.now(),
             settings,
@@ -142,6 +145,7 @@ def test_a_failed_lot_is_relisted_on_the_schedule_the_desk_proposes(desk: Desk) 
     assert proposed["start_price"] == "560000.00"  # the previous ¥700,000 cut by 20%
     # Ten days on, the proposal still falls inside the law: announced within the 30 days.
     desk.clock.advance(days=10)
+    court = desk.as_(desk.court)  # signed in again: a web session lasts hours, not days
     page = court.get(f"/desk/lots/{desk.lot_id}").text
     proposed = {
         name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1)

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from app import queries, schemas
 from app.main import create_app
+from app.testing import as_person
 from auction import auth, engine
 from auction.demo import seed_demo
 from fapai.clock import FrozenClock
@@ -33,10 +34,7 @@ class World:
     bidder: str
 
     def as_(self, token: str | None) -> TestClient:
-        self.client.cookies.clear()
-        if token:
-            self.client.cookies.set("fapai_token", token)
-        return self.client
+        return as_person(self.client, token)
 
 
 @pytest.fixture
@@ -47,7 +45,8 @@ def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
     db = make_engine(db_url)
     factory = session_factory(writer_engine(db))
     with session_scope(factory) as session:
-        _, court = auth.create_user(session, "法院", "court", clock.now())
+        home = auth.ensure_court(session, "GZTH", "广州市天河区人民法院")
+        _, court = auth.create_user(session, "法院", "court", clock.now(), court=home)
         _, bidder = auth.create_user(session, "王五", "bidder", clock.now())
         starts = clock.now() + timedelta(days=30)
         lot = engine.create_lot(
@@ -69,6 +68,7 @@ def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
                 increment=5_000 * YUAN,
                 starts_at=starts,
                 ends_at=starts + timedelta(days=1),
+                court_id=home.id,
             ),
             clock.now(),
             settings,
@@ -175,8 +175,15 @@ def test_sign_in_and_self_registration_errors(world: World) -> None:
     assert response.status_code == 422 and "手机号码" in response.text
     response = world.as_(None).post("/bidders/new", data={**form, "phone": "13800138000"})
     assert response.status_code == 201 and 'id="new-token"' in response.text
+    assert response.headers["cache-control"] == "no-store"
+    # The same ID number again: the same page (no "already registered" to probe with).
     again = world.as_(None).post("/bidders/new", data={**form, "phone": "13800138000"})
-    assert again.status_code == 409 and "身份证号码" in again.text
+    assert again.status_code == 201 and 'id="new-token"' in again.text
+    long_name = world.as_(None).post("/bidders/new", data={**form, "name": "长" * 1_000_000})
+    assert long_name.status_code == 413  # past FAPAI_MAX_BODY_BYTES, refused unread
+    for name in ("长" * 101, "赵\x00六", "赵\x1b[31m六"):
+        refused = world.as_(None).post("/bidders/new", data={**form, "name": name})
+        assert refused.status_code == 422 and "姓名填写有误" in refused.text, name
 
 
 def test_no_malformed_page_request_is_a_500(world: World) -> None:
@@ -263,7 +270,7 @@ def test_an_inquiry_report_is_kept_as_issued_and_says_when_it_expires(world: Wor
     assert "参考价" in first and "¥3,000,000" in first and "据此发布拍卖" in first
 
     world.clock.advance(days=366)  # 参考价规定: valid for at most a year
-    later = court.get(report_path).text
+    later = world.as_(world.court).get(report_path).text  # (the old web session expired)
     assert "本报告已于" in later and "过期" in later and "据此发布拍卖" not in later
 
     def reference(page: str) -> str:

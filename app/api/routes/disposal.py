@@ -8,8 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app import queries
-from app.api.routes.lots import LotId
-from app.deps import ClockDep, CourtUser, SessionDep, SettingsDep, WriterSessionDep
+from app.deps import ClockDep, LotId, OwnLotId, SessionDep, SettingsDep, WriterSessionDep
 from app.schemas import (
     ConfirmationView,
     EventView,
@@ -28,9 +27,8 @@ router = APIRouter(tags=["disposal"])
 
 @router.post("/lots/{lot_id}/suspend", response_model=LotView)
 def suspend(
-    lot_id: LotId,
+    lot_id: OwnLotId,
     body: SuspendRequest,
-    _user: CourtUser,
     session: WriterSessionDep,
     settings: SettingsDep,
     clock: ClockDep,
@@ -49,9 +47,8 @@ def suspend(
 
 @router.post("/lots/{lot_id}/resume", response_model=LotView)
 def resume(
-    lot_id: LotId,
+    lot_id: OwnLotId,
     body: ResumeRequest,
-    _user: CourtUser,
     session: WriterSessionDep,
     settings: SettingsDep,
     clock: ClockDep,
@@ -66,9 +63,8 @@ def resume(
 
 @router.post("/lots/{lot_id}/withdraw", response_model=LotView)
 def withdraw(
-    lot_id: LotId,
+    lot_id: OwnLotId,
     body: WithdrawRequest,
-    _user: CourtUser,
     session: WriterSessionDep,
     settings: SettingsDep,
     clock: ClockDep,
@@ -82,16 +78,15 @@ def withdraw(
 
 
 @router.get("/lots/{lot_id}/payments", response_model=PaymentView)
-def get_payments(lot_id: LotId, _user: CourtUser, session: SessionDep) -> PaymentView:
+def get_payments(lot_id: OwnLotId, session: SessionDep) -> PaymentView:
     """The balance of a sold lot: price, deposit applied, paid, outstanding, deadline (court)."""
     return queries.payment_view(session, lot_id)
 
 
 @router.post("/lots/{lot_id}/payments", response_model=PaymentView, status_code=201)
 def record_payment(
-    lot_id: LotId,
+    lot_id: OwnLotId,
     body: PaymentCreate,
-    _user: CourtUser,
     session: WriterSessionDep,
     settings: SettingsDep,
     clock: ClockDep,

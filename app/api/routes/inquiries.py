@@ -6,17 +6,18 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import State
 
 from app.deps import ClockDep, CourtUser, SessionDep, SettingsDep, WriterSessionDep
-from app.schemas import InquiryIn
+from app.schemas import MAX_INT_ID, InquiryIn
 from fapai.errors import NotFound, RuleViolation
 from valuation.inquiry import InquiryError, InquiryModels, price
 from valuation.inquiry_store import get_inquiry, save_inquiry
 
 router = APIRouter(tags=["inquiries"])
+InquiryId = Annotated[int, Path(ge=1, le=MAX_INT_ID, description="The inquiry's id")]
 _load_lock = threading.Lock()
 
 
@@ -48,7 +49,7 @@ ModelsDep = Annotated[InquiryModels, Depends(inquiry_models)]
 @router.post("/inquiries", status_code=201, summary="Price a property (online inquiry)")
 def create_inquiry(
     body: InquiryIn,
-    _user: CourtUser,
+    user: CourtUser,
     session: WriterSessionDep,
     settings: SettingsDep,
     clock: ClockDep,
@@ -64,12 +65,13 @@ def create_inquiry(
         report = price(description, sources, clock.now(), models.registry, settings, models.outcome)
     except InquiryError as exc:
         raise RuleViolation(exc.field, exc.reason, exc.article) from exc
-    return JSONResponse(save_inquiry(session, report), status_code=201)
+    return JSONResponse(save_inquiry(session, report, user.court_id), status_code=201)
 
 
 @router.get("/inquiries/{inquiry_id}", summary="An inquiry report, exactly as issued")
-def read_inquiry(inquiry_id: int, _user: CourtUser, session: SessionDep) -> dict[str, Any]:
-    report = get_inquiry(session, inquiry_id)
+def read_inquiry(inquiry_id: InquiryId, user: CourtUser, session: SessionDep) -> dict[str, Any]:
+    """The court's own report (another court's is 404, as if it did not exist)."""
+    report = get_inquiry(session, inquiry_id, user.court_id)
     if report is None:
         raise NotFound(f"no inquiry {inquiry_id}", field="inquiry_id")
     return report

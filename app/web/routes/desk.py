@@ -59,7 +59,7 @@ def court_desk(request: Request, session: SessionDep, clock: ClockDep, user: Pag
         user,
         nav="desk",
         groups=desk.court_desk(session, user, now),
-        inquiries=desk.recent_inquiries(session),
+        inquiries=desk.recent_inquiries(session, user),
         now=now,
     )
 
@@ -210,7 +210,7 @@ def add_priority_holder(
         if not rank.isdigit() or not 1 <= int(rank) <= 1000:
             raise FormError("顺位须为 1 至 1000 的整数（1 为第一顺位，拍卖规定 第二十一条）")
         holder = auth.bidder_by_id_number(
-            session, fields.get("name", ""), str(form.get("id_number", ""))
+            session, fields.get("name", ""), str(form.get("id_number", "")), clock.now(), settings
         )
         engine.add_priority_holder(session, lot_id, holder.id, int(rank), clock.now())
 

@@ -19,6 +19,7 @@ from app.deps import (
     posted_form,
     stored_id,
 )
+from app.security import NO_STORE
 from app.web.forms import (
     FIELD_NAMES,
     PLATFORM_ROWS,
@@ -117,7 +118,7 @@ def create_inquiry(
         reason = exc.reason if reads_as_chinese(exc.reason) else INQUIRY_REFUSED
         message = f"无法询价（{field}）：{reason}{article}"
         return _form_page(request, user, shown, 422, message)
-    body = save_inquiry(session, report)
+    body = save_inquiry(session, report, user.court_id)
     return RedirectResponse(f"/inquiries/{body['id']}", status_code=303)
 
 
@@ -128,7 +129,7 @@ def _stored_report(
     refused = court_only(request, user)
     if refused is not None:
         return refused, None
-    report = get_inquiry(session, inquiry_id) if stored_id(inquiry_id) else None
+    report = get_inquiry(session, inquiry_id, user.court_id) if stored_id(inquiry_id) else None
     if report is None:
         message = f"没有编号为 {inquiry_id} 的询价报告。"
         return error_page(request, user, 404, "找不到询价报告", message), None
@@ -150,7 +151,10 @@ def inquiry_pdf(
     return Response(
         body,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="inquiry-{inquiry_id}.pdf"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="inquiry-{inquiry_id}.pdf"',
+            **NO_STORE,
+        },
     )
 
 

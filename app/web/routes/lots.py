@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from app import queries
 from app.deps import ClockDep, PageUser, SessionDep, SettingsDep, WriterSessionDep, stored_id
+from app.security import limit_bid
 from app.web import display
 from app.web.forms import SORT_CHOICES, FormError, amount_fen, explain, lot_query
 from app.web.lot_page import load_lot_page
@@ -172,16 +173,18 @@ def register(
     settings: SettingsDep,
     user: PageUser,
 ) -> HTMLResponse:
-    """报名: pay the deposit (the payment adapter records it) and get a bidder code."""
+    """报名: the payment adapter asks for the deposit: a payment reference to quote (pending
+    until the court confirms) or, in the demo, recorded as paid with a bidder code at once."""
     refused = _signed_in_bidder(request, user, lot_id)
     if refused is not None:
         return refused
     try:
-        engine.register_bidder(session, lot_id, user.id, clock.now(), settings)
+        reg = engine.register_bidder(session, lot_id, user.id, clock.now(), settings)
     except FapaiError as exc:
         session.rollback()
         return _lot_response(request, session, lot_id, user, clock, settings, exc)
-    return RedirectResponse(f"/lots/{lot_id}?done=registered", status_code=303)
+    done = "registered" if reg.bidder_code else "registered_pending"
+    return RedirectResponse(f"/lots/{lot_id}?done={done}", status_code=303)
 
 
 @router.post("/lots/{lot_id:int}/bids", response_class=HTMLResponse)
@@ -202,6 +205,7 @@ def bid(
     refused = _signed_in_bidder(request, user, lot_id)
     if refused is not None:
         return refused
+    limit_bid(request, settings, user.id)
     try:
         fen = amount_fen(amount)
         if confirmed != "1":

@@ -16,6 +16,7 @@ from app.deps import (
     SessionDep,
     SettingsDep,
     WriterSessionDep,
+    court_of,
     posted_form,
     stored_id,
 )
@@ -94,10 +95,10 @@ def _form_page(
     )
 
 
-def _report(session: SessionDep, inquiry_id: str | None) -> ReportView | None:
+def _report(session: SessionDep, user: User, inquiry_id: str | None) -> ReportView | None:
     if not (inquiry_id or "").isdigit() or not stored_id(int(inquiry_id)):
         return None
-    stored = get_inquiry(session, int(inquiry_id))
+    stored = get_inquiry(session, int(inquiry_id), user.court_id)
     return None if stored is None else report_view(stored)
 
 
@@ -113,8 +114,9 @@ def lot_form(
     refused = court_only(request, user)
     if refused is not None:
         return refused
-    report = _report(session, inquiry_id)
+    report = _report(session, user, inquiry_id)
     form = form_from_report(report) if report else {"property_type": "residential"}
+    form["court"] = court_of(session, user).name  # a lot is always published by its own court
     form["starts_at"], form["ends_at"] = default_times(
         str(form["property_type"]), clock.now(), settings
     )
@@ -138,12 +140,15 @@ def publish(
     try:
         body = lot_create(fields, settings.display_timezone)
         lot = engine.create_lot(
-            session, with_inquiry_reference(session, body.to_data(user.id)), clock.now(), settings
+            session,
+            with_inquiry_reference(session, body.to_data(user.id, court_of(session, user))),
+            clock.now(),
+            settings,
         )
     except (FormError, FapaiError) as exc:
         session.rollback()
         status = exc.status_code if isinstance(exc, FapaiError) else 422
         message = explain(exc) if isinstance(exc, FapaiError) else str(exc)
-        report = _report(session, fields.get("inquiry_id"))
+        report = _report(session, user, fields.get("inquiry_id"))
         return _form_page(request, user, fields, report, settings, status, message)
     return RedirectResponse(f"/lots/{lot.id}?done=published", status_code=303)
