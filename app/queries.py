@@ -29,9 +29,9 @@ from app.schemas import (
     BidReceipt,
     BidView,
     ConfirmationView,
-    EventView,
     CourtRegistrationView,
     CourtView,
+    EventView,
     LotQuery,
     LotSummary,
     LotView,
@@ -53,19 +53,17 @@ from auction.store import (
     SOLD,
     Bid,
     Case,
-from fapai.crypto import Keys
-from fapai.errors import Conflict, NotFound, RuleViolation
-from fapai.law import ART_22, NOTICE_FIELDS
+    Court,
+    Event,
     Lot,
     Registration,
     Round,
     User,
     effective_status,
 )
+from fapai.crypto import Keys
 from fapai.errors import Conflict, NotFound, RuleViolation
 from fapai.law import ART_22, NOTICE_FIELDS
-from fapai.crypto import Keys
-from fapai.errors import NotFound, RuleViolation
 from fapai.money import fen_to_yuan, to_fen
 from fapai.regions import normalize_city
 
