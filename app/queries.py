@@ -315,7 +315,7 @@ def _masked_phone(phone: str | None) -> str | None:
     return None if not phone else phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:]
 
 
-def confirmation(session: Session, lot_id: int) -> ConfirmationView:
+def confirmation(session: Session, lot_id: int, keys: Keys) -> ConfirmationView:
     """成交确认书 (拍卖规定 第二十二条): after the sale, the buyer's real name is published; the ID
     number and phone stay masked. Before the end there is none (identities secret, 第十八条)."""
     lot, case, rnd, reg = _sold_round(session, lot_id)
@@ -332,7 +332,9 @@ def confirmation(session: Session, lot_id: int) -> ConfirmationView:
         bidder_code=reg.bidder_code,
         buyer_name=buyer.name,
         buyer_id_number=buyer.id_number_masked,
-        buyer_phone=_masked_phone(buyer.phone),
+        buyer_phone=_masked_phone(
+            keys.decrypt(buyer.phone_encrypted) if buyer.phone_encrypted else None
+        ),
         closed_at=rnd.closed_at,
         balance_due_at=rnd.balance_due_at,
         paid_at=rnd.paid_at,

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from app import queries
 from auction import audit, engine
 from auction.store import Event, Registration, Round
+from fapai.crypto import keys
 from fapai.errors import Conflict, RuleViolation
 
 YUAN = 100
@@ -205,9 +206,9 @@ def test_confirmation_names_the_buyer_only_after_the_sale_art_18_22(world):
     world.start_bidding()
     world.bid(0, 700_000)
     with pytest.raises(Conflict):
-        queries.confirmation(s, lot.id)
+        queries.confirmation(s, lot.id, keys(world.settings))
     world.close_at_end()
-    doc = queries.confirmation(s, lot.id)
+    doc = queries.confirmation(s, lot.id, keys(world.settings))
     assert (doc.buyer_name, doc.bidder_code, doc.final_price, doc.article) == (
         "竞买人0",
         "B0001",

@@ -20,6 +20,7 @@ from app.schemas import (
     WithdrawRequest,
 )
 from auction import engine
+from fapai.crypto import keys
 from fapai.money import to_fen
 
 router = APIRouter(tags=["disposal"])
@@ -101,10 +102,10 @@ def record_payment(
 
 
 @router.get("/lots/{lot_id}/confirmation", response_model=ConfirmationView)
-def get_confirmation(lot_id: LotId, session: SessionDep) -> ConfirmationView:
+def get_confirmation(lot_id: LotId, session: SessionDep, settings: SettingsDep) -> ConfirmationView:
     """成交确认书 (拍卖规定 第二十二条), public once the round sold: the buyer's real name, ID
     number and phone masked. 409 before the sale (identities stay secret, 第十八条)."""
-    return queries.confirmation(session, lot_id)
+    return queries.confirmation(session, lot_id, keys(settings))
 
 
 @router.get("/lots/{lot_id}/events", response_model=list[EventView])

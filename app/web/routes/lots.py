@@ -18,6 +18,7 @@ from app.web.lot_page import load_lot_page
 from app.web.templating import error_page, render, templates
 from auction import engine
 from fapai import metrics
+from fapai.crypto import keys
 from fapai.errors import Conflict, FapaiError, NotFound
 from fapai.money import fen_to_yuan
 from fapai.regions import CITIES
@@ -110,11 +111,11 @@ def lot(
 
 @router.get("/lots/{lot_id:int}/confirmation", response_class=HTMLResponse)
 def confirmation(
-    request: Request, lot_id: int, session: SessionDep, user: PageUser
+    request: Request, lot_id: int, session: SessionDep, settings: SettingsDep, user: PageUser
 ) -> HTMLResponse:
     """成交确认书, printable (拍卖规定 第二十二条): the buyer's real name once the round sold."""
     try:
-        doc = queries.confirmation(session, lot_id) if stored_id(lot_id) else None
+        doc = queries.confirmation(session, lot_id, keys(settings)) if stored_id(lot_id) else None
     except NotFound:
         doc = None
     except Conflict:
