@@ -25,7 +25,7 @@ from fapai.law import min_start_price
 from fapai.money import MoneyError, fen_to_yuan, ratio_of, to_fen
 from fapai.settings import Settings
 from valuation.comparables import Comparable
-from valuation.model import EXTRA_INPUTS, Estimate, NotPriceable
+from valuation.model import EXTRA_INPUTS, Estimate, NotPriceable, refusal
 from valuation.outcome import (
     Lot,
     OutcomeCurve,
@@ -121,19 +121,19 @@ def parse_sources(sources: Sequence[Mapping[str, Any]]) -> list[SourceResult]:
     for i, src in enumerate(sources):
         platform = str(src.get("platform") or "").strip()
         if not platform or len(platform) > 40:
-            raise InquiryError(f"sources.{i}.platform", "required, at most 40 characters")
+            raise InquiryError(f"sources.{i}.platform", "缺少平台名称，或超过 40 个字")
         if platform.lower() == FAPAI_PLATFORM:
-            raise InquiryError(f"sources.{i}.platform", "fapai's own model is always a source")
+            raise InquiryError(f"sources.{i}.platform", "fapai 自己的模型总是来源之一，不必再填")
         if platform in seen:
             # 参考价规定 第十三条 averages the platforms: one result per platform.
-            raise InquiryError(f"sources.{i}.platform", f"{platform!r} is given twice")
+            raise InquiryError(f"sources.{i}.platform", f"平台 {platform} 填了两次")
         seen.add(platform)
         try:
             fen = to_fen(src.get("price"))
         except MoneyError as exc:
-            raise InquiryError(f"sources.{i}.price", f"{exc} (yuan, at most 2 decimals)") from exc
+            raise InquiryError(f"sources.{i}.price", "价格应为元，至多两位小数") from exc
         if fen <= 0:
-            raise InquiryError(f"sources.{i}.price", "must be a positive amount of yuan")
+            raise InquiryError(f"sources.{i}.price", "价格应为正数（元）")
         parsed.append(SourceResult(platform, fen_to_yuan(fen), "platform"))
     return parsed
 
@@ -187,6 +187,12 @@ class InquiryReport:
                 "80": _jsonable(self.estimate.interval80),
                 "90": _jsonable(self.estimate.interval90),
             },
+            "valuation_date": {
+                "as_of": self.estimate.as_of,
+                "market_data_to": self.estimate.data_as_of,
+                "market_index": self.estimate.market_index,
+                "market_index_series": list(self.estimate.market_index_series),
+            },
             "sources": [
                 {"platform": s.platform, "price": json_number(s.price), "kind": s.kind}
                 for s in self.sources
@@ -230,13 +236,13 @@ def _jsonable(value: Any) -> Any:
 def subject_of(description: Mapping[str, Any]) -> Listing:
     """The description checked by the listing rules; a broken rule is an :class:`InquiryError`."""
     if description.get("city") in (None, ""):
-        raise InquiryError("city", "required")
+        raise InquiryError("city", "缺少必填项：城市")
     if description.get("area_m2") in (None, ""):
-        raise InquiryError("area_m2", "required (building area in m²)")
+        raise InquiryError("area_m2", "缺少必填项：建筑面积（平方米）")
     try:
         return validate_subject({k: description.get(k) for k in SUBJECT_FIELDS})
     except ListingError as exc:
-        raise InquiryError(exc.field, exc.rule) from exc
+        raise InquiryError(exc.field, refusal(exc).reason) from exc
 
 
 def valuation_date(value: Any, now: datetime, settings: Settings) -> date:

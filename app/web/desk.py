@@ -180,7 +180,9 @@ def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> P
 
 @dataclass(frozen=True)
 class RegistrationRow:
-    bidder_code: str
+    id: int
+    bidder_code: str | None  # None while the deposit is pending
+    payment_reference: str | None
     name: str
     round: str
     deposit: Decimal
@@ -219,7 +221,9 @@ def lot_desk(
     kinds = {r.id: r.kind for r in rounds}
     regs = [
         RegistrationRow(
+            reg.id,
             reg.bidder_code,
+            reg.payment_reference,
             name,
             kinds.get(reg.round_id, ""),
             fen_to_yuan(reg.deposit),

@@ -17,7 +17,7 @@ from app.web import display
 from app.web.announcement import bidding_rules, notice_items
 from app.web.desk import STANDING_WORDS, has_bid, standing
 from auction.attachments import KINDS, PHOTO, Attachment, lot_attachments
-from auction.follows import follows
+from auction.follows import follows, latest_reminder
 from auction.store import CONFIRMED, SALE, SALE_BIDDING, SOLD, Lot, Registration, Round, User
 from fapai import law
 from fapai.errors import NotFound
@@ -37,6 +37,7 @@ class LotPage:
     next_bid: Decimal | None
     standing: str = ""  # the viewer's own: lead, outbid, won, lost (see app.web.desk)
     following: bool = False
+    reminder: str | None = None  # the latest reminder made for the viewer about this lot
     attachments: tuple[Attachment, ...] = ()
 
     @property
@@ -79,6 +80,7 @@ class LotPage:
             "my_deposit": self.my_deposit,
             "balance_due": self.balance_due,
             "following": self.following,
+            "reminder": self.reminder,
             "documents": [a for a in self.attachments if a.kind != PHOTO],
             "photos": [a for a in self.attachments if a.kind == PHOTO],
             "attachment_kinds": KINDS,
@@ -151,5 +153,6 @@ def load_lot_page(session: Session, lot_id: int, user: User | None, now: datetim
         next_bid=next_valid_bid(lot),
         standing=standing(lot, registration, has_bid(session, registration)),
         following=user is not None and follows(session, user.id, lot_id),
+        reminder=None if user is None else latest_reminder(session, user.id, lot_id),
         attachments=tuple(lot_attachments(session, lot_id)),
     )

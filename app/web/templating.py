@@ -60,6 +60,8 @@ NOTICES: dict[str, str] = {
     "relisted": "已发布再次拍卖（或变卖）。",
     "reneged": "已记录悔拍，保证金不予退还（拍卖规定 第二十四条）。",
     "holder_added": "已确认优先购买权人。",
+    "deposit_confirmed": "已确认保证金到账：该竞买人已取得竞买号。",
+    "refund_recorded": "已记录保证金退还。",
     "attached": "文件已上传。",
     "followed": "已关注：开拍前和结束前会提醒您。",
     "unfollowed": "已取消关注。",

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from app.main import create_app
 from auction.auth import create_user, ensure_court
 from auction.store import Court
-from fapai.clock import FrozenClock
+from fapai.clock import FrozenClock, to_display
 from fapai.db import make_engine, session_factory, session_scope
 from fapai.law import check_deposit, check_reauction_start_price, check_start_price
 from fapai.money import to_fen
@@ -96,6 +96,9 @@ def test_report_dates_floor_proposal_and_deposit(models: InquiryModels, clock: F
     lo90, hi90 = body["interval"]["90"]
     assert lo90 <= lo80 < hi80 <= hi90
     assert body["comparables"] and body["model_version"] == models.registry.current().version
+    when = body["valuation_date"]
+    assert when["as_of"] == str(to_display(clock.now()).date()) and when["market_index_series"]
+    assert when["market_index_series"][-1]["index"] == 100.0
 
 
 @pytest.mark.parametrize(
@@ -105,8 +108,9 @@ def test_report_dates_floor_proposal_and_deposit(models: InquiryModels, clock: F
         ({"city": "武汉", "district": "洪山"}, "city", "没有该地的市场数据.*武汉市"),
         ({"area_m2": 4000}, "area_m2", "面积远超出"),
         ({"property_type": "parking"}, "property_type", "只评估住宅"),
-        ({"district": "火星区"}, "district", "unknown_district"),
-        ({"area_m2": None}, "area_m2", "required"),
+        ({"district": "火星区"}, "district", "无法识别的区县名称"),
+        ({"area_m2": None}, "area_m2", "缺少必填项"),
+        ({"area_m2": -5}, "area_m2", "超出合理范围"),
         ({"building_type": "别墅"}, "building_type", "塔楼/板塔结合/板楼"),
         ({"as_of": "2010-01-01"}, "as_of", "早于"),
         ({"as_of": "昨天"}, "as_of", "应为日期"),
@@ -119,13 +123,13 @@ def test_what_cannot_be_priced_gets_a_reason_not_a_number(models, clock, change,
 
 
 def test_platform_results_are_checked_by_field():
-    with pytest.raises(InquiryError, match="at most 2 decimals") as caught:
+    with pytest.raises(InquiryError, match="至多两位小数") as caught:
         parse_sources([{"platform": "JD", "price": "1.005"}])
     assert caught.value.field == "sources.0.price"
-    with pytest.raises(InquiryError, match="given twice") as caught:
+    with pytest.raises(InquiryError, match="填了两次") as caught:
         parse_sources([{"platform": "JD", "price": 1}, {"platform": "JD", "price": 2}])
     assert caught.value.field == "sources.1.platform"
-    with pytest.raises(InquiryError, match="positive"):
+    with pytest.raises(InquiryError, match="正数"):
         parse_sources([{"platform": "JD", "price": 0}])
 
 

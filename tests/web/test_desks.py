@@ -302,5 +302,6 @@ def test_following_makes_reminders_once_and_shows_them(desk: Desk) -> None:
         from sqlalchemy import select
 
         assert {r.delivery for r in session.scalars(select(Reminder))} == {"page"}
+    assert "提醒：您关注的拍品" in bidder.get(f"/lots/{desk.lot_id}").text  # on the lot page too
     assert bidder.post(f"/lots/{desk.lot_id}/unfollow").status_code == 303
     assert "关注此拍品" in bidder.get(f"/lots/{desk.lot_id}").text

@@ -53,6 +53,7 @@ def search(request: Request, session: SessionDep, clock: ClockDep, user: PageUse
         errors=error,
         now=now,
         cities=CITIES,
+        court_choices={c.code: c.name for c in queries.list_courts(session)},
         status_choices=display.STATUSES,
         sort_choices=SORT_CHOICES,
     )
