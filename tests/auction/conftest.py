@@ -236,6 +236,14 @@ def api(db_url: str, clock: FrozenClock) -> Iterator[Api]:
 
 
 @pytest.fixture
+def limited_api(db_url: str, clock: FrozenClock) -> Iterator[Api]:
+    """The API with low bid limits: 3 a minute per bidder, 5 per client address."""
+    yield from serve_api(
+        db_url, clock, rate_limit_bid_user="3/minute", rate_limit_bid_ip="5/minute"
+    )
+
+
+@pytest.fixture
 def court_account_api(db_url: str, clock: FrozenClock) -> Iterator[Api]:
     """The API with deposits paid into the court's account (the default adapter)."""
     yield from serve_api(db_url, clock, payment_adapter="court_account")
