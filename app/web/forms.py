@@ -28,6 +28,7 @@ from app.schemas import (
 )
 from app.web.display import reads_as_chinese, yuan
 from fapai.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
+from fapai.law import NOTICE_FIELDS
 from fapai.money import to_fen
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
@@ -87,10 +88,13 @@ FIELD_NAMES: dict[str, str] = {
     "increment": "加价幅度",
     "starts_at": "开始时间",
     "ends_at": "结束时间",
+    "reason": "原因",
+    "costs": "费用损失",
     "rank": "顺位",
     "kind": "文件类别",
     "file": "文件",
     "email": "电子邮箱",
+    **NOTICE_FIELDS,
 }
 
 _HEADLINES: dict[type[FapaiError], str] = {

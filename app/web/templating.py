@@ -37,6 +37,7 @@ def build_templates() -> Jinja2Templates:
         full_address=lambda lot: display.full_address(lot.city, lot.district, lot.address),
         property_type=lambda code: display.label(display.PROPERTY_TYPES, code),
         status=lambda code: display.label(display.STATUSES, code),
+        outcome=lambda code: display.label(display.OUTCOMES, code),
         method=lambda code: display.label(display.REFERENCE_METHODS, code),
         round_name=lambda code: display.label(display.ROUNDS, code),
     )

@@ -90,6 +90,8 @@ def _form_page(
         methods=display.REFERENCE_METHODS,
         floor=settings.start_price_floor_ratio,
         deposit_ratios=(settings.deposit_min_ratio, settings.deposit_max_ratio),
+        notice_fields=law.NOTICE_FIELDS,
+        notice_required=law.REAL_ESTATE_REQUIRED_NOTICE,
     )
 
 
