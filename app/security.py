@@ -28,7 +28,6 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.exceptions import HTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -172,6 +171,32 @@ def _same_origin(headers: dict[bytes, bytes]) -> bool:
     return urlsplit(source.decode("latin-1")).netloc.lower() == host
 
 
+class TrustedHosts:
+    """400 (in words) for a request whose ``Host`` is not one of ``allowed`` (``*`` for any,
+    ``*.example.cn`` for its subdomains): links the pages build use the Host header."""
+
+    def __init__(self, app: ASGIApp, allowed: list[str]) -> None:
+        self.app, self.allowed = app, [a.lower() for a in allowed]
+
+    def _allowed(self, host: str) -> bool:
+        return any(
+            pattern == "*"
+            or host == pattern
+            or (pattern.startswith("*.") and host.endswith(pattern[1:]))
+            for pattern in self.allowed
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if not self._allowed(name):
+                message = f"主机名 {name or '（空）'} 不在本站允许的列表中（FAPAI_ALLOWED_HOSTS）。"
+                await _refusal(scope, 400, message)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class SecurityHeaders:
     """CSP, nosniff, Referrer-Policy and X-Frame-Options on every response (a header the
     route set itself is kept)."""
@@ -213,5 +238,5 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     app.state.rate_limits = RateLimits(settings.redis_url, settings.rate_limit_namespace)
     app.add_middleware(SameOriginPosts)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(TrustedHosts, allowed=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders)

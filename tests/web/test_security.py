@@ -120,7 +120,9 @@ def test_every_response_carries_the_security_headers(server: Server) -> None:
 
 
 def test_a_forged_host_is_refused_and_huge_ids_are_no_500(server: Server) -> None:
-    assert server.get("/", headers={"Host": "evil.example"}).status_code == 400
+    forged = server.get("/", headers={"Host": "evil.example"})
+    assert forged.status_code == 400 and "不在本站允许的列表中" in forged.text
+    assert "evil.example" not in server.get("/", headers={"Host": "localhost"}).text
     huge = "99999999999999999999"
     court = {"Authorization": f"Bearer {server.court}"}
     for path in (f"/api/inquiries/{huge}", f"/api/lots/{huge}", f"/api/lots/{huge}/bids"):
