@@ -30,6 +30,7 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug
 
 
 def _register_rooms() -> None:
+    from app.cli import register as register_app
     from auction.cli import register as register_auction
     from crawlers.cli import register as register_crawlers
     from valuation.cli import register as register_valuation
@@ -37,6 +38,7 @@ def _register_rooms() -> None:
     register_auction(app)
     register_valuation(app)
     register_crawlers(app)
+    register_app(app)
 
 
 _register_rooms()

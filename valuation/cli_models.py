@@ -25,13 +25,16 @@ from valuation.data import (
     write_listing_file,
 )
 from valuation.evaluate import report_rows
-from valuation.registry import IncompatibleModel, ModelRegistry, UnknownModel
+from valuation.registry import IncompatibleModel, ModelRegistry, UnknownModel, model_names
 
 console = Console()
 data_app = typer.Typer(
     help="Market listings in and out of the project database.", no_args_is_help=True
 )
-models_app = typer.Typer(help="Trained price models: list them, promote one.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="Trained models of every kind (price, outcome): list them, promote one.",
+    no_args_is_help=True,
+)
 
 SOURCE_HELP = (
     "Where the listings come from: 'default' (the shipped real market data), 'db' (the "
@@ -229,25 +232,43 @@ def evaluate(
 
 
 # --- models -------------------------------------------------------------------------------
+def _mdape(card: dict) -> str:
+    """The card's headline accuracy: the price model's random 10% check rows, the outcome
+    model's time-ordered hold-out."""
+    metrics = card.get("metrics", {})
+    m = metrics.get("check_rows_random_10pct", {}).get("model") or metrics.get("model", {})
+    return f"{m['mdape']:.1%}" if "mdape" in m else "—"
+
+
+def _coverage(card: dict) -> str:
+    m = card.get("metrics", {}).get("check_rows_random_10pct", {}).get("model", {})
+    return f"{m['coverage_80']:.1%}" if "coverage_80" in m else "—"
+
+
 @models_app.command("list")
-def models_list(name: str = typer.Option("price", "--name")) -> None:
-    """Saved versions with their data, accuracy and whether they are promoted."""
-    registry = ModelRegistry(get_settings().models_dir, name)
-    cards = registry.list()
+def models_list(
+    name: str = typer.Option(None, "--name", help="Only this model name (price, outcome…)."),
+) -> None:
+    """Saved versions of every model kind with their data, accuracy and whether promoted."""
+    models_dir = get_settings().models_dir
+    names = [name] if name else model_names(models_dir)
+    cards = [c for n in names for c in ModelRegistry(models_dir, n).list()]
     if not cards:
-        console.print(f"no {name} models in {registry.models_dir}: run `fapai train`")
+        console.print(f"no models in {models_dir}: run `fapai train`", soft_wrap=True)
         return
-    t = Table(title=f"{name} models in {registry.models_dir}")
-    for col in ("version", "created", "rows", "MdAPE", "80% cov.", "sklearn", "promoted"):
-        t.add_column(col)
+    t = Table(title=f"models in {models_dir}")
+    for col in ("name", "version", "kind", "created", "rows", "MdAPE", "80% cov.", "sklearn"):
+        t.add_column(col, no_wrap=col == "version")
+    t.add_column("promoted")
     for c in cards:
-        m = c.get("metrics", {}).get("check_rows_random_10pct", {}).get("model", {})
         t.add_row(
+            c["name"],
             c["version"],
+            c.get("kind", "price"),
             c["created_at"][:19],
             f"{c['data']['rows']:,}",
-            f"{m['mdape']:.1%}" if "mdape" in m else "—",
-            f"{m['coverage_80']:.1%}" if "coverage_80" in m else "—",
+            _mdape(c),
+            _coverage(c),
             c["versions"]["scikit-learn"] + ("" if c["compatible"] else " [red](incompatible)"),
             "[green]yes[/green]" if c["promoted"] else "",
         )
@@ -257,10 +278,22 @@ def models_list(name: str = typer.Option("price", "--name")) -> None:
 @models_app.command("promote")
 def models_promote(
     version: str = typer.Argument(..., help="The version to serve (see `fapai models list`)."),
-    name: str = typer.Option("price", "--name"),
+    name: str = typer.Option(
+        None, "--name", help="The model name; found from the version when not given."
+    ),
 ) -> None:
     """Serve VERSION from now on; running servers switch at their next inquiry."""
-    registry = ModelRegistry(get_settings().models_dir, name)
+    models_dir = get_settings().models_dir
+    if name is None:
+        owners = [
+            n
+            for n in model_names(models_dir)
+            if ModelRegistry(models_dir, n).card_path(version).exists()
+        ]
+        if len(owners) > 1:
+            raise _fail(f"version {version!r} exists for {', '.join(owners)}: add --name")
+        name = owners[0] if owners else "price"
+    registry = ModelRegistry(models_dir, name)
     try:
         registry.promote(version)
     except (UnknownModel, IncompatibleModel) as exc:

@@ -20,12 +20,12 @@ from threadpoolctl import ThreadpoolController
 
 from valuation.comparables import Comparable
 from valuation.features import BUILDING_TYPES, LOCATION_COLUMNS
-from valuation.schema import LISTING_FIELDS, ListingError, validate_subject
+from valuation.schema import LISTING_FIELDS, Listing, ListingError, validate_subject
 
 PRICED_PROPERTY_TYPES = ("residential",)
 # One row is priced fastest on one thread: OpenMP threads that spin-wait for each other on a
 # busy server cost more than they save (p99 of one inquiry fell from ~240 ms to ~110 ms).
-_THREADS = ThreadpoolController()
+_THREADS: list[ThreadpoolController] = []  # made at first use, once OpenMP is loaded
 _WHOLE = Decimal(1)
 
 
@@ -51,10 +51,18 @@ class Estimate:
     model_version: str = ""
 
 
+@dataclass(frozen=True)
+class Valuation:
+    """One subject priced once: its estimate and its comparables."""
+
+    estimate: Estimate
+    comparables: tuple[Comparable, ...]
+
+
 EXTRA_INPUTS = ("building_type", "near_metro")  # optional inputs beyond the listing schema
 
 
-def _extra_inputs(subject: Mapping[str, Any]) -> dict[str, Any]:
+def extra_inputs(subject: Mapping[str, Any]) -> dict[str, Any]:
     """The optional building type (塔楼/板塔结合/板楼) and near-metro flag, checked."""
     out: dict[str, Any] = {}
     building = subject.get("building_type")
@@ -70,6 +78,16 @@ def _extra_inputs(subject: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def one_thread() -> Any:
+    """A context in which OpenMP (scikit-learn's predictors) runs on one thread.
+
+    The controller is made on first use, when the models' libraries are loaded: one made at
+    import time may not see OpenMP yet, and then limits nothing."""
+    if not _THREADS:
+        _THREADS.append(ThreadpoolController())
+    return _THREADS[0].limit(limits=1, user_api="openmp")
+
+
 def _yuan(value: float) -> Decimal:
     return Decimal(str(round(value))).quantize(_WHOLE)
 
@@ -82,19 +100,30 @@ class PriceModel:
         self.card: dict[str, Any] = dict(card)
         self.pipeline = artifact["pipeline"]
         self.calibration = artifact["calibration"]
-        self.index = artifact["index"]
+        self.index = artifact["index"].load()  # the comparables lookup, built once here
         self.coverage: dict[str, dict[str, Any]] = artifact["coverage"]
+        self._encoder = self.pipeline.named_steps["columns"].named_transformers_["location"]
 
     # -- checks ----------------------------------------------------------------------------
-    def _subject(self, subject: Mapping[str, Any]) -> dict[str, Any]:
-        """Validate and check a subject against what the model knows; the inputs it uses."""
+    def inputs(self, subject: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate ``subject`` by the listing rules, then :meth:`checked_inputs`."""
         for required in ("city", "district", "area_m2"):
             if subject.get(required) in (None, ""):
                 raise NotPriceable(required, "required")
         try:
-            clean = validate_subject(subject).to_dict()
+            listing = validate_subject(subject)
         except ListingError as exc:
             raise NotPriceable(exc.field, exc.rule) from exc
+        return self.checked_inputs(listing, extra_inputs(subject))
+
+    def checked_inputs(self, listing: Listing, extra: Mapping[str, Any]) -> dict[str, Any]:
+        """The inputs the model uses for an already validated subject, checked against what
+        the model knows (its cities, districts and areas); ``extra`` from
+        :func:`extra_inputs`."""
+        clean = listing.to_dict()
+        for required in ("city", "district", "area_m2"):
+            if clean[required] is None:
+                raise NotPriceable(required, "required")
         ptype = clean["property_type"] or "residential"
         if ptype not in PRICED_PROPERTY_TYPES:
             raise NotPriceable(
@@ -102,8 +131,6 @@ class PriceModel:
                 f"no price model for {ptype!r}; this model prices residential homes only",
             )
         city = clean["city"]
-        if city is None:
-            raise NotPriceable("city", f"unknown city {subject.get('city')!r}")
         if city not in self.coverage:
             known = "、".join(sorted(self.coverage))
             raise NotPriceable("city", f"no market data for {city} (the model knows {known})")
@@ -120,7 +147,7 @@ class PriceModel:
                 f"{area} m² is far outside the data for {city} ({lo}–{hi} m²)",
             )
         inputs = {k: clean[k] for k in LISTING_FIELDS if clean.get(k) is not None}
-        inputs.update(_extra_inputs(subject))
+        inputs.update(extra)
         inputs.pop("source", None)
         inputs.pop("listing_id", None)
         inputs["property_type"] = ptype
@@ -128,7 +155,7 @@ class PriceModel:
 
     def subject_frame(self, subject: Mapping[str, Any]) -> pd.DataFrame:
         """The one-row frame the pipeline prices for ``subject`` (checked, as of the data)."""
-        return self._frame(self._subject(subject))
+        return self._frame(self.inputs(subject))
 
     def _frame(self, inputs: dict[str, Any]) -> pd.DataFrame:
         row = {k: inputs.get(k) for k in LISTING_FIELDS}
@@ -141,17 +168,15 @@ class PriceModel:
         return frame
 
     # -- the interface ---------------------------------------------------------------------
-    def _predict(self, subject: Mapping[str, Any]) -> tuple[dict, pd.DataFrame, float]:
-        inputs = self._subject(subject)
+    def value(self, inputs: dict[str, Any], k: int = 8) -> Valuation:
+        """Price checked ``inputs`` (:meth:`checked_inputs`) once: the estimate with its
+        80%/90% intervals as of the city's latest data, and the ``k`` nearest comparables
+        adjusted to the subject. One encoding and one regressor predict serve all three."""
         frame = self._frame(inputs)
-        with _THREADS.limit(limits=1, user_api="openmp"):
-            return inputs, frame, float(self.pipeline.predict(frame)[0])
-
-    def estimate(self, subject: Mapping[str, Any]) -> Estimate:
-        """Unit and total price with 80%/90% intervals, as of the city's latest data."""
-        inputs, frame, log_unit = self._predict(subject)
-        with _THREADS.limit(limits=1, user_api="openmp"):
-            widths = self.calibration.half_widths(self.pipeline, frame)
+        with one_thread():
+            encoded = self.pipeline[:-1].transform(frame)
+            log_unit = float(self.pipeline[-1].predict(encoded)[0])
+            widths = self.calibration.half_widths_encoded(encoded, frame)
         area = inputs["area_m2"]
         unit = _yuan(math.exp(log_unit))
         total = (unit * Decimal(str(area))).quantize(_WHOLE)
@@ -160,7 +185,7 @@ class PriceModel:
             w = float(widths[coverage][0])
             return _yuan(math.exp(log_unit - w) * area), _yuan(math.exp(log_unit + w) * area)
 
-        return Estimate(
+        estimate = Estimate(
             unit_price=unit,
             price_total=total,
             interval80=interval(0.8),
@@ -169,19 +194,22 @@ class PriceModel:
             as_of=self.coverage[inputs["city"]]["as_of"],
             model_version=self.version,
         )
-
-    def comparables(self, subject: Mapping[str, Any], k: int = 8) -> list[Comparable]:
-        """The ``k`` most similar listings in the subject's city, adjusted to it."""
-        inputs, frame, log_unit = self._predict(subject)
-        encoder = self.pipeline.named_steps["columns"].named_transformers_["location"]
         query = {
             **inputs,
             "period": float(frame["period"].iloc[0]),
-            "bizcircle": encoder.bizcircle_of(
+            "bizcircle": self._encoder.bizcircle_of(
                 inputs["city"], inputs["district"], inputs.get("community")
             ),
         }
-        return self.index.nearest(query, log_unit, k=k)
+        return Valuation(estimate, tuple(self.index.nearest(query, log_unit, k=k)))
+
+    def estimate(self, subject: Mapping[str, Any]) -> Estimate:
+        """Unit and total price with 80%/90% intervals, as of the city's latest data."""
+        return self.value(self.inputs(subject), k=0).estimate
+
+    def comparables(self, subject: Mapping[str, Any], k: int = 8) -> list[Comparable]:
+        """The ``k`` most similar listings in the subject's city, adjusted to it."""
+        return list(self.value(self.inputs(subject), k=k).comparables)
 
     def predict_log_unit(self, frame: pd.DataFrame) -> np.ndarray:
         """Batch prediction for evaluation: log yuan/m² for listing rows as they were seen."""
