@@ -74,7 +74,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from app.web import web_router
 
     settings = settings or get_settings()
-    app = FastAPI(title="fapai 法拍", version="0.1.0", lifespan=_lifespan)
+    # /docs and /redoc are pages of app.web (served offline, never from a CDN).
+    app = FastAPI(
+        title="fapai 法拍", version="0.1.0", lifespan=_lifespan, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_error_handlers(app)

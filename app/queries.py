@@ -157,8 +157,9 @@ def _lot_conditions(query: LotQuery, now: datetime, dialect: str) -> list[Column
         conditions.append(Lot.current_price >= to_fen(query.min_price))
     if query.max_price is not None:
         conditions.append(Lot.current_price <= to_fen(query.max_price))
-    if query.q and query.q.strip():
-        conditions.append(_text_condition(query.q.strip(), dialect))
+    # Several words (separated by spaces, full-width ones too) must each match: 凤凰城 碧桂园.
+    for word in (query.q or "").split():
+        conditions.append(_text_condition(word, dialect))
     return conditions
 
 

@@ -622,11 +622,9 @@ def seed_demo(
     steps = sorted(s for i, plan in enumerate(plans) for s in steps_of(plan, i, settings))
     first = steps[0].at if steps else now
     with session_scope(session_factory) as session:
-        court, court_token = auth.create_user(
-            session, "演示法院执行局 (demo court)", "court", first
-        )
+        court, court_token = auth.create_user(session, "演示法院执行局", "court", first)
         bidders = [
-            auth.create_user(session, f"演示竞买人{n + 1:02d} (demo bidder)", "bidder", first)
+            auth.create_user(session, f"演示竞买人{n + 1:02d}", "bidder", first)
             for n in range(DEMO_BIDDERS)
         ]
         player = _Player(plans, settings, court.id, [user.id for user, _ in bidders])

@@ -85,7 +85,7 @@ def _lot(session: Session, lot_id: int, *, lock: bool = False) -> Lot:
     stmt = select(Lot).where(Lot.id == lot_id).execution_options(populate_existing=True)
     lot = session.scalars(stmt.with_for_update() if lock else stmt).first()
     if lot is None:
-        raise NotFound(f"no lot {lot_id}", "lot_id")
+        raise NotFound(f"没有编号为 {lot_id} 的标的", "lot_id")
     return lot
 
 
@@ -101,14 +101,14 @@ def _reference(data: LotData) -> tuple[int, str, datetime | None]:
     if data.reference_price is None or data.reference_price <= 0:
         raise RuleViolation(
             "reference_price",
-            "a positive reference price (or an inquiry_id) is required",
+            "须给出大于零的参考价（或询价编号 inquiry_id）",
             law.REFERENCE_RULES,
         )
     method = "inquiry" if data.inquiry_id is not None else data.reference_method
     if method not in law.REFERENCE_METHODS:
         raise RuleViolation(
             "reference_method",
-            f"must be one of {', '.join(law.REFERENCE_METHODS)}",
+            f"参考价确定方式须为 {'、'.join(law.REFERENCE_METHODS)} 之一",
             "参考价规定 第二条",
         )
     return data.reference_price, method, data.reference_valid_until
@@ -185,7 +185,7 @@ def _open_round(
 def create_lot(session: Session, data: LotData, now: datetime, settings: Settings) -> Lot:
     """Publish a lot for its first auction, checking every rule of publication."""
     if data.property_type not in law.PROPERTY_TYPES:
-        raise RuleViolation("property_type", f"must be one of {', '.join(law.PROPERTY_TYPES)}")
+        raise RuleViolation("property_type", f"财产类型须为 {'、'.join(law.PROPERTY_TYPES)} 之一")
     reference, method, valid_until = _reference(data)
     law.check_start_price(data.start_price, reference, settings)
     law.check_deposit(data.deposit, data.start_price, settings)
@@ -223,13 +223,13 @@ def create_lot(session: Session, data: LotData, now: datetime, settings: Setting
 def _bidder(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or user.role != "bidder":
-        raise NotFound(f"no bidder {user_id}", "bidder_id")
+        raise NotFound(f"没有编号为 {user_id} 的竞买人", "bidder_id")
     return user
 
 
 def _check_open(lot: Lot, now: datetime, action: str) -> None:
     if lot.status not in OPEN_STATUSES or now >= lot.ends_at:
-        raise Conflict(f"{action} is closed for lot {lot.id} (status {lot.status})", "lot_id")
+        raise Conflict(f"标的 {lot.id} 现在不能{action}（状态：{lot.status}）", "lot_id")
 
 
 def add_priority_holder(
@@ -237,19 +237,17 @@ def add_priority_holder(
 ) -> PriorityHolder:
     """拍卖规定 第十九条: the court confirms a priority purchaser with a rank (1 = first)."""
     if rank < 1:
-        raise RuleViolation("rank", "must be 1 or more (1 ranks first)", law.ART_21)
+        raise RuleViolation("rank", "优先购买权顺序须为 1 或以上（1 为最先）", law.ART_21)
     lot = _lot(session, lot_id, lock=True)
     _bidder(session, user_id)
-    _check_open(lot, now, "adding priority holders")
+    _check_open(lot, now, "确认优先购买权人")
     exists = session.scalars(
         select(PriorityHolder).where(
             PriorityHolder.lot_id == lot_id, PriorityHolder.user_id == user_id
         )
     ).first()
     if exists is not None:
-        raise Conflict(
-            f"bidder {user_id} is already a priority holder of lot {lot_id}", "bidder_id"
-        )
+        raise Conflict(f"竞买人 {user_id} 已是标的 {lot_id} 的优先购买权人", "bidder_id")
     holder = PriorityHolder(lot_id=lot_id, user_id=user_id, rank=rank, added_at=now)
     session.add(holder)
     # A holder who registered before being confirmed gets the rank on that registration too.
@@ -280,13 +278,13 @@ def register_bidder(
     ).all()
     if any(r.deposit_status == DEPOSIT_FORFEITED for r in mine):
         raise Forbidden(
-            f"a buyer who reneged on lot {lot_id} may not bid for it again ({law.ART_24})",
+            f"悔拍的买受人不得参加标的 {lot_id} 的重新拍卖（{law.ART_24}）",
             "lot_id",
         )
     for reg in mine:
         if reg.round_id == lot.round_id:
             return reg
-    _check_open(lot, now, "registration")
+    _check_open(lot, now, "报名")
     rank = session.scalars(
         select(PriorityHolder.rank).where(
             PriorityHolder.lot_id == lot_id, PriorityHolder.user_id == user_id
@@ -297,7 +295,7 @@ def register_bidder(
             lot_id, user_id, lot.deposit, now
         )
     except PaymentDeclined as exc:
-        raise Conflict(f"the deposit was declined: {exc}", "deposit") from exc
+        raise Conflict(f"保证金未能交纳：{exc}", "deposit") from exc
     lot.registration_seq += 1
     # 第十九条: priority holders get priority codes (P…), others bidder codes (B…).
     code = f"{'P' if rank is not None else 'B'}{lot.registration_seq:04d}"
@@ -326,9 +324,7 @@ def _replayed_bid(
     if row is None:
         return None
     if row.lot_id != lot_id or row.amount != amount_fen:
-        raise Conflict(
-            "this Idempotency-Key was used for a different bid; use a new key", "Idempotency-Key"
-        )
+        raise Conflict("该 Idempotency-Key 已用于另一次出价，请换一个新的", "Idempotency-Key")
     return session.get(Bid, row.bid_id)
 
 
@@ -372,12 +368,14 @@ def place_bid(
     ).first()
     if reg is None:
         raise Forbidden(
-            f"register for lot {lot_id} and pay the deposit before bidding ({law.ART_17})",
+            f"须先报名并交纳保证金，方可对标的 {lot_id} 出价（{law.ART_17}）",
             "lot_id",
         )
     if lot.status in OPEN_STATUSES and now < lot.starts_at:
-        raise Conflict(f"bidding on lot {lot_id} starts at {lot.starts_at.isoformat()}", "lot_id")
-    _check_open(lot, now, "bidding")
+        raise Conflict(
+            f"标的 {lot_id} 的竞价于 {lot.starts_at:%Y-%m-%d %H:%M} (UTC) 开始", "lot_id"
+        )
+    _check_open(lot, now, "出价")
     if lot.status == SALE:
         law.check_sale_bid(amount_fen, lot.start_price)
     else:
@@ -389,8 +387,8 @@ def place_bid(
         ):
             minimum = law.minimum_bid(lot.start_price, lot.increment, leader)
             raise Conflict(
-                f"outbid: the current price is {law.format_yuan(lot.current_price)}; a bid must "
-                f"be at least {law.format_yuan(minimum)} ({law.ART_20})",
+                f"出价已被超过：当前价 {law.format_yuan(lot.current_price)}，"
+                f"出价须不低于 {law.format_yuan(minimum)}（{law.ART_20}）",
                 "amount",
             )
     bid = Bid(
@@ -488,29 +486,27 @@ def relist(
     lot = _lot(session, lot_id, lock=True)
     if lot.status not in (FAILED, RENEGED):
         raise Conflict(
-            f"only a failed or reneged lot can be relisted; lot {lot_id} is {lot.status}",
+            f"只有流拍或悔拍的标的可以再次拍卖；标的 {lot_id} 的状态为 {lot.status}",
             "lot_id",
         )
     previous = _current_round(session, lot)
     position = ROUND_ORDER.index(lot.round)
     if position + 1 == len(ROUND_ORDER):
-        raise Conflict(
-            f"lot {lot_id} has had its fixed-price sale (变卖); no round follows", "lot_id"
-        )
+        raise Conflict(f"标的 {lot_id} 已经变卖，之后没有下一轮", "lot_id")
     kind = ROUND_ORDER[position + 1]
     increment = terms.increment if terms.increment is not None else previous.increment
     law.check_deposit(terms.deposit, terms.start_price, settings)
     law.check_increment(increment)
     if kind == "sale":
         if terms.starts_at < now:
-            raise RuleViolation("starts_at", "must not be in the past", law.SALE_NOTICE)
+            raise RuleViolation("starts_at", "开始时间不得早于现在", law.SALE_NOTICE)
         ends_at = terms.ends_at or terms.starts_at + timedelta(days=settings.sale_period_days)
         law.check_sale_terms(
             terms.start_price, previous.start_price, terms.starts_at, ends_at, settings
         )
     else:
         if terms.ends_at is None:
-            raise RuleViolation("ends_at", "is required for an auction round", law.ART_20)
+            raise RuleViolation("ends_at", "拍卖轮次须给出竞价结束时间", law.ART_20)
         ends_at = terms.ends_at
         law.check_reauction_start_price(terms.start_price, previous.start_price, settings)
         law.check_bidding_window(terms.starts_at, ends_at, settings)
@@ -529,7 +525,9 @@ def renege(session: Session, lot_id: int, now: datetime, settings: Settings) -> 
     like a failed round: 第二十六条), and the buyer may not register for it again."""
     lot = _lot(session, lot_id, lock=True)
     if lot.status != SOLD:
-        raise Conflict(f"only a sold lot can be reneged; lot {lot_id} is {lot.status}", "lot_id")
+        raise Conflict(
+            f"只有已成交的标的可以记录悔拍；标的 {lot_id} 的状态为 {lot.status}", "lot_id"
+        )
     rnd = _current_round(session, lot)
     rnd.outcome, rnd.reneged_at = RENEGED, now
     session.execute(

@@ -41,12 +41,13 @@ class Forbidden(FapaiError):
 
 
 class RuleViolation(FapaiError):
-    """Input that breaks a legal rule (or a format the law fixes), naming the field and article."""
+    """Input that breaks a legal rule (or a format the law fixes): ``field`` and ``article`` are
+    stable machine codes, ``rule`` says in Chinese what the rule requires."""
 
     status_code = 422
 
     def __init__(self, field: str, rule: str, article: str | None = None) -> None:
-        message = f"{field}: {rule}" + (f" ({article})" if article else "")
+        message = rule + (f"（{article}）" if article else "")
         super().__init__(message, field)
         self.rule = rule
         self.article = article

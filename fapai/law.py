@@ -39,6 +39,15 @@ def format_yuan(fen: int) -> str:
     return f"¥{fen_to_yuan(fen)}"
 
 
+def _duration(seconds: int) -> str:
+    """86400 → "24 小时"; 90 → "90 秒": durations in messages."""
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} 小时"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} 分钟"
+    return f"{seconds} 秒"
+
+
 def is_movable(property_type: str) -> bool:
     return property_type in MOVABLE_TYPES
 
@@ -55,7 +64,7 @@ def check_start_price(start_fen: int, reference_fen: int, settings: Settings) ->
         ratio = settings.start_price_floor_ratio * 100
         raise RuleViolation(
             "start_price",
-            f"must be at least {ratio:.0f}% of the reference price, i.e. {format_yuan(floor)}",
+            f"起拍价不得低于参考价的 {ratio:.0f}%，即不得低于 {format_yuan(floor)}",
             ART_10,
         )
 
@@ -67,8 +76,8 @@ def check_deposit(deposit_fen: int, start_fen: int, settings: Settings) -> None:
         lo_pct, hi_pct = settings.deposit_min_ratio * 100, settings.deposit_max_ratio * 100
         raise RuleViolation(
             "deposit",
-            f"must be {lo_pct:.0f}%–{hi_pct:.0f}% of the start price, "
-            f"i.e. {format_yuan(low)} to {format_yuan(high)}",
+            f"保证金须为起拍价的 {lo_pct:.0f}%–{hi_pct:.0f}%，"
+            f"即 {format_yuan(low)} 至 {format_yuan(high)}",
             ART_17,
         )
 
@@ -76,7 +85,7 @@ def check_deposit(deposit_fen: int, start_fen: int, settings: Settings) -> None:
 def check_increment(increment_fen: int) -> None:
     """拍卖规定 第二十条: bidding goes up from the start price in a fixed, positive increment."""
     if increment_fen <= 0:
-        raise RuleViolation("increment", "must be greater than zero", ART_20)
+        raise RuleViolation("increment", "加价幅度须大于零", ART_20)
 
 
 def check_bidding_window(starts_at: datetime, ends_at: datetime, settings: Settings) -> None:
@@ -84,7 +93,7 @@ def check_bidding_window(starts_at: datetime, ends_at: datetime, settings: Setti
     if ends_at - starts_at < timedelta(seconds=settings.min_bidding_seconds):
         raise RuleViolation(
             "ends_at",
-            f"bidding must last at least {settings.min_bidding_seconds} seconds",
+            f"竞价时间不得少于 {_duration(settings.min_bidding_seconds)}",
             ART_20,
         )
 
@@ -120,11 +129,11 @@ def check_announcement(
     publication."""
     days = announcement_days(property_type, settings, reauction=reauction)
     if starts_at < published_at + timedelta(days=days):
-        kind = "movable" if is_movable(property_type) else "real estate / property right"
-        what = "re-auction" if reauction else "auction"
+        kind = "动产" if is_movable(property_type) else "不动产或其他财产权"
+        what = "再次拍卖" if reauction else "拍卖"
         raise RuleViolation(
             "starts_at",
-            f"a {what} of {kind} must be announced at least {days} days before bidding starts",
+            f"{what}{kind}，应当在竞价开始 {days} 日前公告",
             ART_26 if reauction else ART_12,
         )
 
@@ -176,7 +185,7 @@ def check_first_bid(amount_fen: int, start_fen: int) -> None:
     """拍卖规定 第二十条: a bid below the start price is invalid."""
     if amount_fen < start_fen:
         raise RuleViolation(
-            "amount", f"must be at least the start price {format_yuan(start_fen)}", ART_20
+            "amount", f"出价不得低于起拍价 {format_yuan(start_fen)}，低于起拍价的出价无效", ART_20
         )
 
 
@@ -198,8 +207,8 @@ def check_reauction_start_price(
         previous = format_yuan(previous_start_fen)
         raise RuleViolation(
             "start_price",
-            f"a re-auction's start price is the previous {previous} cut by at most {cut:.0f}%, "
-            f"i.e. {format_yuan(floor)} to {previous}",
+            f"再次拍卖的起拍价降价幅度不得超过前次起拍价 {previous} 的 {cut:.0f}%，"
+            f"即须在 {format_yuan(floor)} 至 {previous} 之间",
             ART_26,
         )
 
@@ -209,8 +218,7 @@ def check_reauction_within(failed_at: datetime, starts_at: datetime, settings: S
     if starts_at > failed_at + timedelta(days=settings.reauction_within_days):
         raise RuleViolation(
             "starts_at",
-            f"the re-auction must start within {settings.reauction_within_days} days of the "
-            "failed round",
+            f"流拍后应当在 {settings.reauction_within_days} 日内再次拍卖",
             ART_26,
         )
 
@@ -227,14 +235,13 @@ def check_sale_terms(
     if start_fen != second_round_start_fen:
         raise RuleViolation(
             "start_price",
-            f"a fixed-price sale (变卖) is at the second auction's start price "
-            f"{format_yuan(second_round_start_fen)}",
+            f"变卖价为第二次拍卖的起拍价（二拍流拍价）{format_yuan(second_round_start_fen)}",
             SALE_NOTICE,
         )
     if ends_at - starts_at != timedelta(days=settings.sale_period_days):
         raise RuleViolation(
             "ends_at",
-            f"a fixed-price sale (变卖) lasts {settings.sale_period_days} days",
+            f"变卖期为 {settings.sale_period_days} 日",
             SALE_NOTICE,
         )
 
@@ -244,7 +251,7 @@ def check_sale_bid(amount_fen: int, price_fen: int) -> None:
     if amount_fen != price_fen:
         raise RuleViolation(
             "amount",
-            f"a fixed-price sale (变卖) is bought at exactly {format_yuan(price_fen)}",
+            f"变卖按变卖价 {format_yuan(price_fen)} 出价",
             SALE_NOTICE,
         )
 
@@ -254,8 +261,7 @@ def check_reference_valid(valid_until: datetime, starts_at: datetime) -> None:
     if starts_at > valid_until:
         raise RuleViolation(
             "inquiry_id",
-            f"the reference price is valid until {valid_until.isoformat()}; bidding must start "
-            "within it",
+            f"参考价有效期至 {valid_until:%Y-%m-%d %H:%M} (UTC)，竞价须在有效期内开始",
             REFERENCE_RULES,
         )
 

@@ -54,6 +54,28 @@ class Settings(BaseSettings):
     closing_interval_seconds: float = Field(
         1.0, description="How often the server's closing loop looks for rounds that ended."
     )
+    data_dir: Path = Field(
+        Path("./fapai-data"),
+        description="Folder of the files courts attach to lots (documents and photos).",
+    )
+    attachment_max_bytes: int = Field(
+        20 * 1024 * 1024, description="Largest document or photo a court may attach (bytes)."
+    )
+
+    # --- reminders to followers of a lot (关注) -------------------------------------------
+    remind_before_seconds: int = Field(
+        3600,
+        description="Remind a lot's followers this long before bidding starts and before it ends.",
+    )
+    smtp_host: str | None = Field(
+        None, description="SMTP server for e-mail reminders; none configured: no e-mail."
+    )
+    smtp_port: int = Field(25, description="Port of the SMTP server.")
+    mail_from: str = Field("fapai@localhost", description="Sender address of e-mail reminders.")
+    webhook_url: str | None = Field(
+        None,
+        description="URL that receives each reminder as a JSON POST; none configured: no webhook.",
+    )
 
     # --- online judicial auction: 法释〔2016〕18号 ------------------------------------------
     start_price_floor_ratio: Decimal = Field(

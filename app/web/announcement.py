@@ -10,6 +10,8 @@ from fapai.settings import Settings
 
 def bidding_rules(lot: LotView, settings: Settings) -> list[str]:
     """One sentence per rule, each citing its article of 拍卖规定 (法释〔2016〕18号)."""
+    if lot.round == "sale":
+        return sale_rules(lot, settings)
     extension = duration_words(settings.extension_seconds)
     floor = percent(settings.start_price_floor_ratio, digits=0)
     ratio = percent(lot.start_price / lot.reference_price) if lot.reference_price else "—"
@@ -20,7 +22,7 @@ def bidding_rules(lot: LotView, settings: Settings) -> list[str]:
             f"{floor}（第十条）。"
         )
     else:
-        # A second auction (and the 变卖 that follows it) may start below 70% of the reference:
+        # A second auction may start below 70% of the reference:
         # its floor is the previous start price less at most 20% (第二十六条).
         price_rule = (
             f"本标的为再次拍卖，起拍价 {yuan(lot.start_price)}，为参考价的 {ratio}；"
@@ -43,9 +45,18 @@ def bidding_rules(lot: LotView, settings: Settings) -> list[str]:
         f"无人出价即为流拍；流拍后 {settings.reauction_within_days} 日内再次拍卖，起拍价降价幅度不"
         f"超过前次起拍价的 {cut}（第二十六条）。",
     ]
-    if lot.round == "sale":
-        rules.append(
-            f"本标的处于变卖阶段：以二拍起拍价为变卖价，{settings.sale_period_days} 日内"
-            "先交足价款者买得（最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知）。"
-        )
     return rules
+
+
+def sale_rules(lot: LotView, settings: Settings) -> list[str]:
+    """The rules of a 变卖 only (not the auction's start-price, extension or 流拍 rules), per
+    最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知."""
+    return [
+        f"本标的经二次拍卖未能成交，进入变卖程序，变卖价为二拍起拍价 {yuan(lot.start_price)}"
+        "（最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知）。",
+        f"变卖期为 {settings.sale_period_days} 日；竞买人须先交纳保证金 {yuan(lot.deposit)}，"
+        "报名后取得竞买号。",
+        "变卖期内以变卖价出价，先出价者买得；变卖期满无人出价的，变卖不成。",
+        f"未买得的竞买人的保证金在 {settings.refund_hours} 小时内退还（拍卖规定 第二十三条）；"
+        "买受人悔拍的，保证金不予退还（第二十四条）。",
+    ]

@@ -87,13 +87,13 @@ def local_date(when: datetime | None, tz: str = "Asia/Shanghai") -> str:
 
 
 def duration_words(seconds: float) -> str:
-    """``2天3小时``, ``5分12秒``, ``5分``: a time in words, its largest two units (a zero
+    """``2天3小时``, ``5分钟12秒``, ``5分钟``: a time in words, its largest two units (a zero
     second unit is left out)."""
     total = max(0, int(seconds))
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [(days, "天"), (hours, "小时"), (minutes, "分"), (secs, "秒")]
+    parts = [(days, "天"), (hours, "小时"), (minutes, "分钟"), (secs, "秒")]
     while len(parts) > 1 and parts[0][0] == 0:
         parts.pop(0)
     shown = parts[:2] if len(parts) > 1 and parts[1][0] else parts[:1]
@@ -104,11 +104,21 @@ def full_address(city: str | None, district: str | None, address: str | None) ->
     """City, district and address as one line, without saying the city or district twice when
     the address already names them (court notices often write 广东省江门市江海区…)."""
     address = (address or "").strip()
-    prefix = ""
-    for part in (city, district):
-        if part and part not in address:
-            prefix += part
+    if city and city in address:
+        return address  # the address already starts from the city (or its province)
+    prefix = city or ""
+    if district and _stem(district) not in address:
+        prefix += district
     return prefix + address
+
+
+def _stem(place: str) -> str:
+    """南区街道 → 南区, 小榄镇 → 小榄: a district-level name without its level, as addresses
+    also write it."""
+    for suffix in ("街道", "镇"):
+        if place.endswith(suffix) and len(place) > len(suffix) + 1:
+            return place[: -len(suffix)]
+    return place
 
 
 def label(mapping: dict[str, str], key: object) -> str:

@@ -8,6 +8,7 @@ puts it in Chinese, keeping the engine's detail (and its article).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -50,8 +51,8 @@ FIELD_NAMES: dict[str, str] = {
     "phone": "手机号码",
     "name": "姓名",
     "token": "访问令牌",
-    "min_price": "价格下限",
-    "max_price": "价格上限",
+    "min_price": "当前价下限",
+    "max_price": "当前价上限",
     "page": "页码",
     "sort": "排序",
     "status": "拍卖状态",
@@ -105,6 +106,10 @@ _SENTENCES: dict[tuple[type[FapaiError], str], str] = {
         "悔拍的买受人不得再参加该标的的拍卖（第二十四条）"
     ),
     (Conflict, "deposit"): "保证金未能交纳",
+    (
+        Conflict,
+        "amount",
+    ): "出价须不低于当前价加一个加价幅度（首次出价不低于起拍价），可能已有他人出价",
     (RuleViolation, "id_number"): "须为 18 位居民身份证号码，出生日期与校验码须正确（GB 11643）",
     (Conflict, "id_number"): "该身份证号码已经注册过竞买人账号",
     (RuleViolation, "phone"): "须为以 1 开头的 11 位手机号码",
@@ -130,7 +135,29 @@ def explain(exc: FapaiError, next_bid: Decimal | None = None) -> str:
             ),
             None,
         )
+    if not reads_as_chinese(exc.message):
+        # A core message not yet in words a person reads: the sentence and the article only.
+        article = getattr(exc, "article", None)
+        detail = f"（{article}）" if article else ""
+        return f"{head}{sentence or _GENERAL.get(type(exc), '请求未能办理')}{detail}。"
     return f"{head}{sentence}。详情：{exc.message}" if sentence else f"{head}{exc.message}"
+
+
+_GENERAL: dict[type[FapaiError], str] = {
+    Conflict: "当前状态不允许此操作",
+    Forbidden: "您的账号不能办理此事项",
+    NotFound: "要办理的对象不存在",
+    RuleViolation: "填写的内容不符合规定",
+}
+
+
+_ENGLISH = re.compile(r"[A-Za-z]{2,}[\s,:;'-]+[A-Za-z]{2,}|\b[a-z]+_[a-z_]+\b")
+
+
+def reads_as_chinese(text: str) -> bool:
+    """Whether ``text`` is meant for a person in Chinese: some CJK, no English words run
+    together and no code names (an article cited after an English sentence is not enough)."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text) and not _ENGLISH.search(text)
 
 
 def optional_text(value: str | None) -> str | None:
@@ -184,7 +211,49 @@ def _validation_words(exc: ValidationError, given: Mapping[str, object]) -> Form
     first = exc.errors()[0]
     name = str(first["loc"][0]) if first["loc"] else ""
     shown = given.get(name, "")
-    return FormError(f"{FIELD_NAMES.get(name, name)}填写有误：{shown}（{first['msg']}）")
+    return FormError(f"{FIELD_NAMES.get(name, name)}填写有误：{shown}（{validation_words(first)}）")
+
+
+def validation_words(error: Mapping[str, object]) -> str:
+    """What a pydantic error (``{"type": …, "ctx": …}``) asks for, in Chinese."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    assert isinstance(ctx, Mapping)
+    bounds = {
+        "greater_than_equal": ("不小于", "ge"),
+        "greater_than": ("大于", "gt"),
+        "less_than_equal": ("不大于", "le"),
+        "less_than": ("小于", "lt"),
+        "string_too_long": ("长度不超过", "max_length"),
+        "string_too_short": ("长度不少于", "min_length"),
+        "too_long": ("个数不超过", "max_length"),
+        "decimal_max_places": ("小数位数不超过", "decimal_places"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"须{words} {ctx.get(key, '')}".rstrip()
+    return _VALIDATION_TYPES.get(kind, "格式不正确")
+
+
+_VALIDATION_TYPES: dict[str, str] = {
+    "missing": "必须填写",
+    "decimal_parsing": "须为数字",
+    "decimal_type": "须为数字",
+    "float_parsing": "须为数字",
+    "int_parsing": "须为整数",
+    "int_from_float": "须为整数",
+    "bool_parsing": "须为是或否",
+    "literal_error": "不是可选的值",
+    "enum": "不是可选的值",
+    "string_type": "须为文字",
+    "datetime_parsing": "须为日期时间",
+    "datetime_from_date_parsing": "须为日期时间",
+    "timezone_aware": "须带时区",
+    "extra_forbidden": "不是可用的参数",
+    "json_invalid": "不是有效的 JSON",
+    "model_attributes_type": "格式不正确",
+    "value_error": "格式不正确",
+}
 
 
 def inquiry_request(

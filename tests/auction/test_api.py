@@ -120,7 +120,7 @@ def test_bidding_over_http(api):
     replay = api.bid(lot_id, 0, 700_000.5, key="a-1")
     assert replay.status_code == 201 and replay.json()["id"] == r.json()["id"]
     r = api.bid(lot_id, 1, 705_000)
-    assert r.status_code == 409 and "outbid" in r.json()["message"]
+    assert r.status_code == 409 and "出价已被超过" in r.json()["message"]
     end = at(lot["ends_at"])
     api.clock.set(end - timedelta(seconds=30))
     r = api.bid(lot_id, 1, 705_000.5)

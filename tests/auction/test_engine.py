@@ -51,8 +51,9 @@ def test_create_lot_checks_window_and_announcement_by_property_type(
     now = clock.now()
     short = lot_data()
     short = replace(short, ends_at=short.starts_at + timedelta(hours=23))
-    with pytest.raises(RuleViolation, match="ends_at"):
+    with pytest.raises(RuleViolation, match="不得少于 24 小时") as err:
         engine.create_lot(sqlite_session, short, now, settings)
+    assert err.value.field == "ends_at"
     in_15_days = {"starts_at": now + timedelta(days=15), "ends_at": now + timedelta(days=16)}
     with pytest.raises(RuleViolation) as err:
         engine.create_lot(sqlite_session, lot_data(**in_15_days), now, settings)
@@ -91,7 +92,7 @@ def test_registration_closes_with_bidding(world):
 def test_bidding_rules_and_extension(world):
     world.register(0)
     world.register(1)
-    with pytest.raises(Conflict, match="starts at"):
+    with pytest.raises(Conflict, match="竞价于"):
         world.bid(0, 700_000)
     world.start_bidding()
     with pytest.raises(Forbidden):
@@ -100,7 +101,7 @@ def test_bidding_rules_and_extension(world):
         world.bid(0, 699_999)
     assert err.value.article == "拍卖规定 第二十条"
     world.bid(0, 700_000)
-    with pytest.raises(Conflict, match="outbid"):
+    with pytest.raises(Conflict, match="出价已被超过"):
         world.bid(1, 704_999)
     world.bid(1, 705_000)
     end = world.lot.ends_at
@@ -116,7 +117,7 @@ def test_bidding_rules_and_extension(world):
     world.clock.set(end + timedelta(seconds=1))
     world.bid(0, 720_000)  # still open: the extension counts
     world.clock.set(world.lot.ends_at + timedelta(seconds=300))
-    with pytest.raises(Conflict, match="closed"):
+    with pytest.raises(Conflict, match="现在不能出价"):
         world.bid(1, 730_000)
 
 
@@ -190,7 +191,7 @@ def test_failed_round_relists_as_second_auction_then_sale(world):
         engine.relist(s, lot.id, terms, now, settings)
     assert err.value.article == "拍卖规定 第二十六条"
     early = replace(terms, start_price=560_000 * YUAN, starts_at=starts - timedelta(days=1))
-    with pytest.raises(RuleViolation, match="15 days"):
+    with pytest.raises(RuleViolation, match="15 日前公告"):
         engine.relist(s, lot.id, early, now, settings)
     engine.relist(s, lot.id, replace(terms, start_price=560_000 * YUAN), now, settings)
     s.commit()
@@ -240,7 +241,7 @@ def test_renege_forfeits_deposit_and_bars_the_buyer(world):
     assert s.scalars(select(Registration)).one().deposit_status == "forfeited"
     late = world.clock.now() + timedelta(days=30, seconds=1)
     late_terms = engine.RelistTerms(700_000 * YUAN, 70_000 * YUAN, late, late + timedelta(days=1))
-    with pytest.raises(RuleViolation, match="within 30 days"):
+    with pytest.raises(RuleViolation, match="30 日内"):
         engine.relist(s, lot.id, late_terms, world.clock.now(), world.settings)
     s.rollback()
     starts = world.clock.now() + timedelta(days=15)

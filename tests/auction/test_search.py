@@ -59,6 +59,16 @@ def test_text_search_ignores_case_and_matches_case_numbers(world, lots):
     assert ids(world, q="100%") == ids(world, q="_") == []  # LIKE wildcards are literal
 
 
+def test_several_words_must_all_match(world, lots):
+    """凤凰城 碧桂园: each word (half- or full-width spaces between) matches title, address,
+    description or case number, and a lot must match every one."""
+    home, shop, parking = lots
+    assert ids(world, q="越秀区 商铺") == [shop]
+    assert ids(world, q="福田区\u3000车位") == [parking]
+    assert ids(world, q="车位 商铺") == []
+    assert ids(world, q="粤0106执1234 车位") == [parking]
+
+
 @pytest.mark.parametrize(
     ("page", "page_size", "total", "count"),
     [(1, 20, 3, 3), (2, 2, 3, 1), (1, 2, 3, 2), (3, 2, 3, 0), (1, 1, 3, 1)],

@@ -188,7 +188,7 @@ def test_inquiry_api_refuses_and_explains(api):
     assert client.post("/api/inquiries", json=TIANHE).status_code == 401
     assert client.get("/api/inquiries/1").status_code == 401
     forbidden = client.post("/api/inquiries", json=TIANHE, headers=_auth(who["bidder"]))
-    assert forbidden.status_code == 403 and "court" in forbidden.json()["message"]
+    assert forbidden.status_code == 403 and "court" in forbidden.json()["detail"]
 
     far = client.post("/api/inquiries", json={**TIANHE, "area_m2": 4000}, headers=court)
     assert far.status_code == 422

@@ -100,7 +100,7 @@ def test_search_filters_live_in_the_url_and_narrow_the_cards(site, new_page) -> 
     assert prices == sorted(prices, reverse=True) and min(prices) >= 100_000
 
     page.goto(site.url("/?min_price=abc"))
-    assert "价格下限填写有误" in page.get_by_role("alert").inner_text()
+    assert "当前价下限填写有误" in page.get_by_role("alert").inner_text()
 
 
 def test_search_and_a_lot_are_usable_on_a_phone(site, new_page) -> None:
@@ -112,10 +112,19 @@ def test_search_and_a_lot_are_usable_on_a_phone(site, new_page) -> None:
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
     shot(page, "02-search-phone", full_page=False)
+    # The filters fold away behind one button, and open with it.
+    assert page.locator("form.filters").is_hidden()
+    page.get_by_text("筛选条件").click()
+    expect(page.locator("form.filters")).to_be_visible()
+    assert_labelled(page)
     page.locator(".card-link").first.click()
     page.locator("#live").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "02-lot-phone", full_page=False)
+    # The results chart keeps a readable width and scrolls inside its frame, not the page.
+    page.goto(site.url("/results"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator(".chart-wrap svg").bounding_box()["width"] >= 700
 
 
 def test_two_bidders_register_bid_see_each_other_an_extension_and_the_result(

@@ -47,9 +47,9 @@ def test_times_are_shown_in_beijing_time() -> None:
     [
         (0, "0秒"),
         (59, "59秒"),
-        (312, "5分12秒"),
+        (312, "5分钟12秒"),
         (3600, "1小时"),
-        (300, "5分"),
+        (300, "5分钟"),
         (2 * 86400 + 3 * 3600 + 7, "2天3小时"),
         (-5, "0秒"),
     ],
@@ -73,3 +73,9 @@ def test_full_address_names_city_and_district_once() -> None:
     )
     assert full_address("广州市", "天河区", "体育西路1号") == "广州市天河区体育西路1号"
     assert full_address("广州市", None, None) == "广州市"
+    # A town-level district (中山 has no districts) named inside an address that starts at the
+    # province: said once.
+    assert full_address("中山市", "南区街道", "广东省中山市南区城南五路5号") == (
+        "广东省中山市南区城南五路5号"
+    )
+    assert full_address("中山市", "南区街道", "城南五路5号") == "中山市南区街道城南五路5号"

@@ -39,7 +39,7 @@ def test_lot_query_reads_the_url_and_ignores_empty_and_unknown_fields() -> None:
     ("params", "words"),
     [
         ({"status": "closed"}, "拍卖状态填写有误"),
-        ({"min_price": "1.234"}, "价格下限填写有误"),
+        ({"min_price": "1.234"}, "当前价下限填写有误"),
         ({"sort": "random"}, "排序填写有误"),
         ({"page": "0"}, "页码填写有误"),
     ],
@@ -87,7 +87,11 @@ def test_explain_names_the_kind_the_field_and_keeps_the_article() -> None:
     assert text.startswith("填写有误（出价）：") and "第二十条" in text
     closed = forms.explain(Conflict("bidding is closed", "lot_id"))
     assert closed.startswith("未能办理（拍品）：本场拍卖现在不能报名或出价")
-    assert closed.endswith("详情：bidding is closed")
+    # A core message not in Chinese is never shown to a person: the sentence and article are.
+    assert "bidding" not in closed and closed.endswith("。")
+    assert forms.explain(Conflict("竞价已结束", "lot_id")).endswith("详情：竞价已结束")
+    vague = forms.explain(RuleViolation("deposit", "must be 5%–20%", "拍卖规定 第十七条"))
+    assert vague == "填写有误（保证金）：填写的内容不符合规定（拍卖规定 第十七条）。"
     low = forms.explain(Conflict("outbid", "amount"), next_bid=Decimal("1410000"))
     assert low.startswith("未能办理（出价）：出价须不低于 ¥1,410,000")
 
@@ -152,7 +156,7 @@ def test_announced_rules_follow_the_settings_and_cite_articles() -> None:
     assert any("结束前 5秒 内有人出价" in r and "第二十条" in r for r in rules)
     assert all("第" in r and "条" in r for r in rules)
     legal = bidding_rules(_lot(), Settings())
-    assert any("结束前 5分 内" in r for r in legal)
+    assert any("结束前 5分钟 内" in r for r in legal)
 
 
 def test_a_second_auction_announces_the_article_26_floor_not_only_article_10() -> None:
@@ -160,3 +164,12 @@ def test_a_second_auction_announces_the_article_26_floor_not_only_article_10() -
     first_rule = bidding_rules(second, Settings())[0]
     assert "再次拍卖" in first_rule and "第二十六条" in first_rule and "20%" in first_rule
     assert "再次拍卖" not in bidding_rules(_lot(), Settings())[0]
+
+
+def test_a_sale_announces_only_the_rules_of_a_sale() -> None:
+    rules = bidding_rules(_lot(status="sale", round="sale"), Settings())
+    text = "".join(rules)
+    assert "变卖价为二拍起拍价 ¥1,400,000" in text and "60 日" in text
+    # Not the auction's rules: no start-price floor, no extension, no 流拍 re-auction.
+    assert "第十条" not in text and "延后" not in text and "再次拍卖" not in text
+    assert "加价幅度" not in text

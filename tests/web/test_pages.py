@@ -107,7 +107,9 @@ def test_who_may_do_what(world: World) -> None:
     response = bidder.get("/inquiries/new")
     assert response.status_code == 403 and "只对法院账号开放" in response.text
     response = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "700000"})
-    assert response.status_code == 403 and "register" in response.text  # 第十七条: deposit first
+    assert (
+        response.status_code == 403 and "须先报名并交纳保证金" in response.text
+    )  # 第十七条: deposit first
 
 
 def test_a_resubmitted_bid_form_bids_once_and_a_low_bid_is_refused(world: World) -> None:

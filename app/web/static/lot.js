@@ -17,7 +17,7 @@
   function words(ms) {
     let s = Math.max(0, Math.floor(ms / 1000));
     const parts = [[Math.floor(s / 86400), "天"], [Math.floor(s % 86400 / 3600), "小时"],
-      [Math.floor(s % 3600 / 60), "分"], [s % 60, "秒"]];
+      [Math.floor(s % 3600 / 60), "分钟"], [s % 60, "秒"]];
     while (parts.length > 1 && parts[0][0] === 0) parts.shift();
     return parts.slice(0, 2).map(([n, u]) => n + u).join("");
   }
@@ -43,6 +43,7 @@
       state.endsAt = Date.parse(data.ends_at);
       state.startsAt = Date.parse(data.starts_at);
       $("current-price").textContent = data.current_price_text;
+      $("current-price").classList.toggle("ended", data.status === "failed" || data.status === "reneged");
       $("price-label").textContent = data.price_label;
       $("bid-count").textContent = "（共 " + data.bid_count + " 次）";
       $("bid-count-live").textContent = data.bid_count;
