@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from fapai.clock import SystemClock, to_display
 from fapai.db import make_engine, migrate, session_factory, session_scope
 from fapai.errors import RuleViolation
 from fapai.settings import get_settings
+
+if TYPE_CHECKING:
+    from valuation.outcome import FinishedRound
 
 console = Console()
 COMPARABLE_COLUMNS = (
@@ -146,18 +150,16 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
     d = body["description"]
     title = f"Inquiry {body['id'] or '(not saved)'}: {d['city']}{d.get('district') or ''}"
     t = Table(title=title, show_header=False)
+    # The legal words on lines of their own, never wrapped inside a cell.
     if body["reference_price"] is None:
-        t.add_row(
-            "reference price", f"[bold yellow]none yet[/bold yellow]  {body['reference_note']}"
-        )
+        t.add_row("reference price", "[bold yellow]none yet[/bold yellow]")
+        notes = [body["reference_note"]]
     else:
-        t.add_row(
-            "reference price",
-            f"[bold]{_yuan(body['reference_price'])}[/bold]  ({body['reference_rule']})",
-        )
+        t.add_row("reference price", f"[bold]{_yuan(body['reference_price'])}[/bold]")
+        notes = [body["reference_rule"]]
     for s in body["sources"]:
         answer = _yuan(s["price"]) if s["price"] is not None else "no answer"
-        flag = " [yellow](far from every other source; confirmed)[/yellow]" if s["flagged"] else ""
+        flag = " [yellow](far from the others; confirmed)[/yellow]" if s["flagged"] else ""
         t.add_row(f"  source {s['platform']}", f"{answer}, asked {s['asked_at'][:16]}{flag}")
     counts = "counts as a source" if body["estimate_counts_as_source"] else "independent check"
     t.add_row("fapai estimate", f"{_yuan(body['estimate_price'])}  ({counts})")
@@ -188,6 +190,8 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
     for note in body["outcome"]["fallback"]:
         t.add_row("[yellow]note[/yellow]", note)
     console.print(t)
+    for note in notes:
+        console.print(note, soft_wrap=True)
     if body["comparables"]:
         c = Table(title="Comparables (price adjusted to the subject)")
         keys = [k for k in COMPARABLE_COLUMNS if k in body["comparables"][0]]
@@ -213,6 +217,23 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
     console.print(curve)
 
 
+def own_finished_rounds(session: Session) -> list[FinishedRound]:
+    """The auction room's finished rounds as the outcome model's records: the one door
+    between the two rooms, opened here above both."""
+    from auction.history import finished_rounds
+    from valuation.outcome import FinishedRound, Lot
+
+    return [
+        FinishedRound(
+            Lot(r.city, r.reference_fen, r.closed_on, r.area_m2, r.district),
+            r.start_fen,
+            r.sold,
+            r.final_fen,
+        )
+        for r in finished_rounds(session)
+    ]
+
+
 def train_outcome_command(
     source: str = typer.Option(
         "db",
@@ -228,11 +249,8 @@ def train_outcome_command(
 ) -> None:
     """Train the auction-outcome model (chance of sale and expected final price by start ratio)
     and write models/outcome-VERSION.joblib with its JSON card (the one model registry)."""
-    from auction.history import finished_rounds
     from valuation.outcome import (
         MODEL_NAME,
-        FinishedRound,
-        Lot,
         crawled_rounds,
         load_history,
         train_outcome,
@@ -253,15 +271,7 @@ def train_outcome_command(
             progress.update(step, description="reading finished rounds from the database")
             migrate(settings.database_url)
             with session_scope(session_factory(make_engine(settings.database_url))) as session:
-                own = [
-                    FinishedRound(
-                        Lot(r.city, r.reference_fen, r.closed_on, r.area_m2, r.district),
-                        r.start_fen,
-                        r.sold,
-                        r.final_fen,
-                    )
-                    for r in finished_rounds(session)
-                ]
+                own = own_finished_rounds(session)
                 crawled = crawled_rounds(session)
         progress.update(step, advance=1, description="training")
         rounds = own + crawled

@@ -108,3 +108,21 @@ def redis_url() -> str:
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"Redis at {url} does not answer ({exc.__class__.__name__}); set {REDIS_ENV}")
     return url
+
+
+@pytest.fixture(scope="module")
+def shipped_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the shipped, promoted models of every kind and their pointer (tests
+    promote in it without touching the repository's ``models/``)."""
+    from fapai.settings import PROJECT_ROOT
+    from valuation.registry import POINTER, ModelRegistry
+
+    shipped = PROJECT_ROOT / "models"
+    target = tmp_path_factory.mktemp("models")
+    pointers = ModelRegistry(shipped).pointers()
+    assert set(pointers) >= {"price", "outcome"}, "models/ ships a promoted model of each kind"
+    for name, version in pointers.items():
+        for path in shipped.glob(f"{name}-{version}.*"):
+            shutil.copy(path, target / path.name)
+    shutil.copy(shipped / POINTER, target / POINTER)
+    return target

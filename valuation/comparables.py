@@ -95,10 +95,7 @@ class ComparablesIndex:
     def load(self) -> CityArrays:
         """The query-ready index: per city, every column as a NumPy array."""
         return CityArrays(
-            {
-                city: {col: _array(g[col]) for col in g.columns}
-                for city, g in self.by_city.items()
-            }
+            {city: {col: _array(g[col]) for col in g.columns} for city, g in self.by_city.items()}
         )
 
 
@@ -169,5 +166,3 @@ class CityArrays:
             adjusted_price_total=(adjusted_unit * area).quantize(_WHOLE),
             distance=round(distance, 3),
         )
-
-

@@ -160,6 +160,8 @@ def parse_sources(
         seen.add(platform)
         asked_at = ensure_utc(src.get("asked_at") or now)
         answered_at = src.get("answered_at")
+        if asked_at > now or (answered_at is not None and ensure_utc(answered_at) > now):
+            raise InquiryError(f"sources.{i}.asked_at", "询价时间与出具时间不能晚于现在")
         price_yuan = None
         if src.get("price") is not None:
             try:
@@ -174,8 +176,6 @@ def parse_sources(
                 raise InquiryError(f"sources.{i}.answered_at", "出具时间不能早于询价时间")
         elif answered_at is not None:
             raise InquiryError(f"sources.{i}.price", "已填出具时间，须同时填写询价结果")
-        if asked_at > now or (answered_at is not None and answered_at > now):
-            raise InquiryError(f"sources.{i}.asked_at", "询价时间与出具时间不能晚于现在")
         parsed.append(
             SourceResult(platform, price_yuan, "platform", asked_at, answered_at, False, confirmed)
         )
@@ -217,7 +217,7 @@ class InquiryReport:
     valid_until: datetime
     start_price_floor_fen: int
     outcome: OutcomeCurve
-    reauction: OutcomeCurve  # round 2, should round 1 fail
+    reauction: OutcomeCurve | None  # round 2, should round 1 fail (older reports: None)
     deposit_range_fen: tuple[int, int]
     display_timezone: str
     floor_rule: str
@@ -231,6 +231,21 @@ class InquiryReport:
         if self.reference_price_fen is not None:
             return self.reference_price_fen
         return to_fen(self.estimate.price_total)
+
+    @property
+    def reference_price(self) -> Decimal | None:
+        """The legal reference price in yuan, None while there is none."""
+        fen = self.reference_price_fen
+        return None if fen is None else fen_to_yuan(fen)
+
+    @property
+    def start_price_floor(self) -> Decimal:
+        return fen_to_yuan(self.start_price_floor_fen)
+
+    @property
+    def deposit_range(self) -> tuple[Decimal, Decimal]:
+        low, high = self.deposit_range_fen
+        return fen_to_yuan(low), fen_to_yuan(high)
 
     @property
     def subject_title(self) -> str:
@@ -272,7 +287,7 @@ class InquiryReport:
             "deposit_range": [json_number(fen_to_yuan(f)) for f in self.deposit_range_fen],
             "deposit_rule": self.deposit_rule,
             "outcome": self.outcome.to_json(),
-            "if_unsold": self.reauction.to_json(),
+            "if_unsold": None if self.reauction is None else self.reauction.to_json(),
         }
 
     @classmethod
@@ -310,7 +325,7 @@ class InquiryReport:
             valid_until=_time(body["valid_until"]),
             start_price_floor_fen=to_fen(_decimal(body["start_price_floor"])),
             outcome=_curve(body["outcome"]),
-            reauction=_curve(body["if_unsold"]),
+            reauction=_curve(body["if_unsold"]) if body.get("if_unsold") else None,
             deposit_range_fen=(
                 to_fen(_decimal(body["deposit_range"][0])),
                 to_fen(_decimal(body["deposit_range"][1])),

@@ -24,7 +24,6 @@ from fpdf import FPDF, FontFace
 
 from app.web import display
 from app.web.report import estimate_words, reference_words, source_rows
-from fapai.money import fen_to_yuan
 from valuation.inquiry import InquiryReport
 
 LATIN_FONTS: tuple[Path, ...] = (
@@ -128,11 +127,10 @@ def report_pdf(r: InquiryReport) -> bytes:
 
     _heading(pdf, "法定参考价")
     pdf.set_font("text", size=16)
-    if r.reference_price_fen is None:
+    if r.reference_price is None:
         headline = "尚无法定参考价"
     else:
-        reference = fen_to_yuan(r.reference_price_fen)
-        headline = f"{display.yuan(reference)}（{display.wan(reference)}）"
+        headline = f"{display.yuan(r.reference_price)}（{display.wan(r.reference_price)}）"
     pdf.cell(0, 9, headline, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("text", size=10)
     pdf.multi_cell(0, 6, reference_words(r), new_x="LMARGIN", new_y="NEXT")
@@ -171,15 +169,14 @@ def report_pdf(r: InquiryReport) -> bytes:
             ),
             (
                 "起拍价下限",
-                f"{display.yuan(fen_to_yuan(r.start_price_floor_fen))}"
-                f"（{basis}的 70%，拍卖规定 第十条）",
+                f"{display.yuan(r.start_price_floor)}（{basis}的 70%，拍卖规定 第十条）",
             ),
             ("预计成交概率", display.percent(p.chance_of_sale)),
             ("成交时预计价格", display.yuan(p.expected_final_price)),
             ("预计回收金额", display.yuan(p.expected_recovery)),
             (
                 "保证金范围",
-                " – ".join(display.yuan(fen_to_yuan(f)) for f in r.deposit_range_fen)
+                " – ".join(display.yuan(v) for v in r.deposit_range)
                 + "（起拍价的 5%–20%，拍卖规定 第十七条）",
             ),
         ],

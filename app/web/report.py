@@ -30,9 +30,8 @@ def report_charts(r: InquiryReport) -> ReportCharts:
         for s in r.sources
         if s.kind == "platform" and s.price is not None
     ]
-    if r.reference_price_fen is not None:
-        reference = fen_to_yuan(r.reference_price_fen)
-        marks.append((reference, f"参考价：{reference}元"))
+    if r.reference_price is not None:
+        marks.append((r.reference_price, f"参考价：{r.reference_price}元"))
     interval = charts.interval_bar(
         est.price_total, "本平台估价", est.interval90, inner=est.interval80, marks=marks
     )
@@ -105,15 +104,11 @@ def source_rows(r: InquiryReport, tz: str) -> list[tuple[str, str, str, str, str
 
 
 def page_context(r: InquiryReport) -> dict[str, object]:
-    """What the report page shows beyond the report itself: charts, words, money in yuan."""
-    reference = None if r.reference_price_fen is None else fen_to_yuan(r.reference_price_fen)
+    """What the report page shows beyond the report itself: its charts and its words."""
     return {
         "r": r,
         "charts": report_charts(r),
-        "reference": reference,
         "reference_words": reference_words(r),
         "estimate_words": estimate_words(r),
         "sources": source_rows(r, r.display_timezone),
-        "floor": fen_to_yuan(r.start_price_floor_fen),
-        "deposit": tuple(fen_to_yuan(f) for f in r.deposit_range_fen),
     }
