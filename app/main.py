@@ -1,4 +1,5 @@
-"""``create_app(settings, clock)``: the one FastAPI application (JSON API + web pages)."""
+"""``create_app(settings, clock)``: the one FastAPI application (JSON API + web pages, and
+``/healthz``, ``/metrics`` with a log line per request: :mod:`app.ops`)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ async def _warm_models(app: FastAPI) -> None:
         log.info("inquiry models loaded")
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception as exc:
+        app.state.models_error = f"{type(exc).__name__}: {exc}"  # shown by /healthz
         log.exception("could not load the inquiry models at start-up")
 
 
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     """
     from app.api import api_router
     from app.errors import install_error_handlers
+    from app.ops import RequestLog
+    from app.ops import router as ops_router
     from app.web import web_router
 
     settings = settings or get_settings()
@@ -81,6 +85,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_error_handlers(app)
+    app.add_middleware(RequestLog)
+    app.include_router(ops_router)
     app.include_router(api_router, prefix="/api")
     app.include_router(web_router)
     return app

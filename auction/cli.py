@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from enum import StrEnum
 
 import typer
@@ -45,25 +44,6 @@ def users_add(
     typer.echo(token)
 
 
-def serve(
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 for all)."),
-    port: int = typer.Option(8000, help="TCP port."),
-    workers: int = typer.Option(1, min=1, help="Worker processes (each runs the closing loop)."),
-) -> None:
-    """Run the API and the web pages with uvicorn on FAPAI_DATABASE_URL (migrated at start)."""
-    import uvicorn
-
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
-
-
 def register(app: typer.Typer) -> None:
-    """Add this room's commands to the root app (and ``fapai demo`` when it is installed)."""
+    """Add this room's commands to the root app."""
     app.add_typer(users_app, name="users")
-    app.command("serve")(serve)
-    try:
-        demo = importlib.import_module("auction.demo")
-    except ModuleNotFoundError as exc:
-        if exc.name != "auction.demo":
-            raise
-        return
-    demo.register(app)

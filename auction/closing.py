@@ -7,9 +7,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from auction.engine import close_due_rounds
+from auction.store import Lot
+from fapai import metrics
 from fapai.clock import Clock
 from fapai.db import session_scope
 from fapai.settings import Settings
@@ -20,9 +23,16 @@ log = logging.getLogger(__name__)
 def close_once(
     writer_factory: sessionmaker[Session], clock: Clock, settings: Settings
 ) -> list[int]:
-    """Close what is due now, in one transaction; return the lot ids closed."""
+    """Close what is due now, in one transaction; return the lot ids closed. Counts each close
+    and how late it came (``fapai_closing_lag_seconds``)."""
+    now = clock.now()
     with session_scope(writer_factory) as session:
-        closed = close_due_rounds(session, clock.now(), settings)
+        closed = close_due_rounds(session, now, settings)
+        query = select(Lot.ends_at, Lot.status).where(Lot.id.in_(closed))
+        ended = session.execute(query).all() if closed else []
+    for ends_at, status in ended:
+        metrics.CLOSING_LAG.observe(max(0.0, (now - ends_at).total_seconds()))
+        metrics.LOTS_CLOSED.labels(status).inc()
     if closed:
         log.info("closed %d round(s): lots %s", len(closed), closed)
     return closed

@@ -12,7 +12,6 @@ archive's; bidder names and the bids inside a round are generated (seeded).
 from __future__ import annotations
 
 import csv
-import importlib
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -374,9 +373,9 @@ def plan_lot(
             ends = now + timedelta(minutes=rng.randint(10, 55))
             starts = min(ends - p.window(), now - hour)
         rounds = [p.round("1", starts, first, ends_at=ends, bid=True, live_until=now)]
-    elif fate == ANNOUNCED:
+    elif fate == ANNOUNCED:  # still announced at ``now``, however short the period is set
         published = now - day * rng.randint(1, 20)
-        starts = published + p.announce(False) + day * rng.randint(0, 5)
+        starts = max(published + p.announce(False) + day * rng.randint(0, 5), now + day)
         rounds = [p.round("1", starts, first, published_at=published)]
     elif fate == FAILED:
         ends = now - day * rng.randint(1, 20)
@@ -492,6 +491,18 @@ def _closing_time(rnd: PlannedRound, settings: Settings) -> datetime:
     return ends + timedelta(minutes=1)
 
 
+def _registration_times(rnd: PlannedRound) -> list[datetime]:
+    """When the round's bidders register and pay the deposit (拍卖规定 第十七条): from an hour
+    after publication, a minute apart, always before bidding starts; an announcement period
+    set shorter (even 0 days) squeezes them into it, or to publication time itself."""
+    notice = rnd.starts_at - rnd.published_at
+    n = len(rnd.bidders)
+    return [
+        rnd.published_at + min(timedelta(hours=1, minutes=k), notice * (k + 1) / (n + 1))
+        for k in range(n)
+    ]
+
+
 def steps_of(plan: LotPlan, lot: int, settings: Settings) -> list[Step]:
     """The engine calls that play one lot plan, in order."""
     steps: list[Step] = []
@@ -501,8 +512,8 @@ def steps_of(plan: LotPlan, lot: int, settings: Settings) -> list[Step]:
 
     for i, rnd in enumerate(plan.rounds):
         add(rnd.published_at, "relist" if i else "create", i)
-        for k, bidder in enumerate(rnd.bidders):
-            add(rnd.published_at + timedelta(hours=1, minutes=k), "register", i, bidder)
+        for at, bidder in zip(_registration_times(rnd), rnd.bidders, strict=True):
+            add(at, "register", i, bidder)
         for bid in rnd.bids:
             add(bid.at, "bid", i, bid.bidder, bid.amount)
         if rnd.closes:
@@ -521,14 +532,13 @@ class DemoUser:
 
 @dataclass
 class DemoSummary:
-    """What ``seed_demo`` did: lots per state (as the API shows them), the users to sign in
-    with, and what the model registry did."""
+    """What ``seed_demo`` did: lots per state (as the API shows them) and the users to sign in
+    with."""
 
     lots: int
     states: dict[str, int]
     cities: dict[str, int]
     users: list[DemoUser]
-    model: str
 
 
 @dataclass
@@ -590,34 +600,16 @@ def count_lots(factory: sessionmaker[Session]) -> int:
         return int(session.scalar(select(func.count()).select_from(Lot)) or 0)
 
 
-def ensure_model(settings: Settings) -> str:
-    """Have the valuation room make sure a default price model exists, if it offers that
-    (``valuation.registry.ensure_default_model``); say what happened."""
-    try:
-        registry = importlib.import_module("valuation.registry")
-    except ModuleNotFoundError as exc:
-        if exc.name != "valuation.registry":
-            raise
-        return "no model registry in this build (valuation.registry): no model seeded"
-    ensure = getattr(registry, "ensure_default_model", None)
-    if ensure is None:
-        return "valuation.registry has no ensure_default_model: no model seeded"
-    version = ensure(settings)
-    return f"price model {version} is the promoted one (trained from the shipped data if none was)"
-
-
 def seed_demo(
     session_factory: sessionmaker[Session],
     settings: Settings,
     now: datetime,
     lots: int = DEFAULT_LOTS,
     progress: Callable[[int, int], None] | None = None,
-    price_model: bool = True,
 ) -> DemoSummary:
     """Seed ``lots`` demo lots (9 or more show every state), a court user and demo bidders,
-    in one transaction, by playing each lot's plan through the engine; then, with
-    ``price_model``, ensure the default price model. ``progress(done, total)`` is called as
-    steps are played."""
+    in one transaction, by playing each lot's plan through the engine. ``progress(done,
+    total)`` is called as steps are played."""
     plans = plan_demo(load_rows(), lots, settings, now)
     steps = sorted(s for i, plan in enumerate(plans) for s in steps_of(plan, i, settings))
     first = steps[0].at if steps else now
@@ -644,7 +636,6 @@ def seed_demo(
         states=dict(sorted(states.items())),
         cities=dict(Counter(p.row.city for p in plans).most_common()),
         users=users,
-        model=ensure_model(settings) if price_model else "not asked for (--skip-model)",
     )
 
 
@@ -653,31 +644,12 @@ def seed_demo(
 # ---------------------------------------------------------------------------------------------
 
 
-def demo_command(
-    if_empty: bool = typer.Option(
-        False,
-        "--if-empty",
-        help="Do nothing (but make sure a price model exists) when the database already has "
-        "lots. `make serve` runs `fapai demo --if-empty` every time.",
-    ),
-    skip_model: bool = typer.Option(
-        False,
-        "--skip-model",
-        help="Do not train or promote the default price model (faster; price inquiries need "
-        "one: `fapai train` makes it later).",
-    ),
-    lots: int = typer.Option(
-        DEFAULT_LOTS,
-        "--lots",
-        min=len(FATES),
-        help=f"How many demo lots to seed ({len(FATES)} or more shows every state; at most "
-        "the rows of auction/demo_data/lots.csv).",
-    ),
-) -> None:
-    """Seed a realistic demo into FAPAI_DATABASE_URL: real sold Guangdong lots (from the
-    sf.taobao.com archive, see auction/demo_data/DATA_CARD.md) in every state (announced,
-    bidding, some ending within the hour, sold, failed, second round, 变卖 sale, reneged), a
-    demo court user and demo bidders whose sign-in tokens are printed once."""
+EnsureModel = Callable[[Settings], str]
+
+
+def run_demo(if_empty: bool, skip_model: bool, lots: int, ensure_model: EnsureModel) -> None:
+    """``fapai demo``: seed (unless ``if_empty`` and there are lots), print what was seeded,
+    then, unless ``skip_model``, ``ensure_model(settings)`` and print what it says."""
     console = Console()
     settings = get_settings()
     migrate(settings.database_url)
@@ -685,24 +657,18 @@ def demo_command(
     existing = count_lots(factory)
     if if_empty and existing:
         console.print(f"The database already has {existing} lots: no demo seeded.")
-        _ensure_model_shown(console, settings, skip_model)
-        return
-    with Progress(console=console, transient=True) as bar:
-        task = bar.add_task("Playing the demo through the auction engine", total=None)
-        summary = seed_demo(
-            factory,
-            settings,
-            SystemClock().now(),
-            lots=lots,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-            price_model=False,
-        )
-    _print_summary(console, summary)
-    _ensure_model_shown(console, settings, skip_model)
-
-
-def _ensure_model_shown(console: Console, settings: Settings, skip: bool) -> None:
-    if skip:
+    else:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("Playing the demo through the auction engine", total=None)
+            summary = seed_demo(
+                factory,
+                settings,
+                SystemClock().now(),
+                lots=lots,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        _print_summary(console, summary)
+    if skip_model:
         console.print("Price model: not asked for (--skip-model).")
         return
     with console.status("Making sure a price model exists (the first training takes a minute)"):
@@ -728,6 +694,35 @@ def _print_summary(console: Console, summary: DemoSummary) -> None:
     )
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``fapai demo`` to the root command."""
-    app.command("demo")(demo_command)
+def register(app: typer.Typer, ensure_model: EnsureModel) -> None:
+    """Add ``fapai demo`` to the root command. ``ensure_model(settings)`` makes sure a price
+    model exists and says which: the valuation room's, wired in by the root command (the
+    auction room never imports valuation)."""
+
+    @app.command("demo")
+    def demo_command(
+        if_empty: bool = typer.Option(
+            False,
+            "--if-empty",
+            help="Do nothing (but make sure a price model exists) when the database already "
+            "has lots. `make serve` runs `fapai demo --if-empty` every time.",
+        ),
+        skip_model: bool = typer.Option(
+            False,
+            "--skip-model",
+            help="Do not train or promote the default price model (faster; price inquiries "
+            "need one: `fapai train` makes it later).",
+        ),
+        lots: int = typer.Option(
+            DEFAULT_LOTS,
+            "--lots",
+            min=len(FATES),
+            help=f"How many demo lots to seed ({len(FATES)} or more shows every state; at "
+            "most the rows of auction/demo_data/lots.csv).",
+        ),
+    ) -> None:
+        """Seed a realistic demo into FAPAI_DATABASE_URL: real sold Guangdong lots (from the
+        sf.taobao.com archive, see auction/demo_data/DATA_CARD.md) in every state (announced,
+        bidding, some ending within the hour, sold, failed, second round, 变卖 sale, reneged),
+        a demo court user and demo bidders whose sign-in tokens are printed once."""
+        run_demo(if_empty, skip_model, lots, ensure_model)

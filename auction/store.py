@@ -3,7 +3,7 @@
 Lot status, the one place it is defined (``Lot.status`` stores all but ``bidding``):
 
 - ``announced``: published, bidding not started (``now < starts_at``); shown as ``bidding``
-  from ``starts_at`` until the round is closed (see :func:`app.queries.effective_status`);
+  from ``starts_at`` until the round is closed (see :func:`effective_status`);
 - ``bidding``: derived, never stored: an announced round whose bidding has started;
 - ``sold``: the round closed with a winner (or the 变卖 was bought);
 - ``failed``: the round closed without a valid bid (流拍), or the 变卖 found no buyer;
@@ -11,10 +11,13 @@ Lot status, the one place it is defined (``Lot.status`` stores all but ``bidding
 - ``reneged``: the buyer of a sold round did not pay (悔拍); the lot can be relisted.
 
 ``Lot.round`` is ``"1"``, ``"2"`` or ``"sale"``; the API shows 1, 2 or "sale".
+
+Every committed status change is logged, one structured line each (logger ``fapai.state``).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import (
@@ -26,10 +29,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fapai.db import Base, UTCDateTime
+from fapai.logs import STATE_CHANGES
 
 ANNOUNCED, BIDDING, SOLD, FAILED, SALE, RENEGED = (
     "announced",
@@ -42,6 +48,7 @@ ANNOUNCED, BIDDING, SOLD, FAILED, SALE, RENEGED = (
 OPEN_STATUSES = (ANNOUNCED, SALE)
 LOT_STATUSES = (ANNOUNCED, BIDDING, SOLD, FAILED, SALE, RENEGED)
 ROUND_ORDER = ("1", "2", "sale")
+
 
 # Deposit states of a registration.
 DEPOSIT_PAID, DEPOSIT_REFUND_DUE, DEPOSIT_APPLIED, DEPOSIT_FORFEITED = (
@@ -236,3 +243,40 @@ def effective_status(status: str, starts_at: datetime, now: datetime) -> str:
     """The status people see: an announced round whose bidding has started is ``bidding``
     (until the closing loop closes it); the statuses are listed above."""
     return BIDDING if status == ANNOUNCED and now >= starts_at else status
+
+
+# --- the state-change log: one line per lot status transition, once its transaction commits --
+
+_state_log = logging.getLogger(STATE_CHANGES)
+_PENDING = "fapai_lot_transitions"
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_transitions(session: Session, _context: object) -> None:
+    for obj in (*session.new, *session.dirty):
+        if not isinstance(obj, Lot):
+            continue
+        history = inspect(obj).attrs.status.history
+        before = history.deleted[0] if history.deleted else None
+        if history.added and history.added[0] != before:
+            transition = (obj.id, before, obj.status, obj.round)
+            session.info.setdefault(_PENDING, []).append(transition)
+
+
+@event.listens_for(Session, "after_commit")
+def _log_transitions(session: Session) -> None:
+    for lot_id, before, after, round_kind in session.info.pop(_PENDING, ()):
+        fields = {"event": "lot_state", "lot_id": lot_id, "from": before, "to": after}
+        _state_log.info(
+            "lot %s: %s -> %s (round %s)",
+            lot_id,
+            before or "new",
+            after,
+            round_kind,
+            extra={"fields": {**fields, "round": round_kind}},
+        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_transitions(session: Session) -> None:
+    session.info.pop(_PENDING, None)

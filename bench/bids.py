@@ -31,206 +31,27 @@ its database on the way out, even on Ctrl-C. Never run by the test suite.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import random
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import httpx
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import (  # bench/common.py: the harness every bench shares
+    PG_DATABASE,
+    REQUEST_TIMEOUT,
+    LoadResult,
+    RequestMaker,
+    bulk_copy_lots,
+    drive,
+    run,
+    scratch_database,
+    uvicorn_server,
+)
 
 CONCURRENCY = (1, 10, 50)
 BID_LOTS = 100
-PG_DATABASE = f"fapai_bench_{os.getpid()}"  # per run: two runs at once never share one
-REQUEST_TIMEOUT = 20.0  # seconds; a request that gets no answer in this time stalls the run
-
-
-# ---------------------------------------------------------------------------------------------
-# Measurement
-# ---------------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The nearest-rank ``q``-th percentile (0 < q ≤ 100) of ``values``."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = max(1, -(-len(ordered) * q // 100))  # ceil(n·q/100)
-    return ordered[int(rank) - 1]
-
-
-@dataclass
-class LoadResult:
-    """What one load run saw: status counts, per-request latency (s), wall time (s)."""
-
-    statuses: Counter[int] = field(default_factory=Counter)
-    latencies: list[float] = field(default_factory=list)
-    elapsed: float = 0.0
-    stalled: bool = False
-
-    @property
-    def requests(self) -> int:
-        return len(self.latencies)
-
-    def count(self, *codes: int) -> int:
-        return sum(self.statuses[c] for c in codes)
-
-    @property
-    def server_errors(self) -> int:
-        return sum(n for code, n in self.statuses.items() if code >= 500 or code == 0)
-
-    def per_second(self, n: int) -> float:
-        return n / self.elapsed if self.elapsed else float("nan")
-
-    def p(self, q: float) -> float:
-        """Latency percentile in milliseconds."""
-        return percentile(self.latencies, q) * 1000
-
-
-# A request maker: worker number → (method, path, JSON body or None, headers).
-RequestMaker = Callable[[int], tuple[str, str, dict | None, dict[str, str]]]
-
-
-async def drive(base_url: str, concurrency: int, total: int, make: RequestMaker) -> LoadResult:
-    """Send ``total`` requests from ``concurrency`` workers, each with its own connection,
-    each sending its next request as soon as the last one answered. A request unanswered
-    after ``REQUEST_TIMEOUT`` stops the run (the server is stuck): it is counted with the 5xx
-    and ``stalled`` is set."""
-    result = LoadResult()
-    remaining = total
-
-    async def worker(n: int, client: httpx.AsyncClient) -> None:
-        nonlocal remaining
-        while remaining > 0:
-            remaining -= 1
-            method, path, body, headers = make(n)
-            began = time.perf_counter()
-            try:
-                response = await client.request(method, path, json=body, headers=headers)
-                status = response.status_code
-            except httpx.HTTPError:
-                status = 0  # no answer: counted with the 5xx
-                result.stalled = True
-                remaining = 0
-            result.latencies.append(time.perf_counter() - began)
-            result.statuses[status] += 1
-
-    clients = [
-        httpx.AsyncClient(
-            base_url=base_url, timeout=REQUEST_TIMEOUT, limits=httpx.Limits(max_connections=1)
-        )
-        for _ in range(concurrency)
-    ]
-    try:
-        # One warm-up request per connection, not measured.
-        warm = (c.get("/api/lots", params={"page_size": 1}) for c in clients)
-        await asyncio.gather(*warm, return_exceptions=True)
-        began = time.perf_counter()
-        await asyncio.gather(*(worker(n, c) for n, c in enumerate(clients)))
-        result.elapsed = time.perf_counter() - began
-    finally:
-        await asyncio.gather(*(c.aclose() for c in clients))
-    return result
-
-
-def run(coro: Awaitable[LoadResult]) -> LoadResult:
-    return asyncio.run(coro)  # type: ignore[arg-type]
-
-
-# ---------------------------------------------------------------------------------------------
-# Databases and the server
-# ---------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def scratch_database(backend: str, pg_admin: str) -> Iterator[str]:
-    """A fresh, migrated database URL; removed afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from fapai.db import migrate, normalize_url
-
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="fapai-bench-") as tmp:
-            url = f"sqlite:///{tmp}/bench.db"
-            migrate(url)
-            yield url
-        return
-    admin = create_engine(normalize_url(pg_admin), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-    url = make_url(normalize_url(pg_admin)).set(database=PG_DATABASE)
-    url_text = url.render_as_string(hide_password=False)
-    try:
-        migrate(url_text)
-        yield url_text
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def uvicorn_server(database_url: str) -> Iterator[str]:
-    """A real uvicorn process serving ``create_app`` on a free loopback port; its base URL."""
-    port = free_port()
-    env = {**os.environ, "FAPAI_DATABASE_URL": database_url}
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "app.main:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with code {proc.returncode}")
-            try:
-                if httpx.get(f"{base}/api/lots", params={"page_size": 1}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not answer within 60 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,111 +128,6 @@ def seed_bidding(url: str, lots: int, bidders: int) -> BidFixture:
     db.dispose()
     ladders = {lot_id: Ladder(500_000 + 10_000 * n, 100) for n, lot_id in enumerate(lot_ids)}
     return BidFixture(lot_ids, [token for _, token in users], ladders)
-
-
-def bulk_copy_lots(url: str, total: int, seed: int = 7) -> int:
-    """Fill the database up to ``total`` lots by copying the engine's own rows.
-
-    Takes the lots and rounds the engine stored and inserts copies in batches of 5,000 with
-    SQLAlchemy bulk ``insert(Lot)`` / ``insert(Round)`` (executemany; lot ids by RETURNING),
-    then points the copies at their rounds with one correlated ``update(Lot)``. The copies
-    take the places, titles and prices of the demo's real lots (auction/demo_data/lots.csv)
-    and are announced, bidding or failed (no bids), so every copied row is a state the engine
-    stores. Returns the number of lots in the database.
-    """
-    from datetime import timedelta
-
-    from sqlalchemy import func, insert, select, update
-
-    from auction.demo import load_rows
-    from auction.store import ANNOUNCED, FAILED, Lot, Round
-    from fapai.clock import SystemClock
-    from fapai.db import make_engine, session_factory, session_scope
-
-    rng = random.Random(seed)
-    rows = load_rows()
-    now = SystemClock().now()
-    db = make_engine(url)
-    factory = session_factory(db)
-    with session_scope(factory) as session:
-        have = int(session.scalar(select(func.count()).select_from(Lot)) or 0)
-        template = session.scalars(select(Lot).order_by(Lot.id).limit(1)).one()
-        template_round = session.get(Round, template.round_id)
-        lot_columns = {c.key: getattr(template, c.key) for c in Lot.__mapper__.column_attrs}
-        round_columns = {
-            c.key: getattr(template_round, c.key) for c in Round.__mapper__.column_attrs
-        }
-    for key in ("id", "round_id", "leading_bid_id"):
-        lot_columns.pop(key)
-    round_columns.pop("id")
-    made = 0
-    while have + made < total:
-        batch = min(5_000, total - have - made)
-        lots, rounds = [], []
-        for _ in range(batch):
-            row = rng.choice(rows)
-            scale = rng.uniform(0.5, 2.0)
-            start = int(row.start * scale) // 100 * 100
-            kind = rng.choices(("bidding", "announced", "failed"), (5, 3, 2))[0]
-            starts = {
-                "bidding": now - timedelta(hours=rng.uniform(1, 20)),
-                "announced": now + timedelta(days=rng.uniform(1, 30)),
-                "failed": now - timedelta(days=rng.uniform(2, 60)),
-            }[kind]
-            ends = starts + timedelta(days=1)
-            published = starts - timedelta(days=30)
-            status = FAILED if kind == "failed" else ANNOUNCED
-            lots.append(
-                {
-                    **lot_columns,
-                    "title": f"{row.district}{row.community or row.address} {row.area_m2}㎡",
-                    "property_type": row.property_type,
-                    "city": row.city,
-                    "district": row.district,
-                    "address": row.address,
-                    "area_m2": float(row.area_m2),
-                    "reference_price": int(row.reference * scale),
-                    "status": status,
-                    "start_price": start,
-                    "current_price": start,
-                    "deposit": start // 10,
-                    "published_at": published,
-                    "starts_at": starts,
-                    "ends_at": ends,
-                    "created_at": published,
-                    "bid_count": 0,
-                    "registration_seq": 0,
-                }
-            )
-            rounds.append(
-                {
-                    **round_columns,
-                    "start_price": start,
-                    "deposit": start // 10,
-                    "published_at": published,
-                    "starts_at": starts,
-                    "scheduled_end": ends,
-                    "closed_at": ends if kind == "failed" else None,
-                    "outcome": "failed" if kind == "failed" else None,
-                    "bid_count": 0,
-                    "winner_registration_id": None,
-                    "final_price": None,
-                }
-            )
-        with session_scope(factory) as session:
-            ids = session.scalars(insert(Lot).returning(Lot.id), lots).all()
-            for lot_id, rnd in zip(ids, rounds, strict=True):
-                rnd["lot_id"] = lot_id
-            session.execute(insert(Round), rounds)
-            # One correlated UPDATE points each new copy at its round.
-            session.execute(
-                update(Lot)
-                .where(Lot.round_id.is_(None))
-                .values(round_id=select(Round.id).where(Round.lot_id == Lot.id).scalar_subquery())
-            )
-        made += batch
-    db.dispose()
-    return have + made
 
 
 # ---------------------------------------------------------------------------------------------

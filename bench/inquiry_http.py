@@ -15,8 +15,9 @@ Two ratios, each against a baseline measured in the same run on the same machine
   price model's Pipeline on a subject's feature row.
 
 Descriptions vary over five Guangzhou/Shenzhen districts, areas and layouts; half the requests
-bring one listed platform's result. The server is stopped and the scratch database removed on
-the way out. Never run by the test suite.
+bring one listed platform's result. It uses ``bench/common.py``'s scratch database, server
+launcher and load driver and the demo's seeded lots and court user; the server is stopped and
+the scratch database removed on the way out. Never run by the test suite.
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from bids import (  # bench/bids.py: same harness, not a copy
+from common import (  # bench/common.py: the harness every bench shares
     PG_DATABASE,
     LoadResult,
     RequestMaker,
@@ -37,12 +37,8 @@ from bids import (  # bench/bids.py: same harness, not a copy
     percentile,
     run,
     scratch_database,
-    seed_bidding,
     uvicorn_server,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 SUBJECTS = (
     {"city": "广州", "district": "天河", "rooms": 3},
@@ -73,15 +69,20 @@ def timed(n: int, call: Callable[[], object]) -> LoadResult:
     return result
 
 
-def court_token(url: str) -> str:
-    from auction.auth import create_user
-    from fapai.db import make_engine, session_factory, session_scope
+def seed(url: str) -> tuple[str, int]:
+    """The demo's lots and users (through the engine): a court token and a lot id to read."""
+    from auction.demo import seed_demo
+    from fapai.clock import SystemClock
+    from fapai.db import make_engine, session_factory, writer_engine
+    from fapai.settings import Settings
 
     engine = make_engine(url)
-    with session_scope(session_factory(engine)) as s:
-        _, token = create_user(s, "bench 书记员", "court")
+    summary = seed_demo(
+        session_factory(writer_engine(engine)), Settings(database_url=url), SystemClock().now(), 9
+    )
     engine.dispose()
-    return token
+    (court,) = (u.token for u in summary.users if u.role == "court")
+    return court, 1
 
 
 def in_process(url: str, n: int, rng: random.Random) -> dict[str, LoadResult]:
@@ -154,8 +155,7 @@ def main() -> None:
     with scratch_database(args.backend, args.pg) as url:
         print(f"[{args.backend}] in-process, {n} inquiries", file=sys.stderr)
         local = in_process(url, n, rng)
-        token = court_token(url)
-        (lot_id,) = seed_bidding(url, 1, 1).lot_ids
+        token, lot_id = seed(url)
         with uvicorn_server(url) as base:
             print(f"[{args.backend}] over HTTP, {n} requests per row", file=sys.stderr)
             http = over_http(base, token, lot_id, n, rng)

@@ -5,7 +5,7 @@
 
 It makes a scratch SQLite database, seeds the demo's real lots through ``auction.engine`` (every
 state, with bids and results), fills it up to ``--lots`` with bulk copies of the engine's own
-rows (``bench/bids.py: bulk_copy_lots``), starts a real uvicorn process, asks one inquiry
+rows (``bench/common.py: bulk_copy_lots``), starts a real uvicorn process, asks one inquiry
 through the API, then requests each page one after another (one keep-alive connection, so the
 time is the server's plus a loopback round trip) and prints p50/p99 per page. A report's PDF is
 made once (the report page makes it in the background) and then served from a cache: "PDF
@@ -19,14 +19,10 @@ Never run by the test suite. It stops its server and removes its database on the
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bids import bulk_copy_lots, percentile, scratch_database, uvicorn_server
+from common import bulk_copy_lots, percentile, scratch_database, uvicorn_server
 
 BUDGET_MS = 300.0
 WARMUP = 5
@@ -45,7 +41,6 @@ def seed(url: str, lots: int) -> tuple[str, str]:
         Settings(database_url=url),
         SystemClock().now(),
         lots=60,
-        price_model=False,
     )
     engine.dispose()
     bulk_copy_lots(url, lots)

@@ -20,6 +20,7 @@ from scrapy.exceptions import DropItem
 
 from crawlers.items import AuctionResultItem, ListingItem
 from crawlers.storage import BatchWriter, WriteCounts, engine_for
+from fapai import metrics
 from fapai.clock import Clock, SystemClock
 from valuation.auction_results import AUCTION_RESULT_FIELDS, AuctionResult, validate_auction_result
 from valuation.schema import LISTING_FIELDS, Listing, ListingError, validate_listing
@@ -105,6 +106,8 @@ class StoragePipeline(_Pipeline):
         stats.inc_value("stored/batches")
 
     def process_item(self, item: scrapy.Item) -> scrapy.Item:
+        kind = "auction_result" if isinstance(item, AuctionResultItem) else "listing"
+        metrics.CRAWL_ITEMS.labels(kind, item.get("source") or "-").inc()
         if self.writer is not None:
             now = clock_of(self.crawler).now()
             self._count(self.writer.add(record_of(item), item.get("signature"), now))

@@ -1,5 +1,9 @@
 """Where the sites live: city codes, real hosts, and rebasing onto a mirror (``--base-url``).
 
+The city codes are one table, ``cities.csv`` beside this file: the Lianjia/Beike subdomain
+(``gz``), the gazetteer's city (``广州市``, checked against :mod:`fapai.regions` at import) and
+the Anjuke subdomain (``guangzhou``), for the cities the sites serve.
+
 A spider always knows a page by its real address (``https://gz.lianjia.com/ershoufang/``);
 with a base URL it fetches the same path from the mirror instead
 (``http://127.0.0.1:8123/ershoufang/``), and stores the real address in ``url``.
@@ -7,8 +11,12 @@ with a base URL it fetches the same path from the mirror instead
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from fapai.regions import normalize_city
 
 
 @dataclass(frozen=True)
@@ -18,19 +26,16 @@ class City:
     anjuke: str  # Anjuke subdomain: guangzhou
 
 
-CITIES: dict[str, City] = {
-    c.code: c
-    for c in (
-        City("gz", "广州市", "guangzhou"),
-        City("sz", "深圳市", "shenzhen"),
-        City("fs", "佛山市", "foshan"),
-        City("dg", "东莞市", "dongguan"),
-        City("zh", "珠海市", "zhuhai"),
-        City("hui", "惠州市", "huizhou"),
-        City("zs", "中山市", "zs"),
-        City("bj", "北京市", "beijing"),
-    )
-}
+def _load_cities(path: Path) -> dict[str, City]:
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        if normalize_city(r["city"]) != r["city"]:
+            raise ValueError(f"{path.name}: {r['city']!r} is not a gazetteer city name")
+    return {r["code"]: City(r["code"], r["city"], r["anjuke"]) for r in rows}
+
+
+CITIES: dict[str, City] = _load_cities(Path(__file__).with_name("cities.csv"))
 
 
 class UnknownCityError(ValueError):

@@ -13,11 +13,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from fapai.clock import ensure_utc
@@ -150,11 +152,49 @@ def alembic_config(url: str):
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
 
+# The PostgreSQL advisory-lock key every fapai process takes around its migrations ("fapai").
+PG_MIGRATE_LOCK_KEY = int.from_bytes(b"fapai", "big")
+
+
+@contextmanager
+def _across_processes(url: str) -> Iterator[None]:
+    """Hold a lock that other processes migrating the same database wait for: a PostgreSQL
+    session advisory lock, or an exclusive ``flock`` on ``<file>.migrate.lock`` beside a SQLite
+    file (an in-memory database has no other process)."""
+    if is_sqlite(url):
+        database = make_url(url).database
+        if not database or database == ":memory:":
+            yield
+            return
+        import fcntl
+
+        path = Path(database).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with (path.parent / f"{path.name}.migrate.lock").open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PG_MIGRATE_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_MIGRATE_LOCK_KEY})
+    finally:
+        engine.dispose()
+
 
 def migrate(url: str) -> None:
     """Create or upgrade the schema of the database at ``url`` (all branches: ``heads``).
 
-    Idempotent and cheap after the first call in a process.
+    Idempotent and cheap after the first call in a process. Safe when several processes start
+    at once (``uvicorn --workers``): they take turns under :func:`_across_processes`, and the
+    ones that come later find the schema at its heads.
     """
     from alembic import command
 
@@ -162,24 +202,26 @@ def migrate(url: str) -> None:
     with _migrate_lock:
         if url in _migrated:
             return
-        log.info("migrating database %s", make_url(url).render_as_string(hide_password=True))
-        command.upgrade(alembic_config(url), "heads")
+        with _across_processes(url):
+            log.info("migrating database %s", make_url(url).render_as_string(hide_password=True))
+            command.upgrade(alembic_config(url), "heads")
         _migrated.add(url)
 
 
-def import_all_tables() -> None:
-    """Import every room's table module so ``Base.metadata`` knows them all."""
-    import importlib
+@lru_cache(maxsize=1)
+def migration_heads() -> frozenset[str]:
+    """The head revision of every room's migration branch."""
+    from alembic.script import ScriptDirectory
 
-    for name in (
-        "valuation.store",
-        "auction.store",
-        "valuation.inquiry_store",
-        "valuation.auction_results",
-        "crawlers.runs",
-    ):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def schema_lag(engine: Engine) -> list[str]:
+    """The migration heads the database at ``engine`` has not reached (empty: at head).
+
+    Raises SQLAlchemy's error when the database does not answer."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return sorted(migration_heads() - current)

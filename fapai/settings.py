@@ -16,6 +16,7 @@ import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +54,11 @@ class Settings(BaseSettings):
     )
     closing_interval_seconds: float = Field(
         1.0, description="How often the server's closing loop looks for rounds that ended."
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json",
+        description="`fapai serve` logs: JSON lines (one object a line, for a log shipper) or "
+        "plain text. Other commands print plain text to the terminal.",
     )
     data_dir: Path = Field(
         Path("./fapai-data"),

@@ -23,6 +23,7 @@ from valuation.data import (
     read_listing_file,
     validate_frame,
     write_listing_file,
+    write_rejects,
 )
 from valuation.evaluate import report_rows
 from valuation.registry import IncompatibleModel, ModelRegistry, UnknownModel, model_names
@@ -113,10 +114,17 @@ def _progress() -> Progress:
 def data_import(
     file: Path = typer.Argument(..., help="CSV (.csv, .csv.gz) or Parquet file, schema columns."),
     batch_size: int = typer.Option(2000, help="Rows per transaction."),
+    rejects: Path = typer.Option(
+        None,
+        "--rejects",
+        help="Where to write the rejected rows (default: FILE's name + .rejects.csv beside it).",
+    ),
 ) -> None:
     """Validate listings from FILE and upsert them into the project database.
 
-    Every rejected row is counted by reason (field:rule) and printed; none is dropped silently.
+    Every rejected row is counted by reason (field:rule) and printed, and written with its row
+    number (1 = the first row after the header) to a rejects file; none is dropped silently.
+    Prices may carry decimals (rounded to the yuan).
     """
     if not file.exists():
         raise _fail(f"{file}: no such file")
@@ -126,11 +134,15 @@ def data_import(
         raise _fail(str(exc)) from exc
     factory = _factory()
     with _progress() as bar:
-        task = bar.add_task(f"importing {file.name}", total=len(frame))
+        task = bar.add_task(f"importing {file.name} (rows)", total=len(frame))
         report = import_listings(
             factory, frame, SystemClock().now(), batch_size, progress=lambda n: bar.advance(task, n)
         )
     _print_rejects(report.read, report.kept, dict(report.rejected))
+    if report.rejected_rows:
+        path = rejects or file.with_name(file.name + ".rejects.csv")
+        write_rejects(report.rejected_rows, path)
+        console.print(f"rejected rows with their row numbers: {path}", soft_wrap=True)
     s = report.stored
     console.print(
         f"stored: {s.inserted:,} new, {s.updated:,} updated "
@@ -146,6 +158,16 @@ def data_export(
     factory = _factory()
     with factory() as session:
         frame = listings_frame(session)
+    if frame.empty:
+        from valuation.market_data import default_listings_path
+
+        console.print(
+            "the project database holds no listings: nothing to export. The shipped market "
+            f"data is {default_listings_path()} (`fapai train --source default` uses it; "
+            "`fapai data import` it to have it in the database).",
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=1)
     try:
         write_listing_file(frame, file)
     except ValueError as exc:
@@ -166,7 +188,7 @@ def train(
     settings = get_settings()
     frame = _load_source(source, limit)
     with _progress() as bar:
-        task = bar.add_task("training", total=1.0)
+        task = bar.add_task("training (share of the steps)", total=1.0)
 
         def step(what: str, done: float) -> None:
             bar.update(task, completed=done, description=what)

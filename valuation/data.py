@@ -8,7 +8,7 @@ price history, an unchanged one only refreshes ``crawled_at``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -135,14 +135,35 @@ def known_signatures(session: Session, source: str) -> dict[str, str]:
 # --- files in and out (``fapai data import|export``) -------------------------------------
 
 
+@dataclass(frozen=True)
+class RejectedRow:
+    """One row a file could not give: its 1-based row number (the header not counted), the
+    broken rule, and the row as read."""
+
+    row: int
+    field: str
+    rule: str
+    values: dict[str, Any]
+
+
 @dataclass
 class ImportReport:
-    """What an import did: rows read, kept, rejected by reason, and the upsert counts."""
+    """What an import did: rows read, kept, rejected by reason (and each rejected row), and
+    the upsert counts."""
 
     read: int = 0
     kept: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    rejected_rows: list[RejectedRow] = field(default_factory=list)
     stored: UpsertStats = field(default_factory=UpsertStats)
+
+
+def write_rejects(rows: Iterable[RejectedRow], path: Path) -> int:
+    """Write rejected rows to a CSV (row, field, rule, then the row's own columns); the count."""
+    records = [{"row": r.row, "field": r.field, "rule": r.rule, **r.values} for r in rows]
+    frame = pd.DataFrame(records) if records else pd.DataFrame(columns=["row", "field", "rule"])
+    frame.to_csv(path, index=False)
+    return len(frame)
 
 
 def read_listing_file(path: Path) -> pd.DataFrame:
@@ -155,34 +176,17 @@ def read_listing_file(path: Path) -> pd.DataFrame:
     raise ValueError(f"{path.name}: unsupported file type (use .csv, .csv.gz or .parquet)")
 
 
-def validate_rows(rows: Iterable[Mapping[str, Any]]) -> tuple[list[Listing], Counter[str]]:
-    """Valid listings and the count of rejected rows by reason (``field:rule``)."""
-    kept: list[Listing] = []
-    rejected: Counter[str] = Counter()
-    for row in rows:
-        try:
-            kept.append(validate_listing(row))
-        except ListingError as exc:
-            rejected[exc.reason] += 1
-    return kept, rejected
-
-
-def validate_frame(
-    frame: pd.DataFrame, keep: tuple[str, ...] = ("bizcircle",)
-) -> tuple[pd.DataFrame, Counter[str]]:
-    """Valid rows of ``frame`` as clean schema columns (plus the ``keep`` columns it has, as
-    given), and the count of rejected rows by reason."""
-    extra = [c for c in keep if c in frame]
+def validate_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
+    """Valid rows of ``frame`` as clean schema columns, and the count of rejected rows by
+    reason."""
     rows: list[dict[str, Any]] = []
     rejected: Counter[str] = Counter()
     for raw in _records(frame):
         try:
-            clean = validate_listing(raw).to_dict()
+            rows.append(validate_listing(raw).to_dict())
         except ListingError as exc:
             rejected[exc.reason] += 1
-            continue
-        rows.append(clean | {c: raw[c] for c in extra})
-    return pd.DataFrame(rows, columns=[*LISTING_FIELDS, *extra]), rejected
+    return pd.DataFrame(rows, columns=list(LISTING_FIELDS)), rejected
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -202,10 +206,15 @@ def import_listings(
     records = _records(frame)
     for start in range(0, len(records), batch_size):
         chunk = records[start : start + batch_size]
-        kept, rejected = validate_rows(chunk)
+        kept = []
+        for number, raw in enumerate(chunk, start=start + 1):
+            try:
+                kept.append(validate_listing(raw))
+            except ListingError as exc:
+                report.rejected[exc.reason] += 1
+                report.rejected_rows.append(RejectedRow(number, exc.field, exc.rule, raw))
         report.read += len(chunk)
         report.kept += len(kept)
-        report.rejected.update(rejected)
         with session_scope(factory) as session:
             report.stored = report.stored + upsert_listings(session, kept, now)
         if progress:

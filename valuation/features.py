@@ -1,7 +1,7 @@
 """Features of a home for the price model: plain functions from listing columns to numbers.
 
-Input frames use the listing schema's names (:mod:`valuation.schema`) plus the optional
-``bizcircle``; units are m² for areas and yuan/m² for unit prices. Unknown stays NaN: the
+Input frames use the listing schema's names (:mod:`valuation.schema`); units are m² for
+areas and yuan/m² for unit prices. Unknown stays NaN: the
 gradient-boosted trees learn where a missing value goes, so minimal input still prices.
 """
 
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from valuation.market_data import load_community_prices
+from valuation.schema import BUILDING_TYPES
 
 LOCATION_COLUMNS = ("city", "district", "bizcircle", "community")
 NUMERIC_FEATURES = (
@@ -49,7 +50,6 @@ DETAIL_FIELDS = (
 )
 _FLOOR_LEVEL = {"低": 0.0, "中": 1.0, "高": 2.0}
 _DECORATION = {"毛坯": 0.0, "简装": 1.0, "精装": 2.0}
-BUILDING_TYPES = ("塔楼", "板塔结合", "板楼")  # tower, mixed, slab
 _BUILDING_TYPE = {t: float(i) for i, t in enumerate(BUILDING_TYPES)}
 PRIOR_CITY = "广州市"  # the city the 2017 community price list covers
 
@@ -168,5 +168,7 @@ def mask_inputs(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
             *(DETAIL_FIELDS if drop_details else ()),
         ]
         cols = [c for c in cols if c in out]
+        # A column filled on every row may be bool or int: unknown (None) needs object.
+        out[cols] = out[cols].astype(object)
         out.loc[rows, cols] = None
     return out

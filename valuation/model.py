@@ -1,9 +1,10 @@
-"""The price model as the rest of fapai sees it: ``PriceModel.estimate`` and ``.comparables``.
+"""The price model as the rest of fapai sees it: ``PriceModel.value`` (estimate and comparables
+from one predict), ``.estimate`` and ``.comparables``.
 
 A :class:`PriceModel` wraps one trained artifact (see :mod:`valuation.train`): the scikit-learn
-pipeline (log yuan/m²), its conformal calibration, the comparables index and what the training
-data covered. It refuses (:class:`NotPriceable`) what it cannot price honestly instead of
-returning a confident number.
+pipeline (log yuan/m²), its conformal calibration, the comparables index (its lookup built when
+the model loads) and what the training data covered. It refuses (:class:`NotPriceable`) what
+it cannot price honestly instead of returning a confident number.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import pandas as pd
 from threadpoolctl import ThreadpoolController
 
 from valuation.comparables import Comparable
-from valuation.features import BUILDING_TYPES, LOCATION_COLUMNS
-from valuation.schema import LISTING_FIELDS, Listing, ListingError, validate_subject
+from valuation.features import LOCATION_COLUMNS
+from valuation.schema import BUILDING_TYPES, LISTING_FIELDS, Listing, ListingError, validate_subject
 
 PRICED_PROPERTY_TYPES = ("residential",)
 # One row is priced fastest on one thread: OpenMP threads that spin-wait for each other on a
@@ -59,7 +60,8 @@ class Valuation:
     comparables: tuple[Comparable, ...]
 
 
-EXTRA_INPUTS = ("building_type", "near_metro")  # optional inputs beyond the listing schema
+# Optional inputs an inquiry takes beyond its description fields (listing fields, checked here).
+EXTRA_INPUTS = ("building_type", "near_metro")
 
 
 def extra_inputs(subject: Mapping[str, Any]) -> dict[str, Any]:
@@ -107,9 +109,11 @@ class PriceModel:
     # -- checks ----------------------------------------------------------------------------
     def inputs(self, subject: Mapping[str, Any]) -> dict[str, Any]:
         """Validate ``subject`` by the listing rules, then :meth:`checked_inputs`."""
-        for required in ("city", "district", "area_m2"):
+        for required in ("city", "area_m2"):
             if subject.get(required) in (None, ""):
                 raise NotPriceable(required, "required")
+        if subject.get("district") in (None, "") and subject.get("bizcircle") in (None, ""):
+            raise NotPriceable("district", "required (or the business circle, bizcircle)")
         try:
             listing = validate_subject(subject)
         except ListingError as exc:
@@ -121,9 +125,11 @@ class PriceModel:
         the model knows (its cities, districts and areas); ``extra`` from
         :func:`extra_inputs`."""
         clean = listing.to_dict()
-        for required in ("city", "district", "area_m2"):
+        for required in ("city", "area_m2"):
             if clean[required] is None:
                 raise NotPriceable(required, "required")
+        if clean["district"] is None and clean["bizcircle"] is None:
+            raise NotPriceable("district", "required (or the business circle, bizcircle)")
         ptype = clean["property_type"] or "residential"
         if ptype not in PRICED_PROPERTY_TYPES:
             raise NotPriceable(
@@ -135,9 +141,13 @@ class PriceModel:
             known = "、".join(sorted(self.coverage))
             raise NotPriceable("city", f"no market data for {city} (the model knows {known})")
         cov = self.coverage[city]
-        if clean["district"] not in cov["districts"]:
+        if clean["district"] is not None and clean["district"] not in cov["districts"]:
             raise NotPriceable(
                 "district", f"no market data for {city}{clean['district']} in this model"
+            )
+        if clean["district"] is None and clean["bizcircle"] not in cov.get("bizcircles", ()):
+            raise NotPriceable(
+                "bizcircle", f"no market data for {city} {clean['bizcircle']} in this model"
             )
         area = clean["area_m2"]
         lo, hi = cov["area_m2"]
@@ -159,8 +169,6 @@ class PriceModel:
 
     def _frame(self, inputs: dict[str, Any]) -> pd.DataFrame:
         row = {k: inputs.get(k) for k in LISTING_FIELDS}
-        for extra in ("bizcircle", *EXTRA_INPUTS):
-            row[extra] = inputs.get(extra)
         row["period"] = self.coverage[inputs["city"]]["as_of_period"]
         frame = pd.DataFrame([row])
         for col in LOCATION_COLUMNS:
@@ -198,7 +206,7 @@ class PriceModel:
             **inputs,
             "period": float(frame["period"].iloc[0]),
             "bizcircle": self._encoder.bizcircle_of(
-                inputs["city"], inputs["district"], inputs.get("community")
+                inputs["city"], inputs.get("district"), inputs.get("community")
             ),
         }
         return Valuation(estimate, tuple(self.index.nearest(query, log_unit, k=k)))

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from fapai.regions import normalize_city, normalize_district
@@ -29,6 +29,7 @@ LISTING_FIELDS: tuple[str, ...] = (
     "city",
     "district",
     "community",
+    "bizcircle",
     "lat",
     "lon",
     "area_m2",
@@ -42,6 +43,8 @@ LISTING_FIELDS: tuple[str, ...] = (
     "decoration",
     "build_year",
     "elevator",
+    "building_type",
+    "near_metro",
     "property_type",
     "price_total",
     "unit_price",
@@ -51,6 +54,7 @@ LISTING_FIELDS: tuple[str, ...] = (
 )
 PROPERTY_TYPES = ("residential", "commercial", "parking", "land", "vehicle", "equity", "other")
 FLOOR_LEVELS = ("低", "中", "高")
+BUILDING_TYPES = ("塔楼", "板塔结合", "板楼")  # tower, mixed, slab: the ones the model reads
 DECORATIONS = ("精装", "简装", "毛坯", "其他")
 
 # Bounds beyond which a value is absurd for a Chinese home listing: reject, don't fix.
@@ -85,6 +89,7 @@ class Listing:
     city: str | None = None
     district: str | None = None
     community: str | None = None
+    bizcircle: str | None = None  # business circle (商圈), between district and community
     lat: float | None = None
     lon: float | None = None
     area_m2: float | None = None
@@ -98,6 +103,8 @@ class Listing:
     decoration: str | None = None
     build_year: int | None = None
     elevator: bool | None = None
+    building_type: str | None = None  # 塔楼/板塔结合/板楼 as the page said, or other text
+    near_metro: bool | None = None  # the source's 近地铁 tag
     property_type: str | None = None
     price_total: int | None = None
     unit_price: int | None = None
@@ -150,6 +157,17 @@ def _int(field: str, v: Any, lo: int | None = None, hi: int | None = None) -> in
     return i
 
 
+def _yuan(field: str, v: Any, lo: int, hi: int) -> int | None:
+    """A price in yuan, given whole or with decimals (``32156.78``): rounded half up."""
+    d = _number(field, v)
+    if d is None:
+        return None
+    i = int(d.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if not lo <= i <= hi:
+        raise ListingError(field, f"out_of_range ({i} not in {lo}..{hi})")
+    return i
+
+
 def _float(field: str, v: Any, lo: float, hi: float) -> float | None:
     d = _number(field, v)
     if d is None:
@@ -158,6 +176,13 @@ def _float(field: str, v: Any, lo: float, hi: float) -> float | None:
     if not lo <= f <= hi:
         raise ListingError(field, f"out_of_range ({f} not in {lo}..{hi})")
     return f
+
+
+def _short_text(field: str, v: Any, limit: int) -> str | None:
+    s = _text(v)
+    if s is not None and len(s) > limit:
+        raise ListingError(field, f"too_long (over {limit} characters)")
+    return s
 
 
 def _datetime(field: str, v: Any) -> datetime | None:
@@ -182,7 +207,7 @@ def _bool(field: str, v: Any) -> bool | None:
     if isinstance(v, bool):
         return v
     s = str(v).strip().lower()
-    if s in ("1", "true", "yes", "y", "有", "有电梯", "是"):
+    if s in ("1", "true", "yes", "y", "有", "有电梯", "是", "近地铁"):
         return True
     if s in ("0", "false", "no", "n", "无", "无电梯", "否"):
         return False
@@ -227,8 +252,8 @@ def _validate(row: Mapping[str, Any], source: str, listing_id: str, require_pric
             raise ListingError("city", f"unknown_city ({city_raw})")
 
     area = _float("area_m2", row.get("area_m2"), *AREA_M2_RANGE)
-    price_total = _int("price_total", row.get("price_total"), *PRICE_TOTAL_RANGE)
-    unit_price = _int("unit_price", row.get("unit_price"), *UNIT_PRICE_RANGE)
+    price_total = _yuan("price_total", row.get("price_total"), *PRICE_TOTAL_RANGE)
+    unit_price = _yuan("unit_price", row.get("unit_price"), *UNIT_PRICE_RANGE)
     if require_price and price_total is None and unit_price is None:
         raise ListingError("price_total", "required (price_total or unit_price)")
     if price_total is not None and area:
@@ -269,6 +294,7 @@ def _validate(row: Mapping[str, Any], source: str, listing_id: str, require_pric
         city=city,
         district=district,
         community=_text(row.get("community")),
+        bizcircle=_text(row.get("bizcircle")),
         lat=lat,
         lon=lon,
         area_m2=area,
@@ -282,6 +308,8 @@ def _validate(row: Mapping[str, Any], source: str, listing_id: str, require_pric
         decoration=_text(row.get("decoration")),
         build_year=_int("build_year", row.get("build_year"), *BUILD_YEAR_RANGE),
         elevator=_bool("elevator", row.get("elevator")),
+        building_type=_short_text("building_type", row.get("building_type"), 20),
+        near_metro=_bool("near_metro", row.get("near_metro")),
         property_type=property_type,
         price_total=price_total,
         unit_price=unit_price,

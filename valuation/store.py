@@ -38,6 +38,7 @@ class MarketListing(Base):
     city: Mapped[str | None] = mapped_column(String(20))
     district: Mapped[str | None] = mapped_column(String(30))
     community: Mapped[str | None] = mapped_column(String(120))
+    bizcircle: Mapped[str | None] = mapped_column(String(60))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     area_m2: Mapped[float | None] = mapped_column(Float)
@@ -51,6 +52,8 @@ class MarketListing(Base):
     decoration: Mapped[str | None] = mapped_column(String(20))
     build_year: Mapped[int | None] = mapped_column(Integer)
     elevator: Mapped[bool | None] = mapped_column(Boolean)
+    building_type: Mapped[str | None] = mapped_column(String(20))
+    near_metro: Mapped[bool | None] = mapped_column(Boolean)
     property_type: Mapped[str | None] = mapped_column(String(20))
     price_total: Mapped[int | None] = mapped_column(BigInteger)  # yuan
     unit_price: Mapped[int | None] = mapped_column(Integer)  # yuan/m²

@@ -100,10 +100,11 @@ def build_pipeline(params: Mapping[str, Any] | None = None, random_state: int = 
 def prepare_training_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
     """The rows a price model can learn from, and the count of the others by reason.
 
-    Kept: residential (or untyped) homes with city, district, area, unit price and a date.
+    Kept: residential (or untyped) homes with city, a place in it (district or business
+    circle: some cities' files name only the circle), area, unit price and a date.
     """
     frame = frame.copy()
-    for col in (*LISTING_FIELDS, "bizcircle"):
+    for col in LISTING_FIELDS:
         if col not in frame:
             frame[col] = None
     skipped: Counter[str] = Counter()
@@ -111,7 +112,7 @@ def prepare_training_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[s
         "property_type:not_residential": ~frame["property_type"].isna()
         & ~frame["property_type"].isin(PRICED_PROPERTY_TYPES),
         "city:missing": frame["city"].isna(),
-        "district:missing": frame["district"].isna(),
+        "district:missing (and no bizcircle)": frame["district"].isna() & frame["bizcircle"].isna(),
         "area_m2:missing": frame["area_m2"].isna(),
         "unit_price:missing": frame["unit_price"].isna(),
     }
@@ -146,7 +147,8 @@ def _coverage_by_city(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     for city, g in frame.groupby("city"):
         latest = g["period"].max()
         out[city] = {
-            "districts": sorted(g["district"].unique()),
+            "districts": sorted(g["district"].dropna().unique()),
+            "bizcircles": sorted(g["bizcircle"].dropna().unique()),
             "area_m2": [
                 round(float(g["area_m2"].quantile(0.005)) / AREA_MARGIN, 1),
                 round(float(g["area_m2"].quantile(0.995)) * AREA_MARGIN, 1),
@@ -260,7 +262,8 @@ def train_price_model(
             },
         },
         "coverage": {
-            c: {k: v for k, v in d.items() if k != "districts"} | {"districts": len(d["districts"])}
+            c: {k: v for k, v in d.items() if k not in ("districts", "bizcircles")}
+            | {"districts": len(d["districts"]), "bizcircles": len(d["bizcircles"])}
             for c, d in coverage.items()
         },
         "interval": {

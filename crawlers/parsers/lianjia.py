@@ -73,6 +73,10 @@ def parse_list(sel: Selector, page_url: str, source: str, city: str) -> ListPage
         loader.add_value("city", city)
         loader.add_value("district", district)
         loader.add_css("community", "div.positionInfo a:first-of-type::text")
+        loader.add_css("bizcircle", "div.positionInfo a:nth-of-type(2)::text")
+        # The page's 近地铁 tag; without it the list says nothing either way.
+        if any("近地铁" in t for t in li.css("div.tag ::text").getall()):
+            loader.add_value("near_metro", True)
         loader.add_value("property_type", "residential")
         loader.add_fields(
             normalize.parse_house_info(" ".join(li.css("div.houseInfo::text").getall()))

@@ -1,12 +1,17 @@
-"""Alembic environment: runs programmatically from fapai.db.migrate (no alembic.ini needed)."""
+"""Alembic environment: runs programmatically from fapai.db.migrate (no alembic.ini needed).
+
+Upgrades only: each room writes its revisions by hand on its own branch, and
+``tests/auction/test_store.py`` compares the migrated schema with the room's models. So the
+ground floor never imports the rooms' table modules here (``Base.metadata`` holds whichever
+tables the running process has imported).
+"""
 
 from alembic import context
 from sqlalchemy import pool
 
-from fapai.db import Base, import_all_tables, make_engine
+from fapai.db import Base, make_engine
 
 config = context.config
-import_all_tables()
 target_metadata = Base.metadata
 
 

@@ -182,7 +182,7 @@ def test_inquiry_api_refuses_and_explains(api):
 
 
 def test_fapai_inquire_prints_the_report(shipped_models, tmp_path, monkeypatch):
-    from fapai.cli import app
+    from app.cli import app
     from fapai.settings import get_settings
 
     monkeypatch.setenv("FAPAI_MODELS_DIR", str(shipped_models))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from app.cli import app
 from auction.auth import user_for_token
 from auction.store import ApiToken
-from fapai.cli import app
 from fapai.db import make_engine, session_factory
 
 

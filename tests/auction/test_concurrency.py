@@ -5,12 +5,7 @@ and nothing answers 500."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.testing import fast_rules, uvicorn_server, wait_until
 from auction import auth
 from fapai.db import make_engine, session_factory, session_scope
 
@@ -27,27 +23,10 @@ pytestmark = pytest.mark.slow
 
 BIDDERS = 44  # more than the request thread pool (40): a lock holder must never wait for it
 ATTEMPTS = 3
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _until(predicate, seconds: float) -> bool:
-    """Poll a real process until ``predicate()`` holds, at most ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
-def server(db_url: str) -> Iterator[tuple[str, str, list[str]]]:
+def server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
     """(base url, court token, bidder tokens) of a uvicorn process on ``db_url``, with the
     legal clock shortened through FAPAI_* settings."""
     engine = make_engine(db_url)
@@ -55,40 +34,9 @@ def server(db_url: str) -> Iterator[tuple[str, str, list[str]]]:
         court = auth.create_user(s, "court", "court")[1]
         bidders = [auth.create_user(s, f"b{i}", "bidder")[1] for i in range(BIDDERS)]
     engine.dispose()
-    port = _free_port()
-    env = os.environ | {
-        "FAPAI_DATABASE_URL": db_url,
-        "FAPAI_ANNOUNCE_DAYS_IMMOVABLE": "0",
-        "FAPAI_MIN_BIDDING_SECONDS": "1",
-        "FAPAI_EXTENSION_SECONDS": "1",
-        "FAPAI_CLOSING_INTERVAL_SECONDS": "0.1",
-    }
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
-    proc = subprocess.Popen(
-        [*cmd, "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{base}/api/lots", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        assert _until(up, 30), "uvicorn did not start"
+    env = {"FAPAI_DATABASE_URL": db_url, **fast_rules()}
+    with uvicorn_server(env, tmp_path / "server.log") as base:
         yield base, court, bidders
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_many_bidders_on_one_lot(server):
@@ -122,7 +70,7 @@ def test_many_bidders_on_one_lot(server):
         assert [r.status_code for r in registrations] == [201] * len(tokens)
         codes = {r.json()["bidder_code"] for r in registrations}
         assert codes == {f"B{n:04d}" for n in range(1, len(tokens) + 1)}
-        assert _until(lambda: c.get(f"/api/lots/{lot_id}").json()["status"] == "bidding", 10)
+        assert wait_until(lambda: c.get(f"/api/lots/{lot_id}").json()["status"] == "bidding", 10)
 
     accepted: list[dict] = []
     statuses: list[int] = []
@@ -169,7 +117,7 @@ def test_many_bidders_on_one_lot(server):
     assert len(accepted) >= 2
 
     with httpx.Client(base_url=base, timeout=30) as c:
-        assert _until(lambda: c.get(f"/api/lots/{lot_id}").json()["status"] == "sold", 30)
+        assert wait_until(lambda: c.get(f"/api/lots/{lot_id}").json()["status"] == "sold", 30)
         lot = c.get(f"/api/lots/{lot_id}").json()
         stored = c.get(f"/api/lots/{lot_id}/bids").json()
         (result,) = c.get("/api/results").json()["items"]

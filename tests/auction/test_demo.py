@@ -39,7 +39,7 @@ def settings(db_url: str) -> Settings:
 
 
 def _seed(factory, settings: Settings) -> demo.DemoSummary:
-    return demo.seed_demo(factory, settings, NOW, lots=LOTS, price_model=False)
+    return demo.seed_demo(factory, settings, NOW, lots=LOTS)
 
 
 def test_seeding_a_fresh_database_produces_every_state(factory, settings: Settings) -> None:
@@ -72,6 +72,40 @@ def test_seeding_a_fresh_database_produces_every_state(factory, settings: Settin
     assert seconds and all(rs[1].start_price >= rs[0].start_price * 0.8 for rs in seconds)
     assert sales and all(rs[2].start_price == rs[1].start_price for rs in sales)
     assert len(reneged) == 2  # one left reneged, one relisted without its reneging buyer
+
+
+def test_a_demo_with_no_announcement_period_still_shows_every_state(factory, db_url) -> None:
+    """Announcement periods of 0 days are a legal test configuration: bidders still register
+    before they bid, and the announced lots are still announced."""
+    settings = Settings(
+        database_url=db_url,
+        announce_days_movable=0,
+        announce_days_immovable=0,
+        reannounce_days_movable=0,
+        reannounce_days_immovable=0,
+    )
+    summary = _seed(factory, settings)
+    assert set(summary.states) == {"announced", "bidding", "sold", "failed", "sale", "reneged"}
+    assert sum(summary.states.values()) == LOTS
+
+
+def test_demo_command_with_no_announcement_period_answers_without_a_traceback(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for kind in ("ANNOUNCE", "REANNOUNCE"):
+        for what in ("MOVABLE", "IMMOVABLE"):
+            monkeypatch.setenv(f"FAPAI_{kind}_DAYS_{what}", "0")
+    monkeypatch.setenv("FAPAI_DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    app = typer.Typer()
+    demo.register(app, ensure_model=lambda _settings: "never asked (--skip-model)")
+    try:
+        result = CliRunner().invoke(app, ["--skip-model", "--lots", str(LOTS)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert result.exception is None
+    assert "demo tokens" in result.output
 
 
 def test_sold_lots_end_at_real_prices_with_lawful_bids(factory, settings: Settings) -> None:
@@ -158,7 +192,7 @@ def test_demo_command_seeds_once_with_if_empty(
     monkeypatch.setenv("FAPAI_DATABASE_URL", sqlite_url)
     get_settings.cache_clear()
     app = typer.Typer()
-    demo.register(app)
+    demo.register(app, ensure_model=lambda _settings: "never asked (--skip-model)")
     runner = CliRunner()
     try:
         args = ["--if-empty", "--skip-model", "--lots", str(len(demo.FATES))]

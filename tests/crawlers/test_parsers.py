@@ -82,6 +82,10 @@ def test_lianjia_and_beike_list_page(flavour: str) -> None:
         "property_type": "residential",
         "orientation": src["orientation"],
         **({"decoration": src["decoration"]} if flavour == "lianjia" else {}),
+        # What the model reads: the business circle, building type and the 近地铁 tag.
+        "bizcircle": src["bizcircle"].strip(),
+        **({"building_type": src["building_type"].strip()} if flavour == "lianjia" else {}),
+        "near_metro": True,
     }
     last = page(pages, "/ershoufang/baiyun/pg3/", host)
     assert lianjia.parse_list(last, last.url, flavour, "广州市").next_url is None

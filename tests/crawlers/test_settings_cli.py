@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from app.cli import app
 from crawlers import sites
 from crawlers.run import CrawlSetupError, crawl_settings, parse_overrides, spider_names
-from fapai.cli import app
 
 
 def test_polite_by_default() -> None:

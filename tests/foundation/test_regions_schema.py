@@ -1,6 +1,16 @@
 import pytest
 
-from fapai.regions import normalize_city, normalize_district
+from fapai.regions import (
+    CITIES,
+    PROVINCES,
+    division,
+    is_region_code,
+    normalize_city,
+    normalize_district,
+    normalize_province,
+    province_of,
+    short_name,
+)
 from valuation.schema import ListingError, validate_listing
 
 
@@ -13,7 +23,17 @@ from valuation.schema import ListingError, validate_listing
         ("中山", "坦洲", ("中山市", "坦洲镇")),
         ("汕尾市", "城区", ("汕尾市", "城区")),
         ("佛山", "南海", ("佛山市", "南海区")),
+        ("武汉", "洪山", ("武汉市", "洪山区")),
+        ("成都市", "郫县", ("成都市", "郫都区")),
+        ("成都", "双流县", ("成都市", "双流区")),
+        ("上海", "卢湾区", ("上海市", "黄浦区")),
+        ("北京", "朝阳", ("北京市", "朝阳区")),
+        ("长春", "朝阳", ("长春市", "朝阳区")),
+        (None, "湖北省武汉市江汉区", ("武汉市", "江汉区")),
+        ("清远", "连山", ("清远市", "连山壮族瑶族自治县")),
+        ("东莞", "松山湖", ("东莞市", "松山湖")),
         ("广州", "南海", None),
+        ("武汉", "天河", None),
         ("广州", "福田", None),
     ],
 )
@@ -25,6 +45,41 @@ def test_normalize_city_variants():
     assert normalize_city("广州市广州市") == "广州市"
     assert normalize_city(" 广州市") == "广州市"
     assert normalize_city("火星") is None
+
+
+def test_every_province_level_division_canonicalises():
+    assert len(PROVINCES) == 34
+    for province in PROVINCES:
+        assert normalize_province(province) == province
+        assert normalize_province(short_name(province)) == province
+    assert normalize_province("内蒙古") == "内蒙古自治区"
+    assert normalize_province("广西") == "广西壮族自治区"
+    assert normalize_province("火星") is None
+    # The municipalities and SARs are their own city.
+    for short in ("北京", "天津", "上海", "重庆", "香港", "澳门"):
+        assert normalize_city(short) == normalize_province(short)
+
+
+def test_every_city_canonicalises_and_knows_its_province():
+    assert len(CITIES) > 330
+    for city in CITIES:
+        assert normalize_city(city) == city
+        assert province_of(city) is not None
+    assert normalize_city("湖北省武汉市") == "武汉市"
+    assert normalize_city("襄樊") == "襄阳市"  # former name
+    assert normalize_city("仙桃") == "仙桃市"  # governed by the province directly
+    assert province_of("厦门") == "福建省"
+    assert "洪山区" in CITIES["武汉市"] and "锦江区" in CITIES["成都市"]
+
+
+def test_region_codes_current_and_former():
+    assert is_region_code("440106") and is_region_code("420111") and is_region_code("110000")
+    assert is_region_code("440116")  # 萝岗区, merged into 黄埔区 in 2014: old ID numbers keep it
+    assert division("440116").name == "黄埔区"
+    assert division("510124").name == "郫都区"
+    assert not is_region_code("999999")
+    assert not is_region_code("44010")
+    assert not is_region_code("44010x")
 
 
 def _row(**kw):

@@ -92,7 +92,7 @@ def test_import_counts_rejects_by_reason_and_export_round_trips(db_url, tmp_path
 
 
 def test_cli_import_prints_rejects_in_words(sqlite_url, tmp_path, monkeypatch):
-    from fapai.cli import app
+    from app.cli import app
     from fapai.settings import get_settings
 
     src = tmp_path / "in.csv"
@@ -118,3 +118,35 @@ def test_cli_import_prints_rejects_in_words(sqlite_url, tmp_path, monkeypatch):
 def test_unsupported_file_types_are_named(tmp_path, name):
     with pytest.raises(ValueError, match="unsupported file type"):
         read_listing_file(tmp_path / name)
+
+
+def test_cli_import_takes_decimal_prices_and_writes_rejects_with_row_numbers(
+    sqlite_url, tmp_path, monkeypatch
+):
+    from app.cli import app
+    from fapai.settings import get_settings
+
+    decimal = {**GOOD[1], "listing_id": "7", "unit_price": "32156.78", "price_total": ""}
+    src = tmp_path / "in.csv"
+    pd.DataFrame([decimal, *BAD]).to_csv(src, index=False)
+    monkeypatch.setenv("FAPAI_DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        empty = runner.invoke(app, ["data", "export", str(tmp_path / "none.csv")])
+        assert empty.exit_code == 1 and "listings.parquet" in empty.output
+        result = runner.invoke(app, ["data", "import", str(src)])
+        assert result.exit_code == 0, result.output
+        assert "5 rows read, 1 valid, 4 rejected" in result.output
+        rejects = pd.read_csv(tmp_path / "in.csv.rejects.csv", dtype=str)
+        assert rejects[["row", "field", "listing_id"]].values.tolist() == [
+            ["2", "area_m2", "3"],
+            ["3", "district", "4"],
+            ["4", "price_total", "5"],
+            ["5", "price_total", "6"],
+        ]
+        with session_factory(make_engine(sqlite_url))() as session:
+            stored = listings_frame(session)
+        assert stored.set_index("listing_id").loc["7", "unit_price"] == 32157
+    finally:
+        get_settings.cache_clear()

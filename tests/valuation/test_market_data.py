@@ -10,7 +10,7 @@ from valuation.market_data import (
     load_community_prices,
     load_default_listings,
 )
-from valuation.market_data.derive import EXTRA_FIELDS, SOURCES, STATS, derive_source
+from valuation.market_data.derive import SOURCES, STATS, derive_source
 from valuation.schema import LISTING_FIELDS
 
 HEADER = (
@@ -49,7 +49,7 @@ def test_derive_maps_units_and_counts_rejects(tmp_path: Path):
 def test_shipped_data_matches_its_card_and_stays_small():
     frame = load_default_listings()
     stats = json.loads(STATS.read_text())
-    assert list(frame.columns) == [*LISTING_FIELDS, *EXTRA_FIELDS]
+    assert list(frame.columns) == list(LISTING_FIELDS)
     assert frame["source"].value_counts().to_dict() == {
         name: stats[name]["rows_kept"] for name in SOURCES
     }

@@ -44,7 +44,7 @@ def history():
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """``fapai train-outcome`` run as a user would, on a fresh database: (models dir, output)."""
-    from fapai.cli import app
+    from app.cli import app
     from fapai.settings import get_settings
 
     target = tmp_path_factory.mktemp("outcome-models")

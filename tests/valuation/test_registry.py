@@ -106,7 +106,7 @@ def test_the_committed_default_model_is_promoted_and_loads():
 def test_cli_models_list_and_promote_speak_in_words(small_model, models_dir, monkeypatch):
     from typer.testing import CliRunner
 
-    from fapai.cli import app
+    from app.cli import app
     from fapai.settings import get_settings
 
     monkeypatch.setenv("FAPAI_MODELS_DIR", str(models_dir))
@@ -136,7 +136,7 @@ def test_one_registry_serves_every_kind_and_the_cli_lists_and_promotes_both(
     from the version."""
     from typer.testing import CliRunner
 
-    from fapai.cli import app
+    from app.cli import app
     from fapai.settings import get_settings
     from valuation.model import PriceModel
     from valuation.outcome import OutcomeModel

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from app.testing import uvicorn_server
 from auction.demo import seed_demo
 from fapai.clock import SystemClock
 from fapai.db import make_engine, session_factory
 from fapai.settings import Settings
-from web.server import uvicorn_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -152,9 +152,7 @@ def site(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     url = f"sqlite:///{path}"
     settings = Settings(database_url=url)
     engine = make_engine(url)
-    summary = seed_demo(
-        session_factory(engine), settings, SystemClock().now(), lots=24, price_model=False
-    )
+    summary = seed_demo(session_factory(engine), settings, SystemClock().now(), lots=24)
     engine.dispose()
     court = next(u for u in summary.users if u.role == "court")
     with uvicorn_server({"FAPAI_DATABASE_URL": url, **FAST_RULES}, folder / "server.log") as base:

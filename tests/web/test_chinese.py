@@ -117,9 +117,7 @@ def walk(_sqlite_template, tmp_path_factory) -> Iterator[Walk]:
     shutil.copyfile(_sqlite_template, path)
     settings = Settings(database_url=f"sqlite:///{path}", data_dir=path.parent / "data")
     db = make_engine(settings.database_url)
-    summary = seed_demo(
-        session_factory(db), settings, SystemClock().now(), lots=12, price_model=False
-    )
+    summary = seed_demo(session_factory(db), settings, SystemClock().now(), lots=12)
     with session_factory(db)() as session:
         lot_ids = list(session.scalars(select(Lot.id).order_by(Lot.id)))
     db.dispose()

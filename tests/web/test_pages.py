@@ -290,7 +290,7 @@ def test_the_report_page_names_the_platforms_and_says_when_there_is_no_reference
 def test_a_fixed_price_sale_is_bought_at_its_price(world: World) -> None:
     """变卖: the demo's lot in a sale window; the first bidder paying the price buys it."""
     settings = Settings()
-    seed_demo(world.factory, settings, world.clock.now(), lots=8, price_model=False)
+    seed_demo(world.factory, settings, world.clock.now(), lots=8)
     with session_scope(world.factory) as session:
         sale = queries.search_lots(
             session, schemas.LotQuery(status="sale", page_size=1), world.clock.now()

@@ -6,9 +6,9 @@ mapped onto the listing schema (:mod:`valuation.schema`) and every row goes thro
 guessed. The result is ``listings.parquet`` (zstd) beside this file, plus ``derive_stats.json``
 with the per-source counts that ``DATA_CARD.md`` quotes.
 
-Nothing is generated: every row is a real listing or deal. ``bizcircle`` (business circle) is
-kept as one extra column beyond the listing schema because the sources carry it and it is the
-best location signal between district and community.
+Nothing is generated: every row is a real listing or deal. ``bizcircle`` (business circle),
+``building_type`` and ``near_metro`` are listing fields like the others: the sources carry them
+and the price model reads them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from fapai.settings import SHARED_DATA_DIR
-from valuation.schema import LISTING_FIELDS, ListingError, validate_listing
+from valuation.schema import BUILDING_TYPES, LISTING_FIELDS, ListingError, validate_listing
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCE_DIR = SHARED_DATA_DIR
@@ -35,8 +35,6 @@ COMMUNITIES_FILE = "guangzhou_lianjia_communities_2017.csv"
 # 萝岗 was merged into 黄埔 in 2014; the 2017 pages still named it.
 _GZ_DISTRICT_RENAMES = {"萝岗": "黄埔"}
 STATS = HERE / "derive_stats.json"
-EXTRA_FIELDS = ("bizcircle", "building_type", "near_metro")
-_BUILDING_TYPES = ("塔楼", "板楼", "板塔结合")  # others (villas, bungalows, 暂无数据) stay None
 
 _SZ_DISTRICTS = {"dapengxinqu": "大鹏新区"}
 _SZ_FLOOR = {"low": "低", "middle": "中", "high": "高"}
@@ -73,7 +71,7 @@ def _strip(s: Any) -> Any:
 def _building_type(s: Any) -> str | None:
     """塔楼 (tower) / 板楼 (slab) / 板塔结合 as the page said; anything else is unknown."""
     s = _strip(s)
-    return s if s in _BUILDING_TYPES else None
+    return s if s in BUILDING_TYPES else None
 
 
 def lianjia_listings_2021_22(path: Path) -> Iterator[dict[str, Any]]:
@@ -230,10 +228,8 @@ def derive_source(name: str, source_dir: Path) -> tuple[pd.DataFrame, dict[str, 
         except ListingError as exc:
             rejects[exc.reason] += 1
             continue
-        row = listing.to_dict()
-        row.update({k: raw.get(k) or None for k in EXTRA_FIELDS})
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=[*LISTING_FIELDS, *EXTRA_FIELDS])
+        rows.append(listing.to_dict())
+    frame = pd.DataFrame(rows, columns=list(LISTING_FIELDS))
     dupes = int(frame.duplicated(["source", "listing_id"]).sum())
     frame = frame.drop_duplicates(["source", "listing_id"], keep="last")
     dates = frame["dealt_at"].fillna(frame["crawled_at"])

@@ -11,6 +11,7 @@ from app.api.routes.lots import LotId
 from app.deps import BidderUser, ClockDep, SessionDep, SettingsDep, WriterSessionDep
 from app.schemas import BidCreate, BidReceipt, BidView
 from auction import engine
+from fapai import metrics
 from fapai.money import to_fen
 
 router = APIRouter(tags=["bids"])
@@ -44,9 +45,10 @@ def place_bid(
     ] = None,
 ) -> BidReceipt:
     """Bid (bidder). 409 when bidding is closed or a concurrent bid got there first."""
-    bid = engine.place_bid(
-        session, lot_id, user.id, to_fen(body.amount), clock.now(), settings, idempotency_key
-    )
+    with metrics.counting_bid():
+        bid = engine.place_bid(
+            session, lot_id, user.id, to_fen(body.amount), clock.now(), settings, idempotency_key
+        )
     receipt = queries.bid_receipt(session, bid)
     session.commit()
     return receipt

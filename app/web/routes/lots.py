@@ -14,6 +14,7 @@ from app.web.forms import SORT_CHOICES, FormError, amount_fen, explain, lot_quer
 from app.web.lot_page import load_lot_page
 from app.web.templating import error_page, render, templates
 from auction import engine
+from fapai import metrics
 from fapai.errors import FapaiError, NotFound
 from fapai.regions import CITIES
 
@@ -172,15 +173,17 @@ def bid(
     if refused is not None:
         return refused
     try:
-        engine.place_bid(
-            session,
-            lot_id,
-            user.id,
-            amount_fen(amount),
-            clock.now(),
-            settings,
-            idempotency_key=idempotency_key[:100] or None,
-        )
+        fen = amount_fen(amount)
+        with metrics.counting_bid():
+            engine.place_bid(
+                session,
+                lot_id,
+                user.id,
+                fen,
+                clock.now(),
+                settings,
+                idempotency_key=idempotency_key[:100] or None,
+            )
     except (FormError, FapaiError) as exc:
         session.rollback()
         return _lot_response(request, session, lot_id, user, clock, settings, exc)
