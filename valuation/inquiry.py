@@ -465,11 +465,10 @@ def price(
     )
     # One-row predictions: OpenMP threads cost more than they give on a busy machine.
     with one_thread():
-        curve = outcome.curve(lot, settings)
-        proposed_fen = to_fen(curve.proposed.start_price)
-        # If the first round fails: the re-auction's lawful range (a cut of at most 20%,
+        # Round 1, and if it fails the re-auction's lawful range (a cut of at most 20%,
         # 拍卖规定 第二十六条) and what the model proposes in it.
-        reauction = outcome.curve(lot, settings, round_no=2, previous_start_fen=proposed_fen)
+        curve, reauction = outcome.curves(lot, settings)
+    proposed_fen = to_fen(curve.proposed.start_price)
     fields = {k: v for k, v in subject.to_dict().items() if k in SUBJECT_FIELDS}
     fields.update(extra_inputs(description))
     return InquiryReport(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import own_finished_rounds
+from app.inquiry_cli import own_finished_rounds
 from auction import engine
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope, writer_engine
@@ -135,6 +135,16 @@ def test_round2_proposal_is_within_a_20_percent_cut(model):
     assert all(curve.lawful_min <= p.start_price <= curve.lawful_max for p in curve.points)
     with pytest.raises(ValueError, match="previous round"):
         model.curve(GZ, SETTINGS, round_no=2)
+
+
+@pytest.mark.parametrize("lot", [GZ, replace(GZ, city="珠海市", district="香洲区")])
+def test_both_rounds_from_one_predict_are_the_two_curves(model, lot):
+    """What an inquiry shows (round 1, and the re-auction should it fail) in one predict is
+    exactly the two curves, round 2 cut at most 20% from round 1's proposal (第二十六条)."""
+    first, again = model.curves(lot, SETTINGS)
+    assert first == model.curve(lot, SETTINGS)
+    proposed = to_fen(first.proposed.start_price)
+    assert again == model.curve(lot, SETTINGS, round_no=2, previous_start_fen=proposed)
 
 
 def test_lawful_range_follows_the_settings(model):

@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from fapai.law import min_reauction_start_price, min_start_price
-from fapai.money import fen_to_yuan, json_number, ratio_of
+from fapai.money import fen_to_yuan, json_number, ratio_of, to_fen
 from fapai.settings import Settings
 from valuation.outcome.chance import MIN_OWN_ROUNDS, ChanceOfSale, SalePrior
 from valuation.outcome.records import Lot
@@ -132,7 +132,28 @@ class OutcomeModel:
             lot.reference_fen, settings, round_no, previous_start_fen
         )
         starts = _grid(lot.reference_fen, lo_fen, hi_fen)
-        ratios = np.array([s / lot.reference_fen for s in starts])
+        return self._curve(lot, round_no, lo_fen, hi_fen, self._final_ratios(lot, starts))
+
+    def curves(self, lot: Lot, settings: Settings) -> tuple[OutcomeCurve, OutcomeCurve]:
+        """Round 1's curve and, should it fail, the re-auction's from round 1's proposal
+        (拍卖规定 第二十六条): the same as two :meth:`curve` calls, with one predict for every
+        start either may need (round 2's depends on which start round 1 proposes)."""
+        lo1, hi1 = lawful_start_range(lot.reference_fen, settings)
+        first = _grid(lot.reference_fen, lo1, hi1)
+        seconds = {
+            p: _grid(lot.reference_fen, *lawful_start_range(lot.reference_fen, settings, 2, p))
+            for p in first
+        }
+        finals = self._final_ratios(
+            lot, sorted({*first, *(s for g in seconds.values() for s in g)})
+        )
+        round1 = self._curve(lot, 1, lo1, hi1, finals)
+        proposed = to_fen(round1.proposed.start_price)
+        lo2, hi2 = lawful_start_range(lot.reference_fen, settings, 2, proposed)
+        return round1, self._curve(lot, 2, lo2, hi2, finals)
+
+    def _final_ratios(self, lot: Lot, starts: list[int]) -> dict[int, float]:
+        """The regressor's expected final / reference at each start (fen), one predict."""
         frame = features(
             pd.DataFrame(
                 {
@@ -144,7 +165,14 @@ class OutcomeModel:
                 }
             )
         )
-        final_ratio = np.maximum(self.pipeline.predict(frame), ratios)
+        return dict(zip(starts, self.pipeline.predict(frame).tolist(), strict=True))
+
+    def _curve(
+        self, lot: Lot, round_no: int, lo_fen: int, hi_fen: int, finals: Mapping[int, float]
+    ) -> OutcomeCurve:
+        starts = _grid(lot.reference_fen, lo_fen, hi_fen)
+        ratios = np.array([s / lot.reference_fen for s in starts])
+        final_ratio = np.maximum(np.array([finals[s] for s in starts]), ratios)
         # The regressor is monotone within a city; the running maximum removes the ties a tree
         # can leave between grid points, so "never lower at a higher start" holds exactly.
         final_ratio = np.maximum.accumulate(final_ratio)
