@@ -28,4 +28,4 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) fapai.db fapai.db-wal fapai.db-shm .pytest_cache
+	rm -rf $(VENV) fapai.db fapai.db-wal fapai.db-shm fapai.db.migrate.lock .pytest_cache

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import typer
@@ -39,16 +41,24 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug
         logs.configure("DEBUG" if verbose else "INFO", "text")
 
 
-def _metrics_dir() -> None:
-    """Give the workers one multiprocess metrics directory (prometheus_client), emptied of a
-    previous run's files; ``PROMETHEUS_MULTIPROC_DIR`` chooses it, else a fresh one."""
+@contextmanager
+def _metrics_dir() -> Iterator[None]:
+    """One multiprocess metrics directory for the workers (prometheus_client), emptied of a
+    previous run's files: ``PROMETHEUS_MULTIPROC_DIR`` chooses it, else a fresh one made here
+    and removed when the server stops."""
     folder = os.environ.get(MULTIPROC_ENV)
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         for stale in Path(folder).glob("*.db"):
             stale.unlink()
-    else:
-        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="fapai-metrics-")
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="fapai-metrics-") as fresh:
+        os.environ[MULTIPROC_ENV] = fresh
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROC_ENV]
 
 
 @app.command("serve")
@@ -64,17 +74,16 @@ def serve(
     settings = get_settings()
     logs.configure("INFO", settings.log_format)
     migrate(settings.database_url)
-    if workers > 1:
-        _metrics_dir()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=logs.logging_config("INFO", settings.log_format),
-        access_log=False,
-    )
+    with _metrics_dir() if workers > 1 else nullcontext():
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=logs.logging_config("INFO", settings.log_format),
+            access_log=False,
+        )
 
 
 def _price_model(settings: Settings) -> str:

@@ -77,8 +77,14 @@ def inquire(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     save: bool = typer.Option(
-        True, help="Store the report in the database so a lot can take its reference price."
+        False,
+        "--save/--no-save",
+        help="Store the report in the database so a lot can take its reference price.",
     ),
+    as_of: str = typer.Option(
+        None, "--as-of", help="Valuation date (YYYY-MM-DD); default today (Asia/Shanghai)."
+    ),
+    bizcircle: str = typer.Option(None, help="Business circle (商圈), where no district."),
 ) -> None:
     """Price a property: the legal reference price (the mean of the listed platforms'
     results, 参考价规定 第十三条), fapai's estimate beside it with interval and comparables,
@@ -109,6 +115,8 @@ def inquire(
                 "decoration": decoration,
                 "building_type": building_type,
                 "near_metro": near_metro,
+                "as_of": as_of,
+                "bizcircle": bizcircle,
                 "sources": [_parse_source(s) for s in source],
                 "confirmed": confirmed,
             }

@@ -109,6 +109,11 @@ def _summary_fields(lot: Lot, case: Case, now: datetime) -> dict[str, object]:
     }
 
 
+def lot_summary(lot: Lot, case: Case, now: datetime) -> LotSummary:
+    """A lot row and its case as the summary search returns (for other read models)."""
+    return LotSummary(**_summary_fields(lot, case, now))
+
+
 def _paged(session: Session, stmt: Select, page: int, page_size: int) -> tuple[list, int]:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()

@@ -4,7 +4,7 @@ is yuan as a JSON number with at most 2 decimals, stored exactly as fen; times a
 with a time zone."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
 
@@ -350,8 +350,10 @@ class InquiryIn(BaseModel):
     property_type: Literal[LISTING_PROPERTY_TYPES] = "residential"  # type: ignore[valid-type]
     city: str = Field(min_length=1, max_length=20, examples=["广州"])
     district: str | None = Field(None, max_length=30, examples=["天河"])
+    bizcircle: str | None = Field(None, max_length=60, description="Business circle (商圈)")
     community: str | None = Field(None, max_length=120)
     address: str | None = Field(None, max_length=300)
+    as_of: date | None = Field(None, description="Valuation date; default today")
     area_m2: float = Field(gt=0, description="Building area, m²", examples=[89])
     rooms: int | None = Field(None, ge=0, le=30)
     halls: int | None = Field(None, ge=0, le=20)
@@ -373,3 +375,62 @@ class InquiryIn(BaseModel):
         description="The court checked a platform result flagged as far from every other "
         "source and from fapai's interval, and keeps it",
     )
+
+
+MAX_APPRAISALS = 10_000  # properties in one POST /api/appraisals
+Scalar = str | int | float | bool | None
+
+
+class AppraisalProperty(BaseModel):
+    """One property to appraise: the listing schema's field names and units, each as loose as
+    a spreadsheet gives it (a row that breaks a rule is refused, not the whole call)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ref: Scalar = Field(None, description="The caller's own id, echoed in the result")
+    property_type: Scalar = None
+    city: Scalar = None
+    district: Scalar = None
+    bizcircle: Scalar = None
+    community: Scalar = None
+    area_m2: Scalar = None
+    rooms: Scalar = None
+    halls: Scalar = None
+    bathrooms: Scalar = None
+    floor: Scalar = None
+    floor_level: Scalar = None
+    total_floors: Scalar = None
+    orientation: Scalar = None
+    decoration: Scalar = None
+    building_type: Scalar = None
+    near_metro: Scalar = None
+    build_year: Scalar = None
+    elevator: Scalar = None
+    lat: Scalar = None
+    lon: Scalar = None
+
+
+class AppraisalIn(BaseModel):
+    """Up to 10,000 properties priced at one valuation date (default today)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date | None = Field(None, description="Valuation date; default today")
+    properties: list[AppraisalProperty] = Field(min_length=1, max_length=MAX_APPRAISALS)
+
+
+class AppraisalResult(BaseModel):
+    ref: Scalar = None
+    estimate: int | None = Field(None, description="Whole yuan")
+    low80: int | None = None
+    high80: int | None = None
+    low90: int | None = None
+    high90: int | None = None
+    refused: str | None = Field(None, description="Why no price: a stable field:code")
+    message: str | None = Field(None, description="The refusal in Chinese")
+
+
+class AppraisalOut(BaseModel):
+    model_version: str
+    as_of: date
+    results: list[AppraisalResult]

@@ -8,14 +8,15 @@ the environment, yields its base URL once it answers, and stops it (and only it)
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -38,6 +39,26 @@ def fast_rules(bidding_seconds: int = 1, extension_seconds: int = 1) -> dict[str
         "FAPAI_MIN_BIDDING_SECONDS": str(bidding_seconds),
         "FAPAI_EXTENSION_SECONDS": str(extension_seconds),
         "FAPAI_CLOSING_INTERVAL_SECONDS": "0.1",
+    }
+
+
+def lot_request(starts_at: datetime, bidding_seconds: float, number: int = 1) -> dict[str, Any]:
+    """The JSON body of a lawful ``POST /api/lots``: a Guangzhou flat at a ¥700,000 start (70%
+    of its appraisal), bidding from ``starts_at`` for ``bidding_seconds``; ``number`` tells
+    cases apart."""
+    return {
+        "case_number": f"(2026)粤0104执{number}号",
+        "court": "广州市越秀区人民法院",
+        "title": f"越秀区东风中路{number}号",
+        "property_type": "residential",
+        "city": "广州市",
+        "reference_price": 1_000_000,
+        "reference_method": "appraisal",
+        "start_price": 700_000,
+        "deposit": 70_000,
+        "increment": 1_000,
+        "starts_at": starts_at.isoformat(),
+        "ends_at": (starts_at + timedelta(seconds=bidding_seconds)).isoformat(),
     }
 
 
@@ -89,8 +110,9 @@ def uvicorn_server(
 ) -> Iterator[str]:
     """A fapai server process on a free port; its base URL once ``GET /api/lots`` answers.
 
-    Its output goes to ``log_path`` (quoted when it fails to start), else nowhere. It runs in
-    a session of its own, so the workers of ``fapai serve`` stop with it.
+    Its output goes to ``log_path`` (quoted when it fails to start), else nowhere. It stays in
+    the caller's process group, so stopping the tests' group stops it too; ``fapai serve``
+    stops its own workers on SIGTERM.
     """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -101,7 +123,6 @@ def uvicorn_server(
         env={**os.environ, **env},
         stdout=log or subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
-        start_new_session=True,
     )
 
     def said() -> str:
@@ -121,7 +142,7 @@ def uvicorn_server(
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the session this helper started
+            proc.kill()
             proc.wait()
         if log is not None:
             log.close()

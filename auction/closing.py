@@ -1,6 +1,7 @@
 """Closing in the server process: rounds whose end (after extensions) has passed become
 ``sold`` or ``failed``. Runs once at start-up (what ended while the server was down) and then
-every ``settings.closing_interval_seconds``. Idempotent, so several workers may run it."""
+every ``settings.closing_interval_seconds``, followed each time by the followers' reminders
+(:func:`auction.notifier.remind_once`). Idempotent, so several workers may run it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from auction.engine import close_due_rounds
+from auction.notifier import remind_once
 from auction.store import Lot
 from fapai import metrics
 from fapai.clock import Clock
@@ -47,5 +49,6 @@ async def closing_loop(
         await asyncio.sleep(settings.closing_interval_seconds)
         try:
             await asyncio.to_thread(close_once, writer_factory, clock, settings)
+            await asyncio.to_thread(remind_once, writer_factory, clock, settings)
         except Exception:
             log.exception("closing pass failed; retrying in %ss", settings.closing_interval_seconds)

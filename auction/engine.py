@@ -513,7 +513,7 @@ def relist(
         law.check_announcement(now, terms.starts_at, lot.property_type, settings, reauction=True)
         ended = previous.reneged_at if lot.status == RENEGED else previous.closed_at
         if ended is not None:
-            law.check_reauction_within(ended, terms.starts_at, settings)
+            law.check_reauction_within(ended, now, settings)
     _open_round(session, lot, previous.seq + 1, kind, terms, ends_at, increment, now)
     session.flush()
     return lot

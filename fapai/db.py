@@ -15,14 +15,18 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from fapai.clock import ensure_utc
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -209,19 +213,31 @@ def migrate(url: str) -> None:
 
 
 @lru_cache(maxsize=1)
-def migration_heads() -> frozenset[str]:
-    """The head revision of every room's migration branch."""
+def _scripts() -> ScriptDirectory:
     from alembic.script import ScriptDirectory
 
-    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
+def migration_heads() -> frozenset[str]:
+    """The head revision of every room's migration branch."""
+    return frozenset(_scripts().get_heads())
 
 
 def schema_lag(engine: Engine) -> list[str]:
-    """The migration heads the database at ``engine`` has not reached (empty: at head).
+    """The migration heads the database at ``engine`` has not reached (empty: at head). A head
+    that another branch's revision depends on (``depends_on``) is reached through it: Alembic
+    then keeps only the dependent revision in its version table.
 
     Raises SQLAlchemy's error when the database does not answer."""
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    return sorted(migration_heads() - current)
+        current = tuple(
+            conn.scalars(text("SELECT version_num FROM alembic_version"))
+            if inspect(conn).has_table("alembic_version")
+            else ()
+        )
+    revisions = _scripts().revision_map
+    reached = (
+        {r.revision for r in revisions.iterate_revisions(current, "base")} if current else set()
+    )
+    return sorted(migration_heads() - reached)

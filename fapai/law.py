@@ -213,14 +213,23 @@ def check_reauction_start_price(
         )
 
 
-def check_reauction_within(failed_at: datetime, starts_at: datetime, settings: Settings) -> None:
-    """拍卖规定 第二十六条: a failed lot is re-auctioned within 30 days."""
-    if starts_at > failed_at + timedelta(days=settings.reauction_within_days):
+def check_reauction_within(failed_at: datetime, published_at: datetime, settings: Settings) -> None:
+    """拍卖规定 第二十六条: 流拍后应当在三十日内再次拍卖, announced 7 (movables) / 15 days
+    before. The re-auction is put up, i.e. its announcement published, within the 30 days; its
+    bidding starts the announcement period after that (:func:`check_announcement`), so a lawful
+    start always exists for a court that acts within the 30 days (reading the 30 days as the
+    start of bidding would leave none once 15 of them have passed)."""
+    if published_at > failed_at + timedelta(days=settings.reauction_within_days):
         raise RuleViolation(
             "starts_at",
-            f"流拍后应当在 {settings.reauction_within_days} 日内再次拍卖",
+            f"流拍后应当在 {settings.reauction_within_days} 日内发布再次拍卖公告，现已逾期",
             ART_26,
         )
+
+
+def reauction_deadline(failed_at: datetime, settings: Settings) -> datetime:
+    """拍卖规定 第二十六条: the last moment to announce the re-auction of a failed lot."""
+    return failed_at + timedelta(days=settings.reauction_within_days)
 
 
 def check_sale_terms(

@@ -7,10 +7,13 @@ parallel runs never see each other's rows. Without it they are skipped with the 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -148,3 +151,57 @@ def shipped_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy(path, target / path.name)
     shutil.copy(shipped / POINTER, target / POINTER)
     return target
+
+
+# --- local sinks for the reminders' e-mail and webhook (auction.notifier) -------------------
+
+
+class Mailbox:
+    """What a local SMTP server (aiosmtpd) received: each message's bytes."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, _server, _session, envelope) -> str:
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[tuple[int, Mailbox]]:
+    """A real SMTP server on a free loopback port: (port, its mailbox)."""
+    controller_module = pytest.importorskip("aiosmtpd.controller", reason="needs aiosmtpd")
+    from app.testing import free_port
+
+    box = Mailbox()
+    controller = controller_module.Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port, box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def http_sink() -> Iterator[tuple[str, list[dict]]]:
+    """A real HTTP server on a free loopback port: (its URL, the JSON bodies POSTed to it)."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(json.loads(body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -279,9 +279,11 @@ def models_list(
         console.print(f"no models in {models_dir}: run `fapai train`", soft_wrap=True)
         return
     t = Table(title=f"models in {models_dir}")
-    for col in ("name", "version", "kind", "created", "rows", "MdAPE", "80% cov.", "sklearn"):
-        t.add_column(col, no_wrap=col == "version")
-    t.add_column("promoted")
+    t.add_column("name")
+    # A version id is copied into `fapai models promote`: never cut, whatever the width.
+    t.add_column("version", no_wrap=True, min_width=max(len(c["version"]) for c in cards))
+    for col in ("kind", "created", "rows", "MdAPE", "80% cov.", "sklearn", "promoted"):
+        t.add_column(col, overflow="fold")
     for c in cards:
         t.add_row(
             c["name"],
@@ -303,8 +305,15 @@ def models_promote(
     name: str = typer.Option(
         None, "--name", help="The model name; found from the version when not given."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Promote even if VERSION scores worse on the same hold-out."
+    ),
 ) -> None:
-    """Serve VERSION from now on; running servers switch at their next inquiry."""
+    """Serve VERSION (of any kind) from now on; running servers switch at their next inquiry.
+
+    When VERSION and the promoted version were checked on the same hold-out rows (the same
+    training data and seed), a worse MdAPE is refused unless --force.
+    """
     models_dir = get_settings().models_dir
     if name is None:
         owners = [
@@ -317,10 +326,39 @@ def models_promote(
         name = owners[0] if owners else "price"
     registry = ModelRegistry(models_dir, name)
     try:
+        worse = _worse_than_promoted(registry, version)
+        if worse and not force:
+            raise _fail(f"{worse}; add --force to promote it anyway")
+        if worse:
+            console.print(f"[yellow]warning:[/yellow] {worse}", soft_wrap=True)
         registry.promote(version)
     except (UnknownModel, IncompatibleModel) as exc:
         raise _fail(str(exc)) from exc
     console.print(f"promoted {name}-{version}")
+
+
+def _worse_than_promoted(registry: ModelRegistry, version: str) -> str | None:
+    """Why VERSION is worse than the promoted one on the same hold-out, or None."""
+    current = registry.promoted_version()
+    if current is None or current == version:
+        return None
+    new, old = registry.card(version), registry.card(current)
+
+    def held_out(card: dict) -> tuple:
+        data = card.get("data", {})
+        return (data.get("hash"), card.get("params", {}).get("random_state"), data.get("split"))
+
+    if None in held_out(new) or held_out(new) != held_out(old):
+        return None  # different rows held out: the cards' figures do not compare
+    key = "check_rows_random_10pct"
+    new_m = new.get("metrics", {}).get(key, {}).get("model", {}).get("mdape")
+    old_m = old.get("metrics", {}).get(key, {}).get("model", {}).get("mdape")
+    if new_m is None or old_m is None or new_m <= old_m:
+        return None
+    return (
+        f"{version} scores worse than the promoted {current} on the same hold-out "
+        f"(MdAPE {new_m:.2%} vs {old_m:.2%})"
+    )
 
 
 def register(app: typer.Typer) -> None:

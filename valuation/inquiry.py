@@ -39,7 +39,7 @@ from fapai.law import (
 from fapai.money import MoneyError, fen_to_yuan, json_number, to_fen
 from fapai.settings import Settings
 from valuation.comparables import Comparable
-from valuation.model import Estimate, NotPriceable, PriceModel, extra_inputs, one_thread
+from valuation.model import EXTRA_INPUTS, Estimate, NotPriceable, PriceModel, one_thread
 from valuation.outcome import Lot, OutcomeCurve, OutcomeModel
 from valuation.outcome.curve import CurvePoint
 from valuation.schema import Listing, ListingError, validate_subject
@@ -59,6 +59,7 @@ SUBJECT_FIELDS = (
     "property_type",
     "city",
     "district",
+    "bizcircle",
     "community",
     "lat",
     "lon",
@@ -73,6 +74,7 @@ SUBJECT_FIELDS = (
     "decoration",
     "build_year",
     "elevator",
+    *EXTRA_INPUTS,  # building type and near a metro: inputs of the price model
 )
 
 
@@ -406,11 +408,27 @@ def subject_of(description: Mapping[str, Any]) -> Listing:
         raise InquiryError(exc.field, exc.rule) from exc
 
 
+def valuation_date(value: Any, now: datetime, settings: Settings) -> date:
+    """The valuation date asked for (a date or ISO text), else today where the court sits."""
+    if value in (None, ""):
+        return to_display(now, settings.display_timezone).date()
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise NotPriceable(
+            "as_of", "bad_value", f"估价时点应为日期，如 2024-06-30：{value!r}"
+        ) from exc
+
+
 def _not_priceable(exc: NotPriceable) -> InquiryError:
     return InquiryError(
         exc.field,
-        f"{exc.reason}; fapai cannot price this property honestly, so no number: "
-        "an online inquiry that fails leaves the court a commissioned appraisal",
+        f"{exc.reason}。fapai 无法如实估价，不给出数字；网络询价不成的，"
+        "人民法院可以委托评估机构评估",
         REFERENCE_ART_14,
     )
 
@@ -434,8 +452,9 @@ def price(
     subject = subject_of(description)
     asked = parse_sources(sources, now, confirmed)
     try:
-        inputs = model.checked_inputs(subject, extra_inputs(description))
-        valued = model.value(inputs, COMPARABLES_K)
+        as_of = valuation_date(description.get("as_of"), now, settings)
+        inputs = model.checked_inputs(subject, as_of)
+        valued = model.value(inputs, as_of, COMPARABLES_K)
     except NotPriceable as exc:
         raise _not_priceable(exc) from exc
     estimate = valued.estimate
@@ -470,7 +489,6 @@ def price(
         curve, reauction = outcome.curves(lot, settings)
     proposed_fen = to_fen(curve.proposed.start_price)
     fields = {k: v for k, v in subject.to_dict().items() if k in SUBJECT_FIELDS}
-    fields.update(extra_inputs(description))
     return InquiryReport(
         description={**fields, "address": description.get("address")},
         reference_price_fen=reference_fen,

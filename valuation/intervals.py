@@ -24,8 +24,13 @@ COVERAGES = (0.8, 0.9)
 _MIN_SIGMA = 0.01  # log units: never claim an error below ~1%
 
 
-def _difficulty_inputs(encoded: np.ndarray, X: pd.DataFrame) -> np.ndarray:
-    """σ's inputs: the price pipeline's encoded features of ``X`` and what ``X`` lacks."""
+def _difficulty_inputs(
+    price_pipeline: Pipeline, X: pd.DataFrame, encoded: np.ndarray | None = None
+) -> np.ndarray:
+    """σ's inputs: the price model's own encoded features (``encoded`` if already built)
+    plus how many details are missing and whether the community is."""
+    if encoded is None:
+        encoded = price_pipeline[:-1].transform(X)
     known = [c for c in DETAIL_FIELDS if c in X]
     missing = X[known].isna().sum(axis=1).to_numpy() if known else np.zeros(len(X))
     no_community = X["community"].isna().to_numpy() if "community" in X else np.ones(len(X))
@@ -57,14 +62,14 @@ class Calibration:
     quantiles: dict[float, float]
     n_calibration: int
 
-    def half_widths(self, price_pipeline: Pipeline, X: pd.DataFrame) -> dict[float, np.ndarray]:
-        """Half-widths of each interval in log yuan/m², one per row of ``X``."""
-        return self.half_widths_encoded(price_pipeline[:-1].transform(X), X)
-
-    def half_widths_encoded(self, encoded: np.ndarray, X: pd.DataFrame) -> dict[float, np.ndarray]:
-        """:meth:`half_widths` from the rows already encoded by the price pipeline's steps
-        before its regressor (a request encodes its subject once)."""
-        sigma = np.maximum(self.difficulty.predict(_difficulty_inputs(encoded, X)), _MIN_SIGMA)
+    def half_widths(
+        self, price_pipeline: Pipeline, X: pd.DataFrame, encoded: np.ndarray | None = None
+    ) -> dict[float, np.ndarray]:
+        """Half-widths of each interval in log yuan/m², one per row of ``X`` (``encoded``:
+        the price pipeline's features of ``X`` where the caller has them already)."""
+        sigma = np.maximum(
+            self.difficulty.predict(_difficulty_inputs(price_pipeline, X, encoded)), _MIN_SIGMA
+        )
         return {c: q * sigma for c, q in self.quantiles.items()}
 
 
@@ -75,7 +80,7 @@ def calibrate(
 
     σ is cross-fitted in two halves so each row's score uses a σ fitted without it.
     """
-    Z = _difficulty_inputs(price_pipeline[:-1].transform(X_cal), X_cal)
+    Z = _difficulty_inputs(price_pipeline, X_cal)
     abs_err = np.abs(np.asarray(y_cal) - price_pipeline.predict(X_cal))
     half = np.random.default_rng(random_state).random(len(Z)) < 0.5
     scores = np.empty(len(Z))

@@ -1,5 +1,5 @@
-"""The price model as the rest of fapai sees it: ``PriceModel.value`` (estimate and comparables
-from one predict), ``.estimate`` and ``.comparables``.
+"""The price model as the rest of fapai sees it: ``PriceModel.value`` (the estimate and the
+comparables from one predict), ``.estimate``, ``.comparables`` and ``.appraise``.
 
 A :class:`PriceModel` wraps one trained artifact (see :mod:`valuation.train`): the scikit-learn
 pipeline (log yuan/m²), its conformal calibration, the comparables index (its lookup built when
@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +22,15 @@ from threadpoolctl import ThreadpoolController
 
 from valuation.comparables import Comparable
 from valuation.features import LOCATION_COLUMNS
-from valuation.schema import BUILDING_TYPES, LISTING_FIELDS, Listing, ListingError, validate_subject
+from valuation.market_index import BACKFILL_YEARS, MarketIndex, year_fraction
+from valuation.schema import (
+    BUILDING_TYPES,
+    LISTING_FIELDS,
+    Listing,
+    ListingError,
+    validate_subject,
+    validate_subject_frame,
+)
 
 PRICED_PROPERTY_TYPES = ("residential",)
 # One row is priced fastest on one thread: OpenMP threads that spin-wait for each other on a
@@ -30,12 +39,28 @@ _THREADS: list[ThreadpoolController] = []  # made at first use, once OpenMP is l
 _WHOLE = Decimal(1)
 
 
-class NotPriceable(ValueError):
-    """The model cannot price this subject honestly; ``field`` and ``reason`` say why."""
+# Why a property cannot be priced: machine code → what a person reads (Chinese).
+REFUSALS = {
+    "required": "缺少必填项",
+    "bad_value": "取值不合规",
+    "unknown_city": "无法识别的城市名称",
+    "unknown_district": "无法识别的区县名称",
+    "not_residential": "本模型只评估住宅",
+    "no_market_data": "没有该地的市场数据，无法如实估价",
+    "area_out_of_data": "面积远超出该市市场数据的范围",
+    "before_data": "估价时点早于该市最早的市场数据",
+}
 
-    def __init__(self, field: str, reason: str) -> None:
+
+class NotPriceable(ValueError):
+    """The model cannot price this subject honestly: ``field``, a machine ``code`` (a key of
+    :data:`REFUSALS`) and ``reason``, the Chinese sentence a person reads."""
+
+    def __init__(self, field: str, code: str, detail: str = "") -> None:
+        reason = REFUSALS[code] + (f"：{detail}" if detail else "")
         super().__init__(f"{field}: {reason}")
         self.field = field
+        self.code = code
         self.reason = reason
 
 
@@ -48,8 +73,10 @@ class Estimate:
     interval80: tuple[Decimal, Decimal]
     interval90: tuple[Decimal, Decimal]
     inputs: dict[str, Any] = field(default_factory=dict)
-    as_of: str = ""
+    as_of: str = ""  # the valuation date priced at
     model_version: str = ""
+    data_as_of: str = ""  # the city's latest market data
+    market_index: float = 100.0  # the city's index at as_of (100 = its latest half-year)
 
 
 @dataclass(frozen=True)
@@ -62,22 +89,6 @@ class Valuation:
 
 # Optional inputs an inquiry takes beyond its description fields (listing fields, checked here).
 EXTRA_INPUTS = ("building_type", "near_metro")
-
-
-def extra_inputs(subject: Mapping[str, Any]) -> dict[str, Any]:
-    """The optional building type (塔楼/板塔结合/板楼) and near-metro flag, checked."""
-    out: dict[str, Any] = {}
-    building = subject.get("building_type")
-    if building not in (None, ""):
-        if building not in BUILDING_TYPES:
-            raise NotPriceable("building_type", f"must be one of {'/'.join(BUILDING_TYPES)}")
-        out["building_type"] = building
-    metro = subject.get("near_metro")
-    if metro is not None:
-        if not isinstance(metro, bool):
-            raise NotPriceable("near_metro", "must be true or false")
-        out["near_metro"] = metro
-    return out
 
 
 def one_thread() -> Any:
@@ -94,6 +105,13 @@ def _yuan(value: float) -> Decimal:
     return Decimal(str(round(value))).quantize(_WHOLE)
 
 
+def _refusal(reason: str) -> NotPriceable:
+    """A schema rule broken (``field:rule``) as a refusal."""
+    field, _, rule = reason.partition(":")
+    code = rule if rule in REFUSALS else "bad_value"
+    return NotPriceable(field, code, "" if code == rule else rule)
+
+
 class PriceModel:
     """One trained price model version, ready to serve (pure in-memory, thread-safe reads)."""
 
@@ -103,122 +121,235 @@ class PriceModel:
         self.pipeline = artifact["pipeline"]
         self.calibration = artifact["calibration"]
         self.index = artifact["index"].load()  # the comparables lookup, built once here
-        self.coverage: dict[str, dict[str, Any]] = artifact["coverage"]
         self._encoder = self.pipeline.named_steps["columns"].named_transformers_["location"]
+        self.coverage: dict[str, dict[str, Any]] = artifact["coverage"]
+        # Models trained before the market index price every date at their latest data.
+        self.market_index: dict[str, MarketIndex] = artifact.get("market_index") or {
+            c: MarketIndex.flat(cov["as_of_period"], cov["rows"])
+            for c, cov in self.coverage.items()
+        }
 
     # -- checks ----------------------------------------------------------------------------
-    def inputs(self, subject: Mapping[str, Any]) -> dict[str, Any]:
-        """Validate ``subject`` by the listing rules, then :meth:`checked_inputs`."""
+    def _subject(self, subject: Mapping[str, Any], as_of: date | None = None) -> dict[str, Any]:
+        """Validate and check a subject against what the model knows; the inputs it uses."""
         for required in ("city", "area_m2"):
             if subject.get(required) in (None, ""):
                 raise NotPriceable(required, "required")
         if subject.get("district") in (None, "") and subject.get("bizcircle") in (None, ""):
-            raise NotPriceable("district", "required (or the business circle, bizcircle)")
+            raise NotPriceable("district", "required", "区县或商圈（bizcircle）至少填一项")
         try:
             listing = validate_subject(subject)
         except ListingError as exc:
-            raise NotPriceable(exc.field, exc.rule) from exc
-        return self.checked_inputs(listing, extra_inputs(subject))
+            raise _refusal(exc.reason) from exc
+        return self.checked_inputs(listing, as_of)
 
-    def checked_inputs(self, listing: Listing, extra: Mapping[str, Any]) -> dict[str, Any]:
+    def checked_inputs(self, listing: Listing, as_of: date | None = None) -> dict[str, Any]:
         """The inputs the model uses for an already validated subject, checked against what
-        the model knows (its cities, districts and areas); ``extra`` from
-        :func:`extra_inputs`."""
+        it knows (cities, districts or business circles, areas, dates)."""
         clean = listing.to_dict()
-        for required in ("city", "area_m2"):
-            if clean[required] is None:
-                raise NotPriceable(required, "required")
-        if clean["district"] is None and clean["bizcircle"] is None:
-            raise NotPriceable("district", "required (or the business circle, bizcircle)")
-        ptype = clean["property_type"] or "residential"
-        if ptype not in PRICED_PROPERTY_TYPES:
-            raise NotPriceable(
-                "property_type",
-                f"no price model for {ptype!r}; this model prices residential homes only",
-            )
-        city = clean["city"]
-        if city not in self.coverage:
-            known = "、".join(sorted(self.coverage))
-            raise NotPriceable("city", f"no market data for {city} (the model knows {known})")
-        cov = self.coverage[city]
-        if clean["district"] is not None and clean["district"] not in cov["districts"]:
-            raise NotPriceable(
-                "district", f"no market data for {city}{clean['district']} in this model"
-            )
-        if clean["district"] is None and clean["bizcircle"] not in cov.get("bizcircles", ()):
-            raise NotPriceable(
-                "bizcircle", f"no market data for {city} {clean['bizcircle']} in this model"
-            )
-        area = clean["area_m2"]
-        lo, hi = cov["area_m2"]
-        if not lo <= area <= hi:
-            raise NotPriceable(
-                "area_m2",
-                f"{area} m² is far outside the data for {city} ({lo}–{hi} m²)",
-            )
+        reason = self._refused(pd.DataFrame([clean]), as_of)[0]
+        if reason is not None:
+            raise self._explain(reason, clean)
         inputs = {k: clean[k] for k in LISTING_FIELDS if clean.get(k) is not None}
-        inputs.update(extra)
         inputs.pop("source", None)
         inputs.pop("listing_id", None)
-        inputs["property_type"] = ptype
+        inputs["property_type"] = clean["property_type"] or "residential"
         return inputs
 
-    def subject_frame(self, subject: Mapping[str, Any]) -> pd.DataFrame:
-        """The one-row frame the pipeline prices for ``subject`` (checked, as of the data)."""
-        return self._frame(self.inputs(subject))
+    def _refused(self, clean: pd.DataFrame, as_of: date | None) -> np.ndarray:
+        """Per row of clean subjects, why the model cannot price it (``field:code``) or None."""
+        n = len(clean)
+        reason = np.full(n, None, dtype=object)
 
-    def _frame(self, inputs: dict[str, Any]) -> pd.DataFrame:
-        row = {k: inputs.get(k) for k in LISTING_FIELDS}
-        row["period"] = self.coverage[inputs["city"]]["as_of_period"]
-        frame = pd.DataFrame([row])
+        def refuse(bad: np.ndarray, why: str) -> None:
+            reason[pd.isna(reason) & bad] = why
+
+        city = clean["city"].to_numpy(dtype=object)
+        district = clean["district"].to_numpy(dtype=object)
+        circle = clean["bizcircle"].to_numpy(dtype=object)
+        area = pd.to_numeric(clean["area_m2"], errors="coerce").to_numpy(dtype=float)
+        ptype = clean["property_type"].to_numpy(dtype=object)
+        refuse(pd.isna(city), "city:required")
+        refuse(np.isnan(area), "area_m2:required")
+        refuse(pd.isna(district) & pd.isna(circle), "district:required")
+        refuse(
+            pd.notna(ptype) & ~np.isin(ptype, PRICED_PROPERTY_TYPES),
+            "property_type:not_residential",
+        )
+        building = clean["building_type"].to_numpy(dtype=object)
+        refuse(pd.notna(building) & ~np.isin(building, BUILDING_TYPES), "building_type:bad_value")
+        refuse(~np.isin(city, list(self.coverage)), "city:no_market_data")
+        for c in pd.unique(city[pd.isna(reason)]):
+            cov, rows = self.coverage[c], city == c
+            refuse(
+                rows & pd.notna(district) & ~np.isin(district, cov["districts"]),
+                "district:no_market_data",
+            )
+            biz = cov.get("bizcircles", [])
+            refuse(rows & pd.isna(district) & ~np.isin(circle, biz), "bizcircle:no_market_data")
+            lo, hi = cov["area_m2"]
+            refuse(rows & ((area < lo) | (area > hi)), "area_m2:area_out_of_data")
+            if (
+                as_of is not None
+                and year_fraction(as_of) < self.market_index[c].first - BACKFILL_YEARS
+            ):
+                refuse(rows, "as_of:before_data")
+        return reason
+
+    def _explain(self, reason: str, clean: Mapping[str, Any]) -> NotPriceable:
+        """A refusal code with the detail a person needs (which city, which range)."""
+        field, _, code = reason.partition(":")
+        city = clean.get("city")
+        detail = ""
+        if code == "no_market_data":
+            place = {"city": city, "district": f"{city}{clean.get('district')}"}.get(
+                field, f"{city} {clean.get('bizcircle')}"
+            )
+            known = "、".join(sorted(self.coverage))
+            detail = f"{place}（本模型有数据的城市：{known}）"
+        elif code == "area_out_of_data":
+            lo, hi = self.coverage[city]["area_m2"]
+            detail = f"{clean.get('area_m2')} m²，{city}的数据为 {lo}–{hi} m²"
+        elif field == "building_type":
+            detail = f"应为 {'/'.join(BUILDING_TYPES)}"
+        elif code == "before_data":
+            detail = f"{city}最早的数据约在 {self.market_index[city].table()[0]['from']}"
+        return NotPriceable(field, code, detail)
+
+    def subject_frame(self, subject: Mapping[str, Any], as_of: date | None = None) -> pd.DataFrame:
+        """The one-row frame the pipeline prices for ``subject`` (checked, at its anchor)."""
+        inputs = self._subject(subject, as_of)
+        return self._frames(pd.DataFrame([inputs]), as_of)[0]
+
+    def _frames(
+        self, clean: pd.DataFrame, as_of: date | None, periods: np.ndarray | None = None
+    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """The pipeline's input for priceable rows at their anchor half-year, the log shift
+        along the index to the valuation date (``as_of``, or per row ``periods`` in fractional
+        years; neither: the city's latest data) and the years of unseen market in between."""
+        frame = clean.reindex(columns=list(LISTING_FIELDS)).reset_index(drop=True)
         for col in LOCATION_COLUMNS:
             frame[col] = frame[col].astype(object)
-        return frame
+        wanted = np.full(len(frame), np.nan if as_of is None else year_fraction(as_of))
+        if periods is not None:
+            wanted = np.asarray(periods, dtype=float)
+        period, shift, gap = wanted.copy(), np.zeros(len(frame)), np.zeros(len(frame))
+        city = frame["city"].to_numpy(dtype=object)
+        for c in pd.unique(city):
+            index = self.market_index.get(c)
+            if index is None:  # evaluation rows of a city the model never saw
+                continue
+            rows = city == c
+            want = np.where(np.isnan(wanted[rows]), index.last, wanted[rows])
+            period[rows], shift[rows], gap[rows] = index.anchor(want)
+        frame["period"] = period
+        return frame, shift, gap
+
+    def _price(
+        self, frame: pd.DataFrame, shift: np.ndarray, gap: np.ndarray
+    ) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+        """Log yuan/m² at the valuation date and each interval's half-width."""
+        encoded = self.pipeline[:-1].transform(frame)  # once, for the price and its σ
+        log_unit = self.pipeline[-1].predict(encoded) + shift
+        widths = self.calibration.half_widths(self.pipeline, frame, encoded)
+        city = frame["city"].to_numpy(dtype=object)
+        for c in pd.unique(city):
+            rows = city == c
+            for coverage, w in widths.items():
+                if c in self.market_index:
+                    w[rows] = self.market_index[c].widen(w[rows], coverage, gap[rows])
+        return log_unit, widths
+
+    def price_rows(self, rows: pd.DataFrame) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+        """Evaluation: listing rows priced at the dates they were seen (their ``period``), as
+        an inquiry at that date would: log yuan/m² and each interval's half-width."""
+        frame, shift, gap = self._frames(rows, None, rows["period"].to_numpy(dtype=float))
+        return self._price(frame, shift, gap)
 
     # -- the interface ---------------------------------------------------------------------
-    def value(self, inputs: dict[str, Any], k: int = 8) -> Valuation:
-        """Price checked ``inputs`` (:meth:`checked_inputs`) once: the estimate with its
-        80%/90% intervals as of the city's latest data, and the ``k`` nearest comparables
-        adjusted to the subject. One encoding and one regressor predict serve all three."""
-        frame = self._frame(inputs)
+    def value(self, inputs: dict[str, Any], as_of: date | None = None, k: int = 8) -> Valuation:
+        """Price checked ``inputs`` (:meth:`checked_inputs`) once at the valuation date ``as_of``
+        (None: the city's latest market data): the estimate with its 80%/90% intervals and the
+        ``k`` nearest comparables adjusted to the subject, from one encoding and one predict."""
+        frame, shift, gap = self._frames(pd.DataFrame([inputs]), as_of)
         with one_thread():
-            encoded = self.pipeline[:-1].transform(frame)
-            log_unit = float(self.pipeline[-1].predict(encoded)[0])
-            widths = self.calibration.half_widths_encoded(encoded, frame)
+            log_units, all_widths = self._price(frame, shift, gap)
+        log_unit = float(log_units[0])
         area = inputs["area_m2"]
         unit = _yuan(math.exp(log_unit))
         total = (unit * Decimal(str(area))).quantize(_WHOLE)
 
         def interval(coverage: float) -> tuple[Decimal, Decimal]:
-            w = float(widths[coverage][0])
+            w = float(all_widths[coverage][0])
             return _yuan(math.exp(log_unit - w) * area), _yuan(math.exp(log_unit + w) * area)
 
+        city = inputs["city"]
+        index = self.market_index[city]
+        wanted = index.last if as_of is None else year_fraction(as_of)
+        level = float(np.interp(wanted, index.periods, index.levels))
         estimate = Estimate(
             unit_price=unit,
             price_total=total,
             interval80=interval(0.8),
             interval90=interval(0.9),
             inputs=inputs,
-            as_of=self.coverage[inputs["city"]]["as_of"],
+            as_of=str(as_of) if as_of is not None else self.coverage[city]["as_of"],
             model_version=self.version,
+            data_as_of=self.coverage[city]["as_of"],
+            market_index=round(100 * math.exp(level - index.levels[-1]), 1),
         )
         query = {
             **inputs,
             "period": float(frame["period"].iloc[0]),
-            "bizcircle": self._encoder.bizcircle_of(
+            "bizcircle": inputs.get("bizcircle")
+            or self._encoder.bizcircle_of(
                 inputs["city"], inputs.get("district"), inputs.get("community")
             ),
         }
         return Valuation(estimate, tuple(self.index.nearest(query, log_unit, k=k)))
 
-    def estimate(self, subject: Mapping[str, Any]) -> Estimate:
-        """Unit and total price with 80%/90% intervals, as of the city's latest data."""
-        return self.value(self.inputs(subject), k=0).estimate
+    def estimate(self, subject: Mapping[str, Any], as_of: date | None = None) -> Estimate:
+        """Unit and total price with 80%/90% intervals at the valuation date ``as_of`` (None:
+        the city's latest market data)."""
+        return self.value(self._subject(subject, as_of), as_of, k=0).estimate
 
-    def comparables(self, subject: Mapping[str, Any], k: int = 8) -> list[Comparable]:
+    def comparables(
+        self, subject: Mapping[str, Any], k: int = 8, as_of: date | None = None
+    ) -> list[Comparable]:
         """The ``k`` most similar listings in the subject's city, adjusted to it."""
-        return list(self.value(self.inputs(subject), k=k).comparables)
+        return list(self.value(self._subject(subject, as_of), as_of, k=k).comparables)
 
-    def predict_log_unit(self, frame: pd.DataFrame) -> np.ndarray:
-        """Batch prediction for evaluation: log yuan/m² for listing rows as they were seen."""
-        return self.pipeline.predict(frame)
+    def appraise(self, table: pd.DataFrame, as_of: date | None = None) -> pd.DataFrame:
+        """Price a whole table of properties (listing-schema columns) at ``as_of``.
+
+        Returns, row for row, ``estimate``, ``low80``, ``high80``, ``low90``, ``high90``
+        (whole yuan) and ``refused`` (``field:code``, a key of :data:`REFUSALS`, where the row
+        cannot be priced honestly; the prices are empty then). Vectorised: each field's rule
+        runs once per distinct value, the pipeline once for all priceable rows.
+        """
+        clean, reason = validate_subject_frame(table)
+        reason = np.array([None if r is None else _code(r) for r in reason], dtype=object)
+        ok = pd.isna(reason)
+        reason[ok] = self._refused(clean[ok], as_of)
+        ok = pd.isna(reason)
+        out = pd.DataFrame(index=table.index)
+        for col in ("estimate", "low80", "high80", "low90", "high90"):
+            out[col] = pd.array([pd.NA] * len(table), dtype="Int64")
+        out["refused"] = reason
+        if ok.any():
+            frame, shift, gap = self._frames(clean[ok], as_of)
+            log_unit, widths = self._price(frame, shift, gap)
+            area = frame["area_m2"].to_numpy(dtype=float)
+            unit = np.round(np.exp(log_unit))
+            out.loc[ok, "estimate"] = np.round(unit * area).astype(np.int64)
+            for coverage, w in widths.items():
+                pct = round(coverage * 100)
+                out.loc[ok, f"low{pct}"] = np.round(np.exp(log_unit - w) * area).astype(np.int64)
+                out.loc[ok, f"high{pct}"] = np.round(np.exp(log_unit + w) * area).astype(np.int64)
+        return out
+
+
+def _code(reason: str) -> str:
+    """A schema reason (``area_m2:out_of_range``) as a refusal code (``area_m2:bad_value``)."""
+    field, _, rule = reason.partition(":")
+    return f"{field}:{rule if rule in REFUSALS else 'bad_value'}"

@@ -13,11 +13,15 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from fapai.regions import normalize_city, normalize_district
 
@@ -239,17 +243,7 @@ def validate_subject(row: Mapping[str, Any]) -> Listing:
 
 def _validate(row: Mapping[str, Any], source: str, listing_id: str, require_price: bool) -> Listing:
 
-    city_raw, district_raw = _text(row.get("city")), _text(row.get("district"))
-    city = district = None
-    if district_raw:
-        pair = normalize_district(city_raw, district_raw)
-        if pair is None:
-            raise ListingError("district", f"unknown_district ({city_raw} {district_raw})")
-        city, district = pair
-    elif city_raw:
-        city = normalize_city(city_raw)
-        if city is None:
-            raise ListingError("city", f"unknown_city ({city_raw})")
+    city, district = _location(_text(row.get("city")), _text(row.get("district")))
 
     area = _float("area_m2", row.get("area_m2"), *AREA_M2_RANGE)
     price_total = _yuan("price_total", row.get("price_total"), *PRICE_TOTAL_RANGE)
@@ -267,56 +261,170 @@ def _validate(row: Mapping[str, Any], source: str, listing_id: str, require_pric
                 "unit_price", f"inconsistent (price_total/area={derived:.0f} vs {unit_price})"
             )
 
-    floor_level = _text(row.get("floor_level"))
-    if floor_level is not None:
-        floor_level = floor_level[0] if floor_level[0] in FLOOR_LEVELS else None
-        if floor_level is None:
-            raise ListingError("floor_level", f"not_one_of {FLOOR_LEVELS}")
-    total_floors = _int("total_floors", row.get("total_floors"), *TOTAL_FLOORS_RANGE)
-    floor = _int("floor", row.get("floor"), -5, TOTAL_FLOORS_RANGE[1])
-    if floor is not None and total_floors is not None and floor > total_floors:
-        raise ListingError("floor", f"above_total_floors ({floor} > {total_floors})")
-
-    property_type = _text(row.get("property_type"))
-    if property_type is not None and property_type not in PROPERTY_TYPES:
-        raise ListingError("property_type", f"not_one_of {PROPERTY_TYPES}")
-
-    lat = _float("lat", row.get("lat"), 18.0, 54.0)
-    lon = _float("lon", row.get("lon"), 73.0, 136.0)
-    if (lat is None) != (lon is None):
-        raise ListingError("lat", "lat_and_lon_together")
-
+    clean = {name: rule(name, row.get(name)) for name, rule in FIELD_RULES.items()}
+    _check_together(clean)
     return Listing(
         source=source,
         listing_id=listing_id,
-        url=_text(row.get("url")),
-        title=_text(row.get("title")),
         city=city,
         district=district,
-        community=_text(row.get("community")),
-        bizcircle=_text(row.get("bizcircle")),
-        lat=lat,
-        lon=lon,
         area_m2=area,
-        rooms=_int("rooms", row.get("rooms"), 0, 30),
-        halls=_int("halls", row.get("halls"), 0, 20),
-        bathrooms=_int("bathrooms", row.get("bathrooms"), 0, 20),
-        floor=floor,
-        floor_level=floor_level,
-        total_floors=total_floors,
-        orientation=_text(row.get("orientation")),
-        decoration=_text(row.get("decoration")),
-        build_year=_int("build_year", row.get("build_year"), *BUILD_YEAR_RANGE),
-        elevator=_bool("elevator", row.get("elevator")),
-        building_type=_short_text("building_type", row.get("building_type"), 20),
-        near_metro=_bool("near_metro", row.get("near_metro")),
-        property_type=property_type,
         price_total=price_total,
         unit_price=unit_price,
-        listed_at=_datetime("listed_at", row.get("listed_at")),
-        dealt_at=_datetime("dealt_at", row.get("dealt_at")),
-        crawled_at=_datetime("crawled_at", row.get("crawled_at")),
+        **clean,
     )
 
 
+def _check_together(clean: Mapping[str, Any]) -> None:
+    """The rules between fields (beyond location and price)."""
+    floor, total_floors = clean["floor"], clean["total_floors"]
+    if floor is not None and total_floors is not None and floor > total_floors:
+        raise ListingError("floor", f"above_total_floors ({floor} > {total_floors})")
+    if (clean["lat"] is None) != (clean["lon"] is None):
+        raise ListingError("lat", "lat_and_lon_together")
+
+
+def _one_of(choices: tuple[str, ...], first_char: bool = False) -> Callable[[str, Any], Any]:
+    def rule(field: str, v: Any) -> str | None:
+        s = _text(v)
+        if s is None:
+            return None
+        s = s[0] if first_char else s
+        if s not in choices:
+            raise ListingError(field, f"not_one_of {choices}")
+        return s
+
+    return rule
+
+
+def _ranged(kind: str, lo: float, hi: float) -> Callable[[str, Any], Any]:
+    convert = _float if kind == "float" else _int
+    rule = partial(convert, lo=lo, hi=hi)
+    rule.kind, rule.bounds = kind, (lo, hi)  # type: ignore[attr-defined]
+    return rule
+
+
+# Each field's own rule, value by value (the location and price rules read several fields).
+FIELD_RULES: dict[str, Callable[[str, Any], Any]] = {
+    "url": lambda _f, v: _text(v),
+    "title": lambda _f, v: _text(v),
+    "community": lambda _f, v: _text(v),
+    "bizcircle": lambda _f, v: _text(v),
+    "lat": _ranged("float", 18.0, 54.0),
+    "lon": _ranged("float", 73.0, 136.0),
+    "rooms": _ranged("int", 0, 30),
+    "halls": _ranged("int", 0, 20),
+    "bathrooms": _ranged("int", 0, 20),
+    "floor": _ranged("int", -5, TOTAL_FLOORS_RANGE[1]),
+    "floor_level": _one_of(FLOOR_LEVELS, first_char=True),
+    "total_floors": _ranged("int", *TOTAL_FLOORS_RANGE),
+    "orientation": lambda _f, v: _text(v),
+    "decoration": lambda _f, v: _text(v),
+    "build_year": _ranged("int", *BUILD_YEAR_RANGE),
+    "elevator": _bool,
+    "building_type": partial(_short_text, limit=20),
+    "near_metro": _bool,
+    "property_type": _one_of(PROPERTY_TYPES),
+    "listed_at": _datetime,
+    "dealt_at": _datetime,
+    "crawled_at": _datetime,
+}
+
+
 assert tuple(f.name for f in fields(Listing)) == LISTING_FIELDS
+
+
+def _location(city_raw: str | None, district_raw: str | None) -> tuple[str | None, str | None]:
+    """Canonical (city, district) through the gazetteer; a name it does not know is an error."""
+    if city_raw and normalize_city(city_raw) is None:
+        raise ListingError("city", f"unknown_city ({city_raw})")
+    if district_raw:
+        pair = normalize_district(city_raw, district_raw)
+        if pair is None:
+            raise ListingError("district", f"unknown_district ({city_raw} {district_raw})")
+        return pair
+    return normalize_city(city_raw) if city_raw else None, None
+
+
+def _by_distinct(values: np.ndarray, rule: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``rule`` once per distinct value: (results, error reasons), row by row."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    results: list[Any] = []
+    errors: list[str | None] = []
+    for u in uniques:
+        try:
+            results.append(rule(u))
+            errors.append(None)
+        except ListingError as exc:
+            results.append(None)
+            errors.append(exc.reason)
+    res = np.empty(len(results) + 1, dtype=object)
+    for i, value in enumerate([*results, rule(None)]):
+        res[i] = value  # one by one: a tuple stays one value
+    err = np.array([*errors, None], dtype=object)
+    return res[codes], err[codes]
+
+
+_AREA_RULE = _ranged("float", *AREA_M2_RANGE)
+
+
+def _ranged_column(
+    name: str, rule: Callable[[str, Any], Any], values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A numeric field's rule for a whole column: plain numbers checked at once, anything
+    else (``1,234``, ``89平米``) value by value through the rule itself."""
+    lo, hi = rule.bounds  # type: ignore[attr-defined]
+    number = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+    given = np.array([not _empty(v) for v in values], dtype=bool)
+    odd = given & np.isnan(number)
+    results = np.where(np.isnan(number), None, number).astype(object)
+    errors = np.full(len(values), None, dtype=object)
+    errors[given & ~np.isnan(number) & ((number < lo) | (number > hi))] = f"{name}:out_of_range"
+    if rule.kind == "int":  # type: ignore[attr-defined]
+        fraction = given & ~np.isnan(number) & (number != np.round(number))
+        errors[pd.isna(errors) & fraction] = f"{name}:not_an_integer"
+    errors[given & np.isinf(number)] = f"{name}:not_a_number"
+    results[pd.notna(errors)] = None
+    if odd.any():
+        results[odd], errors[odd] = _by_distinct(values[odd], partial(rule, name))
+    return results, errors
+
+
+def validate_subject_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Properties to price, a whole table at once: the rules of :func:`validate_subject`, each
+    field's run once per distinct value. Returns the clean schema columns and, per row, the
+    first broken rule's reason (``field:rule``) or None."""
+    n = len(frame)
+
+    def column(name: str) -> np.ndarray:
+        if name not in frame:
+            return np.full(n, None, dtype=object)
+        values = frame[name].to_numpy(dtype=object)
+        return np.where(pd.isna(values), None, values)
+
+    reason = np.full(n, None, dtype=object)
+    out: dict[str, np.ndarray] = {}
+    city_raw = _by_distinct(column("city"), _text)[0]
+    district_raw = _by_distinct(column("district"), _text)[0]
+    pairs = pd.Series(list(zip(city_raw, district_raw, strict=True)), dtype=object)
+    located, bad = _by_distinct(pairs.to_numpy(), lambda p: _location(*p) if p else (None, None))
+    reason = np.where(pd.isna(reason), bad, reason)
+    out["city"] = np.array([p[0] if p else None for p in located], dtype=object)
+    out["district"] = np.array([p[1] if p else None for p in located], dtype=object)
+    out["area_m2"], bad = _ranged_column("area_m2", _AREA_RULE, column("area_m2"))
+    reason = np.where(pd.isna(reason), bad, reason)
+    for name, rule in FIELD_RULES.items():
+        if hasattr(rule, "bounds"):
+            out[name], bad = _ranged_column(name, rule, column(name))
+        else:
+            out[name], bad = _by_distinct(column(name), partial(rule, name))
+        reason = np.where(pd.isna(reason), bad, reason)
+    floor = pd.to_numeric(pd.Series(out["floor"]), errors="coerce").to_numpy()
+    total = pd.to_numeric(pd.Series(out["total_floors"]), errors="coerce").to_numpy()
+    above = np.nan_to_num(floor, nan=-np.inf) > np.nan_to_num(total, nan=np.inf)
+    reason = np.where(pd.isna(reason) & above, "floor:above_total_floors", reason)
+    one_coordinate = pd.isna(out["lat"]) != pd.isna(out["lon"])
+    reason = np.where(pd.isna(reason) & one_coordinate, "lat:lat_and_lon_together", reason)
+    clean = pd.DataFrame({name: out.get(name) for name in LISTING_FIELDS}, index=frame.index)
+    clean["source"], clean["listing_id"] = "subject", "subject"
+    return clean, reason

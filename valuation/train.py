@@ -44,6 +44,7 @@ from valuation.features import (
 )
 from valuation.intervals import calibrate
 from valuation.location_encoding import LocationEncoder
+from valuation.market_index import fit_market_index
 from valuation.model import PRICED_PROPERTY_TYPES, PriceModel
 from valuation.schema import LISTING_FIELDS
 
@@ -173,8 +174,7 @@ class TrainedModel:
 
 def check_metrics(model: PriceModel, rows: pd.DataFrame, train_rows: pd.DataFrame) -> dict:
     """The model beside the district-median baseline on ``rows``, priced as they were seen."""
-    log_unit = model.predict_log_unit(rows)
-    widths = model.calibration.half_widths(model.pipeline, rows)
+    log_unit, widths = model.price_rows(rows)
     area = rows["area_m2"].to_numpy(dtype=float)
     predicted = np.exp(log_unit) * area
     intervals = {
@@ -222,8 +222,9 @@ def train_price_model(
     progress("refitting on fit + calibration rows", 0.45)
     served_aug = with_masked_copies(pd.concat([fit_rows, cal_rows]))
     pipeline = build_pipeline(params, random_state).fit(served_aug, log_unit_price(served_aug))
-    progress("indexing comparables", 0.85)
+    progress("indexing comparables and the market index", 0.85)
     index = ComparablesIndex(data, pipeline.predict(data))
+    market_index = fit_market_index(pipeline, data, random_state)
     coverage = _coverage_by_city(data)
     when = observed_at(data)
     created = now.isoformat()
@@ -234,6 +235,7 @@ def train_price_model(
         "calibration": calibration,
         "index": index,
         "coverage": coverage,
+        "market_index": market_index,
     }
     card: dict[str, Any] = {
         "name": name,
@@ -265,6 +267,16 @@ def train_price_model(
             c: {k: v for k, v in d.items() if k not in ("districts", "bizcircles")}
             | {"districts": len(d["districts"]), "bizcircles": len(d["bizcircles"])}
             for c, d in coverage.items()
+        },
+        "market_index": {
+            "method": "hedonic: a fixed basket of each city's homes priced by the model at the "
+            "centre of every half-year with enough rows; 100 = the latest half-year; between "
+            "half-years linear in log price, beyond them flat, the interval widened by the "
+            "index's own yearly volatility (drift) × √years",
+            "cities": {
+                c: {"drift_per_sqrt_year": round(i.drift, 4), "half_years": i.table()}
+                for c, i in market_index.items()
+            },
         },
         "interval": {
             "method": "normalised split-conformal (σ(x) from a boosted model of |error|), "
@@ -346,12 +358,12 @@ def evaluate_cross_validated(
         model = train_price_model(
             train_rows, now=now, params=params, random_state=random_state, check_share=0.0
         ).as_price_model()
-        log_unit = model.predict_log_unit(test_rows)
+        log_unit, widths = model.price_rows(test_rows)
         area = test_rows["area_m2"].to_numpy(dtype=float)
         actual.append(total_price(test_rows))
         predicted.append(np.exp(log_unit) * area)
         baseline.append(district_median_baseline(train_rows, test_rows))
-        for c, w in model.calibration.half_widths(model.pipeline, test_rows).items():
+        for c, w in widths.items():
             low[f"{round(c * 100)}"].append(np.exp(log_unit - w) * area)
             high[f"{round(c * 100)}"].append(np.exp(log_unit + w) * area)
     intervals = {k: (np.concatenate(low[k]), np.concatenate(high[k])) for k in low}

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import bidders, bids, inquiries, lots, results
+from app.api.routes import appraisals, bidders, bids, inquiries, lots, results
 
 api_router = APIRouter()
-for _module in (lots, bids, results, bidders, inquiries):
+for _module in (lots, bids, results, bidders, inquiries, appraisals):
     api_router.include_router(_module.router)

@@ -6,6 +6,7 @@ Pure functions, registered as Jinja filters by :mod:`app.web.templating`. Money 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -121,7 +122,82 @@ def _stem(place: str) -> str:
     return place
 
 
+def file_size(size: int) -> str:
+    """``512 字节``, ``12.5 KB``, ``3.2 MB``: a file's size as a person reads it."""
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def label(mapping: dict[str, str], key: object) -> str:
     """The Chinese word for a code, or the code itself when the map does not know it."""
     text = str(getattr(key, "value", key) if key is not None else "")
     return mapping.get(text, text or "—")
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_SMALL_UNITS = ("", "拾", "佰", "仟")
+_BIG_UNITS = ("", "万", "亿", "万亿")
+
+
+def _four_digits(n: int) -> str:
+    """0 < n < 10000 in capital numerals, with 零 for inner zeros: 1005 → 壹仟零伍."""
+    out, zero = "", False
+    for place in range(3, -1, -1):
+        digit = n // 10**place % 10
+        if digit == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out += "零"
+            zero = False
+        out += _DIGITS[digit] + _SMALL_UNITS[place]
+    return out
+
+
+def chinese_amount(amount: Decimal | int | str) -> str:
+    """An amount in yuan written in capital Chinese numerals, as on a cheque or the platforms'
+    bid confirmation: 1050000 → 壹佰零伍万元整, 1234.56 → 壹仟贰佰叁拾肆元伍角陆分,
+    100000.5 → 壹拾万元伍角."""
+    value = to_decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if value < 0:
+        raise ValueError("an amount in capital numerals is never negative")
+    fen_total = int(value * 100)
+    yuan_part, cents = divmod(fen_total, 100)
+    jiao, fen = divmod(cents, 10)
+    groups = []
+    while yuan_part:
+        yuan_part, group = divmod(yuan_part, 10000)
+        groups.append(group)
+    text, need_zero = "", False
+    for index in range(len(groups) - 1, -1, -1):
+        group = groups[index]
+        if group == 0:
+            need_zero = bool(text)
+            continue
+        if text and (need_zero or group < 1000):
+            text += "零"
+        text += _four_digits(group) + _BIG_UNITS[index]
+        need_zero = False
+    if text:
+        text += "元"
+    if not jiao and not fen:
+        return (text or "零元") + "整"
+    if jiao:
+        text += _DIGITS[jiao] + "角"
+    elif text:
+        text += "零"
+    if fen:
+        text += _DIGITS[fen] + "分"
+    return text
+
+
+_ENGLISH = re.compile(r"[A-Za-z]{2,}[\s,:;'-]+[A-Za-z]{2,}|\b[a-z]+_[a-z_]+\b")
+
+
+def reads_as_chinese(text: str) -> bool:
+    """Whether ``text`` is meant for a person in Chinese: some CJK, no English words run
+    together and no code names (an article cited after an English sentence is not enough)."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text) and not _ENGLISH.search(text)

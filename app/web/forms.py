@@ -8,13 +8,13 @@ puts it in Chinese, keeping the engine's detail (and its article).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.schemas import (
     BidCreate,
@@ -25,9 +25,11 @@ from app.schemas import (
     ResultQuery,
     ResultSearch,
 )
-from app.web.display import yuan
+from app.web.display import reads_as_chinese, yuan
 from fapai.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
 from fapai.money import to_fen
+
+BodyT = TypeVar("BodyT", bound=BaseModel)
 
 PAGE_SIZE = 24
 RESULTS_PAGE_SIZE = 30
@@ -84,6 +86,10 @@ FIELD_NAMES: dict[str, str] = {
     "increment": "加价幅度",
     "starts_at": "开始时间",
     "ends_at": "结束时间",
+    "rank": "顺位",
+    "kind": "文件类别",
+    "file": "文件",
+    "email": "电子邮箱",
 }
 
 _HEADLINES: dict[type[FapaiError], str] = {
@@ -149,15 +155,6 @@ _GENERAL: dict[type[FapaiError], str] = {
     NotFound: "要办理的对象不存在",
     RuleViolation: "填写的内容不符合规定",
 }
-
-
-_ENGLISH = re.compile(r"[A-Za-z]{2,}[\s,:;'-]+[A-Za-z]{2,}|\b[a-z]+_[a-z_]+\b")
-
-
-def reads_as_chinese(text: str) -> bool:
-    """Whether ``text`` is meant for a person in Chinese: some CJK, no English words run
-    together and no code names (an article cited after an English sentence is not enough)."""
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text) and not _ENGLISH.search(text)
 
 
 def optional_text(value: str | None) -> str | None:
@@ -305,6 +302,24 @@ def local_time_field(value: str | None, tz: str) -> str | None:
         return text
 
 
+def money_fields(form: Mapping[str, str], names: tuple[str, ...]) -> dict[str, object]:
+    """The non-empty ``names`` of a form, amounts typed with thousands separators read plain."""
+    return {
+        name: text.replace(",", "").replace("，", "")
+        for name in names
+        if (text := optional_text(form.get(name)))
+    }
+
+
+def validate_body(schema: type[BodyT], given: Mapping[str, object]) -> BodyT:
+    """``given`` checked by the API's own body ``schema``; a refusal is a :class:`FormError`
+    in words."""
+    try:
+        return schema.model_validate(given)
+    except ValidationError as exc:
+        raise _validation_words(exc, given) from None
+
+
 def lot_create(form: Mapping[str, str], tz: str) -> LotCreate:
     """The court's lot form → :class:`app.schemas.LotCreate`, the API's own body for
     ``POST /api/lots``; times are read in the display time zone."""
@@ -313,10 +328,5 @@ def lot_create(form: Mapping[str, str], tz: str) -> LotCreate:
     }
     for name in ("starts_at", "ends_at"):
         given[name] = local_time_field(form.get(name), tz)
-    for name in ("start_price", "deposit", "increment", "reference_price"):
-        if isinstance(given.get(name), str):
-            given[name] = str(given[name]).replace(",", "").replace("，", "")
-    try:
-        return LotCreate.model_validate(given)
-    except ValidationError as exc:
-        raise _validation_words(exc, given) from None
+    given.update(money_fields(form, ("start_price", "deposit", "increment", "reference_price")))
+    return validate_body(LotCreate, given)

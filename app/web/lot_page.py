@@ -15,6 +15,9 @@ from app import queries, schemas
 from app.deps import stored_id
 from app.web import display
 from app.web.announcement import bidding_rules
+from app.web.desk import STANDING_WORDS, has_bid, standing
+from auction.attachments import KINDS, PHOTO, Attachment, lot_attachments
+from auction.follows import follows
 from auction.store import SALE, Lot, Registration, Round, User
 from fapai import law
 from fapai.errors import NotFound
@@ -31,11 +34,25 @@ class LotPage:
     registration: Registration | None
     extended: bool
     next_bid: Decimal | None
+    standing: str = ""  # the viewer's own: lead, outbid, won, lost (see app.web.desk)
+    following: bool = False
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def price_label(self) -> str:
         """What the big number is: the start price before bidding, the final price after."""
         return {"announced": "起拍价", "sold": "成交价"}.get(self.lot.status, "当前价")
+
+    @property
+    def my_deposit(self) -> Decimal | None:
+        return None if self.registration is None else fen_to_yuan(self.registration.deposit)
+
+    @property
+    def balance_due(self) -> Decimal | None:
+        """What the winner still owes: the price less the deposit applied to it (第二十五条)."""
+        if self.standing != "won" or self.my_deposit is None:
+            return None
+        return self.lot.current_price - self.my_deposit
 
     def context(self, settings: Settings, now: datetime) -> dict[str, object]:
         """The template context of ``lot.html`` and its live fragments."""
@@ -49,6 +66,15 @@ class LotPage:
             "winner_code": self.lot.leading_bidder_code if self.lot.status == "sold" else None,
             "rules": bidding_rules(self.lot, settings),
             "extension_words": display.duration_words(settings.extension_seconds),
+            "reauction_days": settings.reauction_within_days,
+            "standing": self.standing,
+            "standing_text": STANDING_WORDS.get(self.standing, ""),
+            "my_deposit": self.my_deposit,
+            "balance_due": self.balance_due,
+            "following": self.following,
+            "documents": [a for a in self.attachments if a.kind != PHOTO],
+            "photos": [a for a in self.attachments if a.kind == PHOTO],
+            "attachment_kinds": KINDS,
             "idempotency_key": uuid.uuid4().hex,
             "now": now,
         }
@@ -71,6 +97,8 @@ class LotPage:
             "server_now": now.isoformat(),
             "next_bid": None if self.next_bid is None else str(self.next_bid),
             "next_bid_text": display.yuan(self.next_bid),
+            "standing": self.standing,
+            "standing_text": STANDING_WORDS.get(self.standing, ""),
         }
 
 
@@ -114,4 +142,7 @@ def load_lot_page(session: Session, lot_id: int, user: User | None, now: datetim
         registration=registration,
         extended=lot.ends_at > scheduled_end,
         next_bid=next_valid_bid(lot),
+        standing=standing(lot, registration, has_bid(session, registration)),
+        following=user is not None and follows(session, user.id, lot_id),
+        attachments=tuple(lot_attachments(session, lot_id)),
     )

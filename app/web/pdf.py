@@ -23,7 +23,7 @@ from pathlib import Path
 from fpdf import FPDF, FontFace
 
 from app.web import display
-from app.web.report import estimate_words, reference_words, source_rows
+from app.web.report import estimate_words, note_words, reference_words, source_rows
 from valuation.inquiry import InquiryReport
 
 LATIN_FONTS: tuple[Path, ...] = (
@@ -182,7 +182,7 @@ def report_pdf(r: InquiryReport) -> bytes:
         ],
     )
     for note in r.outcome.fallback:
-        pdf.multi_cell(0, 6, f"说明：{note}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, f"说明：{note_words(note)}", new_x="LMARGIN", new_y="NEXT")
 
     if r.outcome.points:
         _heading(pdf, "不同起拍价下的预计结果")

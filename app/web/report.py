@@ -7,9 +7,11 @@ into the chart geometry of :mod:`app.web.charts`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from app.web import charts, display
+from app.web.display import reads_as_chinese
 from fapai.money import fen_to_yuan, to_decimal
 from valuation.inquiry import NO_REFERENCE, InquiryReport
 
@@ -111,4 +113,48 @@ def page_context(r: InquiryReport) -> dict[str, object]:
         "reference_words": reference_words(r),
         "estimate_words": estimate_words(r),
         "sources": source_rows(r, r.display_timezone),
+        "notes": [note_words(f) for f in r.outcome.fallback],
+        "comparable_sources": [source_name(c.source) for c in r.comparables],
     }
+
+
+# Where comparables come from, as people know the sites (a crawler's code like beike_gz).
+SOURCE_NAMES: dict[str, str] = {
+    "lianjia": "链家",
+    "beike": "贝壳找房",
+    "anjuke": "安居客",
+    "fang": "房天下",
+    "shared": "公开挂牌数据",
+}
+_CITY_CODES = {"gz": "广州", "sz": "深圳", "fs": "佛山", "dg": "东莞", "zh": "珠海"}
+
+
+def source_name(code: str) -> str:
+    """``beike_gz`` → 贝壳找房（广州）; an unknown code → 公开挂牌数据."""
+    site, _, city = code.partition("_")
+    name = SOURCE_NAMES.get(site, SOURCE_NAMES["shared"] if code else "—")
+    return f"{name}（{_CITY_CODES[city]}）" if city in _CITY_CODES else name
+
+
+_OWN_HISTORY = re.compile(r"too little own history \((\d+) finished rounds, (\d+) needed")
+_CITY_HISTORY = re.compile(r"too little sold history for (\S+) \((\d+) lots, (\d+) needed")
+
+
+def note_words(note: str) -> str:
+    """The outcome model's note on a report, as stored (English in reports issued so far), in
+    Chinese: why the chance of sale or the proposed start fell back to a rule."""
+    if reads_as_chinese(note):
+        return note
+    if found := _OWN_HISTORY.match(note):
+        rounds, needed = found.groups()
+        return (
+            f"本平台已结束的拍卖仅 {rounds} 场（需至少 {needed} 场，且有成交也有流拍），"
+            "成交概率按先验估计：由历史一拍、二拍的成交率与浙江法院网拍九成成交的公开数据推算"
+        )
+    if found := _CITY_HISTORY.match(note):
+        city, lots, needed = found.groups()
+        return (
+            f"{city}的成交记录仅 {lots} 件（需至少 {needed} 件），建议起拍价取法定最低："
+            "一拍为参考价的 70%（拍卖规定 第十条），二拍为前次起拍价的 80%（第二十六条）"
+        )
+    return "模型所依据的数据不足，此项结果仅供参考"

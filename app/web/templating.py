@@ -26,6 +26,8 @@ def build_templates() -> Jinja2Templates:
     env = templates.env
     env.filters.update(
         yuan=display.yuan,
+        capital_yuan=display.chinese_amount,
+        file_size=display.file_size,
         wan=display.wan,
         percent=display.percent,
         local_time=display.local_time,
@@ -52,6 +54,13 @@ NOTICES: dict[str, str] = {
     "registered": "报名成功，保证金已交纳。",
     "bid": "出价成功。",
     "published": "拍卖已发布。",
+    "relisted": "已发布再次拍卖（或变卖）。",
+    "reneged": "已记录悔拍，保证金不予退还（拍卖规定 第二十四条）。",
+    "holder_added": "已确认优先购买权人。",
+    "attached": "文件已上传。",
+    "followed": "已关注：开拍前和结束前会提醒您。",
+    "unfollowed": "已取消关注。",
+    "contact_saved": "提醒邮箱已保存。",
 }
 
 

@@ -190,11 +190,13 @@ def test_fapai_inquire_prints_the_report(shipped_models, tmp_path, monkeypatch):
     get_settings.cache_clear()
     try:
         args = ["inquire", "--city", "广州", "--district", "天河", "--area", "89"]
-        args += ["--source", "JD=4500000", "--source", "淘宝"]
+        args += ["--source", "JD=4500000", "--source", "淘宝", "--save"]
         shown = CliRunner().invoke(app, args)
         assert shown.exit_code == 0, shown.output
         assert "参考价规定 第十三条" in shown.output and "proposed start" in shown.output
         assert "no answer" in shown.output and "independent check" in shown.output
+        unsaved = CliRunner().invoke(app, [*args[:-1], "--json"])
+        assert json.loads(unsaved.stdout[unsaved.stdout.index("{") :])["id"] is None
         as_json = CliRunner().invoke(app, [*args, "--json"])
         report = json.loads(as_json.stdout[as_json.stdout.index("{") :])
         assert report["id"] == 2 and report["reference_price"] == 4500000
@@ -205,7 +207,7 @@ def test_fapai_inquire_prints_the_report(shipped_models, tmp_path, monkeypatch):
         refused = CliRunner().invoke(
             app, ["inquire", "--city", "汕尾", "--district", "城区", "--area", "89"]
         )
-        assert refused.exit_code == 2 and "no market data for 汕尾市" in refused.output
+        assert refused.exit_code == 2 and "没有该地的市场数据" in refused.output
         slip = CliRunner().invoke(app, [*args[:7], "--source", "JD=1"])
         assert slip.exit_code == 2 and "sources.0.price" in slip.output
         assert CliRunner().invoke(app, [*args[:7], "--source", "JD=1", "--confirm"]).exit_code == 0

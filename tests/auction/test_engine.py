@@ -239,14 +239,20 @@ def test_renege_forfeits_deposit_and_bars_the_buyer(world):
     s.commit()
     assert lot.status == "reneged"
     assert s.scalars(select(Registration)).one().deposit_status == "forfeited"
-    late = world.clock.now() + timedelta(days=30, seconds=1)
-    late_terms = engine.RelistTerms(700_000 * YUAN, 70_000 * YUAN, late, late + timedelta(days=1))
-    with pytest.raises(RuleViolation, match="30 日内"):
-        engine.relist(s, lot.id, late_terms, world.clock.now(), world.settings)
+    # 第二十六条: announced within 30 days of the renege, bidding 15 days after the notice, so
+    # a court acting on day 30 still has a lawful start (day 45); on day 31 it is late.
+    reneged = world.clock.now()
+    late = reneged + timedelta(days=31)
+    late_terms = engine.RelistTerms(
+        700_000 * YUAN, 70_000 * YUAN, late + timedelta(days=15), late + timedelta(days=16)
+    )
+    with pytest.raises(RuleViolation, match="30 日内发布再次拍卖公告"):
+        engine.relist(s, lot.id, late_terms, late, world.settings)
     s.rollback()
-    starts = world.clock.now() + timedelta(days=15)
+    day30 = reneged + timedelta(days=30)
+    starts = day30 + timedelta(days=15)
     terms = engine.RelistTerms(700_000 * YUAN, 70_000 * YUAN, starts, starts + timedelta(days=1))
-    engine.relist(s, lot.id, terms, world.clock.now(), world.settings)
+    engine.relist(s, lot.id, terms, day30, world.settings)
     s.commit()
     assert lot.round == "2"
     with pytest.raises(Forbidden, match="第二十四条"):

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import BigInteger
 
-from auction import store
+from auction import attachments, follows, store
 from fapai.db import Base, UTCDateTime, make_engine
 
 AUCTION_TABLES = {
@@ -22,6 +22,10 @@ AUCTION_TABLES = {
         store.Registration,
         store.Bid,
         store.IdempotencyKey,
+        attachments.Attachment,
+        follows.Follow,
+        follows.Reminder,
+        follows.Contact,
     )
 }
 

@@ -71,3 +71,12 @@ def test_spiders_and_command_errors_in_words() -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 2, result.output
         assert words in " ".join(result.output.split())
+
+
+def test_crawler_city_codes_come_from_one_table_of_gazetteer_cities():
+    from crawlers import sites
+    from fapai.regions import normalize_city
+
+    assert sites.city("wh").name == "武汉市" and sites.city("cd").anjuke == "chengdu"
+    for code, city in sites.CITIES.items():
+        assert city.code == code and normalize_city(city.name) == city.name

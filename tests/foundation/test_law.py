@@ -110,10 +110,18 @@ def test_reauction_start_cut_at_most_20_percent_art_26():
     assert violation(law.check_reauction_start_price, 100_001, 100_000, S).field == "start_price"
 
 
-def test_reauction_within_30_days_art_26():
+def test_reauction_announced_within_30_days_art_26():
+    """The 30 days bound the announcement; bidding starts 15 days after it (real estate), so
+    publishing on day 30 for day 45 is lawful, and a lawful start exists on every day 0–30."""
     law.check_reauction_within(T, T + timedelta(days=30), S)
     err = violation(law.check_reauction_within, T, T + timedelta(days=30, seconds=1), S)
     assert err.article == "拍卖规定 第二十六条"
+    assert law.reauction_deadline(T, S) == T + timedelta(days=30)
+    for day in range(31):
+        published = T + timedelta(days=day)
+        starts = published + timedelta(days=law.announcement_days("residential", S, reauction=True))
+        law.check_reauction_within(T, published, S)
+        law.check_announcement(published, starts, "residential", S, reauction=True)
 
 
 def test_sale_at_second_start_price_for_the_sale_period():

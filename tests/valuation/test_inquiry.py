@@ -174,12 +174,15 @@ def test_estimate_and_comparables_come_from_one_predict(models, clock, monkeypat
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        ({"city": "汕尾", "district": "城区"}, "city", "no market data for 汕尾市"),
-        ({"area_m2": 4000}, "area_m2", "far outside the data"),
-        ({"property_type": "parking"}, "property_type", "no price model"),
+        ({"city": "汕尾", "district": "城区"}, "city", "没有该地的市场数据.*汕尾市"),
+        ({"city": "武汉", "district": "洪山"}, "city", "没有该地的市场数据.*武汉市"),
+        ({"area_m2": 4000}, "area_m2", "面积远超出"),
+        ({"property_type": "parking"}, "property_type", "只评估住宅"),
         ({"district": "火星区"}, "district", "unknown_district"),
         ({"area_m2": None}, "area_m2", "required"),
-        ({"building_type": "别墅"}, "building_type", "must be one of"),
+        ({"building_type": "别墅"}, "building_type", "塔楼/板塔结合/板楼"),
+        ({"as_of": "2010-01-01"}, "as_of", "早于"),
+        ({"as_of": "昨天"}, "as_of", "应为日期"),
     ],
 )
 def test_what_cannot_be_priced_gets_a_reason_not_a_number(models, clock, change, field, words):

@@ -65,4 +65,5 @@ def test_chengdu_file_with_elevator_filled_on_every_row_trains_and_prices(
     assert estimate.price_total > 0 and estimate.inputs["district"] == "锦江区"
     with pytest.raises(NotPriceable) as info:  # a real city without data: no data, not unknown
         model.estimate({"city": "西安", "district": "雁塔", "area_m2": 90})
-    assert info.value.field == "city" and "no market data for 西安市" in info.value.reason
+    assert (info.value.field, info.value.code) == ("city", "no_market_data")
+    assert "西安市" in info.value.reason and "没有该地的市场数据" in info.value.reason

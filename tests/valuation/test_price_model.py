@@ -50,25 +50,29 @@ def test_more_input_narrows_the_interval(small_model):
 
 
 @pytest.mark.parametrize(
-    ("subject", "field", "words"),
+    ("subject", "field", "code", "words"),
     [
-        ({**MINIMAL, "property_type": "commercial"}, "property_type", "residential homes only"),
-        ({**MINIMAL, "city": "北京", "district": "海淀"}, "city", "no market data for 北京市"),
-        ({"city": "汕头", "district": "龙湖", "area_m2": 90}, "city", "no market data"),
-        ({"city": "佛山", "district": "禅城", "area_m2": 90}, "district", "no market data"),
-        ({**MINIMAL, "district": "火星区"}, "district", "unknown_district"),
-        ({**MINIMAL, "area_m2": 4000}, "area_m2", "far outside the data"),
-        ({**MINIMAL, "area_m2": -3}, "area_m2", "out_of_range"),
-        ({"city": "广州", "district": "天河"}, "area_m2", "required"),
-        ({"district": "天河", "area_m2": 80}, "city", "required"),
-        ({**MINIMAL, "building_type": "别墅"}, "building_type", "塔楼/板塔结合/板楼"),
-        ({**MINIMAL, "near_metro": "yes"}, "near_metro", "true or false"),
+        ({**MINIMAL, "property_type": "commercial"}, "property_type", "not_residential", "住宅"),
+        ({**MINIMAL, "city": "北京", "district": "海淀"}, "city", "no_market_data", "北京市"),
+        ({"city": "汕头", "district": "龙湖", "area_m2": 90}, "city", "no_market_data", "汕头市"),
+        ({"city": "西安", "district": "雁塔", "area_m2": 90}, "city", "no_market_data", "没有"),
+        ({"city": "佛山", "district": "禅城", "area_m2": 90}, "district", "no_market_data", "禅城"),
+        ({**MINIMAL, "district": "火星区"}, "district", "unknown_district", "无法识别"),
+        ({**MINIMAL, "city": "火星"}, "city", "unknown_city", "无法识别"),
+        ({**MINIMAL, "area_m2": 4000}, "area_m2", "area_out_of_data", "4000.0 m²"),
+        ({**MINIMAL, "area_m2": -3}, "area_m2", "bad_value", "out_of_range"),
+        ({"city": "广州", "district": "天河"}, "area_m2", "required", "缺少"),
+        ({"district": "天河", "area_m2": 80}, "city", "required", "缺少"),
+        ({**MINIMAL, "building_type": "别墅"}, "building_type", "bad_value", "塔楼/板塔结合/板楼"),
+        ({**MINIMAL, "near_metro": "maybe"}, "near_metro", "bad_value", "not_a_boolean"),
     ],
 )
-def test_not_priceable_says_which_field_and_why(small_model, subject, field, words):
+def test_not_priceable_says_which_field_and_why_in_chinese(
+    small_model, subject, field, code, words
+):
     with pytest.raises(NotPriceable) as info:
         small_model.as_price_model().estimate(subject)
-    assert info.value.field == field
+    assert (info.value.field, info.value.code) == (field, code)
     assert words in info.value.reason
 
 

@@ -108,6 +108,7 @@ def test_cli_models_list_and_promote_speak_in_words(small_model, models_dir, mon
 
     from app.cli import app
     from fapai.settings import get_settings
+    from valuation import cli_models
 
     monkeypatch.setenv("FAPAI_MODELS_DIR", str(models_dir))
     get_settings.cache_clear()
@@ -124,6 +125,22 @@ def test_cli_models_list_and_promote_speak_in_words(small_model, models_dir, mon
         assert ok.exit_code == 0 and ModelRegistry(models_dir).promoted_version() == version
         listed = runner.invoke(app, ["models", "list"]).output
         assert "yes" in listed and version[:8] in listed
+
+        # A version scoring worse on the same hold-out (same data, seed, split) needs --force.
+        card = json.loads(json.dumps(small_model.card))
+        card["version"] = "29990101000000-worse"
+        card["metrics"]["check_rows_random_10pct"]["model"]["mdape"] += 0.01
+        ModelRegistry(models_dir).save(small_model.artifact, card)
+        refused = runner.invoke(app, ["models", "promote", card["version"]])
+        assert refused.exit_code == 1 and "scores worse" in " ".join(refused.output.split())
+        assert ModelRegistry(models_dir).promoted_version() == version
+        forced = runner.invoke(app, ["models", "promote", card["version"], "--force"])
+        assert forced.exit_code == 0 and "warning" in forced.output
+
+        # Whole version ids however narrow the terminal.
+        monkeypatch.setattr(cli_models.console, "width", 40)
+        narrow = runner.invoke(app, ["models", "list"]).output
+        assert version in narrow and card["version"] in narrow
     finally:
         get_settings.cache_clear()
 

@@ -71,6 +71,18 @@ def assert_labelled(page) -> None:
     assert page.evaluate(UNLABELLED) == []
 
 
+def place_bid(page, amount: str | None = None) -> None:
+    """Bid as a person does: the amount (or the pre-filled one), 出价, then check the amount in
+    capital numerals and 确认出价."""
+    if amount is not None:
+        page.locator("#amount").fill(amount)
+    shown = _yuan(page.locator("#amount").input_value())
+    page.get_by_role("button", name="出价", exact=True).click()
+    assert page.locator("#confirm-words").inner_text() == display.chinese_amount(shown)
+    page.get_by_role("button", name="确认出价").click()
+    page.wait_for_url(re.compile(r"done=bid"))
+
+
 def _yuan(text: str) -> Decimal:
     return Decimal(re.sub(r"[^\d.]", "", text))
 
@@ -173,8 +185,9 @@ def test_two_bidders_register_bid_see_each_other_an_extension_and_the_result(
     a.locator("#amount").wait_for()
     assert_labelled(a)
     assert _yuan(a.locator("#amount").input_value()) == Decimal("1400000")
-    a.get_by_role("button", name="出价").click()
+    place_bid(a)
     assert a.locator("#current-price").inner_text() == "¥1,400,000"
+    assert a.locator("#my-standing").inner_text() == "领先"
 
     # B sees A's bid arrive without reloading, and the next valid amount pre-filled.
     b.locator("#bid-record td", has_text=code_a).wait_for()
@@ -183,23 +196,26 @@ def test_two_bidders_register_bid_see_each_other_an_extension_and_the_result(
 
     # A bid below the next valid amount is refused in words.
     b.locator("#amount").fill("1400000")
-    b.get_by_role("button", name="出价").click()
+    b.get_by_role("button", name="出价", exact=True).click()
     assert "出价" in b.locator("#bid-error").inner_text()
+    assert b.locator("#bid-confirm").count() == 0  # refused before any confirmation
     shot(b, "05-lot-bid-refused")
 
-    # A bid 3 s before the end moves the end to 6 s after it (拍卖规定 第二十条, shortened);
-    # 3 s leaves room for a slow machine between the wait and the server receiving the bid.
+    # A bid 3.5 s before the end moves the end to 6 s after it (拍卖规定 第二十条, shortened);
+    # 3.5 s leaves room for a slow machine between the wait and the server receiving the
+    # confirmed bid.
     ends = datetime.fromisoformat(httpx.get(site.url(f"/api{lot_path}")).json()["ends_at"])
-    b.wait_for_function(f"Date.now() > {(ends.timestamp() - 3) * 1000}")
-    b.locator("#amount").fill("1410000")
-    b.get_by_role("button", name="出价").click()
+    b.wait_for_function(f"Date.now() > {(ends.timestamp() - 3.5) * 1000}")
+    place_bid(b, "1410000")
     assert b.locator("#extended").is_visible()
+    assert b.locator("#my-standing").inner_text() == "领先"
     new_end = datetime.fromisoformat(httpx.get(site.url(f"/api{lot_path}")).json()["ends_at"])
     assert new_end - ends >= timedelta(seconds=site.settings.extension_seconds - 3.5)
     # A sees it at its next poll (#extended may already show from A's own early bid).
     a.locator("#extended").wait_for(state="visible")
     expect(a.locator("#ends-at-fact")).to_have_text(display.local_time(new_end))
     expect(a.locator("#current-price")).to_have_text("¥1,410,000")
+    expect(a.locator("#my-standing")).to_have_text("已出局")  # live, without a reload
     expect(a.locator("#bid-record tbody tr")).to_have_count(2)
     shot(a, "06-lot-extended")
 
@@ -209,6 +225,8 @@ def test_two_bidders_register_bid_see_each_other_an_extension_and_the_result(
     assert a.locator("#status").inner_text() == "已成交"
     b.locator("#status", has_text="已成交").wait_for()
     shot(a, "07-lot-sold")
+    b.locator("#won", has_text="您已竞得本标的").wait_for()
+    assert "¥1,270,000" in b.locator("#balance-due").inner_text()  # 1,410,000 less 140,000
 
     results = new_page()
     results.goto(site.url("/results"))

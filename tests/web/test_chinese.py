@@ -158,6 +158,7 @@ def test_every_page_is_in_chinese(walk: Walk, role: str) -> None:
     client = walk.as_(token)
     paths = PUBLIC_PAGES + [f"/lots/{i}" for i in walk.lot_ids]
     paths += {"court": COURT_PAGES, "bidder": BIDDER_PAGES, "public": ["/me", "/desk"]}[role]
+    paths += [f"/desk/lots/{i}" for i in walk.lot_ids] + ["/desk/lots/999999"]
     for path in paths:
         _check(client.get(path), f"{role} GET {path}")
 
@@ -167,6 +168,7 @@ def test_every_refusal_is_in_chinese(walk: Walk) -> None:
     client = walk.as_(walk.bidders[1])
     for path, form in [
         (f"/lots/{lot}/bids", {"amount": "1"}),
+        (f"/lots/{lot}/bids", {"amount": "1", "confirmed": "1"}),
         (f"/lots/{lot}/bids", {"amount": "abc"}),
         (f"/lots/{lot}/registrations", {}),
         ("/lots", {"title": "x"}),
@@ -181,6 +183,29 @@ def test_every_refusal_is_in_chinese(walk: Walk) -> None:
         "court POST /lots low start",
     )
     _check(client.post("/bidders/new", data={"name": "", "id_number": "1"}), "POST /bidders/new")
+    # The inquiry refusals: a city without market data, an area out of range, a type the
+    # price model does not know, an unknown district.
+    for form in [
+        {"city": "潮州市", "area_m2": "89"},
+        {"city": "广州市", "area_m2": "0.5"},
+        {"city": "广州市", "area_m2": "89", "property_type": "commercial"},
+        {"city": "广州市", "district": "火星区", "area_m2": "89"},
+    ]:
+        _check(client.post("/inquiries", data=form), f"court POST /inquiries {form}")
+    # A report as issued: its page, with the outcome model's note, is Chinese too.
+    made = client.post(
+        "/inquiries",
+        data={
+            "city": "广州市",
+            "district": "天河区",
+            "area_m2": "89",
+            "platform": "京东",
+            "platform_price": "3000000",
+        },
+    )
+    assert made.status_code == 303, made.text[-2000:]
+    _check(client.get(made.headers["location"]), "court GET the inquiry report")
+    _check(client.get("/desk"), "court GET /desk with an inquiry")
     _check(client.put("/results"), "PUT /results (405)")
 
 

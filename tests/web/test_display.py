@@ -79,3 +79,34 @@ def test_full_address_names_city_and_district_once() -> None:
         "广东省中山市南区城南五路5号"
     )
     assert full_address("中山市", "南区街道", "城南五路5号") == "中山市南区街道城南五路5号"
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        ("1050000", "壹佰零伍万元整"),
+        ("1400000", "壹佰肆拾万元整"),
+        ("1234.56", "壹仟贰佰叁拾肆元伍角陆分"),
+        ("100000.5", "壹拾万元伍角"),
+        ("123456789.07", "壹亿贰仟叁佰肆拾伍万陆仟柒佰捌拾玖元零柒分"),
+        ("10001", "壹万零壹元整"),
+        ("100010", "壹拾万零壹拾元整"),
+        ("1010101", "壹佰零壹万零壹佰零壹元整"),
+        ("1000000000", "壹拾亿元整"),
+        ("0.05", "伍分"),
+        ("0", "零元整"),
+    ],
+)
+def test_amounts_in_capital_numerals(amount, words) -> None:
+    assert display.chinese_amount(amount) == words
+
+
+def test_capital_numerals_refuse_a_negative_amount() -> None:
+    with pytest.raises(ValueError):
+        display.chinese_amount("-1")
+
+
+def test_file_sizes_in_words() -> None:
+    assert display.file_size(512) == "512 字节"
+    assert display.file_size(12_800) == "12.5 KB"
+    assert display.file_size(20 * 1024 * 1024) == "20.0 MB"

@@ -117,14 +117,20 @@ def test_a_resubmitted_bid_form_bids_once_and_a_low_bid_is_refused(world: World)
     assert bidder.post(f"/lots/{world.lot_id}/registrations").status_code == 303
     page = bidder.get(f"/lots/{world.lot_id}").text
     assert 'value="700000.00"' in page  # the next valid amount, pre-filled
-    form = {"amount": "700000", "idempotency_key": "form-1"}
+    # First the amount comes back in capital numerals to confirm; nothing is bid yet.
+    step = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "700,000"})
+    assert step.status_code == 200 and "柒拾万元整" in step.text and "确认出价" in step.text
+    assert 'name="confirmed" value="1"' in step.text
+    with session_scope(world.factory) as session:
+        assert queries.get_lot(session, world.lot_id, world.clock.now()).bid_count == 0
+    form = {"amount": "700000", "idempotency_key": "form-1", "confirmed": "1"}
     for _ in range(2):  # the browser resends the same form
         response = bidder.post(f"/lots/{world.lot_id}/bids", data=form)
         assert response.status_code == 303
     with session_scope(world.factory) as session:
         assert queries.get_lot(session, world.lot_id, world.clock.now()).bid_count == 1
 
-    low = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "702000"})
+    low = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "702000", "confirmed": "1"})
     assert low.status_code == 409
     assert "未能办理（出价）：出价须不低于 ¥705,000" in low.text and "第二十条" in low.text
     bad = bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "七十万"})
@@ -134,7 +140,7 @@ def test_a_resubmitted_bid_form_bids_once_and_a_low_bid_is_refused(world: World)
 def test_bidding_closes_and_the_page_shows_the_result(world: World) -> None:
     bidder = world.as_(world.bidder)
     bidder.post(f"/lots/{world.lot_id}/registrations")
-    bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "705000"})
+    bidder.post(f"/lots/{world.lot_id}/bids", data={"amount": "705000", "confirmed": "1"})
     live = bidder.get(f"/lots/{world.lot_id}/live").json()
     assert (live["status"], live["current_price_text"]) == ("bidding", "¥705,000")
     assert live["next_bid"] == "710000.00" and not live["extended"]
@@ -300,7 +306,9 @@ def test_a_fixed_price_sale_is_bought_at_its_price(world: World) -> None:
     page = bidder.get(f"/lots/{sale.id}").text
     assert "变卖价" in page and "以变卖价购买" in page
     assert f'value="{sale.start_price:.2f}"' in page
-    bought = bidder.post(f"/lots/{sale.id}/bids", data={"amount": f"{sale.start_price}"})
+    bought = bidder.post(
+        f"/lots/{sale.id}/bids", data={"amount": f"{sale.start_price}", "confirmed": "1"}
+    )
     assert bought.status_code == 303
     after = bidder.get(f"/lots/{sale.id}").text
-    assert "已成交" in after and "拍卖已结束，成交价" in after
+    assert "已成交" in after and "您已竞得本标的" in after  # the buyer's own view

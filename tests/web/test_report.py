@@ -92,3 +92,17 @@ def test_warming_without_fonts_leaves_the_error_for_the_download(sample_report) 
     cache.warm(report_view(sample_report))  # a background task: no exception escapes
     with pytest.raises(pdf.NoFont):
         cache.get(report_view(sample_report))
+
+
+def test_the_outcome_models_notes_and_the_sources_read_in_chinese() -> None:
+    from app.web.report import note_words, source_name
+
+    own = note_words("too little own history (0 finished rounds, 30 needed with both sales …")
+    assert own.startswith("本平台已结束的拍卖仅 0 场（需至少 30 场")
+    city = note_words("too little sold history for 潮州市 (3 lots, 20 needed): proposed start …")
+    assert city.startswith("潮州市的成交记录仅 3 件（需至少 20 件）") and "第十条" in city
+    assert note_words("something new the model says") == "模型所依据的数据不足，此项结果仅供参考"
+    assert note_words("已是中文的说明") == "已是中文的说明"
+    assert source_name("beike_gz") == "贝壳找房（广州）"
+    assert source_name("lianjia") == "链家"
+    assert source_name("whatever") == "公开挂牌数据"

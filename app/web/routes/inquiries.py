@@ -20,7 +20,13 @@ from app.deps import (
     stored_id,
 )
 from app.inquiry import stored_report
-from app.web.forms import FIELD_NAMES, PLATFORM_ROWS, FormError, inquiry_request
+from app.web.forms import (
+    FIELD_NAMES,
+    PLATFORM_ROWS,
+    FormError,
+    inquiry_request,
+    reads_as_chinese,
+)
 from app.web.pdf import NoFont, ReportPDFCache
 from app.web.report import page_context
 from app.web.templating import court_only, error_page, render
@@ -31,6 +37,12 @@ from fapai.settings import Settings
 from valuation.inquiry import InquiryReport
 
 router = APIRouter()
+
+# Said when the inquiry service's reason is not yet in Chinese words.
+INQUIRY_REFUSED = (
+    "此项不符合询价要求，或模型没有足够的市场数据为该财产估价；网络询价不成的，可以委托评估"
+    "（参考价规定 第十四条）"
+)
 
 INQUIRY_TYPES = {"residential": "住宅用房", "commercial": "商业用房", "parking": "车位"}
 CHANCE_SOURCES = {
@@ -110,7 +122,8 @@ def create_inquiry(
     except RuleViolation as exc:
         field = FIELD_NAMES.get(exc.field.split(".")[0], exc.field)
         article = f"（{exc.article}）" if exc.article else ""
-        message = f"无法询价（{field}）：{exc.rule}{article}"
+        reason = exc.rule if reads_as_chinese(exc.rule) else INQUIRY_REFUSED
+        message = f"无法询价（{field}）：{reason}{article}"
         flagged = exc.field.startswith("sources.") and exc.field.endswith(".price")
         return _form_page(request, user, shown, 422, message, ask_confirm=flagged)
     return RedirectResponse(f"/inquiries/{stored['id']}", status_code=303)

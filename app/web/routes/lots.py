@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -16,6 +17,7 @@ from app.web.templating import error_page, render, templates
 from auction import engine
 from fapai import metrics
 from fapai.errors import FapaiError, NotFound
+from fapai.money import fen_to_yuan
 from fapai.regions import CITIES
 
 router = APIRouter()
@@ -65,6 +67,7 @@ def _lot_response(
     clock: ClockDep,
     settings: SettingsDep,
     refusal: FapaiError | FormError | None = None,
+    confirm_amount: Decimal | None = None,
 ) -> HTMLResponse:
     """The lot page; after a refused registration or bid, with the refusal in words and its
     status (409, 422…)."""
@@ -86,6 +89,7 @@ def _lot_response(
         nav="lots",
         bid_error=bid_error,
         **lot_page.context(settings, now),
+        confirm_amount=confirm_amount,
     )
 
 
@@ -167,13 +171,27 @@ def bid(
     user: PageUser,
     amount: str = Form(""),
     idempotency_key: str = Form(""),
+    confirmed: str = Form(""),
 ) -> HTMLResponse:
-    """出价: the amount in yuan; a repeated form (same key) never bids twice."""
+    """出价 in two steps: the amount in yuan is shown back in capital numerals (壹佰零伍万元整)
+    for the bidder to confirm; only the confirmed form bids. A repeated confirmed form (same
+    key) never bids twice."""
     refused = _signed_in_bidder(request, user, lot_id)
     if refused is not None:
         return refused
     try:
         fen = amount_fen(amount)
+        if confirmed != "1":
+            # Would the engine take it now? Tried and rolled back, so a refusal comes before
+            # the confirmation, not after it.
+            trial = session.begin_nested()
+            try:
+                engine.place_bid(session, lot_id, user.id, fen, clock.now(), settings)
+            finally:
+                trial.rollback()
+            return _lot_response(
+                request, session, lot_id, user, clock, settings, confirm_amount=fen_to_yuan(fen)
+            )
         with metrics.counting_bid():
             engine.place_bid(
                 session,

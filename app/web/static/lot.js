@@ -53,6 +53,12 @@
       $("ends-at-text").textContent = data.ends_at_text;
       $("extended").hidden = !data.extended;
       $("result").innerHTML = data.result_html;
+      const standing = $("my-standing");
+      if (standing) {
+        standing.textContent = data.standing_text;
+        standing.className = "standing standing-" + data.standing;
+        standing.hidden = !data.standing;
+      }
       const badge = $("status");
       badge.textContent = data.status_text;
       badge.className = "badge status-" + data.status;

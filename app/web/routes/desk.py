@@ -1,0 +1,271 @@
+"""法院工作台 (/desk): a court user's lots by state and their inquiries; per lot, everything the
+API allows from the web (relist with a lawful schedule proposed, record a renege, confirm a
+priority purchaser by name and ID number, attach documents and photos), each through the
+engine, with its refusals in words. The lot's files are public downloads (/lots/{id}/files)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from app.deps import (
+    ClockDep,
+    PageUser,
+    SessionDep,
+    SettingsDep,
+    WriterSessionDep,
+    posted_form,
+    stored_id,
+)
+from app.schemas import RelistRequest
+from app.web import desk
+from app.web.forms import FormError, explain, local_time_field, money_fields, validate_body
+from app.web.templating import court_only, error_page, render
+from auction import auth, engine
+from auction.attachments import KINDS, attach, attachment_path, get_attachment
+from auction.store import Lot, User
+from fapai.errors import FapaiError, NotFound
+from fapai.settings import Settings
+
+router = APIRouter()
+
+DEPOSIT_WORDS = {
+    "pending": "待确认",
+    "paid": "已交纳",
+    "refund_due": "待退还",
+    "refunded": "已退还",
+    "applied": "已转价款",
+    "forfeited": "不予退还",
+}
+
+
+@router.get("/desk", response_class=HTMLResponse)
+def court_desk(request: Request, session: SessionDep, clock: ClockDep, user: PageUser) -> Response:
+    """法院工作台: the court user's lots by state, and recent inquiries."""
+    refused = court_only(request, user)
+    if refused is not None:
+        return refused
+    now = clock.now()
+    return render(
+        request,
+        "desk.html",
+        user,
+        nav="desk",
+        groups=desk.court_desk(session, user, now),
+        inquiries=desk.recent_inquiries(session),
+        now=now,
+    )
+
+
+def _lot_desk_page(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    lot_id: int,
+    now: datetime,
+    settings: Settings,
+    error: str | None = None,
+    status_code: int = 200,
+    form: dict | None = None,
+) -> Response:
+    view = desk.lot_desk(session, user, lot_id, now, settings) if stored_id(lot_id) else None
+    if view is None:
+        return _not_mine(request, user, lot_id)
+    return render(
+        request,
+        "desk_lot.html",
+        user,
+        status_code=status_code,
+        nav="desk",
+        view=view,
+        lot=view.lot,
+        error=error,
+        form=form or {},
+        kinds=KINDS,
+        deposit_words=DEPOSIT_WORDS,
+        settings=settings,
+        now=now,
+    )
+
+
+@router.get("/desk/lots/{lot_id:int}", response_class=HTMLResponse)
+def lot_desk(
+    request: Request,
+    lot_id: int,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+) -> Response:
+    refused = court_only(request, user)
+    if refused is not None:
+        return refused
+    return _lot_desk_page(request, session, user, lot_id, clock.now(), settings)
+
+
+def _owned(session: Session, user: User, lot_id: int) -> bool:
+    return stored_id(lot_id) and (
+        session.scalar(select(Lot.id).where(Lot.id == lot_id, desk.owned_by(user))) is not None
+    )
+
+
+def _not_mine(request: Request, user: User, lot_id: int) -> Response:
+    """Another court's lot is not found, like a lot that does not exist."""
+    message = f"您的工作台没有编号为 {lot_id} 的拍品。"
+    return error_page(request, user, 404, "找不到拍品", message)
+
+
+def _act(
+    request: Request,
+    session: WriterSessionDep,
+    user: PageUser,
+    lot_id: int,
+    clock: ClockDep,
+    settings: Settings,
+    action: Callable[[], None],
+    done: str,
+    form: dict | None = None,
+) -> Response:
+    """Run ``action()`` for a court user's own lot; a refusal shows the lot's desk page with
+    it in words (and the form as typed), success redirects with a notice."""
+    refused = court_only(request, user)
+    if refused is not None:
+        return refused
+    if not _owned(session, user, lot_id):
+        return _not_mine(request, user, lot_id)
+    try:
+        action()
+    except (FormError, FapaiError) as exc:
+        session.rollback()
+        status = exc.status_code if isinstance(exc, FapaiError) else 422
+        message = explain(exc) if isinstance(exc, FapaiError) else str(exc)
+        return _lot_desk_page(
+            request, session, user, lot_id, clock.now(), settings, message, status, form
+        )
+    return RedirectResponse(f"/desk/lots/{lot_id}?done={done}", status_code=303)
+
+
+@router.post("/desk/lots/{lot_id:int}/relist", response_class=HTMLResponse)
+def relist(
+    request: Request,
+    lot_id: int,
+    form: Annotated[FormData, Depends(posted_form)],
+    session: WriterSessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+) -> Response:
+    """再次拍卖 / 变卖, as ``POST /api/lots/{id}/relist`` (拍卖规定 第二十六条)."""
+    fields = {k: str(v) for k, v in form.items()}
+
+    def action() -> None:
+        given = money_fields(fields, ("start_price", "deposit", "increment"))
+        for name in ("starts_at", "ends_at"):
+            given[name] = local_time_field(fields.get(name), settings.display_timezone)
+        body = validate_body(RelistRequest, given)
+        engine.relist(session, lot_id, body.to_terms(), clock.now(), settings)
+
+    return _act(request, session, user, lot_id, clock, settings, action, "relisted", fields)
+
+
+@router.post("/desk/lots/{lot_id:int}/renege", response_class=HTMLResponse)
+def renege(
+    request: Request,
+    lot_id: int,
+    session: WriterSessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+) -> Response:
+    """悔拍: the buyer did not pay (拍卖规定 第二十四条)."""
+
+    def action() -> None:
+        engine.renege(session, lot_id, clock.now(), settings)
+
+    return _act(request, session, user, lot_id, clock, settings, action, "reneged")
+
+
+@router.post("/desk/lots/{lot_id:int}/priority-holders", response_class=HTMLResponse)
+def add_priority_holder(
+    request: Request,
+    lot_id: int,
+    form: Annotated[FormData, Depends(posted_form)],
+    session: WriterSessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+) -> Response:
+    """优先购买权人: named by name and resident ID number, with a rank (第十九条、第二十一条)."""
+    fields = {k: str(v) for k, v in form.items() if k != "id_number"}
+
+    def action() -> None:
+        rank = (fields.get("rank") or "").strip()
+        if not rank.isdigit() or not 1 <= int(rank) <= 1000:
+            raise FormError("顺位须为 1 至 1000 的整数（1 为第一顺位，拍卖规定 第二十一条）")
+        holder = auth.bidder_by_id_number(
+            session, fields.get("name", ""), str(form.get("id_number", ""))
+        )
+        engine.add_priority_holder(session, lot_id, holder.id, int(rank), clock.now())
+
+    return _act(request, session, user, lot_id, clock, settings, action, "holder_added", fields)
+
+
+@router.post("/desk/lots/{lot_id:int}/attachments", response_class=HTMLResponse)
+async def add_attachment(
+    request: Request,
+    lot_id: int,
+    form: Annotated[FormData, Depends(posted_form)],
+    session: WriterSessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+) -> Response:
+    """上传公告、竞买须知、评估或询价报告（PDF）与照片."""
+    upload = form.get("file")
+    content = b""
+    if isinstance(upload, UploadFile):
+        content = await upload.read(settings.attachment_max_bytes + 1)
+    kind, title = str(form.get("kind", "")), str(form.get("title", ""))
+
+    def action() -> None:
+        attach(session, lot_id, kind, title, content, user.id, clock.now(), settings)
+
+    return _act(
+        request, session, user, lot_id, clock, settings, action, "attached", {"title": title}
+    )
+
+
+@router.get("/lots/{lot_id:int}/files/{attachment_id:int}")
+def download(
+    request: Request,
+    lot_id: int,
+    attachment_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: PageUser,
+) -> Response:
+    """A lot's document (a download, named by its title) or photo (shown inline)."""
+    try:
+        if not (stored_id(lot_id) and stored_id(attachment_id)):
+            raise NotFound("没有这个文件", "attachment_id")
+        row = get_attachment(session, lot_id, attachment_id)
+    except NotFound:
+        return error_page(request, user, 404, "找不到文件", "该拍品没有这个文件。")
+    path = attachment_path(settings, row)
+    if not path.is_file():
+        return error_page(request, user, 404, "找不到文件", "该文件已不在服务器上。")
+    inline = row.kind == "photo"
+    suffix = path.suffix
+    return FileResponse(
+        path,
+        media_type=row.content_type,
+        filename=f"{row.title}{suffix}",
+        content_disposition_type="inline" if inline else "attachment",
+    )

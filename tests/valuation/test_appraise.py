@@ -1,0 +1,149 @@
+"""Valuation date and whole portfolios: ``as_of`` moves the price along the learned market
+index; ``PriceModel.appraise``, ``fapai appraise`` and ``POST /api/appraisals`` price a table."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from app.main import create_app
+from auction.auth import create_user
+from fapai.db import make_engine, session_factory, session_scope
+from fapai.settings import Settings
+from valuation.market_index import year_fraction
+from valuation.model import NotPriceable
+
+SUBJECT = {"city": "广州", "district": "天河", "area_m2": 90, "rooms": 3}
+OUTPUT_COLUMNS = ["estimate", "low80", "high80", "low90", "high90", "refused"]
+
+
+def test_as_of_moves_the_price_along_the_market_index(small_model):
+    model = small_model.as_price_model()
+    table = small_model.card["market_index"]["cities"]["广州市"]["half_years"]
+    assert [h["from"][:4] for h in table][:2] == ["2016", "2016"] and table[-1]["index"] == 100.0
+    early, late = date(2016, 4, 1), date(2021, 4, 1)  # centres of two observed half-years
+    then, now = model.estimate(SUBJECT, early), model.estimate(SUBJECT, late)
+    assert then.as_of == "2016-04-01" and then.data_as_of == now.data_as_of
+    assert table[0]["index"] < table[3]["index"] and then.price_total < now.price_total
+    assert then.market_index == pytest.approx(table[0]["index"], abs=0.2)
+    # Between two observed half-years the price moves along the index (linear in log).
+    anchor, between = date(2017, 4, 1), date(2019, 1, 1)
+    assert [table[2]["period"], table[3]["period"]] == [2017.25, 2021.25]
+    share = (year_fraction(between) - 2017.25) / 4.0
+    expected = (table[3]["index"] / table[2]["index"]) ** share
+    moved = (
+        model.estimate(SUBJECT, between).price_total / model.estimate(SUBJECT, anchor).price_total
+    )
+    assert float(moved) == pytest.approx(expected, rel=0.002)
+    # Past the last data the level holds, and the interval widens with the unseen years.
+    latest, later = model.estimate(SUBJECT), model.estimate(SUBJECT, date(2028, 1, 1))
+    assert later.price_total == latest.price_total
+    assert later.interval90[0] < latest.interval90[0] and later.interval90[1] > latest.interval90[1]
+    with pytest.raises(NotPriceable) as info:
+        model.estimate(SUBJECT, date(2010, 1, 1))
+    assert (info.value.field, info.value.code) == ("as_of", "before_data")
+
+
+def test_appraise_prices_a_table_row_for_row_and_says_why_not(small_model, small_listings):
+    model = small_model.as_price_model()
+    table = small_listings.head(300).reset_index(drop=True).copy()
+    table.loc[0, ["city", "district"]] = ["西安", "雁塔"]
+    table.loc[1, "area_m2"] = -4
+    table.loc[2, "property_type"] = "parking"
+    table.loc[3, "district"] = "火星区"
+    out = model.appraise(table, date(2025, 6, 30))
+    assert list(out.columns) == OUTPUT_COLUMNS and list(out.index) == list(table.index)
+    assert list(out["refused"][:4]) == [
+        "city:no_market_data",
+        "area_m2:bad_value",
+        "property_type:not_residential",
+        "district:unknown_district",
+    ]
+    priced = out[out["refused"].isna()]
+    assert len(priced) >= 290
+    assert (priced["low90"] <= priced["low80"]).all() and (
+        priced["low80"] < priced["estimate"]
+    ).all()
+    assert (priced["estimate"] < priced["high80"]).all() and (
+        priced["high80"] <= priced["high90"]
+    ).all()
+    # The same number as one inquiry of the same row at the same date.
+    row = table.iloc[10].to_dict()
+    assert int(out.loc[10, "estimate"]) == pytest.approx(
+        int(model.estimate(row, date(2025, 6, 30)).price_total), abs=2
+    )
+
+
+@pytest.fixture
+def shipped_models_dir(tmp_path, small_model):
+    from valuation.registry import ModelRegistry
+
+    registry = ModelRegistry(tmp_path / "models")
+    registry.save(small_model.artifact, small_model.card)
+    registry.promote(small_model.card["version"])
+    return tmp_path / "models"
+
+
+def test_fapai_appraise_writes_the_input_columns_plus_prices(
+    shipped_models_dir, small_listings, tmp_path, monkeypatch
+):
+    from app.cli import app
+    from fapai.settings import get_settings
+
+    src = tmp_path / "portfolio.csv"
+    table = small_listings.head(50)[["city", "district", "area_m2", "rooms", "build_year"]].copy()
+    table.insert(0, "case_no", [f"(2026)粤0106执{i}号" for i in range(50)])
+    table.loc[table.index[0], ["city", "district"]] = ["汕尾", "城区"]
+    table.to_csv(src, index=False)
+    monkeypatch.setenv("FAPAI_MODELS_DIR", str(shipped_models_dir))
+    get_settings.cache_clear()
+    try:
+        out = tmp_path / "priced.parquet"
+        result = CliRunner().invoke(
+            app, ["appraise", str(src), "-o", str(out), "--as-of", "2024-06-30"]
+        )
+        assert result.exit_code == 0, result.output
+        assert "49 priced at 2024-06-30" in result.output and "city:no_market_data" in result.output
+        priced = pd.read_parquet(out)
+        assert list(priced.columns) == [*table.columns, *OUTPUT_COLUMNS]
+        assert priced["case_no"].tolist() == table["case_no"].tolist()
+        assert priced["estimate"].notna().sum() == 49
+        bad = CliRunner().invoke(app, ["appraise", str(src), "-o", str(out), "--as-of", "昨天"])
+        assert bad.exit_code == 1 and "应为日期" in bad.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_appraisals_api_for_courts_up_to_ten_thousand(db_url, shipped_models_dir, clock):
+    settings = Settings(database_url=db_url, models_dir=shipped_models_dir)
+    with TestClient(create_app(settings, clock)) as client:
+        with session_scope(session_factory(make_engine(db_url))) as s:
+            _, court = create_user(s, "天河法院 书记员", "court", clock.now())
+            _, bidder = create_user(s, "竞买人", "bidder", clock.now())
+        body = {
+            "as_of": "2024-06-30",
+            "properties": [
+                {**SUBJECT, "ref": "A1"},
+                {"ref": "A2", "city": "武汉", "district": "洪山", "area_m2": 90},
+                {"ref": "A3", "city": "广州", "district": "天河", "area_m2": "大约九十"},
+            ],
+        }
+        auth = {"Authorization": f"Bearer {court}"}
+        made = client.post("/api/appraisals", json=body, headers=auth)
+        assert made.status_code == 200, made.text
+        out = made.json()
+        assert out["as_of"] == "2024-06-30" and out["model_version"]
+        first, wuhan, words = out["results"]
+        assert first["ref"] == "A1" and first["low90"] < first["estimate"] < first["high90"]
+        assert (wuhan["refused"], wuhan["estimate"]) == ("city:no_market_data", None)
+        assert "没有该地的市场数据" in wuhan["message"]
+        assert words["refused"] == "area_m2:bad_value"
+        bidder_auth = {"Authorization": f"Bearer {bidder}"}
+        assert client.post("/api/appraisals", json=body, headers=bidder_auth).status_code == 403
+        many = {"properties": [SUBJECT] * 10_001}
+        too_many = client.post("/api/appraisals", json=many, headers=auth)
+        assert too_many.status_code == 422 and too_many.json()["field"] == "properties"

@@ -1,0 +1,118 @@
+"""The market index: how a city's price level moved over the periods its data covers.
+
+Learned from the trained price model itself (a hedonic index): a fixed basket of the city's
+homes is priced at the centre of each half-year that holds enough rows, and the mean log price
+of the basket is that half-year's level. Pricing at a valuation date (``as_of``) then means:
+predict at the nearest observed half-year and move the result along the index, linearly in
+log price between two observed half-years, flat before the first and after the last (never
+extrapolated). The further the date lies from observed data, the wider the interval: the index
+is treated as a random walk whose yearly volatility is measured on its own steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+BUCKET_YEARS = 0.5  # half-years
+MIN_ROWS = 30  # a half-year with fewer rows gives no level of its own
+BASKET_ROWS = 400
+MIN_DRIFT = 0.03  # log units per √year: never claim a market steadier than ±3% a year
+# Before the first observed half-year the model may still price, this far back (years).
+BACKFILL_YEARS = 1.0
+_Z = {0.8: 1.2816, 0.9: 1.6449}  # two-sided normal quantiles
+
+
+def year_fraction(day: date) -> float:
+    """A date as fractional calendar years (as :func:`valuation.features.period_years`)."""
+    return day.year + (day.timetuple().tm_yday - 1) / 365.25
+
+
+def _day(period: float) -> date:
+    year = int(np.floor(period))
+    return (
+        pd.Timestamp(year=year, month=1, day=1) + pd.Timedelta(days=(period - year) * 365.25)
+    ).date()
+
+
+@dataclass(frozen=True)
+class MarketIndex:
+    """One city's index: half-year centres (fractional years), log levels, rows, drift."""
+
+    periods: tuple[float, ...]
+    levels: tuple[float, ...]
+    rows: tuple[int, ...]
+    drift: float
+
+    @property
+    def first(self) -> float:
+        return self.periods[0]
+
+    @property
+    def last(self) -> float:
+        return self.periods[-1]
+
+    def anchor(self, period: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each valuation period: the observed half-year to predict at, the log shift
+        from there to the period along the index, and the years to the nearest observed
+        half-year (0 inside one)."""
+        period = np.asarray(period, dtype=float)
+        p = np.asarray(self.periods)
+        lv = np.asarray(self.levels)
+        nearest = np.abs(period[:, None] - p[None, :]).argmin(axis=1)
+        at = p[nearest]
+        shift = np.interp(period, p, lv) - lv[nearest]
+        gap = np.maximum(np.abs(period - at) - BUCKET_YEARS / 2, 0.0)
+        return at, shift, gap
+
+    def widen(self, half_width: np.ndarray, coverage: float, gap: np.ndarray) -> np.ndarray:
+        """A calibrated half-width (log units) widened for ``gap`` years of unseen market."""
+        extra = _Z[coverage] * self.drift * np.sqrt(gap)
+        return np.sqrt(np.asarray(half_width) ** 2 + extra**2)
+
+    def table(self) -> list[dict[str, Any]]:
+        """The index as rows for a model card or a chart: 100 = the latest half-year."""
+        base = self.levels[-1]
+        return [
+            {
+                "period": round(p, 3),
+                "from": str(_day(p - BUCKET_YEARS / 2)),
+                "index": round(100 * float(np.exp(lv - base)), 1),
+                "rows": n,
+            }
+            for p, lv, n in zip(self.periods, self.levels, self.rows, strict=True)
+        ]
+
+    @classmethod
+    def flat(cls, period: float, rows: int) -> MarketIndex:
+        """A one-point index (a model trained before indexes, or a city with one period)."""
+        return cls((period,), (0.0,), (rows,), MIN_DRIFT)
+
+
+def fit_market_index(pipeline: Any, data: pd.DataFrame, random_state: int = 0) -> dict:
+    """city → :class:`MarketIndex`, from the fitted ``pipeline`` and its training rows."""
+    out = {}
+    for city, g in data.groupby("city"):
+        bucket = np.floor(g["period"].to_numpy(float) / BUCKET_YEARS) * BUCKET_YEARS
+        counts = pd.Series(bucket).value_counts().sort_index()
+        kept = counts[counts >= MIN_ROWS]
+        if kept.empty:
+            kept = counts.tail(1)
+        basket = g.sample(n=min(len(g), BASKET_ROWS), random_state=random_state)
+        centres = kept.index.to_numpy(float) + BUCKET_YEARS / 2
+        batch = pd.concat([basket.assign(period=c) for c in centres], ignore_index=True)
+        predicted = pipeline.predict(batch).reshape(len(centres), len(basket))
+        levels = predicted.mean(axis=1)
+        steps = np.diff(levels) / np.sqrt(np.diff(centres))
+        drift = max(float(np.sqrt(np.mean(steps**2))) if len(steps) else 0.0, MIN_DRIFT)
+        out[city] = MarketIndex(
+            tuple(float(c) for c in centres),
+            tuple(float(v) for v in levels),
+            tuple(int(n) for n in kept.to_numpy()),
+            drift,
+        )
+    return out
