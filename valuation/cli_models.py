@@ -279,7 +279,7 @@ def models_list(
         console.print(f"no models in {models_dir}: run `fapai train`", soft_wrap=True)
         return
     t = Table(title=f"models in {models_dir}")
-    t.add_column("name")
+    t.add_column("name", no_wrap=True, min_width=max(len(c["name"]) for c in cards))
     # A version id is copied into `fapai models promote`: never cut, whatever the width.
     t.add_column("version", no_wrap=True, min_width=max(len(c["version"]) for c in cards))
     for col in ("kind", "created", "rows", "MdAPE", "80% cov.", "sklearn", "promoted"):

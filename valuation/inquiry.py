@@ -465,8 +465,8 @@ def price(
             raise InquiryError(
                 f"sources.{i}.price",
                 f"{s.platform} 的结果 ¥{s.price:,} 与其他各来源及本平台估价 90% 区间"
-                f"（{low}–{high}）相差均超过 {FAR_FACTOR} 倍，请核实；确认无误请一并提交"
-                "确认（confirmed: true）",
+                f"（{low}–{high}）相差均超过 {FAR_FACTOR} 倍，请核实；确认无误的，勾选确认后再提交"
+                "（接口参数 confirmed 为真）",
                 REFERENCE_ART_13,
             )
     results: list[SourceResult] = list(asked)

@@ -130,7 +130,7 @@ class PriceModel:
         }
 
     # -- checks ----------------------------------------------------------------------------
-    def _subject(self, subject: Mapping[str, Any], as_of: date | None = None) -> dict[str, Any]:
+    def inputs(self, subject: Mapping[str, Any], as_of: date | None = None) -> dict[str, Any]:
         """Validate and check a subject against what the model knows; the inputs it uses."""
         for required in ("city", "area_m2"):
             if subject.get(required) in (None, ""):
@@ -218,7 +218,7 @@ class PriceModel:
 
     def subject_frame(self, subject: Mapping[str, Any], as_of: date | None = None) -> pd.DataFrame:
         """The one-row frame the pipeline prices for ``subject`` (checked, at its anchor)."""
-        inputs = self._subject(subject, as_of)
+        inputs = self.inputs(subject, as_of)
         return self._frames(pd.DataFrame([inputs]), as_of)[0]
 
     def _frames(
@@ -311,13 +311,13 @@ class PriceModel:
     def estimate(self, subject: Mapping[str, Any], as_of: date | None = None) -> Estimate:
         """Unit and total price with 80%/90% intervals at the valuation date ``as_of`` (None:
         the city's latest market data)."""
-        return self.value(self._subject(subject, as_of), as_of, k=0).estimate
+        return self.value(self.inputs(subject, as_of), as_of, k=0).estimate
 
     def comparables(
         self, subject: Mapping[str, Any], k: int = 8, as_of: date | None = None
     ) -> list[Comparable]:
         """The ``k`` most similar listings in the subject's city, adjusted to it."""
-        return list(self.value(self._subject(subject, as_of), as_of, k=k).comparables)
+        return list(self.value(self.inputs(subject, as_of), as_of, k=k).comparables)
 
     def appraise(self, table: pd.DataFrame, as_of: date | None = None) -> pd.DataFrame:
         """Price a whole table of properties (listing-schema columns) at ``as_of``.
