@@ -16,9 +16,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The demo records deposits as paid (no money moves; every page says so). A real deployment
+# leaves FAPAI_PAYMENT_ADAPTER unset: deposits then wait for the court's confirmation.
 serve: $(VENV)/.installed
 	$(BIN)/fapai demo --if-empty
-	$(BIN)/fapai serve --host $(HOST) --port $(PORT)
+	FAPAI_PAYMENT_ADAPTER=$${FAPAI_PAYMENT_ADAPTER:-recorded} $(BIN)/fapai serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

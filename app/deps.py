@@ -8,15 +8,16 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.inquiry import InquiryService, inquiry_service
 from app.schemas import MAX_INT_ID
-from auction.auth import user_for_token
-from auction.store import User
+from auction.auth import user_for_session, user_for_token
+from auction.engine import court_lot
+from auction.store import Court, User
 from fapai.clock import Clock
 from fapai.db import session_scope
 from fapai.errors import Forbidden, Unauthorized
@@ -97,9 +98,9 @@ def current_user(
     if credentials is None or not credentials.credentials:
         raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
     with request.app.state.session_factory() as session:
-        user = user_for_token(session, credentials.credentials)
+        user = user_for_token(session, credentials.credentials, request.app.state.clock.now())
     if user is None:
-        raise Unauthorized("the bearer token is not valid")
+        raise Unauthorized("the bearer token is not valid (unknown, expired or revoked)")
     return user
 
 
@@ -120,20 +121,42 @@ def require_role(role: str) -> Callable[[User], User]:
 CourtUser = Annotated[User, Depends(require_role("court"))]
 BidderUser = Annotated[User, Depends(require_role("bidder"))]
 
+LotId = Annotated[int, Path(ge=1, le=MAX_INT_ID, description="The lot's id")]
+RegistrationId = Annotated[int, Path(ge=1, le=MAX_INT_ID, description="The registration's id")]
+
+
+def own_lot(request: Request, lot_id: LotId, user: CourtUser) -> int:
+    """The path's lot id when the lot is the court user's own court's; 404 otherwise, as for
+    a lot that does not exist (a court learns nothing of other courts' lots)."""
+    with request.app.state.session_factory() as session:
+        court_lot(session, lot_id, user.court_id)
+    return lot_id
+
+
+OwnLotId = Annotated[int, Depends(own_lot)]
+
+
+def court_of(session: Session, user: User) -> Court:
+    """The court of a court user."""
+    court = session.get(Court, user.court_id) if user.court_id is not None else None
+    if court is None:
+        raise Forbidden("此法院账号未归属任何法院，请联系管理员（fapai users add --court）")
+    return court
+
 
 # --- the pages: the user of the sign-in cookie, ids and forms ------------------------------
 
-TOKEN_COOKIE = "fapai_token"
+SESSION_COOKIE = "fapai_session"
 
 
 def page_user(request: Request) -> User | None:
-    """The user whose token is in the sign-in cookie, or None. Looked up in its own short
-    transaction, like the API's bearer-token check."""
-    token = request.cookies.get(TOKEN_COOKIE)
-    if not token:
+    """The user of the live web session named by the sign-in cookie, or None. Looked up in
+    its own short transaction, like the API's bearer-token check."""
+    key = request.cookies.get(SESSION_COOKIE)
+    if not key:
         return None
     with request.app.state.session_factory() as session:
-        return user_for_token(session, token)
+        return user_for_session(session, key, request.app.state.clock.now())
 
 
 PageUser = Annotated[User | None, Depends(page_user)]

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
-from fapai.errors import FapaiError, Unauthorized
+from fapai.errors import FapaiError, TooManyRequests, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ def _field(loc: tuple | list) -> str:
 
 async def _fapai_error(request: Request, exc: FapaiError) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     from app.web.forms import explain, reads_as_chinese
 
     if not _is_api(request):

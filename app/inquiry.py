@@ -74,16 +74,18 @@ class InquiryService:
         except InquiryError as exc:
             raise RuleViolation(exc.field, exc.reason, exc.article) from exc
 
-    def inquire(self, session: Session, request: InquiryIn) -> dict[str, Any]:
-        """Price ``request`` and store the report; the report as issued, with its ``id``.
-        The caller owns the transaction."""
-        return save_inquiry(session, self.price(request))
+    def inquire(self, session: Session, request: InquiryIn, court_id: int | None) -> dict[str, Any]:
+        """Price ``request`` and store the report as the court ``court_id``'s; the report as
+        issued, with its ``id``. The caller owns the transaction."""
+        return save_inquiry(session, self.price(request), court_id)
 
 
-def stored_report(session: Session, inquiry_id: int, settings: Settings) -> InquiryReport | None:
-    """A stored report as issued, for the page and the PDF (no model needed); None if there
-    is no such inquiry."""
-    body = get_inquiry(session, inquiry_id)
+def stored_report(
+    session: Session, inquiry_id: int, court_id: int | None, settings: Settings
+) -> InquiryReport | None:
+    """The court ``court_id``'s stored report as issued, for the page and the PDF (no model
+    needed); None if that court has no such inquiry."""
+    body = get_inquiry(session, inquiry_id, court_id)
     return None if body is None else InquiryReport.from_json(body, settings.display_timezone)
 
 

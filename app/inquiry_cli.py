@@ -132,7 +132,7 @@ def inquire(
         if save:
             migrate(settings.database_url)
             with session_scope(session_factory(make_engine(settings.database_url))) as session:
-                body = service.inquire(session, request)
+                body = service.inquire(session, request, None)  # no court: the CLI's own
         else:
             body = {"id": None, **service.price(request).to_json()}
     except RuleViolation as exc:

@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from app.errors import install_error_handlers
     from app.ops import RequestLog
     from app.ops import router as ops_router
+    from app.security import install_security
     from app.web import web_router
 
     settings = settings or get_settings()
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_error_handlers(app)
+    install_security(app, settings)
     app.add_middleware(RequestLog)
     app.include_router(ops_router)
     app.include_router(api_router, prefix="/api")

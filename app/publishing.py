@@ -18,11 +18,11 @@ from valuation.inquiry_store import get_inquiry_reference
 
 
 def with_inquiry_reference(session: Session, data: LotData) -> LotData:
-    """``data`` with the reference price, method and validity of its ``inquiry_id`` (unchanged
-    when it names none)."""
+    """``data`` with the reference price, method and validity of its ``inquiry_id``, an inquiry
+    of the lot's own court (unchanged when it names none)."""
     if data.inquiry_id is None:
         return data
-    found = get_inquiry_reference(session, data.inquiry_id)
+    found = get_inquiry_reference(session, data.inquiry_id, data.court_id)
     if found is None:
         raise RuleViolation("inquiry_id", f"no price inquiry {data.inquiry_id}")
     price, valid_until = found

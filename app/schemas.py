@@ -3,6 +3,8 @@ render, the query objects of search. Never ORM objects, never ID numbers or toke
 is yuan as a JSON number with at most 2 decimals, stored exactly as fen; times are ISO 8601
 with a time zone."""
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,6 +14,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -19,8 +22,9 @@ from pydantic import (
 )
 
 from auction.engine import LotData, RelistTerms
-from auction.store import LOT_STATUSES
-from fapai.law import PROPERTY_TYPES, REFERENCE_METHODS
+from auction.store import DEPOSIT_STATUSES, LOT_STATUSES, Court
+from fapai.errors import RuleViolation
+from fapai.law import NOTICE_FIELDS, PROPERTY_TYPES, REFERENCE_METHODS
 from fapai.money import to_fen
 from valuation.schema import PROPERTY_TYPES as LISTING_PROPERTY_TYPES
 
@@ -30,17 +34,25 @@ __all__ = [
     "BidView",
     "BidderCreate",
     "BidderCreated",
+    "ConfirmationView",
+    "EventView",
     "LotCreate",
     "LotSearch",
     "LotSummary",
     "LotView",
     "Page",
+    "PaymentCreate",
+    "PaymentView",
     "PriorityHolderCreate",
     "PriorityHolderView",
     "RegistrationView",
     "RelistRequest",
+    "RenegeRequest",
+    "ResumeRequest",
     "ResultSearch",
     "ResultView",
+    "SuspendRequest",
+    "WithdrawRequest",
 ]
 
 # JSON numbers with at most 2 decimals. A Decimal of 2 places converts to the float whose
@@ -50,7 +62,7 @@ RoundLabel = int | Literal["sale"]
 T = TypeVar("T")
 
 SORT_KEYS = ("live", "ends_at", "-ends_at", "price", "-price", "bids", "newest")
-OUTCOMES = ("sold", "failed", "reneged")
+OUTCOMES = ("sold", "failed", "reneged", "suspended", "stopped", "withdrawn")
 
 MAX_INT_ID = 2**31 - 1
 MAX_YUAN = Decimal("100000000000")  # ¥100 bn: far above any lot, far below a BIGINT of fen
@@ -91,9 +103,74 @@ class LotView(LotSummary):
     area_m2: float | None
     description: str | None
     reference_method: str
+    reference_valid_until: datetime | None = None
     published_at: datetime
     leading_bidder_code: str | None
     registration_count: int
+    # 拍卖规定 第十三条、第十四条、第三十条: the notice's contents (law.NOTICE_FIELDS).
+    defects: str | None = None
+    occupancy: str | None = None
+    encumbrances: str | None = None
+    taxes_borne_by: str | None = None
+    viewing: str | None = None
+    purchase_restrictions: str | None = None
+    special_conditions: str | None = None
+    # 第二十五条: the balance deadline of a sold lot; 第二十八条: why it was halted or withdrawn.
+    balance_due_at: datetime | None = None
+    halt_reason: str | None = None
+    halt_article: str | None = None
+    # The audit trail's head (auction.audit): anyone can check the public events against it.
+    event_count: int = 0
+    chain_head: str | None = None
+
+
+class EventView(BaseModel):
+    """One entry of a lot's public audit trail: bidders by bidder code only (第十八条)."""
+
+    seq: int
+    at: datetime
+    kind: str
+    label: str
+    actor_role: str
+    article: str | None
+    detail: dict[str, object]
+    prev_hash: str
+    hash: str
+
+
+class PaymentView(BaseModel):
+    """A sold lot's balance (第二十五条): price, deposit applied, paid so far, still owed."""
+
+    lot_id: int
+    status: str
+    final_price: Yuan
+    deposit_applied: Yuan
+    balance_paid: Yuan
+    outstanding: Yuan
+    balance_due_at: datetime
+    paid_at: datetime | None
+
+
+class ConfirmationView(BaseModel):
+    """成交确认书 (拍卖规定 第二十二条): generated when a round sells, published with the buyer's
+    real name; the ID number and phone stay masked."""
+
+    number: str
+    lot_id: int
+    title: str
+    case_number: str
+    court: str
+    round: RoundLabel
+    final_price: Yuan
+    bidder_code: str
+    buyer_name: str
+    buyer_id_number: str | None
+    buyer_phone: str | None
+    closed_at: datetime
+    balance_due_at: datetime | None
+    paid_at: datetime | None
+    status: str
+    article: str
 
 
 class BidView(BaseModel):
@@ -139,6 +216,7 @@ class LotQuery:
     min_price: Decimal | None = None
     max_price: Decimal | None = None
     q: str | None = None
+    court: str | None = None  # a court's code
     sort: str = "ends_at"
     page: int = 1
     page_size: int = 20
@@ -174,7 +252,21 @@ def text(max_length: int, min_length: int = 1) -> type[str]:
     ]
 
 
-Money = Annotated[Decimal, Field(gt=0, le=MAX_YUAN, decimal_places=2)]
+def _plain_amount(value: object) -> object:
+    """An amount given as text is read after NFKC normalisation, so full-width digits and
+    point (``１２３４．５``, what a Chinese input method types) mean ``1234.5``, as on the pages;
+    any other script's digits, exponents or words are refused."""
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not re.fullmatch(r"[+-]?\d+(\.\d*)?", text, re.ASCII):
+        raise ValueError("须为阿拉伯数字金额（可含小数点）")
+    return text
+
+
+Money = Annotated[
+    Decimal, BeforeValidator(_plain_amount), Field(gt=0, le=MAX_YUAN, decimal_places=2)
+]
 Time = Annotated[AwareDatetime, AfterValidator(_plausible_time)]
 Id = Annotated[int, Field(ge=1, le=MAX_INT_ID)]
 PropertyType = Literal[PROPERTY_TYPES]  # type: ignore[valid-type]
@@ -190,7 +282,11 @@ class LotCreate(_Body):
     the price inquiry) or ``reference_price`` and ``reference_method``."""
 
     case_number: text(60) = Field(examples=["(2024)粤0106执1234号"])
-    court: text(100) = Field(examples=["广州市天河区人民法院"])
+    court: text(100) | None = Field(
+        None,
+        examples=["广州市天河区人民法院"],
+        description="Your own court (its name or code); the lot is always published by it.",
+    )
     title: text(200)
     property_type: PropertyType
     city: text(20) = Field(examples=["广州市"])
@@ -206,11 +302,24 @@ class LotCreate(_Body):
     increment: Money
     starts_at: Time
     ends_at: Time
+    # 拍卖规定 第十三条、第十四条、第三十条; for real estate occupancy, taxes and defects are
+    # required (the engine refuses with 422 naming the missing one).
+    defects: text(5_000, 0) | None = None
+    occupancy: text(5_000, 0) | None = None
+    encumbrances: text(5_000, 0) | None = None
+    taxes_borne_by: text(2_000, 0) | None = None
+    viewing: text(2_000, 0) | None = None
+    purchase_restrictions: text(2_000, 0) | None = None
+    special_conditions: text(5_000, 0) | None = None
 
-    def to_data(self, created_by: int) -> LotData:
+    def to_data(self, created_by: int, court: Court) -> LotData:
+        """The lot's data, published by ``court`` (the user's): naming another is refused."""
+        if self.court is not None and self.court not in (court.name, court.code):
+            raise RuleViolation("court", f"只能以本院（{court.name}）名义发布拍卖")
         return LotData(
             case_number=self.case_number,
-            court=self.court,
+            court=court.name,
+            court_id=court.id,
             title=self.title,
             property_type=self.property_type,
             city=self.city,
@@ -227,6 +336,7 @@ class LotCreate(_Body):
             starts_at=self.starts_at,
             ends_at=self.ends_at,
             created_by=created_by,
+            **{name: getattr(self, name) for name in NOTICE_FIELDS},
         )
 
 
@@ -249,6 +359,41 @@ class RelistRequest(_Body):
         )
 
 
+class RenegeRequest(_Body):
+    """拍卖规定 第二十四条: the costs the renege caused (费用损失), paid first from the deposit."""
+
+    costs: Annotated[Decimal, Field(ge=0, le=MAX_YUAN, decimal_places=2)] = Decimal(0)
+
+
+class SuspendRequest(_Body):
+    """拍卖规定 第二十八条: 暂缓 (``suspend``) or 中止 (``stop``), with the reason published."""
+
+    mode: Literal["suspend", "stop"] = "suspend"
+    reason: text(1_000)
+    article: text(60) | None = Field(None, examples=["拍卖规定 第二十八条"])
+
+
+class ResumeRequest(_Body):
+    """The new schedule of a resumed lot (第二十八条: within 5 days; 第二十条: ≥ 24 hours).
+    ``ends_at`` may be left out for a 变卖 (the 变卖期 follows ``starts_at``)."""
+
+    starts_at: Time
+    ends_at: Time | None = None
+
+
+class WithdrawRequest(_Body):
+    """撤回: why (e.g. the debt was paid) and under which article."""
+
+    reason: text(1_000)
+    article: text(60) | None = None
+
+
+class PaymentCreate(_Body):
+    """A balance payment the court received from the buyer (第二十五条)."""
+
+    amount: Money
+
+
 class PriorityHolderCreate(_Body):
     bidder_id: Id
     rank: int = Field(ge=1, le=1000, description="1 ranks first (拍卖规定 第二十一条)")
@@ -265,11 +410,61 @@ class BidCreate(_Body):
 
 
 class RegistrationView(BaseModel):
+    """A registration as its bidder sees it. While ``deposit_status`` is ``pending`` there is
+    no bidder code: pay the deposit into the court's account quoting ``payment_reference``."""
+
+    id: int
     lot_id: int
     round: RoundLabel
-    bidder_code: str
+    bidder_code: str | None
     deposit: Yuan
-    deposit_status: str
+    deposit_status: Literal[DEPOSIT_STATUSES]  # type: ignore[valid-type]
+    payment_reference: str | None
+    refund_due_by: datetime | None = None
+
+
+class CourtRegistrationView(RegistrationView):
+    """A registration of the court's own lot, with who registered (the court must know)."""
+
+    bidder_id: int
+    bidder_name: str
+    id_number: str | None = Field(description="In full (decrypted for the court), or the mask")
+    phone: str | None
+    registered_at: datetime | None
+    paid_at: datetime | None
+    refunded_at: datetime | None
+
+
+class CourtView(BaseModel):
+    code: str
+    name: str
+
+
+class CourtCreate(_Body):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,20}$")]
+    name: text(100)
+
+
+class MeView(BaseModel):
+    id: int
+    name: str
+    role: str
+    court: CourtView | None
+
+
+class RefundView(BaseModel):
+    registration_id: int
+    lot_id: int
+    case_number: str
+    bidder_code: str | None
+    payment_reference: str | None
+    deposit: Yuan
+    refund_due_by: datetime
+
+
+class StatementResult(BaseModel):
+    confirmed: list[str]
+    skipped: list[tuple[int, str]]
 
 
 class BidderCreate(_Body):
@@ -279,7 +474,10 @@ class BidderCreate(_Body):
 
 
 class BidderCreated(BaseModel):
-    bidder_id: int
+    """The token, shown once. An ID number that already has an account gets the same answer
+    with a token that authenticates nothing (the answer never reveals an account exists); see
+    your own account with GET /api/me."""
+
     token: str = Field(description="Shown once; only its hash is stored.")
 
 
@@ -295,6 +493,7 @@ class LotSearch(BaseModel):
     min_price: Annotated[Decimal, Field(ge=0, le=MAX_YUAN, decimal_places=2)] | None = None
     max_price: Annotated[Decimal, Field(ge=0, le=MAX_YUAN, decimal_places=2)] | None = None
     q: text(100, 0) | None = None
+    court: text(20) | None = Field(None, description="A court's code (GET /api/courts)")
     sort: Literal[SORT_KEYS] = "ends_at"  # type: ignore[valid-type]
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(20, ge=1, le=100)

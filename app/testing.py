@@ -54,6 +54,10 @@ def lot_request(starts_at: datetime, bidding_seconds: float, number: int = 1) ->
         "city": "广州市",
         "reference_price": 1_000_000,
         "reference_method": "appraisal",
+        # 拍卖规定 第十三条、第十四条、第三十条: real estate states these at publication.
+        "occupancy": "空置，法院负责交付",
+        "taxes_borne_by": "买卖双方各自承担",
+        "defects": "无",
         "start_price": 700_000,
         "deposit": 70_000,
         "increment": 1_000,
@@ -146,3 +150,15 @@ def uvicorn_server(
             proc.wait()
         if log is not None:
             log.close()
+
+
+def as_person(client: httpx.Client, token: str | None) -> httpx.Client:
+    """``client`` as a browser of one person: the site's own Origin on its form posts (what a
+    browser sends, :mod:`app.security`), and signed in with ``token`` through ``POST /signin``
+    (a web session in the cookie), or anonymous."""
+    client.cookies.clear()
+    client.headers["Origin"] = f"{client.base_url.scheme}://{client.base_url.netloc.decode()}"
+    if token:
+        answer = client.post("/signin", data={"token": token}, follow_redirects=False)
+        assert answer.status_code == 303, f"sign-in refused: {answer.status_code}"
+    return client

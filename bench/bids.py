@@ -86,6 +86,7 @@ def seed_bidding(url: str, lots: int, bidders: int) -> BidFixture:
     from datetime import timedelta
 
     from auction import auth, engine
+    from auction.payments import RecordedPayments
     from fapai.clock import SystemClock
     from fapai.db import make_engine, session_factory, session_scope, writer_engine
     from fapai.settings import Settings
@@ -95,7 +96,8 @@ def seed_bidding(url: str, lots: int, bidders: int) -> BidFixture:
     published = now - timedelta(days=40)
     db = make_engine(url)
     with session_scope(session_factory(writer_engine(db))) as session:
-        court, _ = auth.create_user(session, "bench court", "court", published)
+        home = auth.ensure_court(session, "BENCH", "基准测试法院", published)
+        court, _ = auth.create_user(session, "bench court", "court", published, court=home)
         users = [
             auth.create_user(session, f"bench bidder {n}", "bidder", published)
             for n in range(bidders)
@@ -114,17 +116,23 @@ def seed_bidding(url: str, lots: int, bidders: int) -> BidFixture:
                 area_m2=90.0,
                 reference_price=start_yuan * 125,  # the start is 80% of it
                 reference_method="appraisal",
+                occupancy="空置",
+                taxes_borne_by="各自承担",
+                defects="无",
                 start_price=start_yuan * 100,
                 deposit=start_yuan * 10,
                 increment=100 * 100,
                 starts_at=now - timedelta(hours=1),
                 ends_at=now + timedelta(days=2),
                 created_by=court.id,
+                court_id=home.id,
             )
             lot_ids.append(engine.create_lot(session, data, published, settings).id)
         for lot_id in lot_ids:
             for user, _ in users:
-                engine.register_bidder(session, lot_id, user.id, published, settings)
+                engine.register_bidder(
+                    session, lot_id, user.id, published, settings, RecordedPayments()
+                )
     db.dispose()
     ladders = {lot_id: Ladder(500_000 + 10_000 * n, 100) for n, lot_id in enumerate(lot_ids)}
     return BidFixture(lot_ids, [token for _, token in users], ladders)

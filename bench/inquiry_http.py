@@ -109,7 +109,7 @@ def in_process(url: str, n: int, rng: random.Random) -> dict[str, LoadResult]:
     def inquire() -> None:
         body = InquiryIn.model_validate(inquiry_body(rng))
         with session_scope(factory) as s:
-            service.inquire(s, body)
+            service.inquire(s, body, None)
 
     bare()
     inquire()  # warm-up

@@ -212,31 +212,18 @@ GOALS = (
 )
 
 
-def accuracy_tables() -> list[str]:
+def accuracy_tables() -> Iterator[str]:
+    """Table lines, the cheapest evaluations first, each yielded as soon as it is done."""
     from valuation.market_data import load_default_listings
     from valuation.market_data.derive import derive_source
     from valuation.train import evaluate_cross_validated, evaluate_time_ordered
 
-    lines = []
     reports = {}
-    shipped = reports["shipped"] = evaluate_time_ordered(load_default_listings(), now=NOW)
-    s = shipped["split"]
-    lines += _accuracy_lines(
-        f"Shipped data, time-ordered hold-out (train {s['train_rows']:,}, test "
-        f"{s['test_rows']:,} seen {s['test_from']} – {s['test_to']})",
-        shipped,
-    )
-    lianjia, _ = derive_source("lianjia_gz_2021_22", SHARED)
-    cv = reports["cv"] = evaluate_cross_validated(lianjia, now=NOW)
-    lines += _accuracy_lines(
-        f"{SHARED}/guangzhou_lianjia_listings_2021_2022.csv, 5-fold CV ({cv['split']['rows']:,}"
-        " rows; the README's floor: plain HGB MdAPE 7.6%, within ±10% 61.4%, within ±20% 87.3%)",
-        cv,
-    )
     shenzhen, _ = derive_source("fang_sz_2025", SHARED)
-    one_city = shenzhen.sample(n=2500, random_state=0)
-    city = reports["city"] = evaluate_cross_validated(one_city, now=NOW)
-    lines += _accuracy_lines(
+    city = reports["city"] = evaluate_cross_validated(
+        shenzhen.sample(n=2500, random_state=0), now=NOW
+    )
+    yield from _accuracy_lines(
         f"{SHARED}/shenzhen_fang_listings_2025.csv, a single city's file of 2,500 listings "
         "(seeded sample), 5 × 80/20 (cross-validated)",
         city,
@@ -244,37 +231,41 @@ def accuracy_tables() -> list[str]:
     deals, _ = derive_source("lianjia_gz_deals_2016_17", SHARED)
     held = reports["deals"] = evaluate_time_ordered(deals, now=NOW)
     s = held["split"]
-    lines += _accuracy_lines(
+    yield from _accuracy_lines(
         f"{SHARED}/guangzhou_lianjia_deals_2016_2017.csv, time-ordered (train "
         f"{s['train_rows']:,}, test {s['test_rows']:,} dealt {s['test_from']} – "
         f"{s['test_to']})",
         held,
     )
-    lines += ["", "Goals (issue 12), measured above", "", "| goal | fapai | baseline | met |"]
-    lines.append("|---|---:|---:|---|")
+    lianjia, _ = derive_source("lianjia_gz_2021_22", SHARED)
+    cv = reports["cv"] = evaluate_cross_validated(lianjia, now=NOW)
+    yield from _accuracy_lines(
+        f"{SHARED}/guangzhou_lianjia_listings_2021_2022.csv, 5-fold CV ({cv['split']['rows']:,}"
+        " rows; the README's floor: plain HGB MdAPE 7.6%, within ±10% 61.4%, within ±20% 87.3%)",
+        cv,
+    )
+    shipped = reports["shipped"] = evaluate_time_ordered(load_default_listings(), now=NOW)
+    s = shipped["split"]
+    yield from _accuracy_lines(
+        f"Shipped data, time-ordered hold-out (train {s['train_rows']:,}, test "
+        f"{s['test_rows']:,} seen {s['test_from']} – {s['test_to']})",
+        shipped,
+    )
+    yield from ["", "Goals (issue 12), measured above", "", "| goal | fapai | baseline | met |"]
+    yield "|---|---:|---:|---|"
     for key, metric, test, text in GOALS:
         value = reports[key]["model"][metric]
         base = reports[key]["baseline"].get(metric)
-        shown = (
-            f"{value:.3f}"
-            if metric in ("prd",)
-            else (f"{value:.1f}" if metric == "cod" else f"{value:.1%}")
-        )
-        base_shown = (
-            "—"
-            if base is None
-            else (
-                f"{base:.3f}"
-                if metric == "prd"
-                else f"{base:.1f}"
-                if metric == "cod"
-                else f"{base:.1%}"
-            )
-        )
-        lines.append(
-            f"| {text} | {shown} | {base_shown} | {'yes' if test(value, base) else 'no'} |"
-        )
-    return lines
+        met = "yes" if test(value, base) else "no"
+        yield f"| {text} | {_shown(metric, value)} | {_shown(metric, base)} | {met} |"
+
+
+def _shown(metric: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    return (
+        f"{value:.3f}" if metric == "prd" else f"{value:.1f}" if metric == "cod" else f"{value:.1%}"
+    )
 
 
 def main() -> None:
@@ -294,10 +285,13 @@ def main() -> None:
         "throughput": lambda: print(
             "\n## Batch appraisal throughput\n\n" + "\n".join(throughput_table())
         ),
-        "training": lambda: print(
-            "\n## Training (fresh process per run)\n\n" + "\n".join(training_table(args.sizes))
-        ),
-        "accuracy": lambda: print("\n".join(["", "## Accuracy", *accuracy_tables()])),
+        "training": lambda: [
+            print(line, flush=True)
+            for line in ["\n## Training (fresh process per run)\n", *training_table(args.sizes)]
+        ],
+        "accuracy": lambda: [
+            print(line, flush=True) for line in ["\n## Accuracy", *accuracy_tables()]
+        ],
     }
     for name, run in parts.items():
         if args.only in (None, name) and not (name == "accuracy" and args.no_accuracy):

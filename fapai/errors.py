@@ -54,3 +54,13 @@ class RuleViolation(FapaiError):
 
     def to_dict(self) -> dict[str, object]:
         return {**super().to_dict(), "rule": self.rule, "article": self.article}
+
+
+class TooManyRequests(FapaiError):
+    """A rate limit was reached; ``retry_after`` seconds until the next attempt may pass."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field)
+        self.retry_after = max(1, retry_after)

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,11 @@ class Settings(BaseSettings):
         description="Folder of trained model artifacts (*.joblib) and their JSON model cards.",
     )
     redis_url: str | None = Field(
-        None, description="Redis URL; when set, crawlers run distributed with scrapy-redis."
+        None,
+        description=(
+            "Redis URL; when set, crawlers run distributed with scrapy-redis and the server's "
+            "rate limits are shared by all its workers."
+        ),
     )
     display_timezone: str = Field(
         "Asia/Shanghai", description="Time zone for display; storage is always UTC."
@@ -81,6 +85,63 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(
         None,
         description="URL that receives each reminder as a JSON POST; none configured: no webhook.",
+    )
+
+    # --- trust: secrets, sessions, payments, limits (see SECURITY.md) ------------------------
+    data_dir: Path = Field(
+        Path("fapai-data"),
+        description=(
+            "Folder of the server's own files: the secret key (``secret.key``, made on first "
+            "start when absent) that keys ID-number hashes and encrypts ID and phone numbers."
+        ),
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description=(
+            "The server secret (64 hex characters); when unset it is read from, or first "
+            "written to, ``data_dir/secret.key``. Changing it makes stored numbers unreadable."
+        ),
+    )
+    payment_adapter: Literal["court_account", "recorded"] = Field(
+        "court_account",
+        description=(
+            "How deposits are collected (拍卖规定 第十七条). ``court_account``: the bidder pays "
+            "into the court's account with a payment reference and stays pending until the "
+            "court confirms; ``recorded``: recorded as paid at once (demo and tests only; every "
+            "page says so)."
+        ),
+    )
+    api_token_days: int | None = Field(
+        365, ge=1, description="Days an API token stays valid; unset (empty) for no expiry."
+    )
+    session_hours: int = Field(
+        12, ge=1, description="Hours a web sign-in session lasts (sign-out ends it at once)."
+    )
+    allowed_hosts: list[str] = Field(
+        ["localhost", "127.0.0.1", "[::1]"],
+        description=(
+            "Host names the server answers to (the Host header); '*' for any. Links the "
+            "pages build use the Host header, so list only the site's own names."
+        ),
+    )
+    max_body_bytes: int = Field(
+        8_000_000,
+        ge=1024,
+        description=(
+            "Largest request body accepted (413 above it, refused before it is read when its "
+            "length is declared); a batch appraisal of 10,000 properties fits."
+        ),
+    )
+    rate_limit_signin: str = Field(
+        "10/minute", description="Sign-in attempts per client IP (the `limits` notation)."
+    )
+    rate_limit_register: str = Field(
+        "5/hour", description="Bidder self-registrations per client IP."
+    )
+    rate_limit_bid_user: str = Field("60/minute", description="Bids per bidder account.")
+    rate_limit_bid_ip: str = Field("600/minute", description="Bids per client IP.")
+    rate_limit_namespace: str = Field(
+        "fapai", description="Prefix of the rate-limit counters (several sites on one Redis)."
     )
 
     # --- online judicial auction: 法释〔2016〕18号 ------------------------------------------
@@ -139,8 +200,50 @@ class Settings(BaseSettings):
     refund_hours: int = Field(
         24, description="拍卖规定 第二十三条: losers' deposits are refunded within 24 hours."
     )
+    sale_bidding_seconds: int = Field(
+        86400,
+        description=(
+            "变卖: the first qualified bid opens a 24-hour bidding period, with the 5-minute "
+            "extension (最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知)."
+        ),
+    )
+    sale_announce_days_movable: int = Field(
+        7, description="变卖 of movables is announced 7 days before the 变卖期 (衔接通知)."
+    )
+    sale_announce_days_immovable: int = Field(
+        15,
+        description="变卖 of real estate is announced 15 days before the 变卖期 (衔接通知).",
+    )
+    sale_announce_within_days: int = Field(
+        15,
+        description=(
+            "The 变卖 announcement is published within 15 days of the second failure (衔接通知)."
+        ),
+    )
+    balance_payment_days: int = Field(
+        10,
+        description=(
+            "拍卖规定 第二十五条: the buyer pays the balance within the period the notice states; "
+            "the law sets no figure, 10 days is the common term. Stated in every notice."
+        ),
+    )
+    resume_within_days: int = Field(
+        5,
+        description=(
+            "拍卖规定 第二十八条: a suspended or stopped auction that is to continue is resumed "
+            "within 5 days."
+        ),
+    )
 
     # --- reference price: 法释〔2018〕15号 --------------------------------------------------
+    reference_grace_months: int = Field(
+        6,
+        description=(
+            "参考价规定 第二十七条: an auction or 变卖 held no more than 6 months after the "
+            "report's validity ended needs no new reference price (if the first auction's "
+            "announcement fell within the validity)."
+        ),
+    )
     listed_inquiry_platform: bool = Field(
         False,
         description=(
@@ -156,6 +259,18 @@ class Settings(BaseSettings):
             "参考价规定 第二十七条: a price report states its validity period, at most one year."
         ),
     )
+
+    @field_validator(
+        "rate_limit_signin", "rate_limit_register", "rate_limit_bid_user", "rate_limit_bid_ip"
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        """A rate in the ``limits`` notation (``10/minute``, ``100 per hour``), checked at
+        start-up rather than at the first request."""
+        from limits import parse
+
+        parse(value)
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -26,6 +27,14 @@ from fapai.db import make_engine, migrate, normalize_url
 # Apps made by tests load the inquiry models on first use, not in the background at start-up
 # (a test that checks the warm-up turns it on for itself).
 os.environ.setdefault("FAPAI_WARM_MODELS", "0")
+# Tests record deposits as paid unless they test the court-account flow, keep the
+# server secret in a folder of their own, serve TestClient's host, and rate-limit only where a
+# test checks the limits (those tests set their own).
+os.environ.setdefault("FAPAI_PAYMENT_ADAPTER", "recorded")
+os.environ.setdefault("FAPAI_DATA_DIR", tempfile.mkdtemp(prefix="fapai-test-data-"))
+os.environ.setdefault("FAPAI_ALLOWED_HOSTS", '["127.0.0.1", "localhost", "testserver"]')
+for _name in ("SIGNIN", "REGISTER", "BID_USER", "BID_IP"):
+    os.environ.setdefault(f"FAPAI_RATE_LIMIT_{_name}", "1000000/minute")
 
 PG_ENV = "FAPAI_TEST_POSTGRES_URL"
 REDIS_ENV = "FAPAI_TEST_REDIS_URL"

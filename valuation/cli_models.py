@@ -235,7 +235,7 @@ def evaluate(
 
     frame = _load_source(source, limit)
     with _progress() as bar:
-        task = bar.add_task("evaluating", total=1.0)
+        task = bar.add_task("evaluating (share of the steps)", total=1.0)
         try:
             report = evaluate_time_ordered(
                 frame,

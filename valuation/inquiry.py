@@ -39,7 +39,14 @@ from fapai.law import (
 from fapai.money import MoneyError, fen_to_yuan, json_number, to_fen
 from fapai.settings import Settings
 from valuation.comparables import Comparable
-from valuation.model import EXTRA_INPUTS, Estimate, NotPriceable, PriceModel, one_thread
+from valuation.model import (
+    EXTRA_INPUTS,
+    Estimate,
+    NotPriceable,
+    PriceModel,
+    one_thread,
+    refusal,
+)
 from valuation.outcome import Lot, OutcomeCurve, OutcomeModel
 from valuation.outcome.curve import CurvePoint
 from valuation.schema import Listing, ListingError, validate_subject
@@ -169,7 +176,7 @@ def parse_sources(
             try:
                 fen = to_fen(src["price"])
             except MoneyError as exc:
-                raise InquiryError(f"sources.{i}.price", f"{exc}（元，至多两位小数）") from exc
+                raise InquiryError(f"sources.{i}.price", "价格应为元，至多两位小数") from exc
             if fen <= 0:
                 raise InquiryError(f"sources.{i}.price", "须为正的金额（元）")
             price_yuan = fen_to_yuan(fen)
@@ -265,11 +272,16 @@ class InquiryReport:
             "reference_note": None if reference is not None else NO_REFERENCE,
             "estimate_price": json_number(self.estimate.price_total),
             "estimate_counts_as_source": self.estimate_counts,
-            "estimate_as_of": self.estimate.as_of,
             "unit_price": json_number(self.estimate.unit_price),
             "interval": {
                 "80": [json_number(v) for v in self.estimate.interval80],
                 "90": [json_number(v) for v in self.estimate.interval90],
+            },
+            "valuation_date": {
+                "as_of": self.estimate.as_of,
+                "market_data_to": self.estimate.data_as_of,
+                "market_index": self.estimate.market_index,
+                "market_index_series": list(self.estimate.market_index_series),
             },
             "sources": [s.to_json() for s in self.sources],
             "comparables": [_jsonable(c) for c in self.comparables],
@@ -305,6 +317,7 @@ class InquiryReport:
             estimate_price = model.price if model else body["reference_price"]
         reference = body.get("reference_price")
         description = dict(body.get("description") or {})
+        dated = body.get("valuation_date") or {}
         return cls(
             id=body.get("id"),
             description=description,
@@ -315,8 +328,11 @@ class InquiryReport:
                 interval80=_pair(body["interval"]["80"]),
                 interval90=_pair(body["interval"]["90"]),
                 inputs=description,
-                as_of=str(body.get("estimate_as_of") or ""),
+                as_of=str(dated.get("as_of") or ""),
                 model_version=str(body.get("model_version") or ""),
+                data_as_of=str(dated.get("market_data_to") or ""),
+                market_index=float(dated.get("market_index", 100.0)),
+                market_index_series=tuple(dated.get("market_index_series") or ()),
             ),
             estimate_counts=bool(body.get("estimate_counts_as_source", model is not None)),
             sources=sources,
@@ -399,13 +415,13 @@ def subject_of(description: Mapping[str, Any]) -> Listing:
     """The description checked by the listing rules, once; a broken rule is an
     :class:`InquiryError`."""
     if description.get("city") in (None, ""):
-        raise InquiryError("city", "required")
+        raise InquiryError("city", "缺少必填项：城市")
     if description.get("area_m2") in (None, ""):
-        raise InquiryError("area_m2", "required (building area in m²)")
+        raise InquiryError("area_m2", "缺少必填项：建筑面积（平方米）")
     try:
         return validate_subject({k: description.get(k) for k in SUBJECT_FIELDS})
     except ListingError as exc:
-        raise InquiryError(exc.field, exc.rule) from exc
+        raise InquiryError(exc.field, refusal(exc).reason) from exc
 
 
 def valuation_date(value: Any, now: datetime, settings: Settings) -> date:

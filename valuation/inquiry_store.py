@@ -34,6 +34,8 @@ class Inquiry(Base):
     district: Mapped[str | None] = mapped_column(String(30))
     area_m2: Mapped[float | None] = mapped_column(Float)
     report: Mapped[str] = mapped_column(Text)  # the JSON as issued, byte for byte
+    # The court that asked (auction_courts.id; no ORM link: valuation does not import auction).
+    court_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class InquirySource(Base):
@@ -52,8 +54,11 @@ class InquirySource(Base):
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-def save_inquiry(session: Session, report: InquiryReport) -> dict[str, Any]:
-    """Store the report and its sources; return the report as issued, with its ``id``.
+def save_inquiry(
+    session: Session, report: InquiryReport, court_id: int | None = None
+) -> dict[str, Any]:
+    """Store the report (of the court ``court_id``) and its sources; return the report as
+    issued, with its ``id``.
 
     The caller owns the transaction.
     """
@@ -67,6 +72,7 @@ def save_inquiry(session: Session, report: InquiryReport) -> dict[str, Any]:
         district=body["description"].get("district"),
         area_m2=body["description"].get("area_m2"),
         report=json.dumps(body, ensure_ascii=False),
+        court_id=court_id,
     )
     session.add(row)
     session.flush()
@@ -86,16 +92,24 @@ def save_inquiry(session: Session, report: InquiryReport) -> dict[str, Any]:
     return {"id": row.id, **body}
 
 
-def get_inquiry(session: Session, inquiry_id: int) -> dict[str, Any] | None:
-    """The report exactly as issued, with its ``id``; None if there is no such inquiry."""
-    text = session.scalar(select(Inquiry.report).where(Inquiry.id == inquiry_id))
+def get_inquiry(session: Session, inquiry_id: int, court_id: int | None) -> dict[str, Any] | None:
+    """The report exactly as issued, with its ``id``; None if there is no such inquiry of the
+    court ``court_id`` (another court's inquiry is as absent as one that does not exist)."""
+    text = session.scalar(
+        select(Inquiry.report).where(Inquiry.id == inquiry_id, Inquiry.court_id == court_id)
+    )
     return None if text is None else {"id": inquiry_id, **json.loads(text)}
 
 
-def get_inquiry_reference(session: Session, inquiry_id: int) -> tuple[int | None, datetime] | None:
-    """(legal reference price in fen or None while there is none, valid_until) of an inquiry,
-    for publishing a lot from it; None if there is no such inquiry."""
+def get_inquiry_reference(
+    session: Session, inquiry_id: int, court_id: int | None
+) -> tuple[int | None, datetime] | None:
+    """(legal reference price in fen, or None while there is none; valid_until) of an inquiry
+    of the court ``court_id``, for publishing a lot from it; None if the court has no such
+    inquiry."""
     row = session.execute(
-        select(Inquiry.reference_price, Inquiry.valid_until).where(Inquiry.id == inquiry_id)
+        select(Inquiry.reference_price, Inquiry.valid_until).where(
+            Inquiry.id == inquiry_id, Inquiry.court_id == court_id
+        )
     ).first()
     return None if row is None else (row.reference_price, row.valid_until)

@@ -57,16 +57,19 @@ class MarketIndex:
         return self.periods[-1]
 
     def anchor(self, period: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For each valuation period: the observed half-year to predict at, the log shift
-        from there to the period along the index, and the years to the nearest observed
-        half-year (0 inside one)."""
+        """For each valuation period: the period to predict at, the log shift from there to
+        the valuation period along the index, and the years to the nearest observed
+        half-year. Inside an observed half-year the model prices the date itself (shift 0,
+        gap 0); outside, it prices the nearest observed half-year's centre and moves along
+        the index."""
         period = np.asarray(period, dtype=float)
         p = np.asarray(self.periods)
         lv = np.asarray(self.levels)
         nearest = np.abs(period[:, None] - p[None, :]).argmin(axis=1)
-        at = p[nearest]
-        shift = np.interp(period, p, lv) - lv[nearest]
-        gap = np.maximum(np.abs(period - at) - BUCKET_YEARS / 2, 0.0)
+        gap = np.maximum(np.abs(period - p[nearest]) - BUCKET_YEARS / 2, 0.0)
+        inside = gap == 0
+        at = np.where(inside, period, p[nearest])
+        shift = np.where(inside, 0.0, np.interp(period, p, lv) - lv[nearest])
         return at, shift, gap
 
     def widen(self, half_width: np.ndarray, coverage: float, gap: np.ndarray) -> np.ndarray:

@@ -77,6 +77,8 @@ class Estimate:
     model_version: str = ""
     data_as_of: str = ""  # the city's latest market data
     market_index: float = 100.0  # the city's index at as_of (100 = its latest half-year)
+    # The city's index by half-year (period, from, index, rows): what a report charts.
+    market_index_series: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,28 @@ def _yuan(value: float) -> Decimal:
     return Decimal(str(round(value))).quantize(_WHOLE)
 
 
-def _refusal(reason: str) -> NotPriceable:
-    """A schema rule broken (``field:rule``) as a refusal."""
-    field, _, rule = reason.partition(":")
-    code = rule if rule in REFUSALS else "bad_value"
-    return NotPriceable(field, code, "" if code == rule else rule)
+# The listing schema's rule keywords in words (the detail of a ``bad_value`` refusal).
+RULE_WORDS = {
+    "out_of_range": "超出合理范围",
+    "not_a_number": "不是数字",
+    "not_an_integer": "应为整数",
+    "not_one_of": "不在可选值之内",
+    "not_a_boolean": "应为是或否",
+    "above_total_floors": "所在楼层高于总楼层",
+    "too_long": "过长",
+    "bad_datetime": "不是有效日期",
+    "lat_and_lon_together": "经度和纬度须同时给出",
+}
+
+
+def refusal(exc: ListingError) -> NotPriceable:
+    """A broken listing rule as a refusal a person reads (the rule's figures kept)."""
+    keyword, _, figures = exc.rule.partition(" ")
+    if keyword in REFUSALS:
+        return NotPriceable(exc.field, keyword, figures.strip("()"))
+    words = RULE_WORDS.get(keyword, keyword)
+    figures = figures.strip("()").replace(" not in ", "，应在 ").replace("..", "–")
+    return NotPriceable(exc.field, "bad_value", f"{words}（{figures}）" if figures else words)
 
 
 class PriceModel:
@@ -140,7 +159,7 @@ class PriceModel:
         try:
             listing = validate_subject(subject)
         except ListingError as exc:
-            raise _refusal(exc.reason) from exc
+            raise refusal(exc) from exc
         return self.checked_inputs(listing, as_of)
 
     def checked_inputs(self, listing: Listing, as_of: date | None = None) -> dict[str, Any]:
@@ -297,6 +316,7 @@ class PriceModel:
             model_version=self.version,
             data_as_of=self.coverage[city]["as_of"],
             market_index=round(100 * math.exp(level - index.levels[-1]), 1),
+            market_index_series=tuple(index.table()),
         )
         query = {
             **inputs,

@@ -18,9 +18,11 @@ from auction.attachments import Attachment, lot_attachments
 from auction.follows import Follow
 from auction.store import (
     ANNOUNCED,
+    CONFIRMED,
     FAILED,
     RENEGED,
     SALE,
+    SALE_BIDDING,
     SOLD,
     Bid,
     Case,
@@ -42,7 +44,7 @@ BIDDING_OPENS = time(10, 0)  # a morning start, Beijing time, as the platforms s
 # later (suspended, withdrawn…) lands in its group by name, or in 其他.
 GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
     ("announced", "预告", ("announced",)),
-    ("live", "进行中", ("bidding", "sale")),
+    ("live", "进行中", ("bidding", "sale", "sale_bidding")),
     ("sold", "已成交 待付尾款", ("sold",)),
     ("failed", "流拍 待处置", ("failed", "reneged")),
     ("paused", "暂缓/中止", ("suspended", "stopped", "paused")),
@@ -52,8 +54,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
 
 
 def owned_by(user: User) -> ColumnElement[bool]:
-    """The lots a court user manages: the ones their account published."""
-    return Lot.created_by == user.id
+    """The lots a court user manages: their court's (whoever of its clerks published them)."""
+    return and_(Lot.court_id.is_not(None), Lot.court_id == user.court_id)
 
 
 @dataclass
@@ -83,8 +85,16 @@ def court_desk(session: Session, user: User, now: datetime) -> list[DeskGroup]:
     return [*groups.values(), *([other] if other.lots else [])]
 
 
-def recent_inquiries(session: Session, limit: int = 20) -> list[Inquiry]:
-    return list(session.scalars(select(Inquiry).order_by(Inquiry.id.desc()).limit(limit)))
+def recent_inquiries(session: Session, user: User, limit: int = 20) -> list[Inquiry]:
+    """The court's own inquiries, newest first (other courts' are not shown)."""
+    return list(
+        session.scalars(
+            select(Inquiry)
+            .where(Inquiry.court_id.is_not(None), Inquiry.court_id == user.court_id)
+            .order_by(Inquiry.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -112,29 +122,34 @@ def _whole_yuan(fen: int) -> int:
 
 
 def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> Proposal | None:
-    """Terms for relisting ``lot`` (failed or reneged) that the law allows today: the start
-    price cut by the most 第二十六条 allows, the deposit at the previous share of it, bidding
-    from 10:00 on the first morning after the re-auction notice period, for the minimum time."""
-    if lot.status not in (FAILED, RENEGED) or lot.round == "sale":
+    """Terms for the next round of ``lot`` that the law allows today, bidding from 10:00 on the
+    first morning after the notice period. After a 流拍: a 2nd auction cut by the most
+    第二十六条 allows (the deposit at the previous share), then a 变卖 at the 2nd auction's start
+    price with the whole price as deposit (衔接通知). After a 悔拍: the same round again at the
+    same price (重新拍卖, 第二十四条)."""
+    if lot.status not in (FAILED, RENEGED) or (lot.status == FAILED and lot.round == "sale"):
         return None
     previous = session.get(Round, lot.round_id)
     assert previous is not None
-    kind = "sale" if lot.round == "2" and lot.status == FAILED else "2"
-    if lot.status == RENEGED:
-        kind = lot.round if lot.round != "1" else "2"
+    reneged = lot.status == RENEGED
+    next_kind = "sale" if lot.round == "2" else "2"
+    kind = lot.round if reneged else next_kind
     tz = ZoneInfo(settings.display_timezone)
-    if kind == "sale":
-        start = previous.start_price
-        floor = None
+    if kind == "sale" or reneged:
+        start, floor = previous.start_price, None
     else:
         cut = Decimal(1) - settings.reauction_max_cut_ratio
         start = _whole_yuan(ratio_of(previous.start_price, cut, rounding=ROUND_CEILING))
         floor = fen_to_yuan(start)
-    share = Decimal(previous.deposit) / Decimal(previous.start_price)
-    share = min(max(share, settings.deposit_min_ratio), settings.deposit_max_ratio)
-    deposit = _whole_yuan(ratio_of(start, share, rounding=ROUND_CEILING))
-    deposit = min(deposit, ratio_of(start, settings.deposit_max_ratio) // 100 * 100)
-    days = law.announcement_days(lot.property_type, settings, reauction=True)
+    if kind == "sale":
+        deposit = start  # 衔接通知: the whole 变卖 price
+        days = law.sale_announcement_days(lot.property_type, settings)
+    else:
+        share = Decimal(previous.deposit) / Decimal(previous.start_price)
+        share = min(max(share, settings.deposit_min_ratio), settings.deposit_max_ratio)
+        deposit = _whole_yuan(ratio_of(start, share, rounding=ROUND_CEILING))
+        deposit = min(deposit, ratio_of(start, settings.deposit_max_ratio) // 100 * 100)
+        days = law.announcement_days(lot.property_type, settings, reauction=True)
     first = (now + timedelta(days=days)).astimezone(tz)
     starts = datetime.combine(first.date(), BIDDING_OPENS, tz)
     if starts < first:
@@ -143,8 +158,13 @@ def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> P
         ends = starts + timedelta(days=settings.sale_period_days)
     else:
         ends = starts + timedelta(seconds=max(settings.min_bidding_seconds, 86400))
-    ended = previous.reneged_at if lot.status == RENEGED else previous.closed_at
-    deadline = law.reauction_deadline(ended, settings) if ended is not None else None
+    deadline = None
+    if not reneged and previous.closed_at is not None:
+        deadline = (
+            previous.closed_at + timedelta(days=settings.sale_announce_within_days)
+            if kind == "sale"
+            else law.reauction_deadline(previous.closed_at, settings)
+        )
     return Proposal(
         kind=kind,
         start_price=fen_to_yuan(start),
@@ -160,7 +180,9 @@ def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> P
 
 @dataclass(frozen=True)
 class RegistrationRow:
-    bidder_code: str
+    id: int
+    bidder_code: str | None  # None while the deposit is pending
+    payment_reference: str | None
     name: str
     round: str
     deposit: Decimal
@@ -199,7 +221,9 @@ def lot_desk(
     kinds = {r.id: r.kind for r in rounds}
     regs = [
         RegistrationRow(
+            reg.id,
             reg.bidder_code,
+            reg.payment_reference,
             name,
             kinds.get(reg.round_id, ""),
             fen_to_yuan(reg.deposit),
@@ -243,9 +267,9 @@ def standing(lot: schemas.LotView, registration: Registration | None, bid_before
     if registration is None or not bid_before:
         return ""
     mine = lot.leading_bidder_code == registration.bidder_code
-    if lot.status == SOLD:
+    if lot.status in (SOLD, CONFIRMED):
         return "won" if mine else "lost"
-    if lot.status in ("bidding", SALE):
+    if lot.status in ("bidding", SALE, SALE_BIDDING):
         return "lead" if mine else "outbid"
     return ""
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.schemas import (
     BidCreate,
+    BidderCreate,
     InquiryIn,
     LotCreate,
     LotQuery,
@@ -27,6 +28,7 @@ from app.schemas import (
 )
 from app.web.display import reads_as_chinese, yuan
 from fapai.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
+from fapai.law import NOTICE_FIELDS
 from fapai.money import to_fen
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
@@ -86,10 +88,13 @@ FIELD_NAMES: dict[str, str] = {
     "increment": "加价幅度",
     "starts_at": "开始时间",
     "ends_at": "结束时间",
+    "reason": "原因",
+    "costs": "费用损失",
     "rank": "顺位",
     "kind": "文件类别",
     "file": "文件",
     "email": "电子邮箱",
+    **NOTICE_FIELDS,
 }
 
 _HEADLINES: dict[type[FapaiError], str] = {
@@ -116,8 +121,7 @@ _SENTENCES: dict[tuple[type[FapaiError], str], str] = {
         Conflict,
         "amount",
     ): "出价须不低于当前价加一个加价幅度（首次出价不低于起拍价），可能已有他人出价",
-    (RuleViolation, "id_number"): "须为 18 位居民身份证号码，出生日期与校验码须正确（GB 11643）",
-    (Conflict, "id_number"): "该身份证号码已经注册过竞买人账号",
+    (RuleViolation, "id_number"): "身份证号码无效",
     (RuleViolation, "phone"): "须为以 1 开头的 11 位手机号码",
     (RuleViolation, "name"): "请填写姓名",
 }
@@ -174,6 +178,16 @@ def amount_fen(value: str | None) -> int:
         raise _validation_words(exc, {"amount": text}) from None
 
 
+def bidder_form(name: str, id_number: str, phone: str) -> BidderCreate:
+    """The self-registration form checked by the API's own :class:`app.schemas.BidderCreate`
+    (lengths, no control characters) before the account rules run."""
+    given = {"name": name, "id_number": id_number, "phone": phone}
+    try:
+        return BidderCreate.model_validate(given)
+    except ValidationError as exc:
+        raise _validation_words(exc, given) from None
+
+
 def search_query(
     schema: type[LotSearch] | type[ResultSearch], params: Mapping[str, str], page_size: int
 ) -> LotQuery | ResultQuery:
@@ -207,7 +221,9 @@ def result_query(params: Mapping[str, str]) -> ResultQuery:
 def _validation_words(exc: ValidationError, given: Mapping[str, object]) -> FormError:
     first = exc.errors()[0]
     name = str(first["loc"][0]) if first["loc"] else ""
-    shown = given.get(name, "")
+    shown = "".join(c if c.isprintable() else "�" for c in str(given.get(name, ""))[:40])
+    if len(str(given.get(name, ""))) > 40:
+        shown += "…"
     return FormError(f"{FIELD_NAMES.get(name, name)}填写有误：{shown}（{validation_words(first)}）")
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.web import display
+from auction.payments import deposits_are_recorded_only
 from auction.store import User
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -36,6 +37,7 @@ def build_templates() -> Jinja2Templates:
         full_address=lambda lot: display.full_address(lot.city, lot.district, lot.address),
         property_type=lambda code: display.label(display.PROPERTY_TYPES, code),
         status=lambda code: display.label(display.STATUSES, code),
+        outcome=lambda code: display.label(display.OUTCOMES, code),
         method=lambda code: display.label(display.REFERENCE_METHODS, code),
         round_name=lambda code: display.label(display.ROUNDS, code),
     )
@@ -52,11 +54,14 @@ NOTICES: dict[str, str] = {
     "signed_in": "已登录。",
     "signed_out": "已退出登录。",
     "registered": "报名成功，保证金已交纳。",
+    "registered_pending": "已报名：请按付款参考号交纳保证金，法院确认到账后方可出价。",
     "bid": "出价成功。",
     "published": "拍卖已发布。",
     "relisted": "已发布再次拍卖（或变卖）。",
     "reneged": "已记录悔拍，保证金不予退还（拍卖规定 第二十四条）。",
     "holder_added": "已确认优先购买权人。",
+    "deposit_confirmed": "已确认保证金到账：该竞买人已取得竞买号。",
+    "refund_recorded": "已记录保证金退还。",
     "attached": "文件已上传。",
     "followed": "已关注：开拍前和结束前会提醒您。",
     "unfollowed": "已取消关注。",
@@ -73,10 +78,11 @@ def render(
 ) -> HTMLResponse:
     """A page from ``template`` with the user and the notice named in the URL, if any."""
     notice = NOTICES.get(request.query_params.get("done", ""))
+    recorded = deposits_are_recorded_only(request.app.state.settings)
     return templates.TemplateResponse(
         request,
         template,
-        {"user": user, "notice": notice, **context},
+        {"user": user, "notice": notice, "recorded_deposits": recorded, **context},
         status_code=status_code,
     )
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from app.main import create_app
 from app.publishing import with_inquiry_reference
-from auction.auth import create_user
+from auction.auth import create_user, ensure_court
 from auction.engine import LotData
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope
@@ -35,16 +35,18 @@ def api(db_url: str, shipped_models: Path, clock: FrozenClock) -> Iterator[tuple
     with TestClient(create_app(settings, clock)) as client:
         factory = session_factory(make_engine(db_url))
         with session_scope(factory) as s:
-            _, court = create_user(s, "天河法院 书记员", "court", clock.now())
+            home = ensure_court(s, "GZTH", "广州市天河区人民法院")
+            _, court = create_user(s, "天河法院 书记员", "court", clock.now(), court=home)
             _, bidder = create_user(s, "竞买人", "bidder", clock.now())
-        yield client, {"court": court, "bidder": bidder, "factory": factory}
+            court_id = home.id
+        yield client, {"court": court, "bidder": bidder, "factory": factory, "court_id": court_id}
 
 
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _lot(inquiry_id: int, clock: FrozenClock) -> LotData:
+def _lot(inquiry_id: int, court_id: int, clock: FrozenClock) -> LotData:
     starts = clock.now() + timedelta(days=31)
     return LotData(
         case_number="(2026)粤0106执1号",
@@ -62,6 +64,7 @@ def _lot(inquiry_id: int, clock: FrozenClock) -> LotData:
         starts_at=starts,
         ends_at=starts + timedelta(days=1),
         inquiry_id=inquiry_id,
+        court_id=court_id,
     )
 
 
@@ -97,9 +100,11 @@ def test_inquiry_api_issues_a_report_that_stays_unchanged_after_promotion(
             ("淘宝", None, asked),
         ]
         # A lot published from the report takes its reference price (fen) and validity.
-        ref, valid_until = get_inquiry_reference(s, report["id"])
-        assert get_inquiry_reference(s, report["id"] + 999) is None
-        lot = with_inquiry_reference(s, _lot(report["id"], clock))
+        home = who["court_id"]
+        ref, valid_until = get_inquiry_reference(s, report["id"], home)
+        assert get_inquiry_reference(s, report["id"] + 999, home) is None
+        assert get_inquiry_reference(s, report["id"], home + 1) is None  # another court's
+        lot = with_inquiry_reference(s, _lot(report["id"], home, clock))
     assert ref == to_fen(report["reference_price"]) == lot.reference_price
     assert valid_until.isoformat() == report["valid_until"]
 
@@ -139,7 +144,7 @@ def test_without_platform_results_there_is_no_legal_reference_and_no_lot(api, cl
     assert report["reference_price"] is None and "尚无法定参考价" in report["reference_note"]
     assert report["estimate_price"] > 0 and report["sources"] == []
     with session_scope(who["factory"]) as s, pytest.raises(RuleViolation) as refused:
-        with_inquiry_reference(s, _lot(report["id"], clock))
+        with_inquiry_reference(s, _lot(report["id"], who["court_id"], clock))
     assert refused.value.field == "inquiry_id" and refused.value.article == "参考价规定 第十三条"
 
 

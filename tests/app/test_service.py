@@ -51,7 +51,8 @@ def test_serve_with_three_workers_on_a_fresh_database_takes_bids(
         # The server migrated the fresh database: accounts can be made in it.
         engine = make_engine(fresh_url)
         with session_scope(session_factory(engine)) as s:
-            court = auth.create_user(s, "court", "court")[1]
+            yuexiu = auth.ensure_court(s, "GZYX", "广州市越秀区人民法院")
+            court = auth.create_user(s, "court", "court", court=yuexiu)[1]
             bidders = [auth.create_user(s, f"b{i}", "bidder")[1] for i in range(2)]
         engine.dispose()
 
@@ -124,17 +125,23 @@ def test_healthz_metrics_and_favicon_in_process(sqlite_url: str) -> None:
         assert b"<svg" in icon.content
         assert 'rel="icon"' in client.get("/").text
         client.get("/api/lots/999999")
+        before = _samples(client.get("/metrics").text, "fapai_inquiries_total")
+        assert client.post("/api/inquiries", json={}).status_code == 401  # no court token
         scraped = client.get("/metrics").text
     requests = _samples(scraped, "fapai_http_requests_total")
     assert requests[(("method", "GET"), ("route", "/api/lots/{lot_id}"), ("status", "404"))] >= 1
+    refused = (("outcome", "refused"),)
+    inquiries = _samples(scraped, "fapai_inquiries_total")
+    assert inquiries[refused] == before.get(refused, 0) + 1
+    assert _samples(scraped, "fapai_inquiry_seconds_count")[()] >= 1
 
 
 def test_healthz_answers_503_when_the_schema_is_behind(sqlite_url: str) -> None:
     settings = Settings(database_url=sqlite_url, warm_models=False)
     with TestClient(create_app(settings)) as client:
         with client.app.state.engine.begin() as conn:
-            conn.execute(text("DELETE FROM alembic_version WHERE version_num LIKE 'i%'"))
+            conn.execute(text("DELETE FROM alembic_version WHERE version_num LIKE 'm%'"))
         health = client.get("/healthz")
     assert health.status_code == 503
     assert health.json()["status"] == "unavailable"
-    assert health.json()["checks"]["migrations"].startswith("behind: i")
+    assert health.json()["checks"]["migrations"].startswith("behind: m")

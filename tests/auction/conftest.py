@@ -56,6 +56,9 @@ def make_lot_data(clock: FrozenClock, **changes: object) -> engine.LotData:
         address="广州市天河区华夏路10号1201房",
         area_m2=89.5,
         description="三房两厅, 不交吉",
+        occupancy="不交吉：被执行人占用，法院不负责腾空交付",
+        taxes_borne_by="买卖双方各自承担",
+        defects="无已知瑕疵",
         reference_price=1_000_000 * YUAN,
         reference_method="inquiry",
         start_price=700_000 * YUAN,
@@ -72,11 +75,19 @@ class World:
 
     def __init__(self, session: Session, clock: FrozenClock, settings: Settings) -> None:
         self.session, self.clock, self.settings = session, clock, settings
-        self.court, _ = auth.create_user(session, "天河法院 书记员", "court", clock.now())
+        self.court, _ = auth.create_user(
+            session,
+            "天河法院 书记员",
+            "court",
+            clock.now(),
+            court=auth.ensure_court(session, "GZTH", "广州市天河区人民法院"),
+        )
         self.bidders = [
             auth.create_user(session, f"竞买人{i}", "bidder", clock.now())[0] for i in range(3)
         ]
-        self.lot = engine.create_lot(session, make_lot_data(clock), clock.now(), settings)
+        self.lot = engine.create_lot(
+            session, make_lot_data(clock, court_id=self.court.court_id), clock.now(), settings
+        )
         session.commit()
 
     def start_bidding(self) -> None:
@@ -135,15 +146,23 @@ def sqlite_world(sqlite_session: Session, clock: FrozenClock, settings: Settings
 
 
 class Api:
-    """The app over HTTP (TestClient, lifespan run) with a court token and bidder tokens."""
+    """The app over HTTP (TestClient, lifespan run) with bidder tokens and the tokens of two
+    courts' clerks: ``court`` (天河, GZTH: it publishes the lots here) and ``other_court``
+    (越秀, GZYX)."""
 
     def __init__(self, client, app, clock: FrozenClock) -> None:
         self.client, self.app, self.clock = client, app, clock
         with app.state.session_factory() as s:
-            _, court = auth.create_user(s, "天河法院 书记员", "court", clock.now())
+            home = auth.ensure_court(s, "GZTH", "广州市天河区人民法院")
+            other = auth.ensure_court(s, "GZYX", "广州市越秀区人民法院")
+            _, court = auth.create_user(s, "天河法院 书记员", "court", clock.now(), court=home)
+            _, other_court = auth.create_user(
+                s, "越秀法院 书记员", "court", clock.now(), court=other
+            )
             bidders = [auth.create_user(s, f"竞买人{i}", "bidder", clock.now()) for i in range(3)]
             s.commit()
         self.court = {"Authorization": f"Bearer {court}"}
+        self.other_court = {"Authorization": f"Bearer {other_court}"}
         self.bidder_ids = [u.id for u, _ in bidders]
         self.bidders = [{"Authorization": f"Bearer {t}"} for _, t in bidders]
 
@@ -160,6 +179,9 @@ class Api:
             "area_m2": 89.5,
             "reference_price": 1_000_000,
             "reference_method": "appraisal",
+            "occupancy": "空置，法院负责交付",
+            "taxes_borne_by": "买卖双方各自承担",
+            "defects": "无",
             "start_price": 700_000,
             "deposit": 70_000,
             "increment": 5_000,
@@ -196,12 +218,32 @@ class Api:
         return close_once(state.writer_session_factory, state.clock, state.settings)
 
 
-@pytest.fixture
-def api(db_url: str, clock: FrozenClock) -> Iterator[Api]:
+def serve_api(db_url: str, clock: FrozenClock, **settings: object) -> Iterator[Api]:
     from fastapi.testclient import TestClient
 
     from app.main import create_app
 
-    app = create_app(Settings(database_url=db_url, closing_interval_seconds=3600), clock)
+    app = create_app(
+        Settings(database_url=db_url, closing_interval_seconds=3600, **settings), clock
+    )
     with TestClient(app) as client:
         yield Api(client, app, clock)
+
+
+@pytest.fixture
+def api(db_url: str, clock: FrozenClock) -> Iterator[Api]:
+    yield from serve_api(db_url, clock)
+
+
+@pytest.fixture
+def limited_api(db_url: str, clock: FrozenClock) -> Iterator[Api]:
+    """The API with low bid limits: 3 a minute per bidder, 5 per client address."""
+    yield from serve_api(
+        db_url, clock, rate_limit_bid_user="3/minute", rate_limit_bid_ip="5/minute"
+    )
+
+
+@pytest.fixture
+def court_account_api(db_url: str, clock: FrozenClock) -> Iterator[Api]:
+    """The API with deposits paid into the court's account (the default adapter)."""
+    yield from serve_api(db_url, clock, payment_adapter="court_account")

@@ -22,28 +22,43 @@ def test_bidder_self_registration_checks_the_id_and_hides_it(api):
     good = {"name": "张三", "id_number": resident_id(), "phone": "13800138000"}
     r = api.client.post("/api/bidders", json=good)
     assert r.status_code == 201, r.text
-    assert set(r.json()) == {"bidder_id", "token"}
+    assert set(r.json()) == {"token"} and r.headers["cache-control"] == "no-store"
     assert good["id_number"] not in r.text
-    lot = api.create_lot()
     headers = {"Authorization": f"Bearer {r.json()['token']}"}
+    me = api.client.get("/api/me", headers=headers).json()
+    assert (me["name"], me["role"], me["court"]) == ("张三", "bidder", None)
+    lot = api.create_lot()
     reg = api.client.post(f"/api/lots/{lot['id']}/registrations", headers=headers)
     assert reg.status_code == 201 and good["id_number"] not in reg.text
-    assert api.client.post("/api/bidders", json=good).status_code == 409
+    # The same ID number again: the same answer (201, a token), no second account.
+    again = api.client.post("/api/bidders", json=good | {"name": "李四"})
+    assert again.status_code == 201 and set(again.json()) == {"token"}
+    decoy = {"Authorization": f"Bearer {again.json()['token']}"}
+    assert api.client.get("/api/me", headers=decoy).status_code == 401
     wrong_check = good | {
         "id_number": good["id_number"][:17] + ("1" if good["id_number"][17] != "1" else "2")
     }
-    for bad in (
-        wrong_check,
-        good | {"id_number": resident_id(birth="19901301")},
-        good | {"id_number": "12345"},
+    for bad, article in (
+        (wrong_check, "GB 11643-1999"),
+        (good | {"id_number": resident_id(birth="19901301")}, "GB 11643-1999"),
+        (good | {"id_number": "12345"}, "GB 11643-1999"),
+        (good | {"id_number": resident_id(birth="20990101")}, "GB 11643-1999"),
+        (good | {"id_number": resident_id(birth="20200101")}, "民法典 第十七条"),
+        (good | {"id_number": _with_region("000000")}, "GB/T 2260"),
+        (good | {"id_number": _with_region("449999")}, "GB/T 2260"),
     ):
         r = api.client.post("/api/bidders", json=bad)
-        assert r.status_code == 422
-        assert (r.json()["field"], r.json()["article"]) == ("id_number", "GB 11643-1999")
+        assert r.status_code == 422, (bad, r.text)
+        assert (r.json()["field"], r.json()["article"]) == ("id_number", article)
     r = api.client.post(
         "/api/bidders", json=good | {"id_number": resident_id(serial="124"), "phone": "123"}
     )
     assert (r.status_code, r.json()["field"]) == (422, "phone")
+
+
+def _with_region(code: str) -> str:
+    first17 = code + "19900101123"
+    return first17 + id_check_character(first17)
 
 
 def test_auth_401_and_role_403(api):
@@ -203,12 +218,24 @@ def test_failed_rounds_relist_to_second_auction_then_sale(api):
     assert (r.json()["id"], r.json()["round"], r.json()["status"]) == (lot_id, 2, "announced")
     api.clock.set(starts + timedelta(days=1))
     api.close_due()
-    sale = {"start_price": 560_000, "deposit": 56_000, "starts_at": api.clock.now().isoformat()}
+    opens = api.clock.now() + timedelta(days=15)
+    sale = {"start_price": 560_000, "deposit": 56_000, "starts_at": opens.isoformat()}
+    r = api.client.post(f"/api/lots/{lot_id}/relist", json=sale, headers=api.court)
+    assert (r.status_code, r.json()["field"], r.json()["article"]) == (
+        422,
+        "deposit",
+        "最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知",
+    )
+    sale["deposit"] = 560_000  # the whole 变卖 price
     r = api.client.post(f"/api/lots/{lot_id}/relist", json=sale, headers=api.court)
     assert (r.json()["round"], r.json()["status"]) == ("sale", "sale"), r.text
     api.register(lot_id, 2)
+    api.clock.set(opens)
     assert api.bid(lot_id, 2, 560_000).status_code == 201
-    assert api.lot(lot_id)["status"] == "sold"
+    assert api.lot(lot_id)["status"] == "sale_bidding"  # 24 hours for competing bids
+    api.clock.set(at(api.lot(lot_id)["ends_at"]))
+    api.close_due()
+    assert api.lot(lot_id)["status"] == "sold"  # no competing bid: the first payer buys
     outcomes = [(i["round"], i["outcome"]) for i in api.client.get("/api/results").json()["items"]]
     assert outcomes == [("sale", "sold"), (2, "failed"), (1, "failed")]
     r = api.client.post(f"/api/lots/{lot_id}/relist", json=sale, headers=api.court)

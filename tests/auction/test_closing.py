@@ -7,6 +7,7 @@ import time
 from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from app.main import create_app
 from fapai.settings import Settings
@@ -22,7 +23,13 @@ def _wait_for_status(client: TestClient, lot_id: int, status: str, seconds: floa
         time.sleep(0.02)
 
 
+def _closed(outcome: str) -> float:
+    return REGISTRY.get_sample_value("fapai_lots_closed_total", {"outcome": outcome}) or 0.0
+
+
 def test_closing_loop_closes_after_the_end(api, db_url, clock):
+    closed_before = _closed("sold")
+    lags_before = REGISTRY.get_sample_value("fapai_closing_lag_seconds_count") or 0.0
     lot = api.create_lot()
     api.register(lot["id"], 0)
     api.clock.set(datetime.fromisoformat(lot["starts_at"]))
@@ -33,6 +40,9 @@ def test_closing_loop_closes_after_the_end(api, db_url, clock):
         clock.set(datetime.fromisoformat(lot["ends_at"]))
         assert _wait_for_status(client, lot["id"], "sold")["status"] == "sold"
         assert client.get("/api/results").json()["items"][0]["final_price"] == 700000
+    # Counted: one more round closed as sold, its lag (the frozen clock: 0 s) observed once.
+    assert _closed("sold") == closed_before + 1
+    assert REGISTRY.get_sample_value("fapai_closing_lag_seconds_count") == lags_before + 1
 
 
 def test_a_server_starting_after_the_end_closes_at_start_up(api, db_url, clock):

@@ -31,7 +31,9 @@ def server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
     legal clock shortened through FAPAI_* settings."""
     engine = make_engine(db_url)
     with session_scope(session_factory(engine)) as s:
-        court = auth.create_user(s, "court", "court")[1]
+        court = auth.create_user(
+            s, "court", "court", court=auth.ensure_court(s, "GZYX", "广州市越秀区人民法院")
+        )[1]
         bidders = [auth.create_user(s, f"b{i}", "bidder")[1] for i in range(BIDDERS)]
     engine.dispose()
     env = {"FAPAI_DATABASE_URL": db_url, **fast_rules()}

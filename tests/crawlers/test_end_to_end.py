@@ -16,10 +16,13 @@ from pathlib import Path
 
 import pytest
 import sitegen
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
 from siteserver import FixtureServer
 from sqlalchemy import select
 
 from fapai.db import make_engine, session_factory, session_scope
+from fapai.metrics import MULTIPROC_ENV
 from valuation.auction_results import AuctionResultRow
 from valuation.store import ListingPrice, MarketListing
 
@@ -96,7 +99,15 @@ def test_crawl_recrawl_with_new_prices_then_a_changed_layout(
 ) -> None:
     with FixtureServer(lianjia_pages()) as server:
         first = crawl(
-            "lianjia", server, sqlite_url, tmp_path, "-o", "items.jsonl", "--stats-json", "s.json"
+            "lianjia",
+            server,
+            sqlite_url,
+            tmp_path,
+            "-o",
+            "items.jsonl",
+            "--stats-json",
+            "s.json",
+            env={MULTIPROC_ENV: str(tmp_path / "metrics")},  # the server's scrape counts them
         )
         assert first.returncode == 0, first.stdout + first.stderr
         fetched_first = dict(server.requests)
@@ -124,6 +135,10 @@ def test_crawl_recrawl_with_new_prices_then_a_changed_layout(
     assert {detail(r) for r in ROWS} - {detail(FORBIDDEN)} <= set(fetched_first)
     feed = [json.loads(line) for line in (tmp_path / "items.jsonl").read_text().splitlines()]
     assert sorted(i["listing_id"] for i in feed) == sorted(r["id"] for r in ROWS)
+    counted = CollectorRegistry()
+    MultiProcessCollector(counted, path=str(tmp_path / "metrics"))
+    site = {"kind": "listing", "site": feed[0]["source"]}
+    assert counted.get_sample_value("fapai_crawl_items_total", site) == len(feed)
 
     stored = listings(sqlite_url)
     assert set(stored) == {r["id"] for r in ROWS}

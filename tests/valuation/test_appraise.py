@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.main import create_app
-from auction.auth import create_user
+from auction.auth import create_user, ensure_court
 from fapai.db import make_engine, session_factory, session_scope
 from fapai.settings import Settings
 from valuation.market_index import year_fraction
@@ -122,7 +122,8 @@ def test_appraisals_api_for_courts_up_to_ten_thousand(db_url, shipped_models_dir
     settings = Settings(database_url=db_url, models_dir=shipped_models_dir)
     with TestClient(create_app(settings, clock)) as client:
         with session_scope(session_factory(make_engine(db_url))) as s:
-            _, court = create_user(s, "天河法院 书记员", "court", clock.now())
+            home = ensure_court(s, "GZTH", "广州市天河区人民法院")
+            _, court = create_user(s, "天河法院 书记员", "court", clock.now(), court=home)
             _, bidder = create_user(s, "竞买人", "bidder", clock.now())
         body = {
             "as_of": "2024-06-30",

@@ -178,8 +178,9 @@ def test_estimate_and_comparables_come_from_one_predict(models, clock, monkeypat
         ({"city": "武汉", "district": "洪山"}, "city", "没有该地的市场数据.*武汉市"),
         ({"area_m2": 4000}, "area_m2", "面积远超出"),
         ({"property_type": "parking"}, "property_type", "只评估住宅"),
-        ({"district": "火星区"}, "district", "unknown_district"),
-        ({"area_m2": None}, "area_m2", "required"),
+        ({"district": "火星区"}, "district", "无法识别的区县名称"),
+        ({"area_m2": None}, "area_m2", "缺少必填项"),
+        ({"area_m2": -5}, "area_m2", "超出合理范围"),
         ({"building_type": "别墅"}, "building_type", "塔楼/板塔结合/板楼"),
         ({"as_of": "2010-01-01"}, "as_of", "早于"),
         ({"as_of": "昨天"}, "as_of", "应为日期"),
@@ -193,7 +194,7 @@ def test_what_cannot_be_priced_gets_a_reason_not_a_number(models, clock, change,
 
 def test_platform_results_are_checked_by_field(clock):
     now = clock.now()
-    with pytest.raises(InquiryError, match="at most 2 decimals") as caught:
+    with pytest.raises(InquiryError, match="至多两位小数") as caught:
         parse_sources([{"platform": "JD", "price": "1.005"}], now)
     assert caught.value.field == "sources.0.price"
     with pytest.raises(InquiryError, match="重复") as caught:

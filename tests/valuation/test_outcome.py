@@ -293,6 +293,9 @@ def test_observed_rounds_are_own_finished_rounds_and_crawled_results(db_url, clo
                 area_m2=89.0,
                 reference_price=100_000_000,
                 reference_method="inquiry",
+                occupancy="空置",
+                taxes_borne_by="各自承担",
+                defects="无",
                 start_price=70_000_000,
                 deposit=7_000_000,
                 increment=500_000,
@@ -332,5 +335,6 @@ def test_observed_rounds_are_own_finished_rounds_and_crawled_results(db_url, clo
         "广州市",
         "天河区",
     )
-    assert own.lot.when == clock.now().date()  # closed when the closing pass ran
+    # Closed as of its end (a late or restarted closing pass records the same time).
+    assert own.lot.when == (starts + timedelta(days=1)).date()
     assert [(r.sold, r.final_fen) for r in crawled] == [(True, 160_000_000), (False, None)]

@@ -60,11 +60,16 @@ def test_more_input_narrows_the_interval(small_model):
         ({**MINIMAL, "district": "火星区"}, "district", "unknown_district", "无法识别"),
         ({**MINIMAL, "city": "火星"}, "city", "unknown_city", "无法识别"),
         ({**MINIMAL, "area_m2": 4000}, "area_m2", "area_out_of_data", "4000.0 m²"),
-        ({**MINIMAL, "area_m2": -3}, "area_m2", "bad_value", "out_of_range"),
+        (
+            {**MINIMAL, "area_m2": -3},
+            "area_m2",
+            "bad_value",
+            "超出合理范围（-3.0，应在 5.0–5000.0）",
+        ),
         ({"city": "广州", "district": "天河"}, "area_m2", "required", "缺少"),
         ({"district": "天河", "area_m2": 80}, "city", "required", "缺少"),
         ({**MINIMAL, "building_type": "别墅"}, "building_type", "bad_value", "塔楼/板塔结合/板楼"),
-        ({**MINIMAL, "near_metro": "maybe"}, "near_metro", "bad_value", "not_a_boolean"),
+        ({**MINIMAL, "near_metro": "maybe"}, "near_metro", "bad_value", "应为是或否"),
     ],
 )
 def test_not_priceable_says_which_field_and_why_in_chinese(

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.main import create_app
+from app.testing import as_person
 from auction.demo import seed_demo
 from auction.store import Lot
 from fapai.clock import SystemClock
@@ -102,10 +103,7 @@ class Walk:
     lot_ids: list[int]
 
     def as_(self, token: str | None) -> TestClient:
-        self.client.cookies.clear()
-        if token:
-            self.client.cookies.set("fapai_token", token)
-        return self.client
+        return as_person(self.client, token)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.testing import as_person
 from app.web.display import chinese_amount
 from auction import auth, engine
 from auction.follows import Reminder
@@ -44,10 +45,7 @@ class Desk:
     bidders: list[str]
 
     def as_(self, token: str | None) -> TestClient:
-        self.client.cookies.clear()
-        if token:
-            self.client.cookies.set("fapai_token", token)
-        return self.client
+        return as_person(self.client, token)
 
     def close_due(self) -> None:
         with session_scope(self.factory) as session:
@@ -62,11 +60,15 @@ def desk(db_url: str, clock: FrozenClock, tmp_path) -> Iterator[Desk]:
     db = make_engine(db_url)
     factory = session_factory(writer_engine(db))
     with session_scope(factory) as session:
-        court_user, court = auth.create_user(session, "天河法院执行局", "court", clock.now())
-        _, other = auth.create_user(session, "越秀法院执行局", "court", clock.now())
+        tianhe = auth.ensure_court(session, "GZTH", "广州市天河区人民法院")
+        yuexiu = auth.ensure_court(session, "GZYX", "广州市越秀区人民法院")
+        court_user, court = auth.create_user(
+            session, "天河法院执行局", "court", clock.now(), court=tianhe
+        )
+        _, other = auth.create_user(session, "越秀法院执行局", "court", clock.now(), court=yuexiu)
         bidders = [
             auth.register_bidder_account(
-                session, name, resident_id(n), f"1380013800{n}", clock.now()
+                session, name, resident_id(n), f"1380013800{n}", clock.now(), settings
             )[1]
             for n, name in ((1, "张三"), (2, "李四"))
         ]
@@ -82,12 +84,16 @@ def desk(db_url: str, clock: FrozenClock, tmp_path) -> Iterator[Desk]:
                 district="天河区",
                 reference_price=1_000_000 * YUAN,
                 reference_method="appraisal",
+                occupancy="空置",
+                taxes_borne_by="各自承担",
+                defects="无",
                 start_price=700_000 * YUAN,
                 deposit=70_000 * YUAN,
                 increment=5_000 * YUAN,
                 starts_at=starts,
                 ends_at=starts + timedelta(days=1),
                 created_by=court_user.id,
+                court_id=tianhe.id,
             ),
             clock.now(),
             settings,
@@ -139,6 +145,7 @@ def test_a_failed_lot_is_relisted_on_the_schedule_the_desk_proposes(desk: Desk) 
     assert proposed["start_price"] == "560000.00"  # the previous ¥700,000 cut by 20%
     # Ten days on, the proposal still falls inside the law: announced within the 30 days.
     desk.clock.advance(days=10)
+    court = desk.as_(desk.court)  # signed in again: a web session lasts hours, not days
     page = court.get(f"/desk/lots/{desk.lot_id}").text
     proposed = {
         name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1)
@@ -295,5 +302,6 @@ def test_following_makes_reminders_once_and_shows_them(desk: Desk) -> None:
         from sqlalchemy import select
 
         assert {r.delivery for r in session.scalars(select(Reminder))} == {"page"}
+    assert "提醒：您关注的拍品" in bidder.get(f"/lots/{desk.lot_id}").text  # on the lot page too
     assert bidder.post(f"/lots/{desk.lot_id}/unfollow").status_code == 303
     assert "关注此拍品" in bidder.get(f"/lots/{desk.lot_id}").text

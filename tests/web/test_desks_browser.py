@@ -22,6 +22,7 @@ from app.testing import lot_request, uvicorn_server, wait_until
 from auction import auth
 from fapai.clock import SystemClock
 from fapai.db import make_engine, session_factory, session_scope
+from fapai.settings import Settings
 from web.conftest import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -76,10 +77,14 @@ def desk_site(db_url: str, tmp_path: Path, smtp_sink, http_sink) -> Iterator[Des
     hook, posted = http_sink
     db = make_engine(db_url)
     now = SystemClock().now()
+    keyed = Settings(data_dir=tmp_path / "data")  # the server's secret, keying the ID numbers
     with session_scope(session_factory(db)) as session:
-        _, court = auth.create_user(session, "天河法院执行局", "court", now)
+        home = auth.ensure_court(session, "GZYX", "广州市越秀区人民法院")  # lot_request's court
+        _, court = auth.create_user(session, "越秀法院执行局", "court", now, court=home)
         bidders = [
-            auth.register_bidder_account(session, name, resident_id(n), f"1390013900{n}", now)[1]
+            auth.register_bidder_account(
+                session, name, resident_id(n), f"1390013900{n}", now, keyed
+            )[1]
             for n, name in ((1, "张三"), (2, "李四"))
         ]
     db.dispose()

@@ -179,6 +179,8 @@ def test_a_sale_announces_only_the_rules_of_a_sale() -> None:
     rules = bidding_rules(_lot(status="sale", round="sale"), Settings())
     text = "".join(rules)
     assert "变卖价为二拍起拍价 ¥1,400,000" in text and "60 日" in text
-    # Not the auction's rules: no start-price floor, no extension, no 流拍 re-auction.
-    assert "第十条" not in text and "延后" not in text and "再次拍卖" not in text
-    assert "加价幅度" not in text
+    # 衔接通知: the whole price as deposit; the first bid opens 24 hours of bidding in
+    # increments with the 5-minute extension; the highest bid wins.
+    assert "全款" in text and "24 小时" in text and "加价幅度" in text and "出价最高者" in text
+    # Not the auction's own rules: no start-price floor, no 流拍 re-auction.
+    assert "第十条" not in text and "再次拍卖" not in text

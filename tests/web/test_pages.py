@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from app import queries, schemas
 from app.main import create_app
+from app.testing import as_person
 from auction import auth, engine
 from auction.demo import seed_demo
 from fapai.clock import FrozenClock
@@ -33,10 +34,7 @@ class World:
     bidder: str
 
     def as_(self, token: str | None) -> TestClient:
-        self.client.cookies.clear()
-        if token:
-            self.client.cookies.set("fapai_token", token)
-        return self.client
+        return as_person(self.client, token)
 
 
 @pytest.fixture
@@ -47,7 +45,8 @@ def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
     db = make_engine(db_url)
     factory = session_factory(writer_engine(db))
     with session_scope(factory) as session:
-        _, court = auth.create_user(session, "法院", "court", clock.now())
+        home = auth.ensure_court(session, "GZTH", "广州市天河区人民法院")
+        _, court = auth.create_user(session, "法院", "court", clock.now(), court=home)
         _, bidder = auth.create_user(session, "王五", "bidder", clock.now())
         starts = clock.now() + timedelta(days=30)
         lot = engine.create_lot(
@@ -61,11 +60,15 @@ def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
                 district="天河区",
                 reference_price=1_000_000 * YUAN,
                 reference_method="appraisal",
+                occupancy="空置",
+                taxes_borne_by="各自承担",
+                defects="无",
                 start_price=700_000 * YUAN,
                 deposit=70_000 * YUAN,
                 increment=5_000 * YUAN,
                 starts_at=starts,
                 ends_at=starts + timedelta(days=1),
+                court_id=home.id,
             ),
             clock.now(),
             settings,
@@ -172,8 +175,15 @@ def test_sign_in_and_self_registration_errors(world: World) -> None:
     assert response.status_code == 422 and "手机号码" in response.text
     response = world.as_(None).post("/bidders/new", data={**form, "phone": "13800138000"})
     assert response.status_code == 201 and 'id="new-token"' in response.text
+    assert response.headers["cache-control"] == "no-store"
+    # The same ID number again: the same page (no "already registered" to probe with).
     again = world.as_(None).post("/bidders/new", data={**form, "phone": "13800138000"})
-    assert again.status_code == 409 and "身份证号码" in again.text
+    assert again.status_code == 201 and 'id="new-token"' in again.text
+    long_name = world.as_(None).post("/bidders/new", data={**form, "name": "长" * 1_000_000})
+    assert long_name.status_code == 413  # past FAPAI_MAX_BODY_BYTES, refused unread
+    for name in ("长" * 101, "赵\x00六", "赵\x1b[31m六"):
+        refused = world.as_(None).post("/bidders/new", data={**form, "name": name})
+        assert refused.status_code == 422 and "姓名填写有误" in refused.text, name
 
 
 def test_no_malformed_page_request_is_a_500(world: World) -> None:
@@ -221,6 +231,9 @@ def test_the_court_publishes_a_lot_from_the_form(world: World) -> None:
         "district": "天河区",
         "reference_price": "1,000,000",
         "reference_method": "appraisal",
+        "occupancy": "空置",
+        "taxes_borne_by": "各自承担",
+        "defects": "无",
         "start_price": "690000",
         "deposit": "69000",
         "increment": "5000",
@@ -257,7 +270,7 @@ def test_an_inquiry_report_is_kept_as_issued_and_says_when_it_expires(world: Wor
     assert "参考价" in first and "¥3,000,000" in first and "据此发布拍卖" in first
 
     world.clock.advance(days=366)  # 参考价规定: valid for at most a year
-    later = court.get(report_path).text
+    later = world.as_(world.court).get(report_path).text  # (the old web session expired)
     assert "本报告已于" in later and "过期" in later and "据此发布拍卖" not in later
 
     def reference(page: str) -> str:
@@ -293,22 +306,60 @@ def test_the_report_page_names_the_platforms_and_says_when_there_is_no_reference
     assert "淘宝" in page and "未出具" in page
 
 
-def test_a_fixed_price_sale_is_bought_at_its_price(world: World) -> None:
-    """变卖: the demo's lot in a sale window; the first bidder paying the price buys it."""
+def test_a_sale_first_bid_opens_24_hours_of_bidding(world: World) -> None:
+    """变卖 (衔接通知): the demo's lot in a 变卖期; the deposit is the whole price, the first bid
+    opens the 24-hour bidding period (变卖竞价中), the page says so in Chinese."""
     settings = Settings()
     seed_demo(world.factory, settings, world.clock.now(), lots=8)
     with session_scope(world.factory) as session:
         sale = queries.search_lots(
             session, schemas.LotQuery(status="sale", page_size=1), world.clock.now()
         ).items[0]
+    assert sale.deposit == sale.start_price  # the whole 变卖 price
     bidder = world.as_(world.bidder)
     bidder.post(f"/lots/{sale.id}/registrations")
     page = bidder.get(f"/lots/{sale.id}").text
-    assert "变卖价" in page and "以变卖价购买" in page
+    assert "变卖价" in page and "24 小时竞价期" in page
     assert f'value="{sale.start_price:.2f}"' in page
     bought = bidder.post(
         f"/lots/{sale.id}/bids", data={"amount": f"{sale.start_price}", "confirmed": "1"}
     )
     assert bought.status_code == 303
     after = bidder.get(f"/lots/{sale.id}").text
-    assert "已成交" in after and "您已竞得本标的" in after  # the buyer's own view
+    assert "变卖竞价中" in after and "距结束" in after
+
+
+def test_pages_show_the_disposal_states_in_chinese(world: World) -> None:
+    """The new states in Chinese on search and lot pages (暂缓, 已撤回, 待付尾款, 已成交确认,
+    变卖竞价中); the confirmation names the buyer (拍卖规定 第二十二条); the chain head shows."""
+    from auction import demo
+
+    seed_demo(world.factory, Settings(), world.clock.now(), lots=len(demo.FATES))
+    visitor = world.as_(None)
+    wanted = {
+        "suspended": "暂缓",
+        "withdrawn": "已撤回",
+        "sold": "待付尾款",
+        "confirmed": "已成交确认",
+        "sale_bidding": "变卖竞价中",
+    }
+    with session_scope(world.factory) as session:
+        found = {
+            status: queries.search_lots(
+                session, schemas.LotQuery(status=status, page_size=1), world.clock.now()
+            ).items[0]
+            for status in wanted
+        }
+    for status, words in wanted.items():
+        listing = visitor.get(f"/?status={status}").text
+        assert words in listing and found[status].title in listing, status
+        page = visitor.get(f"/lots/{found[status].id}").text
+        assert words in page and "阳光记录" in page and 'id="chain-head"' in page
+    suspended = visitor.get(f"/lots/{found['suspended'].id}").text
+    assert "案外人提出执行异议" in suspended and "拍卖规定 第二十八条" in suspended
+    awaiting = visitor.get(f"/lots/{found['sold'].id}").text
+    assert "前交纳尾款" in awaiting and "占有使用" in awaiting
+    doc = visitor.get(f"/lots/{found['confirmed'].id}/confirmation").text
+    assert "成交确认书" in doc and "演示竞买人" in doc and "第二十二条" in doc
+    early = visitor.get(f"/lots/{found['suspended'].id}/confirmation")
+    assert early.status_code == 409 and "第十八条" in early.text

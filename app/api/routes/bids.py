@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 
 from app import queries
-from app.api.routes.lots import LotId
-from app.deps import BidderUser, ClockDep, SessionDep, SettingsDep, WriterSessionDep
+from app.deps import BidderUser, ClockDep, LotId, SessionDep, SettingsDep, WriterSessionDep
 from app.schemas import BidCreate, BidReceipt, BidView
+from app.security import limit_bid
 from auction import engine
 from fapai import metrics
 from fapai.money import to_fen
@@ -29,6 +29,7 @@ def list_bids(
 
 @router.post("/lots/{lot_id}/bids", response_model=BidReceipt, status_code=201)
 def place_bid(
+    request: Request,
     lot_id: LotId,
     body: BidCreate,
     user: BidderUser,
@@ -44,7 +45,9 @@ def place_bid(
         ),
     ] = None,
 ) -> BidReceipt:
-    """Bid (bidder). 409 when bidding is closed or a concurrent bid got there first."""
+    """Bid (bidder). 409 when bidding is closed or a concurrent bid got there first; 429 with
+    Retry-After past the bidder's or the address's rate limit."""
+    limit_bid(request, settings, user.id)
     with metrics.counting_bid():
         bid = engine.place_bid(
             session, lot_id, user.id, to_fen(body.amount), clock.now(), settings, idempotency_key

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from app import queries
 from app.deps import (
     BidderUser,
     ClockDep,
     CourtUser,
+    LotId,
+    OwnLotId,
     SessionDep,
     SettingsDep,
     WriterSessionDep,
+    court_of,
 )
 from app.publishing import with_inquiry_reference
 from app.schemas import (
-    MAX_INT_ID,
+    CourtRegistrationView,
     LotCreate,
     LotSearch,
     LotSummary,
@@ -32,19 +35,20 @@ from app.schemas import (
     PriorityHolderView,
     RegistrationView,
     RelistRequest,
+    RenegeRequest,
 )
 from auction import engine
-from fapai.money import fen_to_yuan
+from fapai.crypto import keys
+from fapai.money import to_fen
 
 router = APIRouter(tags=["lots"])
-LotId = Annotated[int, Path(ge=1, le=MAX_INT_ID, description="The lot's id")]
 
 
 @router.get("/lots", response_model=Page[LotSummary])
 def search_lots(
     session: SessionDep, clock: ClockDep, params: Annotated[LotSearch, Query()]
 ) -> Page[LotSummary]:
-    """Search lots by status, place, type, current price and text; sorted and paged."""
+    """Search lots by status, place, type, current price, text and court; sorted and paged."""
     return queries.search_lots(session, params.to_query(), clock.now())
 
 
@@ -62,11 +66,11 @@ def create_lot(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> LotView:
-    """Publish a lot (court). Refused with 422 naming the rule if any term breaks the law."""
+    """Publish a lot of your court (court). Refused with 422 naming the rule if any term
+    breaks the law."""
     now = clock.now()
-    lot = engine.create_lot(
-        session, with_inquiry_reference(session, body.to_data(user.id)), now, settings
-    )
+    data = body.to_data(user.id, court_of(session, user))
+    lot = engine.create_lot(session, with_inquiry_reference(session, data), now, settings)
     view = queries.get_lot(session, lot.id, now)
     session.commit()
     return view
@@ -74,9 +78,8 @@ def create_lot(
 
 @router.post("/lots/{lot_id}/priority-holders", response_model=PriorityHolderView, status_code=201)
 def add_priority_holder(
-    lot_id: LotId,
+    lot_id: OwnLotId,
     body: PriorityHolderCreate,
-    _user: CourtUser,
     session: WriterSessionDep,
     clock: ClockDep,
 ) -> PriorityHolderView:
@@ -89,14 +92,14 @@ def add_priority_holder(
 
 @router.post("/lots/{lot_id}/relist", response_model=LotView)
 def relist(
-    lot_id: LotId,
+    lot_id: OwnLotId,
     body: RelistRequest,
-    _user: CourtUser,
     session: WriterSessionDep,
     settings: SettingsDep,
     clock: ClockDep,
 ) -> LotView:
-    """Open the next round of a failed or reneged lot: a 2nd auction, then a 变卖 (court)."""
+    """Open the next round (court): after a 流拍 a 2nd auction, then a 变卖 (deposit = the whole
+    变卖 price); after a 悔拍 the same round again (重新拍卖, 第二十四条)."""
     now = clock.now()
     engine.relist(session, lot_id, body.to_terms(), now, settings)
     view = queries.get_lot(session, lot_id, now)
@@ -106,15 +109,18 @@ def relist(
 
 @router.post("/lots/{lot_id}/renege", response_model=LotView)
 def renege(
-    lot_id: LotId,
-    _user: CourtUser,
+    lot_id: OwnLotId,
     session: WriterSessionDep,
     settings: SettingsDep,
     clock: ClockDep,
+    body: RenegeRequest | None = None,
 ) -> LotView:
-    """Record that the buyer did not pay: deposit forfeited, buyer barred (拍卖规定 第二十四条)."""
+    """Record that the buyer reneged (悔拍): deposit forfeited (paying the ``costs`` first, then
+    the re-auction's shortfall), buyer barred, lot re-auctioned in the same round (拍卖规定
+    第二十四条). The closing loop records it by itself when the balance deadline passes."""
     now = clock.now()
-    engine.renege(session, lot_id, now, settings)
+    costs = to_fen(body.costs) if body is not None else 0
+    engine.renege(session, lot_id, now, settings, costs)
     view = queries.get_lot(session, lot_id, now)
     session.commit()
     return view
@@ -128,14 +134,19 @@ def register(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> RegistrationView:
-    """Pay the deposit and get a bidder code for the current round (bidder; 第十七、十八条)."""
+    """Register for the current round (bidder; 第十七、十八条). With the court-account
+    adapter the answer is ``pending`` with a payment reference: pay the deposit into the
+    court's account quoting it; once the court confirms, the registration has its bidder code
+    and you may bid."""
     reg = engine.register_bidder(session, lot_id, user.id, clock.now(), settings)
-    view = RegistrationView(
-        lot_id=lot_id,
-        round=queries.get_lot(session, lot_id, clock.now()).round,
-        bidder_code=reg.bidder_code,
-        deposit=fen_to_yuan(reg.deposit),
-        deposit_status=reg.deposit_status,
-    )
+    view = queries.registration_view(session, reg)
     session.commit()
     return view
+
+
+@router.get("/lots/{lot_id}/registrations", response_model=list[CourtRegistrationView])
+def list_registrations(
+    lot_id: OwnLotId, session: SessionDep, settings: SettingsDep
+) -> list[CourtRegistrationView]:
+    """Who registered for your court's lot, with deposits and payment references (court)."""
+    return queries.court_registrations(session, lot_id, keys(settings))

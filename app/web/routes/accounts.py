@@ -1,35 +1,44 @@
-"""Sign-in with a token (court users and bidders), sign-out, bidder self-registration."""
+"""Sign-in with a token (court users and bidders) into a web session, sign-out that ends it,
+bidder self-registration.
+
+The cookie holds a session key, never the API token: the session expires
+(``FAPAI_SESSION_HOURS``), sign-out ends it on the server, ``fapai users revoke`` ends all of
+a user's. Every form post here, like every page form, passes the same-origin check of
+:mod:`app.security` (login CSRF included).
+"""
 
 from __future__ import annotations
+
+import secrets
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.deps import TOKEN_COOKIE, ClockDep, PageUser, SessionDep, WriterSessionDep
-from app.web.forms import explain
+from app.deps import (
+    SESSION_COOKIE,
+    ClockDep,
+    PageUser,
+    SettingsDep,
+    WriterSessionDep,
+)
+from app.security import NO_STORE, limit, safe_next
+from app.web.forms import FormError, bidder_form, explain
 from app.web.templating import render
-from auction.auth import register_bidder_account, user_for_token
+from auction.auth import close_session, open_session, register_bidder_account, user_for_token
 from fapai.errors import FapaiError
+from fapai.settings import Settings
 
 router = APIRouter()
 
-COOKIE_DAYS = 30
 
-
-def safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect to another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
-
-
-def _signed_in(request: Request, response: Response, token: str) -> Response:
-    """The token in a cookie scripts cannot read (httponly), not sent with other sites' form
-    posts (SameSite=Lax), and only over HTTPS when the site is served over HTTPS."""
+def _with_session(request: Request, response: Response, key: str, settings: Settings) -> Response:
+    """The session key in a cookie scripts cannot read (httponly), not sent with other sites'
+    form posts (SameSite=Lax), only over HTTPS when the site is served over HTTPS; it lasts
+    as long as the session."""
     response.set_cookie(
-        TOKEN_COOKIE,
-        token,
-        max_age=COOKIE_DAYS * 86400,
+        SESSION_COOKIE,
+        key,
+        max_age=settings.session_hours * 3600,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
@@ -44,10 +53,18 @@ def signin_form(request: Request, user: PageUser, next: str = "/") -> HTMLRespon
 
 @router.post("/signin", response_class=HTMLResponse)
 def signin(
-    request: Request, session: SessionDep, token: str = Form(""), next: str = Form("/")
+    request: Request,
+    session: WriterSessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    token: str = Form("", max_length=200),
+    next: str = Form("/", max_length=2000),
 ) -> Response:
-    """登录: the token printed by ``fapai users add`` or shown at registration."""
-    user = user_for_token(session, token.strip()) if token.strip() else None
+    """登录: the token printed by ``fapai users add`` or shown at registration opens a web
+    session."""
+    limit(request, "signin", settings.rate_limit_signin)
+    now = clock.now()
+    user = user_for_token(session, token.strip(), now) if token.strip() else None
     if user is None:
         return render(
             request,
@@ -56,18 +73,25 @@ def signin(
             status_code=401,
             nav="signin",
             next=safe_next(next),
-            error="令牌无效：请检查是否完整复制（区分大小写）。",
+            error="令牌无效：请检查是否完整复制（区分大小写），或令牌已过期、已被吊销。",
         )
+    key = open_session(session, user, now, settings.session_hours)
+    session.commit()
     target = safe_next(next)
     glue = "&" if "?" in target else "?"
     redirect = RedirectResponse(f"{target}{glue}done=signed_in", status_code=303)
-    return _signed_in(request, redirect, token)
+    return _with_session(request, redirect, key, settings)
 
 
 @router.post("/signout")
-def signout() -> Response:
+def signout(request: Request, session: WriterSessionDep, clock: ClockDep) -> Response:
+    """退出: the session ends on the server too (a copied cookie no longer signs in)."""
+    key = request.cookies.get(SESSION_COOKIE)
+    if key:
+        close_session(session, key, clock.now())
+        session.commit()
     response = RedirectResponse("/?done=signed_out", status_code=303)
-    response.delete_cookie(TOKEN_COOKIE)
+    response.delete_cookie(SESSION_COOKIE)
     return response
 
 
@@ -80,35 +104,49 @@ def register_form(request: Request, user: PageUser, next: str = "/") -> HTMLResp
 def register(
     request: Request,
     session: WriterSessionDep,
+    settings: SettingsDep,
     clock: ClockDep,
     name: str = Form(""),
     id_number: str = Form(""),
     phone: str = Form(""),
-    next: str = Form("/"),
+    next: str = Form("/", max_length=2000),
 ) -> Response:
-    """竞买人注册: name, resident ID (GB 11643 checked, stored hashed), mobile number."""
-    form = {"name": name, "id_number": id_number, "phone": phone}
+    """竞买人注册: checked as ``POST /api/bidders`` checks it (the same schema and account
+    rules); the answer does not reveal whether the ID number already has an account."""
+    limit(request, "register", settings.rate_limit_register)
+    form = {"name": name[:100], "id_number": id_number[:18], "phone": phone[:20]}
+    now = clock.now()
     try:
-        user, token = register_bidder_account(session, name, id_number, phone, clock.now())
-    except FapaiError as exc:
+        body = bidder_form(name, id_number, phone)
+        user, token = register_bidder_account(
+            session, body.name, body.id_number, body.phone, now, settings
+        )
+        key = (
+            secrets.token_urlsafe(32)
+            if user is None
+            else open_session(session, user, now, settings.session_hours)
+        )
+        session.commit()
+    except (FormError, FapaiError) as exc:
         session.rollback()
         return render(
             request,
             "register.html",
             None,
-            status_code=exc.status_code,
+            status_code=exc.status_code if isinstance(exc, FapaiError) else 422,
             nav="register",
             form=form,
             next=safe_next(next),
-            error=explain(exc),
+            error=explain(exc) if isinstance(exc, FapaiError) else str(exc),
         )
     page = render(
         request,
         "register.html",
-        user,
+        None,
         status_code=201,
         nav="register",
         token=token,
         next=safe_next(next),
     )
-    return _signed_in(request, page, token)
+    page.headers.update(NO_STORE)
+    return _with_session(request, page, key, settings)

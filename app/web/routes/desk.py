@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -28,7 +28,7 @@ from app.schemas import RelistRequest
 from app.web import desk
 from app.web.forms import FormError, explain, local_time_field, money_fields, validate_body
 from app.web.templating import court_only, error_page, render
-from auction import auth, engine
+from auction import auth, deposits, engine
 from auction.attachments import KINDS, attach, attachment_path, get_attachment
 from auction.store import Lot, User
 from fapai.errors import FapaiError, NotFound
@@ -59,7 +59,7 @@ def court_desk(request: Request, session: SessionDep, clock: ClockDep, user: Pag
         user,
         nav="desk",
         groups=desk.court_desk(session, user, now),
-        inquiries=desk.recent_inquiries(session),
+        inquiries=desk.recent_inquiries(session, user),
         now=now,
     )
 
@@ -210,11 +210,40 @@ def add_priority_holder(
         if not rank.isdigit() or not 1 <= int(rank) <= 1000:
             raise FormError("顺位须为 1 至 1000 的整数（1 为第一顺位，拍卖规定 第二十一条）")
         holder = auth.bidder_by_id_number(
-            session, fields.get("name", ""), str(form.get("id_number", ""))
+            session, fields.get("name", ""), str(form.get("id_number", "")), clock.now(), settings
         )
         engine.add_priority_holder(session, lot_id, holder.id, int(rank), clock.now())
 
     return _act(request, session, user, lot_id, clock, settings, action, "holder_added", fields)
+
+
+@router.post(
+    "/desk/lots/{lot_id:int}/registrations/{registration_id:int}/{step}",
+    response_class=HTMLResponse,
+)
+def deposit_step(
+    request: Request,
+    lot_id: int,
+    registration_id: int,
+    step: Literal["confirm", "refund"],
+    session: WriterSessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+) -> Response:
+    """确认到账 (the deposit arrived: a bidder code, 第十七条) or 记录已退还 (第二十三条), as
+    ``POST /api/registrations/{id}/confirm`` and ``…/refund``."""
+
+    def action() -> None:
+        if not stored_id(registration_id):
+            raise NotFound(f"没有编号为 {registration_id} 的报名", "registration_id")
+        if step == "confirm":
+            engine.confirm_deposit(session, registration_id, user.court_id, clock.now(), settings)
+        else:
+            deposits.record_refund(session, registration_id, user.court_id, clock.now())
+
+    done = "deposit_confirmed" if step == "confirm" else "refund_recorded"
+    return _act(request, session, user, lot_id, clock, settings, action, done)
 
 
 @router.post("/desk/lots/{lot_id:int}/attachments", response_class=HTMLResponse)

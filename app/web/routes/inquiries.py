@@ -20,6 +20,7 @@ from app.deps import (
     stored_id,
 )
 from app.inquiry import stored_report
+from app.security import NO_STORE
 from app.web.forms import (
     FIELD_NAMES,
     PLATFORM_ROWS,
@@ -116,7 +117,7 @@ def create_inquiry(
     shown = {**fields, "platforms": platforms, "platform_prices": prices, "platform_asked": asked}
     try:
         body = inquiry_request(fields, platforms, prices, asked, settings.display_timezone)
-        stored = service.inquire(session, body)
+        stored = service.inquire(session, body, user.court_id)
     except FormError as exc:
         return _form_page(request, user, shown, 422, str(exc))
     except RuleViolation as exc:
@@ -136,7 +137,11 @@ def _stored_report(
     refused = court_only(request, user)
     if refused is not None:
         return refused, None
-    report = stored_report(session, inquiry_id, settings) if stored_id(inquiry_id) else None
+    report = (
+        stored_report(session, inquiry_id, user.court_id, settings)
+        if stored_id(inquiry_id)
+        else None
+    )
     if report is None:
         message = f"没有编号为 {inquiry_id} 的询价报告。"
         return error_page(request, user, 404, "找不到询价报告", message), None
@@ -163,7 +168,10 @@ def inquiry_pdf(
     return Response(
         body,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="inquiry-{inquiry_id}.pdf"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="inquiry-{inquiry_id}.pdf"',
+            **NO_STORE,
+        },
     )
 
 

@@ -1,4 +1,5 @@
-"""Search, the lot page with its live fragment, registration and bidding."""
+"""Search, the lot page with its live fragment, the printable confirmation, registration and
+bidding."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from app import queries
 from app.deps import ClockDep, PageUser, SessionDep, SettingsDep, WriterSessionDep, stored_id
+from app.security import limit_bid
 from app.web import display
 from app.web.forms import SORT_CHOICES, FormError, amount_fen, explain, lot_query
 from app.web.lot_page import load_lot_page
 from app.web.templating import error_page, render, templates
 from auction import engine
 from fapai import metrics
-from fapai.errors import FapaiError, NotFound
+from fapai.crypto import keys
+from fapai.errors import Conflict, FapaiError, NotFound
 from fapai.money import fen_to_yuan
 from fapai.regions import CITIES
 
@@ -50,6 +53,7 @@ def search(request: Request, session: SessionDep, clock: ClockDep, user: PageUse
         errors=error,
         now=now,
         cities=CITIES,
+        court_choices={c.code: c.name for c in queries.list_courts(session)},
         status_choices=display.STATUSES,
         sort_choices=SORT_CHOICES,
     )
@@ -106,6 +110,28 @@ def lot(
     return _lot_response(request, session, lot_id, user, clock, settings)
 
 
+@router.get("/lots/{lot_id:int}/confirmation", response_class=HTMLResponse)
+def confirmation(
+    request: Request, lot_id: int, session: SessionDep, settings: SettingsDep, user: PageUser
+) -> HTMLResponse:
+    """成交确认书, printable (拍卖规定 第二十二条): the buyer's real name once the round sold."""
+    try:
+        doc = queries.confirmation(session, lot_id, keys(settings)) if stored_id(lot_id) else None
+    except NotFound:
+        doc = None
+    except Conflict:
+        return error_page(
+            request,
+            user,
+            409,
+            "尚无成交确认书",
+            "该标的尚未成交；成交前竞买人身份保密（拍卖规定 第十八条）。",
+        )
+    if doc is None:
+        return _no_lot(request, user, lot_id)
+    return render(request, "confirmation.html", user, nav="lots", doc=doc)
+
+
 @router.get("/lots/{lot_id:int}/live")
 def lot_live(
     request: Request,
@@ -149,16 +175,18 @@ def register(
     settings: SettingsDep,
     user: PageUser,
 ) -> HTMLResponse:
-    """报名: pay the deposit (the payment adapter records it) and get a bidder code."""
+    """报名: the payment adapter asks for the deposit: a payment reference to quote (pending
+    until the court confirms) or, in the demo, recorded as paid with a bidder code at once."""
     refused = _signed_in_bidder(request, user, lot_id)
     if refused is not None:
         return refused
     try:
-        engine.register_bidder(session, lot_id, user.id, clock.now(), settings)
+        reg = engine.register_bidder(session, lot_id, user.id, clock.now(), settings)
     except FapaiError as exc:
         session.rollback()
         return _lot_response(request, session, lot_id, user, clock, settings, exc)
-    return RedirectResponse(f"/lots/{lot_id}?done=registered", status_code=303)
+    done = "registered" if reg.bidder_code else "registered_pending"
+    return RedirectResponse(f"/lots/{lot_id}?done={done}", status_code=303)
 
 
 @router.post("/lots/{lot_id:int}/bids", response_class=HTMLResponse)
@@ -179,6 +207,7 @@ def bid(
     refused = _signed_in_bidder(request, user, lot_id)
     if refused is not None:
         return refused
+    limit_bid(request, settings, user.id)
     try:
         fen = amount_fen(amount)
         if confirmed != "1":

@@ -16,6 +16,7 @@ from app.deps import (
     SessionDep,
     SettingsDep,
     WriterSessionDep,
+    court_of,
     posted_form,
     stored_id,
 )
@@ -89,15 +90,17 @@ def _form_page(
         methods=display.REFERENCE_METHODS,
         floor=settings.start_price_floor_ratio,
         deposit_ratios=(settings.deposit_min_ratio, settings.deposit_max_ratio),
+        notice_fields=law.NOTICE_FIELDS,
+        notice_required=law.REAL_ESTATE_REQUIRED_NOTICE,
     )
 
 
 def _report(
-    session: SessionDep, inquiry_id: str | None, settings: Settings
+    session: SessionDep, user: User, inquiry_id: str | None, settings: Settings
 ) -> InquiryReport | None:
     if not (inquiry_id or "").isdigit() or not stored_id(int(inquiry_id)):
         return None
-    return stored_report(session, int(inquiry_id), settings)
+    return stored_report(session, int(inquiry_id), user.court_id, settings)
 
 
 @router.get("/lots/new", response_class=HTMLResponse)
@@ -112,8 +115,9 @@ def lot_form(
     refused = court_only(request, user)
     if refused is not None:
         return refused
-    report = _report(session, inquiry_id, settings)
+    report = _report(session, user, inquiry_id, settings)
     form = form_from_report(report) if report else {"property_type": "residential"}
+    form["court"] = court_of(session, user).name  # a lot is always published by its own court
     form["starts_at"], form["ends_at"] = default_times(
         str(form["property_type"]), clock.now(), settings
     )
@@ -137,12 +141,15 @@ def publish(
     try:
         body = lot_create(fields, settings.display_timezone)
         lot = engine.create_lot(
-            session, with_inquiry_reference(session, body.to_data(user.id)), clock.now(), settings
+            session,
+            with_inquiry_reference(session, body.to_data(user.id, court_of(session, user))),
+            clock.now(),
+            settings,
         )
     except (FormError, FapaiError) as exc:
         session.rollback()
         status = exc.status_code if isinstance(exc, FapaiError) else 422
         message = explain(exc) if isinstance(exc, FapaiError) else str(exc)
-        report = _report(session, fields.get("inquiry_id"), settings)
+        report = _report(session, user, fields.get("inquiry_id"), settings)
         return _form_page(request, user, fields, report, settings, status, message)
     return RedirectResponse(f"/lots/{lot.id}?done=published", status_code=303)
