@@ -319,3 +319,11 @@ def test_openapi_documents_the_api_without_private_fields(api):
     assert {"/api/lots", "/api/lots/{lot_id}/bids", "/api/results", "/api/bidders"} <= set(paths)
     for private in ("id_number_hash", "token_hash", "id_number_masked"):
         assert private not in spec.text
+
+
+def test_a_user_renews_their_own_token(api):
+    renewed = api.client.post("/api/me/token", headers=api.bidders[0])
+    assert renewed.status_code == 200 and renewed.headers["cache-control"] == "no-store"
+    assert api.client.get("/api/me", headers=api.bidders[0]).status_code == 401
+    new = {"Authorization": f"Bearer {renewed.json()['token']}"}
+    assert api.client.get("/api/me", headers=new).json()["id"] == api.bidder_ids[0]

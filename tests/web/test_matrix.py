@@ -65,6 +65,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /api/deposits/refunds": (401, 403, 403, 200, 200),  # each court's own list
     "POST /api/deposits/statement": (401, 403, 403, 422, 422),
     "GET /api/me": (401, 200, 200, 200, 200),
+    "POST /api/me/token": (401, 200, 200, 200, 200),  # (each role's token is renewed here)
     "GET /api/courts": (200, 200, 200, 200, 200),
     "GET /openapi.json": (200, 200, 200, 200, 200),
     # --- operations ------------------------------------------------------------------------
@@ -154,7 +155,10 @@ class World:
         client = as_person(self.client, self.tokens[role])
         token = self.tokens[role]
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return client.request(method, self.url(path, value), headers=headers).status_code
+        answer = client.request(method, self.url(path, value), headers=headers)
+        if path == "/api/me/token" and answer.status_code == 200:
+            self.tokens[role] = answer.json()["token"]  # the old one ended
+        return answer.status_code
 
 
 @pytest.fixture
