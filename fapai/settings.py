@@ -220,7 +220,7 @@ class Settings(BaseSettings):
             "The 变卖 announcement is published within 15 days of the second failure (衔接通知)."
         ),
     )
-    balance_payment_days: int = Field(
+    balance_payment_days: float = Field(
         10,
         description=(
             "拍卖规定 第二十五条: the buyer pays the balance within the period the notice states; "

@@ -33,6 +33,7 @@ from auction.store import (
     User,
 )
 from fapai import law
+from fapai.errors import FapaiError
 from fapai.money import fen_to_yuan, ratio_of
 from fapai.settings import Settings
 from valuation.inquiry_store import Inquiry
@@ -208,6 +209,8 @@ class LotDesk:
     attachments: list[Attachment]
     proposal: Proposal | None
     followers: int
+    payment: schemas.PaymentView | None = None  # a sold lot's balance (第二十五条)
+    events: list[schemas.EventView] = field(default_factory=list)
 
 
 def lot_desk(
@@ -255,7 +258,17 @@ def lot_desk(
         attachments=lot_attachments(session, lot_id),
         proposal=proposal(session, lot, now, settings),
         followers=int(followers),
+        payment=balance(session, lot_id),
+        events=queries.list_events(session, lot_id),
     )
+
+
+def balance(session: Session, lot_id: int) -> schemas.PaymentView | None:
+    """The balance of a sold lot (price, deposit applied, paid, owed, deadline), else None."""
+    try:
+        return queries.payment_view(session, lot_id)
+    except FapaiError:
+        return None
 
 
 # --- the bidder's desk --------------------------------------------------------------------
@@ -297,6 +310,7 @@ class MyRegistration:
     standing: str
     final_price: Decimal | None
     balance: Decimal | None  # the price less the deposit applied, for a win
+    payment: schemas.PaymentView | None = None  # the win's balance and its deadline
 
 
 def my_registrations(session: Session, user: User, now: datetime) -> list[MyRegistration]:
@@ -346,6 +360,7 @@ def my_registrations(session: Session, user: User, now: datetime) -> list[MyRegi
                 standing=state,
                 final_price=final if state == "won" else None,
                 balance=final - fen_to_yuan(reg.deposit) if state == "won" and final else None,
+                payment=balance(session, lot.id) if state == "won" and current else None,
             )
         )
     return out
