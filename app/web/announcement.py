@@ -43,7 +43,7 @@ def bidding_rules(lot: LotView, settings: Settings) -> list[str]:
         "优先；顺位在前者优先（第十九条、第二十一条）。",
         f"拍卖成交后，未成交竞买人的保证金在 {settings.refund_hours} 小时内退还（第二十三条）；"
         "平台以买受人的真实身份生成成交确认书并公示（第二十二条）。",
-        f"买受人须在成交后 {settings.balance_payment_days} 日内交纳尾款（第二十五条）；逾期未交或"
+        f"买受人须在成交后 {settings.balance_payment_days:g} 日内交纳尾款（第二十五条）；逾期未交或"
         "悔拍的，保证金不予退还，依次用于支付费用损失、弥补重新拍卖的差价、冲抵债务，标的在同一轮次"
         "重新拍卖，原买受人不得参加竞买（第二十四条）。",
         "竞买人应当具备完全民事行为能力；竞买即视为对标的现状及已知瑕疵完全了解（第十四条）。"
@@ -69,8 +69,8 @@ def sale_rules(lot: LotView, settings: Settings) -> list[str]:
         f"{yuan(lot.increment)} 加价，结束前 {extension} 内有人出价的顺延 {extension}，出价最高者"
         "买得；无人加价的，首次出价者以变卖价买得；变卖期满无人出价的，变卖不成。",
         f"未买得的竞买人的保证金在 {settings.refund_hours} 小时内退还（拍卖规定 第二十三条）；"
-        f"买受人须在成交后 {settings.balance_payment_days} 日内交纳差额（第二十五条），悔拍的保证金"
-        "不予退还（第二十四条）。",
+        f"买受人须在成交后 {settings.balance_payment_days:g} 日内交纳差额（第二十五条），"
+        "悔拍的保证金不予退还（第二十四条）。",
     ]
 
 
