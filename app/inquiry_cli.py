@@ -18,9 +18,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from auction.auth import court_by_code
 from fapai.clock import SystemClock, to_display
 from fapai.db import make_engine, migrate, session_factory, session_scope
-from fapai.errors import RuleViolation
+from fapai.errors import NotFound, RuleViolation
 from fapai.settings import get_settings
 
 if TYPE_CHECKING:
@@ -81,6 +82,12 @@ def inquire(
         "--save/--no-save",
         help="Store the report in the database so a lot can take its reference price.",
     ),
+    court: str = typer.Option(
+        None,
+        "--court",
+        help="With --save: the court (its code) whose report it is; only that court's users "
+        "see it and publish from it.",
+    ),
     as_of: str = typer.Option(
         None, "--as-of", help="Valuation date (YYYY-MM-DD); default today (Asia/Shanghai)."
     ),
@@ -132,9 +139,13 @@ def inquire(
         if save:
             migrate(settings.database_url)
             with session_scope(session_factory(make_engine(settings.database_url))) as session:
-                body = service.inquire(session, request, None)  # no court: the CLI's own
+                home = court_by_code(session, court).id if court else None  # None: no court's
+                body = service.inquire(session, request, home)
         else:
             body = {"id": None, **service.price(request).to_json()}
+    except NotFound as exc:
+        console.print(f"[red]{exc.message}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from exc
     except RuleViolation as exc:
         article = f" ({exc.article})" if exc.article else ""
         console.print(

@@ -18,12 +18,13 @@ from app.main import create_app
 from app.publishing import with_inquiry_reference
 from auction.auth import create_user, ensure_court
 from auction.engine import LotData
+from auction.store import Court
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope
 from fapai.errors import RuleViolation
 from fapai.money import to_fen
 from fapai.settings import Settings
-from valuation.inquiry_store import InquirySource, get_inquiry_reference
+from valuation.inquiry_store import InquirySource, get_inquiry, get_inquiry_reference
 from valuation.registry import ModelRegistry
 
 TIANHE = {"city": "广州", "district": "天河", "area_m2": 89, "rooms": 3}
@@ -216,5 +217,18 @@ def test_fapai_inquire_prints_the_report(shipped_models, tmp_path, monkeypatch):
         slip = CliRunner().invoke(app, [*args[:7], "--source", "JD=1"])
         assert slip.exit_code == 2 and "sources.0.price" in slip.output
         assert CliRunner().invoke(app, [*args[:7], "--source", "JD=1", "--confirm"]).exit_code == 0
+        # --court: the report is that court's (only its users see it); an unknown code refused.
+        assert (
+            CliRunner().invoke(app, ["courts", "add", "GZTH", "广州市天河区人民法院"]).exit_code
+            == 0
+        )
+        theirs = CliRunner().invoke(app, [*args, "--court", "GZTH", "--json"])
+        owned = json.loads(theirs.stdout[theirs.stdout.index("{") :])["id"]
+        with session_scope(session_factory(make_engine(str(get_settings().database_url)))) as s:
+            court = s.scalars(select(Court.id).where(Court.code == "GZTH")).one()
+            assert get_inquiry(s, owned, court) is not None
+            assert get_inquiry(s, report["id"], court) is None  # saved without --court
+        unknown = CliRunner().invoke(app, [*args, "--court", "NOPE"])
+        assert unknown.exit_code == 2 and "NOPE" in unknown.output
     finally:
         get_settings.cache_clear()
