@@ -5,6 +5,7 @@ only by their bidder code, 拍卖规定 第十八条: identities stay confidenti
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import (
@@ -27,26 +28,33 @@ from app.schemas import (
     SORT_KEYS,
     BidReceipt,
     BidView,
+    ConfirmationView,
     CourtRegistrationView,
     CourtView,
+    EventView,
     LotQuery,
     LotSummary,
     LotView,
     Page,
+    PaymentView,
     RegistrationView,
     ResultQuery,
     ResultView,
     RoundLabel,
 )
+from auction.audit import EVENT_LABELS
 from auction.store import (
     ANNOUNCED,
     BIDDING,
+    CONFIRMED,
     DEPOSIT_PENDING,
     LOT_STATUSES,
-    SALE,
+    OPEN_STATUSES,
+    SOLD,
     Bid,
     Case,
     Court,
+    Event,
     Lot,
     Registration,
     Round,
@@ -54,13 +62,14 @@ from auction.store import (
     effective_status,
 )
 from fapai.crypto import Keys
-from fapai.errors import NotFound, RuleViolation
+from fapai.errors import Conflict, NotFound, RuleViolation
+from fapai.law import ART_22, NOTICE_FIELDS
 from fapai.money import fen_to_yuan, to_fen
 from fapai.regions import normalize_city
 
 # Lots still open to bidders (announced, bidding, 变卖) before finished ones: the open ones
 # ending soonest first, then the finished ones most recent first.
-_OPEN = Lot.status.in_((ANNOUNCED, SALE))
+_OPEN = Lot.status.in_(OPEN_STATUSES)
 SORTS: dict[str, tuple[ColumnElement, ...]] = {
     "live": (
         case((_OPEN, 0), else_=1),
@@ -86,7 +95,7 @@ def round_label(kind: str) -> RoundLabel:
 def status_condition(status: str, now: datetime) -> ColumnElement[bool]:
     """SQL for ``effective_status(...) == status``."""
     if status not in LOT_STATUSES:
-        raise RuleViolation("status", f"must be one of {', '.join(LOT_STATUSES)}")
+        raise RuleViolation("status", f"拍卖状态须为 {'、'.join(LOT_STATUSES)} 之一")
     if status == ANNOUNCED:
         return and_(Lot.status == ANNOUNCED, Lot.starts_at > now)
     if status == BIDDING:
@@ -186,7 +195,7 @@ def search_lots(session: Session, query: LotQuery, now: datetime) -> Page[LotSum
     with their cases, so a deep page skips index entries rather than rows. ``total`` is a count
     over the same conditions, skipped when the page itself shows where the result ends."""
     if query.sort not in SORTS:
-        raise RuleViolation("sort", f"must be one of {', '.join(SORTS)}")
+        raise RuleViolation("sort", f"排序须为 {'、'.join(SORTS)} 之一")
     order = SORTS[query.sort]
     conditions = _lot_conditions(query, now, session.get_bind().dialect.name)
     offset = (query.page - 1) * query.page_size
@@ -213,7 +222,7 @@ def get_lot(session: Session, lot_id: int, now: datetime) -> LotView:
         select(Lot, Case).join(Case, Case.id == Lot.case_id).where(Lot.id == lot_id)
     ).first()
     if row is None:
-        raise NotFound(f"no lot {lot_id}", "lot_id")
+        raise NotFound(f"没有编号为 {lot_id} 的标的", "lot_id")
     lot, case = row
     leader = None
     if lot.leading_bid_id is not None:
@@ -235,16 +244,109 @@ def get_lot(session: Session, lot_id: int, now: datetime) -> LotView:
         area_m2=lot.area_m2,
         description=lot.description,
         reference_method=lot.reference_method,
+        reference_valid_until=lot.reference_valid_until,
         published_at=lot.published_at,
         leading_bidder_code=leader,
         registration_count=int(registrations or 0),
+        balance_due_at=lot.balance_due_at,
+        halt_reason=lot.halt_reason,
+        halt_article=lot.halt_article,
+        event_count=lot.event_count,
+        chain_head=lot.chain_head,
+        **{name: getattr(lot, name) for name in NOTICE_FIELDS},
+    )
+
+
+def list_events(session: Session, lot_id: int) -> list[EventView]:
+    """The lot's audit trail, oldest first: the public record, bidders by code only."""
+    if session.get(Lot, lot_id) is None:
+        raise NotFound(f"没有编号为 {lot_id} 的标的", "lot_id")
+    events = session.scalars(select(Event).where(Event.lot_id == lot_id).order_by(Event.seq))
+    return [
+        EventView(
+            seq=e.seq,
+            at=e.at,
+            kind=e.kind,
+            label=EVENT_LABELS.get(e.kind, e.kind),
+            actor_role=e.actor_role,
+            article=e.article,
+            detail=json.loads(e.detail),
+            prev_hash=e.prev_hash,
+            hash=e.hash,
+        )
+        for e in events
+    ]
+
+
+def _sold_round(session: Session, lot_id: int) -> tuple[Lot, Case, Round, Registration]:
+    """The lot's current round if it sold (awaiting the balance or paid), with its buyer."""
+    row = session.execute(
+        select(Lot, Case).join(Case, Case.id == Lot.case_id).where(Lot.id == lot_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"没有编号为 {lot_id} 的标的", "lot_id")
+    lot, case = row
+    if lot.status not in (SOLD, CONFIRMED):
+        raise Conflict(f"标的 {lot_id} 尚未成交（状态：{lot.status}）", "lot_id")
+    rnd = session.get(Round, lot.round_id)
+    assert rnd is not None and rnd.winner_registration_id is not None
+    reg = session.get(Registration, rnd.winner_registration_id)
+    assert reg is not None
+    return lot, case, rnd, reg
+
+
+def payment_view(session: Session, lot_id: int) -> PaymentView:
+    """The balance of a sold lot (拍卖规定 第二十五条)."""
+    lot, _case, rnd, reg = _sold_round(session, lot_id)
+    assert rnd.final_price is not None and rnd.balance_due_at is not None
+    return PaymentView(
+        lot_id=lot.id,
+        status=lot.status,
+        final_price=fen_to_yuan(rnd.final_price),
+        deposit_applied=fen_to_yuan(reg.deposit),
+        balance_paid=fen_to_yuan(rnd.balance_paid),
+        outstanding=fen_to_yuan(rnd.final_price - reg.deposit - rnd.balance_paid),
+        balance_due_at=rnd.balance_due_at,
+        paid_at=rnd.paid_at,
+    )
+
+
+def _masked_phone(phone: str | None) -> str | None:
+    return None if not phone else phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:]
+
+
+def confirmation(session: Session, lot_id: int, keys: Keys) -> ConfirmationView:
+    """成交确认书 (拍卖规定 第二十二条): after the sale, the buyer's real name is published; the ID
+    number and phone stay masked. Before the end there is none (identities secret, 第十八条)."""
+    lot, case, rnd, reg = _sold_round(session, lot_id)
+    buyer = session.get(User, reg.user_id)
+    assert buyer is not None and rnd.final_price is not None and rnd.closed_at is not None
+    return ConfirmationView(
+        number=f"{lot.id}-{rnd.seq}",
+        lot_id=lot.id,
+        title=lot.title,
+        case_number=case.case_number,
+        court=case.court,
+        round=round_label(rnd.kind),
+        final_price=fen_to_yuan(rnd.final_price),
+        bidder_code=reg.bidder_code,
+        buyer_name=buyer.name,
+        buyer_id_number=buyer.id_number_masked,
+        buyer_phone=_masked_phone(
+            keys.decrypt(buyer.phone_encrypted) if buyer.phone_encrypted else None
+        ),
+        closed_at=rnd.closed_at,
+        balance_due_at=rnd.balance_due_at,
+        paid_at=rnd.paid_at,
+        status=lot.status,
+        article=ART_22,
     )
 
 
 def list_bids(session: Session, lot_id: int, limit: int | None = None) -> list[BidView]:
     """The lot's public bid record, newest first: bidder codes, amounts, receipt times."""
     if session.get(Lot, lot_id) is None:
-        raise NotFound(f"no lot {lot_id}", "lot_id")
+        raise NotFound(f"没有编号为 {lot_id} 的标的", "lot_id")
     stmt = (
         select(Bid, Registration.bidder_code, Round.kind)
         .join(Registration, Registration.id == Bid.registration_id)
@@ -289,7 +391,7 @@ def list_results(session: Session, query: ResultQuery) -> Page[ResultView]:
     """Finished rounds, most recently closed first: outcome and prices, for the public record
     and the outcome model."""
     if query.outcome is not None and query.outcome not in OUTCOMES:
-        raise RuleViolation("outcome", f"must be one of {', '.join(OUTCOMES)}")
+        raise RuleViolation("outcome", f"结果须为 {'、'.join(OUTCOMES)} 之一")
     stmt = (
         select(Round, Lot, Registration.bidder_code)
         .join(Lot, Lot.id == Round.lot_id)

@@ -24,7 +24,7 @@ from pydantic import (
 from auction.engine import LotData, RelistTerms
 from auction.store import DEPOSIT_STATUSES, LOT_STATUSES, Court
 from fapai.errors import RuleViolation
-from fapai.law import PROPERTY_TYPES, REFERENCE_METHODS
+from fapai.law import NOTICE_FIELDS, PROPERTY_TYPES, REFERENCE_METHODS
 from fapai.money import to_fen
 from valuation.schema import PROPERTY_TYPES as LISTING_PROPERTY_TYPES
 
@@ -34,17 +34,25 @@ __all__ = [
     "BidView",
     "BidderCreate",
     "BidderCreated",
+    "ConfirmationView",
+    "EventView",
     "LotCreate",
     "LotSearch",
     "LotSummary",
     "LotView",
     "Page",
+    "PaymentCreate",
+    "PaymentView",
     "PriorityHolderCreate",
     "PriorityHolderView",
     "RegistrationView",
     "RelistRequest",
+    "RenegeRequest",
+    "ResumeRequest",
     "ResultSearch",
     "ResultView",
+    "SuspendRequest",
+    "WithdrawRequest",
 ]
 
 # JSON numbers with at most 2 decimals. A Decimal of 2 places converts to the float whose
@@ -54,7 +62,7 @@ RoundLabel = int | Literal["sale"]
 T = TypeVar("T")
 
 SORT_KEYS = ("live", "ends_at", "-ends_at", "price", "-price", "bids", "newest")
-OUTCOMES = ("sold", "failed", "reneged")
+OUTCOMES = ("sold", "failed", "reneged", "suspended", "stopped", "withdrawn")
 
 MAX_INT_ID = 2**31 - 1
 MAX_YUAN = Decimal("100000000000")  # ¥100 bn: far above any lot, far below a BIGINT of fen
@@ -95,9 +103,74 @@ class LotView(LotSummary):
     area_m2: float | None
     description: str | None
     reference_method: str
+    reference_valid_until: datetime | None = None
     published_at: datetime
     leading_bidder_code: str | None
     registration_count: int
+    # 拍卖规定 第十三条、第十四条、第三十条: the notice's contents (law.NOTICE_FIELDS).
+    defects: str | None = None
+    occupancy: str | None = None
+    encumbrances: str | None = None
+    taxes_borne_by: str | None = None
+    viewing: str | None = None
+    purchase_restrictions: str | None = None
+    special_conditions: str | None = None
+    # 第二十五条: the balance deadline of a sold lot; 第二十八条: why it was halted or withdrawn.
+    balance_due_at: datetime | None = None
+    halt_reason: str | None = None
+    halt_article: str | None = None
+    # The audit trail's head (auction.audit): anyone can check the public events against it.
+    event_count: int = 0
+    chain_head: str | None = None
+
+
+class EventView(BaseModel):
+    """One entry of a lot's public audit trail: bidders by bidder code only (第十八条)."""
+
+    seq: int
+    at: datetime
+    kind: str
+    label: str
+    actor_role: str
+    article: str | None
+    detail: dict[str, object]
+    prev_hash: str
+    hash: str
+
+
+class PaymentView(BaseModel):
+    """A sold lot's balance (第二十五条): price, deposit applied, paid so far, still owed."""
+
+    lot_id: int
+    status: str
+    final_price: Yuan
+    deposit_applied: Yuan
+    balance_paid: Yuan
+    outstanding: Yuan
+    balance_due_at: datetime
+    paid_at: datetime | None
+
+
+class ConfirmationView(BaseModel):
+    """成交确认书 (拍卖规定 第二十二条): generated when a round sells, published with the buyer's
+    real name; the ID number and phone stay masked."""
+
+    number: str
+    lot_id: int
+    title: str
+    case_number: str
+    court: str
+    round: RoundLabel
+    final_price: Yuan
+    bidder_code: str
+    buyer_name: str
+    buyer_id_number: str | None
+    buyer_phone: str | None
+    closed_at: datetime
+    balance_due_at: datetime | None
+    paid_at: datetime | None
+    status: str
+    article: str
 
 
 class BidView(BaseModel):
@@ -229,6 +302,15 @@ class LotCreate(_Body):
     increment: Money
     starts_at: Time
     ends_at: Time
+    # 拍卖规定 第十三条、第十四条、第三十条; for real estate occupancy, taxes and defects are
+    # required (the engine refuses with 422 naming the missing one).
+    defects: text(5_000, 0) | None = None
+    occupancy: text(5_000, 0) | None = None
+    encumbrances: text(5_000, 0) | None = None
+    taxes_borne_by: text(2_000, 0) | None = None
+    viewing: text(2_000, 0) | None = None
+    purchase_restrictions: text(2_000, 0) | None = None
+    special_conditions: text(5_000, 0) | None = None
 
     def to_data(self, created_by: int, court: Court) -> LotData:
         """The lot's data, published by ``court`` (the user's): naming another is refused."""
@@ -254,6 +336,7 @@ class LotCreate(_Body):
             starts_at=self.starts_at,
             ends_at=self.ends_at,
             created_by=created_by,
+            **{name: getattr(self, name) for name in NOTICE_FIELDS},
         )
 
 
@@ -274,6 +357,41 @@ class RelistRequest(_Body):
             starts_at=self.starts_at,
             ends_at=self.ends_at,
         )
+
+
+class RenegeRequest(_Body):
+    """拍卖规定 第二十四条: the costs the renege caused (费用损失), paid first from the deposit."""
+
+    costs: Annotated[Decimal, Field(ge=0, le=MAX_YUAN, decimal_places=2)] = Decimal(0)
+
+
+class SuspendRequest(_Body):
+    """拍卖规定 第二十八条: 暂缓 (``suspend``) or 中止 (``stop``), with the reason published."""
+
+    mode: Literal["suspend", "stop"] = "suspend"
+    reason: text(1_000)
+    article: text(60) | None = Field(None, examples=["拍卖规定 第二十八条"])
+
+
+class ResumeRequest(_Body):
+    """The new schedule of a resumed lot (第二十八条: within 5 days; 第二十条: ≥ 24 hours).
+    ``ends_at`` may be left out for a 变卖 (the 变卖期 follows ``starts_at``)."""
+
+    starts_at: Time
+    ends_at: Time | None = None
+
+
+class WithdrawRequest(_Body):
+    """撤回: why (e.g. the debt was paid) and under which article."""
+
+    reason: text(1_000)
+    article: text(60) | None = None
+
+
+class PaymentCreate(_Body):
+    """A balance payment the court received from the buyer (第二十五条)."""
+
+    amount: Money
 
 
 class PriorityHolderCreate(_Body):
@@ -403,10 +521,22 @@ class ResultSearch(BaseModel):
 
 
 class SourceIn(BaseModel):
+    """One platform on the SPC's list that the court asked (参考价规定 第十三条)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    platform: str = Field(min_length=1, max_length=40, description="Inquiry platform, e.g. JD")
-    price: Decimal = Field(gt=0, max_digits=15, decimal_places=2, description="Its result, yuan")
+    platform: str = Field(min_length=1, max_length=40, description="Inquiry platform, e.g. 京东")
+    price: Decimal | None = Field(
+        None,
+        gt=0,
+        max_digits=15,
+        decimal_places=2,
+        description="Its result, yuan; null when it did not answer within the deadline",
+    )
+    asked_at: AwareDatetime | None = Field(None, description="When it was asked (default: now)")
+    answered_at: AwareDatetime | None = Field(
+        None, description="When it answered (default: now, if it did)"
+    )
 
 
 class InquiryIn(BaseModel):
@@ -439,6 +569,11 @@ class InquiryIn(BaseModel):
     lat: float | None = None
     lon: float | None = None
     sources: list[SourceIn] = Field(default_factory=list, max_length=20)
+    confirmed: bool = Field(
+        False,
+        description="The court checked a platform result flagged as far from every other "
+        "source and from fapai's interval, and keeps it",
+    )
 
 
 MAX_APPRAISALS = 10_000  # properties in one POST /api/appraisals

@@ -42,8 +42,11 @@ CSP = (
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# The interactive API docs (Swagger UI, ReDoc) start themselves with an inline script.
-DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+# The interactive API docs (Swagger UI, ReDoc) start themselves with an inline script, and
+# ReDoc searches in a worker it makes from a blob.
+DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'") + (
+    "; worker-src 'self' blob:"
+)
 DOCS_PATHS = ("/docs", "/redoc")
 HEADERS = {
     "x-content-type-options": "nosniff",

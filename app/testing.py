@@ -54,6 +54,10 @@ def lot_request(starts_at: datetime, bidding_seconds: float, number: int = 1) ->
         "city": "广州市",
         "reference_price": 1_000_000,
         "reference_method": "appraisal",
+        # 拍卖规定 第十三条、第十四条、第三十条: real estate states these at publication.
+        "occupancy": "空置，法院负责交付",
+        "taxes_borne_by": "买卖双方各自承担",
+        "defects": "无",
         "start_price": 700_000,
         "deposit": 70_000,
         "increment": 1_000,

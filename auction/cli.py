@@ -81,6 +81,27 @@ def users_add(
     typer.echo(token)
 
 
+audit_app = typer.Typer(help="The lots' audit trail (hash chain per lot).", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    lot: int | None = typer.Argument(None, help="A lot id; every lot with a trail when omitted."),
+) -> None:
+    """Recompute each lot's hash chain; name the first event altered, inserted or removed.
+    Exit status 1 when any chain is broken."""
+    from auction import audit
+
+    with _database() as session:
+        ids = [lot] if lot is not None else audit.lot_ids(session)
+        findings = [f for f in (audit.verify(session, i) for i in ids) if f is not None]
+    for finding in findings:
+        typer.secho(finding.describe(), fg=typer.colors.RED)
+    if findings:
+        raise typer.Exit(1)
+    typer.echo(f"{len(ids)} 个标的的事件链完整")
+
+
 @users_app.command("revoke")
 def users_revoke(user_id: int = typer.Argument(..., help="The user's id.")) -> None:
     """End every token and web session of a user at once."""
@@ -196,5 +217,6 @@ def deposits_overdue(
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the root app."""
     app.add_typer(users_app, name="users")
+    app.add_typer(audit_app, name="audit")
     app.add_typer(courts_app, name="courts")
     app.add_typer(deposits_app, name="deposits")

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 import typer
@@ -46,9 +46,38 @@ MAX_BIDS = 14
 SOLD, BIDDING, ENDING_SOON, ANNOUNCED = "sold", "bidding", "ending_soon", "announced"
 FAILED, SECOND_ROUND, SALE, RENEGED = "failed", "second_round", "sale", "reneged"
 RELISTED = "relisted_after_renege"
-# The first nine lots get one fate each, so any demo of 9 lots or more shows every state; the
-# rest cycle through a mix that is mostly sold and bidding, like a real platform's front page.
-FATES = (SOLD, BIDDING, ENDING_SOON, ANNOUNCED, FAILED, SECOND_ROUND, SALE, RENEGED, RELISTED)
+AWAITING, SALE_BIDDING, SUSPENDED, WITHDRAWN = (
+    "awaiting_payment",
+    "sale_bidding",
+    "suspended",
+    "withdrawn",
+)
+# The first lots get one fate each, so any demo of len(FATES) lots or more shows every state;
+# the rest cycle through a mix that is mostly sold and bidding, like a real platform's front
+# page. A SOLD lot's buyer paid the balance two days after the sale (拍卖规定 第二十五条).
+FATES = (
+    SOLD,
+    BIDDING,
+    ENDING_SOON,
+    ANNOUNCED,
+    FAILED,
+    SECOND_ROUND,
+    SALE,
+    RENEGED,
+    RELISTED,
+    AWAITING,
+    SALE_BIDDING,
+    SUSPENDED,
+    WITHDRAWN,
+)
+PAID_AFTER = timedelta(days=2)
+# Demo notices (拍卖规定 第十三条、第十四条、第三十条): real estate must state these.
+DEMO_NOTICE = {
+    "occupancy": "演示：现状为被执行人自住，不交吉，法院不负责腾空交付。",
+    "taxes_borne_by": "演示：过户所涉税费由买卖双方按照法律规定各自承担。",
+    "defects": "演示：未发现影响使用的瑕疵；以实物现状为准，竞买人可申请看样。",
+    "viewing": "演示：公告期内每周六上午预约看样。",
+}
 _MIX = (
     SOLD,
     BIDDING,
@@ -177,7 +206,7 @@ def first_round_start(row: DemoRow, settings: Settings) -> int:
     floor = law.min_start_price(row.reference, settings)
     if row.start >= floor:
         return row.start
-    keep = Decimal(1) - settings.reauction_max_cut_ratio
+    keep = law.reauction_keep_ratio(settings)
     exact = int((Decimal(row.start) / keep).to_integral_value(ROUND_FLOOR))
     whole_yuan = exact // 100 * 100
     return whole_yuan if whole_yuan >= floor else exact
@@ -191,8 +220,7 @@ def scaled_final(row: DemoRow, start: int) -> int:
 def cut_price(start: int, settings: Settings) -> int:
     """A second round's start: the previous start cut by the maximum the law allows
     (拍卖规定 第二十六条), in whole yuan, rounded up so the cut never exceeds it."""
-    keep = Decimal(1) - settings.reauction_max_cut_ratio
-    return -(-ratio_of(start, keep, rounding=ROUND_CEILING) // 100) * 100
+    return -(-law.min_reauction_start_price(start, settings) // 100) * 100
 
 
 def bid_ladder(
@@ -232,6 +260,9 @@ class PlannedRound:
     bids: tuple[PlannedBid, ...] = ()
     closes: bool = False  # closed by the engine before ``now``
     reneged_at: datetime | None = None
+    paid_at: datetime | None = None  # the balance paid in full (第二十五条)
+    suspended_at: datetime | None = None  # 暂缓 (第二十八条)
+    withdrawn_at: datetime | None = None  # 撤回
 
 
 @dataclass(frozen=True)
@@ -297,6 +328,10 @@ class _Planner:
         days = law.announcement_days(self.row.property_type, self.settings, reauction=reauction)
         return timedelta(days=days)  # 拍卖规定 第十二条 / 第二十六条
 
+    def announce_sale(self) -> timedelta:
+        days = law.sale_announcement_days(self.row.property_type, self.settings)
+        return timedelta(days=days)  # 衔接通知: 7 / 15 days before the 变卖期
+
     def round(
         self,
         kind: str,
@@ -360,14 +395,33 @@ def plan_lot(
     second = cut_price(first, settings)
     sold_in_second = first != row.start
     rounds: list[PlannedRound]
-    if fate == SOLD and not sold_in_second:
-        ends = now - day * rng.randint(1, 30) - hour * rng.randint(0, 8)
+    if fate in (SOLD, AWAITING) and not sold_in_second:
+        back = day * rng.randint(3, 30) if fate == SOLD else hour * rng.randint(3, 40)
+        ends = now - back - hour * rng.randint(0, 8)
         rounds = [p.round("1", ends - p.window(), first, bid=True)]
-    elif fate == SOLD:  # sold in a second round, at the real (cut) start price
-        ends2 = now - day * rng.randint(1, 25) - hour * rng.randint(0, 8)
+    elif fate in (SOLD, AWAITING):  # sold in a second round, at the real (cut) start price
+        back = day * rng.randint(3, 25) if fate == SOLD else hour * rng.randint(3, 40)
+        ends2 = now - back - hour * rng.randint(0, 8)
         starts2 = ends2 - p.window()
         r1 = p.round("1", starts2 - p.announce(True) - day - p.window(), first, bidders=())
         rounds = [r1, p.round("2", starts2, row.start, published_at=r1.ends_at + day, bid=True)]
+    elif fate == SUSPENDED:  # 拍卖规定 第二十八条: 暂缓 during bidding
+        starts = now - hour * rng.randint(2, 20)
+        live = p.round(
+            "1",
+            starts,
+            first,
+            ends_at=max(starts + p.window(), now + 2 * hour),
+            bid=True,
+            live_until=now - hour,
+        )
+        rounds = [replace(live, suspended_at=now - timedelta(minutes=30))]
+    elif fate == WITHDRAWN:  # 撤回: the debt was paid while the lot was announced
+        published = now - day * rng.randint(5, 20)
+        starts = published + p.announce(False) + day
+        rounds = [
+            replace(p.round("1", starts, first, published_at=published), withdrawn_at=now - day)
+        ]
     elif fate in (BIDDING, ENDING_SOON):
         if fate == BIDDING:
             starts = now - hour * rng.randint(1, 20) - timedelta(minutes=rng.randint(0, 59))
@@ -399,22 +453,28 @@ def plan_lot(
                 live_until=now,
             ),
         ]
-    elif fate == SALE:  # two failed auctions, then 变卖 at the second's start for the period
+    elif fate in (SALE, SALE_BIDDING):  # two failed auctions, then 变卖 at the second's start
         starts3 = now - day * rng.randint(5, 20)
-        ends2 = starts3 - p.announce(True) - day
+        ends2 = starts3 - p.announce_sale() - day
         r2 = p.round("2", ends2 - p.window(), second, bidders=())
         r1 = p.round("1", r2.published_at - day - p.window(), first, bidders=())
         sale_ends = starts3 + timedelta(days=settings.sale_period_days)
         rounds = [
             r1,
             r2,
-            p.round(
-                "sale",
-                starts3,
-                second,
-                ends_at=sale_ends,
-                published_at=r2.ends_at + day,
-                bidders=(),
+            replace(
+                p.round(
+                    "sale",
+                    starts3,
+                    second,
+                    ends_at=sale_ends,
+                    published_at=r2.ends_at + day,
+                    bidders=p.bidders[:2] if fate == SALE_BIDDING else (),
+                ),
+                deposit=second,  # 衔接通知: the whole 变卖 price
+                bids=(PlannedBid(now - hour * rng.randint(2, 20), p.bidders[0], second),)
+                if fate == SALE_BIDDING
+                else (),
             ),
         ]
     elif fate in (RENEGED, RELISTED):  # 拍卖规定 第二十四条: the buyer forfeits the deposit
@@ -425,9 +485,9 @@ def plan_lot(
         if fate == RELISTED:  # relisted; the reneging buyer may not register again
             others = tuple(b for b in p.bidders if b != r1.bids[-1].bidder)
             published2 = reneged_at + day
-            rounds.append(
+            rounds.append(  # 重新拍卖 in the same round, at the same start price
                 p.round(
-                    "2",
+                    "1",
                     published2 + p.announce(True),
                     first,
                     published_at=published2,
@@ -436,6 +496,10 @@ def plan_lot(
             )
     else:
         raise ValueError(f"unknown demo fate: {fate}")
+    last = rounds[-1]
+    if fate == SOLD and last.closes:
+        paid = _closing_time(last, settings) + PAID_AFTER
+        rounds[-1] = replace(last, paid_at=paid if paid < now else None)
     year = rounds[0].published_at.year
     case_number, court = court_of(row, year, rng)
     kind = _TYPE_WORDS.get(row.property_type, "")
@@ -523,6 +587,13 @@ def steps_of(plan: LotPlan, lot: int, settings: Settings) -> list[Step]:
             add(_closing_time(rnd, settings), "close", i)
         if rnd.reneged_at is not None:
             add(rnd.reneged_at, "renege", i)
+        for action, at in (
+            ("pay", rnd.paid_at),
+            ("suspend", rnd.suspended_at),
+            ("withdraw", rnd.withdrawn_at),
+        ):
+            if at is not None:
+                add(at, action, i)
     return steps
 
 
@@ -579,6 +650,7 @@ class _Player:
                 ends_at=rnd.ends_at,
                 court_id=self.courts[plan.court][0],
                 created_by=self.courts[plan.court][1],
+                **DEMO_NOTICE,
             )
             self.lot_ids[step.lot] = engine.create_lot(session, data, at, settings).id
         elif step.action == "relist":
@@ -598,6 +670,13 @@ class _Player:
             engine.close_due_rounds(session, at, settings)
         elif step.action == "renege":
             engine.renege(session, lot_id, at, settings)
+        elif step.action == "pay":
+            balance = engine.balance_outstanding(session, lot_id)
+            engine.record_payment(session, lot_id, balance, at, settings)
+        elif step.action == "suspend":
+            engine.suspend(session, lot_id, "演示：案外人提出执行异议，暂缓拍卖", at, settings)
+        elif step.action == "withdraw":
+            engine.withdraw(session, lot_id, "演示：被执行人已履行全部债务，撤回拍卖", at, settings)
         else:
             raise ValueError(f"unknown demo step: {step.action}")
 
@@ -632,8 +711,8 @@ def seed_demo(
     lots: int = DEFAULT_LOTS,
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
-    """Seed ``lots`` demo lots (9 or more show every state), a court user and demo bidders,
-    in one transaction, by playing each lot's plan through the engine. ``progress(done,
+    """Seed ``lots`` demo lots (``len(FATES)`` or more show every state), a court user and demo
+    bidders, in one transaction, by playing each lot's plan through the engine. ``progress(done,
     total)`` is called as steps are played."""
     plans = plan_demo(load_rows(), lots, settings, now)
     steps = sorted(s for i, plan in enumerate(plans) for s in steps_of(plan, i, settings))

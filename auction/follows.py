@@ -153,6 +153,16 @@ def make_reminders(session: Session, now: datetime, settings: Settings) -> list[
     return made
 
 
+def latest_reminder(session: Session, user_id: int, lot_id: int) -> str | None:
+    """The newest reminder made for this person about this lot, in words."""
+    return session.scalar(
+        select(Reminder.message)
+        .where(Reminder.user_id == user_id, Reminder.lot_id == lot_id)
+        .order_by(Reminder.id.desc())
+        .limit(1)
+    )
+
+
 def user_reminders(session: Session, user_id: int, limit: int = 20) -> list[Reminder]:
     """A person's reminders, newest first."""
     return list(

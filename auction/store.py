@@ -5,10 +5,14 @@ Lot status, the one place it is defined (``Lot.status`` stores all but ``bidding
 - ``announced``: published, bidding not started (``now < starts_at``); shown as ``bidding``
   from ``starts_at`` until the round is closed (see :func:`effective_status`);
 - ``bidding``: derived, never stored: an announced round whose bidding has started;
-- ``sold``: the round closed with a winner (or the 变卖 was bought);
+- ``sale``: a 变卖期 is open, no bid yet (衔接通知);
+- ``sale_bidding``: the first qualified bid opened the 24-hour 变卖 bidding period (变卖竞价中);
+- ``sold``: the round closed with a winner; the balance is due (待付尾款, 第二十五条);
+- ``confirmed``: the balance is paid: the sale is complete (已成交确认);
 - ``failed``: the round closed without a valid bid (流拍), or the 变卖 found no buyer;
-- ``sale``: a fixed-price sale (变卖) window is open;
-- ``reneged``: the buyer of a sold round did not pay (悔拍); the lot can be relisted.
+- ``reneged``: the buyer did not pay (悔拍); the lot is re-auctioned in the same round (第二十四条);
+- ``suspended`` / ``stopped``: the court suspended (暂缓) or stopped (中止) it (第二十八条);
+- ``withdrawn``: the court withdrew the lot (撤回), e.g. the debt was paid. Final.
 
 ``Lot.round`` is ``"1"``, ``"2"`` or ``"sale"``; the API shows 1, 2 or "sale".
 
@@ -45,8 +49,28 @@ ANNOUNCED, BIDDING, SOLD, FAILED, SALE, RENEGED = (
     "sale",
     "reneged",
 )
-OPEN_STATUSES = (ANNOUNCED, SALE)
-LOT_STATUSES = (ANNOUNCED, BIDDING, SOLD, FAILED, SALE, RENEGED)
+SALE_BIDDING, CONFIRMED, SUSPENDED, STOPPED, WITHDRAWN = (
+    "sale_bidding",
+    "confirmed",
+    "suspended",
+    "stopped",
+    "withdrawn",
+)
+OPEN_STATUSES = (ANNOUNCED, SALE, SALE_BIDDING)
+HALTED_STATUSES = (SUSPENDED, STOPPED)
+LOT_STATUSES = (
+    ANNOUNCED,
+    BIDDING,
+    SALE,
+    SALE_BIDDING,
+    SOLD,
+    CONFIRMED,
+    FAILED,
+    RENEGED,
+    SUSPENDED,
+    STOPPED,
+    WITHDRAWN,
+)
 ROUND_ORDER = ("1", "2", "sale")
 
 # Deposit states of a registration: ``pending`` until the court confirms the money arrived
@@ -166,6 +190,8 @@ class Lot(Base):
         Index("ix_auction_lots_price", "current_price"),
         Index("ix_auction_lots_case_id", "case_id"),
         Index("ix_auction_lots_court_id_id", "court_id", "id"),
+        # The closing loop's sweep for unpaid balances past their deadline (第二十五条).
+        Index("ix_auction_lots_status_balance_due_at", "status", "balance_due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -184,7 +210,7 @@ class Lot(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("auction_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The current round.
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20))
     round: Mapped[str] = mapped_column(String(5))
     round_id: Mapped[int | None] = mapped_column(Integer)
     start_price: Mapped[int] = mapped_column(BigInteger)
@@ -197,6 +223,24 @@ class Lot(Base):
     bid_count: Mapped[int] = mapped_column(Integer, default=0)
     leading_bid_id: Mapped[int | None] = mapped_column(Integer)
     registration_seq: Mapped[int] = mapped_column(Integer, default=0)  # for bidder codes
+    # 参考价规定 第二十七条: the reference price's validity, checked at every round.
+    reference_valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 拍卖规定 第二十五条: when the buyer of the current round must have paid the balance.
+    balance_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 第二十八条: why the court suspended, stopped or withdrew it, and under which article.
+    halt_reason: Mapped[str | None] = mapped_column(Text)
+    halt_article: Mapped[str | None] = mapped_column(String(60))
+    # 拍卖规定 第十三条、第十四条、第三十条: what the notice discloses.
+    defects: Mapped[str | None] = mapped_column(Text)
+    occupancy: Mapped[str | None] = mapped_column(Text)
+    encumbrances: Mapped[str | None] = mapped_column(Text)
+    taxes_borne_by: Mapped[str | None] = mapped_column(Text)
+    viewing: Mapped[str | None] = mapped_column(Text)
+    purchase_restrictions: Mapped[str | None] = mapped_column(Text)
+    special_conditions: Mapped[str | None] = mapped_column(Text)
+    # The audit trail (auction.audit): how many events and the hash of the last one.
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    chain_head: Mapped[str | None] = mapped_column(String(64))
 
 
 class Round(Base):
@@ -216,11 +260,20 @@ class Round(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     scheduled_end: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    outcome: Mapped[str | None] = mapped_column(String(10))  # sold, failed, reneged
+    outcome: Mapped[str | None] = mapped_column(String(10))  # sold, failed, reneged, suspended…
     reneged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     final_price: Mapped[int | None] = mapped_column(BigInteger)
     bid_count: Mapped[int] = mapped_column(Integer, default=0)
     winner_registration_id: Mapped[int | None] = mapped_column(Integer)
+    # After a sale (第二十五条): the balance due, when, what has been paid and when it was.
+    balance_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    balance_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After a renege (第二十四条): the forfeited deposit, the costs the court recorded, and,
+    # once the re-auction sells, where the deposit went (JSON: costs, shortfall, debt).
+    forfeited: Mapped[int | None] = mapped_column(BigInteger)
+    renege_costs: Mapped[int | None] = mapped_column(BigInteger)
+    forfeit_use: Mapped[str | None] = mapped_column(Text)
 
 
 class PriorityHolder(Base):
@@ -259,6 +312,26 @@ class Registration(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # confirmed by the court
     refund_due_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """One state change of a lot, append-only: the public "sunshine" record. Each event carries
+    the hash of the one before it (a hash chain per lot, :mod:`auction.audit`); bidders appear
+    only by their bidder code (第十八条)."""
+
+    __tablename__ = "auction_events"
+    __table_args__ = (UniqueConstraint("lot_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("auction_lots.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3… within the lot
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_role: Mapped[str] = mapped_column(String(10))  # court, bidder, system
+    article: Mapped[str | None] = mapped_column(String(60))
+    detail: Mapped[str] = mapped_column(Text)  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Bid(Base):

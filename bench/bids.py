@@ -116,6 +116,9 @@ def seed_bidding(url: str, lots: int, bidders: int) -> BidFixture:
                 area_m2=90.0,
                 reference_price=start_yuan * 125,  # the start is 80% of it
                 reference_method="appraisal",
+                occupancy="空置",
+                taxes_borne_by="各自承担",
+                defects="无",
                 start_price=start_yuan * 100,
                 deposit=start_yuan * 10,
                 increment=100 * 100,

@@ -4,13 +4,24 @@ No I/O, no clock: every function is handed the times it compares. A broken rule 
 :class:`fapai.errors.RuleViolation` naming the field, the rule and its article.
 
 拍卖规定 = 最高人民法院关于人民法院网络司法拍卖若干问题的规定 (法释〔2016〕18号).
+参考价规定 = 最高人民法院关于人民法院确定财产处置参考价若干问题的规定 (法释〔2018〕15号).
+衔接通知 = 最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知 (2017). Its official
+text was not found in the reference stores this was written from; the 变卖 rules below follow
+its points as published by courts and platforms (变卖价 = 二拍流拍价; a bidder qualifies by
+paying the whole 变卖价; the first bid opens a 24-hour bidding period with the 5-minute
+extension; 60-day 变卖期; real estate announced 15 days before) and are cited by its title.
+
+Every rule text (``RuleViolation.rule``) is Chinese: people read it; ``field`` and ``article``
+are the stable machine codes.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from fapai.errors import RuleViolation
 from fapai.money import fen_to_yuan, ratio_of
@@ -21,10 +32,25 @@ ART_12 = "拍卖规定 第十二条"
 ART_17 = "拍卖规定 第十七条"
 ART_20 = "拍卖规定 第二十条"
 ART_21 = "拍卖规定 第二十一条"
+ART_13 = "拍卖规定 第十三条"
+ART_14 = "拍卖规定 第十四条"
+ART_16 = "拍卖规定 第十六条"
+ART_18 = "拍卖规定 第十八条"
+ART_19 = "拍卖规定 第十九条"
+ART_22 = "拍卖规定 第二十二条"
+ART_23 = "拍卖规定 第二十三条"
 ART_24 = "拍卖规定 第二十四条"
+ART_25 = "拍卖规定 第二十五条"
 ART_26 = "拍卖规定 第二十六条"
+ART_27 = "拍卖规定 第二十七条"
+ART_28 = "拍卖规定 第二十八条"
+ART_30 = "拍卖规定 第三十条"
 SALE_NOTICE = "最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知"
 REFERENCE_RULES = "参考价规定 (法释〔2018〕15号)"
+REFERENCE_ART_27 = "参考价规定 第二十七条"
+# 撤回: the case ended (e.g. the debt was paid) so the court withdraws the lot; 民事诉讼法 on
+# 终结执行 and 拍卖规定 第二十八条's duty to stop at once are what a withdrawal cites by default.
+WITHDRAW_DEFAULT_ARTICLE = ART_28
 
 PROPERTY_TYPES = ("residential", "commercial", "parking", "land", "vehicle", "equity", "other")
 # Vehicles and other movables follow the movable rules; real estate and property rights
@@ -70,8 +96,7 @@ def check_start_price(start_fen: int, reference_fen: int, settings: Settings) ->
 
 def check_deposit(deposit_fen: int, start_fen: int, settings: Settings) -> None:
     """拍卖规定 第十七条: the deposit is 5%–20% of the start price."""
-    low = ratio_of(start_fen, settings.deposit_min_ratio, rounding=ROUND_CEILING)
-    high = ratio_of(start_fen, settings.deposit_max_ratio, rounding=ROUND_FLOOR)
+    low, high = deposit_range(start_fen, settings)
     if not low <= deposit_fen <= high:
         lo_pct, hi_pct = settings.deposit_min_ratio * 100, settings.deposit_max_ratio * 100
         raise RuleViolation(
@@ -201,9 +226,7 @@ def check_reauction_start_price(
 ) -> None:
     """拍卖规定 第二十六条: a re-auction's start price is cut at most 20% from the previous one
     (and not raised)."""
-    floor = ratio_of(
-        previous_start_fen, Decimal(1) - settings.reauction_max_cut_ratio, rounding=ROUND_CEILING
-    )
+    floor = min_reauction_start_price(previous_start_fen, settings)
     if not floor <= start_fen <= previous_start_fen:
         cut = settings.reauction_max_cut_ratio * 100
         previous = format_yuan(previous_start_fen)
@@ -257,26 +280,255 @@ def check_sale_terms(
         )
 
 
-def check_sale_bid(amount_fen: int, price_fen: int) -> None:
-    """变卖: the first qualified buyer pays the fixed price, no more and no less."""
-    if amount_fen != price_fen:
+def check_sale_deposit(deposit_fen: int, price_fen: int) -> None:
+    """衔接通知: a bidder qualifies for a 变卖 by paying the whole 变卖 price (变卖价全款) as the
+    deposit, not 5–20% of it."""
+    if deposit_fen != price_fen:
         raise RuleViolation(
-            "amount",
-            f"变卖按变卖价 {format_yuan(price_fen)} 出价",
+            "deposit",
+            f"变卖的竞买人须交齐变卖价全款 {format_yuan(price_fen)} 作为保证金",
             SALE_NOTICE,
         )
 
 
-def check_reference_valid(valid_until: datetime, starts_at: datetime) -> None:
-    """参考价规定: a price report has a validity period; the sale must start within it."""
-    if starts_at > valid_until:
+def sale_bidding_end(first_bid_at: datetime, settings: Settings) -> datetime:
+    """衔接通知: the first qualified bid in the 变卖期 opens a 24-hour bidding period (then the
+    5-minute extension of 拍卖规定 第二十条 applies)."""
+    return first_bid_at + timedelta(seconds=settings.sale_bidding_seconds)
+
+
+def sale_announcement_days(property_type: str, settings: Settings) -> int:
+    """衔接通知: a 变卖 of real estate is announced 15 days before the 变卖期 starts, movables 7."""
+    if is_movable(property_type):
+        return settings.sale_announce_days_movable
+    return settings.sale_announce_days_immovable
+
+
+def check_sale_announcement(
+    published_at: datetime, starts_at: datetime, property_type: str, settings: Settings
+) -> None:
+    """衔接通知: the 变卖期 starts at least the 变卖 announcement period after publication."""
+    days = sale_announcement_days(property_type, settings)
+    if starts_at < published_at + timedelta(days=days):
+        kind = "动产" if is_movable(property_type) else "不动产或其他财产权"
+        raise RuleViolation(
+            "starts_at", f"变卖{kind}，应当在变卖期开始 {days} 日前公告", SALE_NOTICE
+        )
+
+
+def check_sale_announced_within(
+    failed_at: datetime, published_at: datetime, settings: Settings
+) -> None:
+    """衔接通知: the 变卖 announcement is published within 15 days of the second failed auction."""
+    if published_at > failed_at + timedelta(days=settings.sale_announce_within_days):
+        raise RuleViolation(
+            "starts_at",
+            f"二拍流拍后应当在 {settings.sale_announce_within_days} 日内发布变卖公告",
+            SALE_NOTICE,
+        )
+
+
+def add_months(when: datetime, months: int) -> datetime:
+    """The same day ``months`` later (the month's last day where it is shorter)."""
+    month0 = when.month - 1 + months
+    year, month = when.year + month0 // 12, month0 % 12 + 1
+    return when.replace(year=year, month=month, day=min(when.day, monthrange(year, month)[1]))
+
+
+def check_reference_valid(
+    valid_until: datetime,
+    published_at: datetime,
+    starts_at: datetime,
+    settings: Settings,
+    *,
+    first: bool,
+) -> None:
+    """参考价规定 第二十七条: a report's validity (at most a year) binds the court two ways.
+
+    The first auction's announcement (or a 变卖 entered directly) is published within the
+    validity; and an auction or 变卖 held (its bidding starting) no more than 6 months after
+    the validity ended needs no new reference price. So round 1 checks both, later rounds the
+    second only.
+    """
+    if first and published_at > valid_until:
         raise RuleViolation(
             "inquiry_id",
-            f"参考价有效期至 {valid_until:%Y-%m-%d %H:%M} (UTC)，竞价须在有效期内开始",
-            REFERENCE_RULES,
+            f"参考价有效期至 {valid_until:%Y-%m-%d}，一拍拍卖公告须在有效期内发布",
+            REFERENCE_ART_27,
+        )
+    grace = settings.reference_grace_months
+    latest = add_months(valid_until, grace)
+    if starts_at > latest:
+        raise RuleViolation(
+            "starts_at",
+            f"参考价有效期至 {valid_until:%Y-%m-%d}，拍卖、变卖时超过有效期 {grace} 个月的，"
+            f"须重新确定参考价（最迟 {latest:%Y-%m-%d} 开始）",
+            REFERENCE_ART_27,
+        )
+
+
+def check_renege_reauction_price(start_fen: int, reneged_start_fen: int) -> None:
+    """拍卖规定 第二十四条: after a renege the lot is re-auctioned (重新拍卖) in the same round,
+    at that round's start price: a renege is not a 流拍, so no cut (第二十六条) applies."""
+    if start_fen != reneged_start_fen:
+        raise RuleViolation(
+            "start_price",
+            f"悔拍后重新拍卖，起拍价为原轮次的起拍价 {format_yuan(reneged_start_fen)}，"
+            "不因悔拍降价",
+            ART_24,
+        )
+
+
+@dataclass(frozen=True)
+class ForfeitUse:
+    """拍卖规定 第二十四条: where a reneger's forfeited deposit went, in the article's order."""
+
+    costs: int
+    shortfall: int
+    debt: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"costs": self.costs, "shortfall": self.shortfall, "debt": self.debt}
+
+
+def apply_forfeit(forfeited_fen: int, costs_fen: int, shortfall_fen: int) -> ForfeitUse:
+    """拍卖规定 第二十四条: a reneger's deposit is not refunded; it pays, in order, the costs
+    the auction caused (费用损失), the shortfall of the re-auction's price below the reneged
+    price (差价), then the debtor's debt in this case (and related debts)."""
+    to_costs = min(forfeited_fen, max(costs_fen, 0))
+    to_shortfall = min(forfeited_fen - to_costs, max(shortfall_fen, 0))
+    return ForfeitUse(to_costs, to_shortfall, forfeited_fen - to_costs - to_shortfall)
+
+
+def balance_due_by(closed_at: datetime, settings: Settings) -> datetime:
+    """拍卖规定 第二十五条: the buyer pays the balance within the period the notice states
+    (``balance_payment_days``)."""
+    return closed_at + timedelta(days=settings.balance_payment_days)
+
+
+def check_balance_payment(amount_fen: int, outstanding_fen: int) -> None:
+    """拍卖规定 第二十五条: a balance payment is positive and not more than what is owed."""
+    if not 0 < amount_fen <= outstanding_fen:
+        raise RuleViolation(
+            "amount",
+            f"尾款付款金额须大于零且不超过未付尾款 {format_yuan(outstanding_fen)}",
+            ART_25,
+        )
+
+
+def creditor_deposit(deposit_fen: int, claim_fen: int) -> int:
+    """拍卖规定 第十七条: the applicant creditor (申请执行人) may bid without a deposit; where its
+    claim is smaller than the deposit it pays the difference."""
+    return max(deposit_fen - max(claim_fen, 0), 0)
+
+
+def check_resume_schedule(
+    resumed_at: datetime, starts_at: datetime, ends_at: datetime, settings: Settings
+) -> None:
+    """拍卖规定 第二十八条: a suspended or stopped auction that is to continue is resumed within
+    5 days (``resume_within_days``); bidding still lasts at least 24 hours (第二十条)."""
+    if not resumed_at <= starts_at <= resumed_at + timedelta(days=settings.resume_within_days):
+        raise RuleViolation(
+            "starts_at",
+            f"恢复拍卖的竞价须在恢复决定后 {settings.resume_within_days} 日内开始，且不得早于现在",
+            ART_28,
+        )
+    check_bidding_window(starts_at, ends_at, settings)
+
+
+# 拍卖规定 第十三条、第十四条、第三十条: what the notice discloses. Machine code → Chinese label.
+NOTICE_FIELDS: dict[str, str] = {
+    "defects": "已知瑕疵",
+    "occupancy": "占有使用及租赁情况（是否交吉、带租约、由谁交付）",
+    "encumbrances": "权利负担",
+    "taxes_borne_by": "税费承担",
+    "viewing": "看样安排",
+    "purchase_restrictions": "限购等买受人资格",
+    "special_conditions": "特别条件",
+}
+# For real estate these must be stated at publication (第十三条第五、九项, 第十四条第三项).
+REAL_ESTATE_REQUIRED_NOTICE = ("occupancy", "taxes_borne_by", "defects")
+NOTICE_ARTICLES = {
+    "defects": ART_14,
+    "occupancy": ART_13,
+    "encumbrances": ART_14,
+    "taxes_borne_by": ART_30,
+    "viewing": ART_14,
+    "purchase_restrictions": ART_14,
+    "special_conditions": ART_14,
+}
+REAL_ESTATE_TYPES = frozenset({"residential", "commercial", "parking", "land"})
+
+
+def check_notice(property_type: str, notice: dict[str, str | None]) -> None:
+    """拍卖规定 第十三条、第十四条、第三十条: a real-estate lot states its occupancy, who bears
+    the taxes and its known defects ("无" where there are none) when it is published."""
+    if property_type not in REAL_ESTATE_TYPES:
+        return
+    for field in REAL_ESTATE_REQUIRED_NOTICE:
+        if not (notice.get(field) or "").strip():
+            raise RuleViolation(
+                field,
+                f"不动产拍卖须在公告中载明{NOTICE_FIELDS[field]}（没有的写“无”）",
+                NOTICE_ARTICLES[field],
+            )
+
+
+def check_priority_change(now: datetime, starts_at: datetime) -> None:
+    """拍卖规定 第十九条、第二十七条: priority holders and their ranks are fixed before bidding
+    starts; no change once it has."""
+    if now >= starts_at:
+        raise RuleViolation(
+            "rank",
+            "优先购买权人及其顺序须在竞价开始前确定，竞价开始后不得变更",
+            ART_19,
         )
 
 
 def refund_due_by(closed_at: datetime, settings: Settings) -> datetime:
     """拍卖规定 第二十三条: losers' deposits are refunded within 24 hours of the close."""
     return closed_at + timedelta(hours=settings.refund_hours)
+
+
+# --- the reference price and the inquiry report (参考价规定, and what a report derives) -------
+# Kept apart from the auction's rules above; valuation and the app import these.
+
+REFERENCE_ART_13 = "参考价规定 第十三条"
+REFERENCE_ART_14 = "参考价规定 第十四条"
+REFERENCE_ART_27 = "参考价规定 第二十七条"
+
+
+def reauction_keep_ratio(settings: Settings) -> Decimal:
+    """拍卖规定 第二十六条: a re-auction keeps at least 1 − the maximum cut (80%) of the previous
+    start price."""
+    return Decimal(1) - settings.reauction_max_cut_ratio
+
+
+def min_reauction_start_price(previous_start_fen: int, settings: Settings) -> int:
+    """拍卖规定 第二十六条: the lowest lawful re-auction start, the previous start cut by at most
+    20% (fen, rounded up so the cut never exceeds it)."""
+    return ratio_of(previous_start_fen, reauction_keep_ratio(settings), rounding=ROUND_CEILING)
+
+
+def deposit_range(start_fen: int, settings: Settings) -> tuple[int, int]:
+    """拍卖规定 第十七条: the lawful deposits for a start price, 5%–20% of it (fen, inclusive:
+    the low end rounded up, the high end down)."""
+    return (
+        ratio_of(start_fen, settings.deposit_min_ratio, rounding=ROUND_CEILING),
+        ratio_of(start_fen, settings.deposit_max_ratio, rounding=ROUND_FLOOR),
+    )
+
+
+def reference_price_mean(results_fen: Sequence[int]) -> int:
+    """参考价规定 第十三条: the reference price of an online inquiry is the mean of the results of
+    the listed platforms that answered within the deadline (fen, rounded half-up)."""
+    if not results_fen:
+        raise ValueError("no inquiry platform result to average")
+    total = sum(Decimal(r) for r in results_fen)
+    return int((total / len(results_fen)).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def reference_valid_until(issued_at: datetime, settings: Settings) -> datetime:
+    """参考价规定 第二十七条: a reference price report states its validity, at most one year
+    (``inquiry_validity_days``)."""
+    return issued_at + timedelta(days=settings.inquiry_validity_days)

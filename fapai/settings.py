@@ -200,13 +200,63 @@ class Settings(BaseSettings):
     refund_hours: int = Field(
         24, description="拍卖规定 第二十三条: losers' deposits are refunded within 24 hours."
     )
+    sale_bidding_seconds: int = Field(
+        86400,
+        description=(
+            "变卖: the first qualified bid opens a 24-hour bidding period, with the 5-minute "
+            "extension (最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知)."
+        ),
+    )
+    sale_announce_days_movable: int = Field(
+        7, description="变卖 of movables is announced 7 days before the 变卖期 (衔接通知)."
+    )
+    sale_announce_days_immovable: int = Field(
+        15,
+        description="变卖 of real estate is announced 15 days before the 变卖期 (衔接通知).",
+    )
+    sale_announce_within_days: int = Field(
+        15,
+        description=(
+            "The 变卖 announcement is published within 15 days of the second failure (衔接通知)."
+        ),
+    )
+    balance_payment_days: float = Field(
+        10,
+        description=(
+            "拍卖规定 第二十五条: the buyer pays the balance within the period the notice states; "
+            "the law sets no figure, 10 days is the common term. Stated in every notice."
+        ),
+    )
+    resume_within_days: int = Field(
+        5,
+        description=(
+            "拍卖规定 第二十八条: a suspended or stopped auction that is to continue is resumed "
+            "within 5 days."
+        ),
+    )
 
     # --- reference price: 法释〔2018〕15号 --------------------------------------------------
+    reference_grace_months: int = Field(
+        6,
+        description=(
+            "参考价规定 第二十七条: an auction or 变卖 held no more than 6 months after the "
+            "report's validity ended needs no new reference price (if the first auction's "
+            "announcement fell within the validity)."
+        ),
+    )
+    listed_inquiry_platform: bool = Field(
+        False,
+        description=(
+            "参考价规定 第十三条: the reference price of an online inquiry is the mean of the "
+            "results of the platforms on the SPC's list. Set only where this deployment is such "
+            "a listed platform: then fapai's own estimate counts as one of the results; "
+            "otherwise it is shown beside the legal reference price as an independent check."
+        ),
+    )
     inquiry_validity_days: int = Field(
         365,
         description=(
-            "参考价规定: a price report states its validity period, at most one year; the sale "
-            "must start within it."
+            "参考价规定 第二十七条: a price report states its validity period, at most one year."
         ),
     )
 

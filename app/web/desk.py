@@ -18,9 +18,11 @@ from auction.attachments import Attachment, lot_attachments
 from auction.follows import Follow
 from auction.store import (
     ANNOUNCED,
+    CONFIRMED,
     FAILED,
     RENEGED,
     SALE,
+    SALE_BIDDING,
     SOLD,
     Bid,
     Case,
@@ -31,6 +33,7 @@ from auction.store import (
     User,
 )
 from fapai import law
+from fapai.errors import FapaiError
 from fapai.money import fen_to_yuan, ratio_of
 from fapai.settings import Settings
 from valuation.inquiry_store import Inquiry
@@ -42,7 +45,7 @@ BIDDING_OPENS = time(10, 0)  # a morning start, Beijing time, as the platforms s
 # later (suspended, withdrawn…) lands in its group by name, or in 其他.
 GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
     ("announced", "预告", ("announced",)),
-    ("live", "进行中", ("bidding", "sale")),
+    ("live", "进行中", ("bidding", "sale", "sale_bidding")),
     ("sold", "已成交 待付尾款", ("sold",)),
     ("failed", "流拍 待处置", ("failed", "reneged")),
     ("paused", "暂缓/中止", ("suspended", "stopped", "paused")),
@@ -120,29 +123,34 @@ def _whole_yuan(fen: int) -> int:
 
 
 def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> Proposal | None:
-    """Terms for relisting ``lot`` (failed or reneged) that the law allows today: the start
-    price cut by the most 第二十六条 allows, the deposit at the previous share of it, bidding
-    from 10:00 on the first morning after the re-auction notice period, for the minimum time."""
-    if lot.status not in (FAILED, RENEGED) or lot.round == "sale":
+    """Terms for the next round of ``lot`` that the law allows today, bidding from 10:00 on the
+    first morning after the notice period. After a 流拍: a 2nd auction cut by the most
+    第二十六条 allows (the deposit at the previous share), then a 变卖 at the 2nd auction's start
+    price with the whole price as deposit (衔接通知). After a 悔拍: the same round again at the
+    same price (重新拍卖, 第二十四条)."""
+    if lot.status not in (FAILED, RENEGED) or (lot.status == FAILED and lot.round == "sale"):
         return None
     previous = session.get(Round, lot.round_id)
     assert previous is not None
-    kind = "sale" if lot.round == "2" and lot.status == FAILED else "2"
-    if lot.status == RENEGED:
-        kind = lot.round if lot.round != "1" else "2"
+    reneged = lot.status == RENEGED
+    next_kind = "sale" if lot.round == "2" else "2"
+    kind = lot.round if reneged else next_kind
     tz = ZoneInfo(settings.display_timezone)
-    if kind == "sale":
-        start = previous.start_price
-        floor = None
+    if kind == "sale" or reneged:
+        start, floor = previous.start_price, None
     else:
         cut = Decimal(1) - settings.reauction_max_cut_ratio
         start = _whole_yuan(ratio_of(previous.start_price, cut, rounding=ROUND_CEILING))
         floor = fen_to_yuan(start)
-    share = Decimal(previous.deposit) / Decimal(previous.start_price)
-    share = min(max(share, settings.deposit_min_ratio), settings.deposit_max_ratio)
-    deposit = _whole_yuan(ratio_of(start, share, rounding=ROUND_CEILING))
-    deposit = min(deposit, ratio_of(start, settings.deposit_max_ratio) // 100 * 100)
-    days = law.announcement_days(lot.property_type, settings, reauction=True)
+    if kind == "sale":
+        deposit = start  # 衔接通知: the whole 变卖 price
+        days = law.sale_announcement_days(lot.property_type, settings)
+    else:
+        share = Decimal(previous.deposit) / Decimal(previous.start_price)
+        share = min(max(share, settings.deposit_min_ratio), settings.deposit_max_ratio)
+        deposit = _whole_yuan(ratio_of(start, share, rounding=ROUND_CEILING))
+        deposit = min(deposit, ratio_of(start, settings.deposit_max_ratio) // 100 * 100)
+        days = law.announcement_days(lot.property_type, settings, reauction=True)
     first = (now + timedelta(days=days)).astimezone(tz)
     starts = datetime.combine(first.date(), BIDDING_OPENS, tz)
     if starts < first:
@@ -151,8 +159,13 @@ def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> P
         ends = starts + timedelta(days=settings.sale_period_days)
     else:
         ends = starts + timedelta(seconds=max(settings.min_bidding_seconds, 86400))
-    ended = previous.reneged_at if lot.status == RENEGED else previous.closed_at
-    deadline = law.reauction_deadline(ended, settings) if ended is not None else None
+    deadline = None
+    if not reneged and previous.closed_at is not None:
+        deadline = (
+            previous.closed_at + timedelta(days=settings.sale_announce_within_days)
+            if kind == "sale"
+            else law.reauction_deadline(previous.closed_at, settings)
+        )
     return Proposal(
         kind=kind,
         start_price=fen_to_yuan(start),
@@ -196,6 +209,8 @@ class LotDesk:
     attachments: list[Attachment]
     proposal: Proposal | None
     followers: int
+    payment: schemas.PaymentView | None = None  # a sold lot's balance (第二十五条)
+    events: list[schemas.EventView] = field(default_factory=list)
 
 
 def lot_desk(
@@ -243,7 +258,17 @@ def lot_desk(
         attachments=lot_attachments(session, lot_id),
         proposal=proposal(session, lot, now, settings),
         followers=int(followers),
+        payment=balance(session, lot_id),
+        events=queries.list_events(session, lot_id),
     )
+
+
+def balance(session: Session, lot_id: int) -> schemas.PaymentView | None:
+    """The balance of a sold lot (price, deposit applied, paid, owed, deadline), else None."""
+    try:
+        return queries.payment_view(session, lot_id)
+    except FapaiError:
+        return None
 
 
 # --- the bidder's desk --------------------------------------------------------------------
@@ -255,9 +280,9 @@ def standing(lot: schemas.LotView, registration: Registration | None, bid_before
     if registration is None or not bid_before:
         return ""
     mine = lot.leading_bidder_code == registration.bidder_code
-    if lot.status == SOLD:
+    if lot.status in (SOLD, CONFIRMED):
         return "won" if mine else "lost"
-    if lot.status in ("bidding", SALE):
+    if lot.status in ("bidding", SALE, SALE_BIDDING):
         return "lead" if mine else "outbid"
     return ""
 
@@ -285,6 +310,7 @@ class MyRegistration:
     standing: str
     final_price: Decimal | None
     balance: Decimal | None  # the price less the deposit applied, for a win
+    payment: schemas.PaymentView | None = None  # the win's balance and its deadline
 
 
 def my_registrations(session: Session, user: User, now: datetime) -> list[MyRegistration]:
@@ -334,6 +360,7 @@ def my_registrations(session: Session, user: User, now: datetime) -> list[MyRegi
                 standing=state,
                 final_price=final if state == "won" else None,
                 balance=final - fen_to_yuan(reg.deposit) if state == "won" and final else None,
+                payment=balance(session, lot.id) if state == "won" and current else None,
             )
         )
     return out

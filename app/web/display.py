@@ -34,10 +34,26 @@ REFERENCE_METHODS: dict[str, str] = {
 STATUSES: dict[str, str] = {
     "announced": "即将开始",
     "bidding": "正在进行",
+    "sale": "变卖中",
+    "sale_bidding": "变卖竞价中",
+    "sold": "待付尾款",
+    "confirmed": "已成交确认",
+    "failed": "流拍",
+    "reneged": "悔拍",
+    "suspended": "暂缓",
+    "stopped": "中止",
+    "withdrawn": "已撤回",
+}
+
+# A finished round's outcome (app.schemas.OUTCOMES): a sold round is 已成交 whatever became of
+# the balance; a halted or withdrawn round is named as the lot's state is.
+OUTCOMES: dict[str, str] = {
     "sold": "已成交",
     "failed": "流拍",
-    "sale": "变卖中",
     "reneged": "悔拍",
+    "suspended": "暂缓",
+    "stopped": "中止",
+    "withdrawn": "已撤回",
 }
 
 ROUNDS: dict[str, str] = {"1": "一拍", "2": "二拍", "sale": "变卖"}

@@ -14,17 +14,18 @@ from sqlalchemy.orm import Session
 from app import queries, schemas
 from app.deps import stored_id
 from app.web import display
-from app.web.announcement import bidding_rules
+from app.web.announcement import bidding_rules, notice_items
 from app.web.desk import STANDING_WORDS, has_bid, standing
 from auction.attachments import KINDS, PHOTO, Attachment, lot_attachments
-from auction.follows import follows
-from auction.store import SALE, Lot, Registration, Round, User
+from auction.follows import follows, latest_reminder
+from auction.store import CONFIRMED, SALE, SALE_BIDDING, SOLD, Lot, Registration, Round, User
 from fapai import law
 from fapai.errors import NotFound
 from fapai.money import fen_to_yuan, to_fen
 from fapai.settings import Settings
 
 BID_RECORD_ROWS = 50
+SOLD_STATES = (SOLD, CONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,18 @@ class LotPage:
     next_bid: Decimal | None
     standing: str = ""  # the viewer's own: lead, outbid, won, lost (see app.web.desk)
     following: bool = False
+    reminder: str | None = None  # the latest reminder made for the viewer about this lot
     attachments: tuple[Attachment, ...] = ()
 
     @property
     def price_label(self) -> str:
         """What the big number is: the start price before bidding, the final price after."""
-        return {"announced": "起拍价", "sold": "成交价"}.get(self.lot.status, "当前价")
+        return {
+            "announced": "起拍价",
+            "sale": "变卖价",
+            "sold": "成交价",
+            "confirmed": "成交价",
+        }.get(self.lot.status, "当前价")
 
     @property
     def my_deposit(self) -> Decimal | None:
@@ -63,8 +70,9 @@ class LotPage:
             "extended": self.extended,
             "next_bid": self.next_bid,
             "price_label": self.price_label,
-            "winner_code": self.lot.leading_bidder_code if self.lot.status == "sold" else None,
+            "winner_code": self.lot.leading_bidder_code if self.lot.status in SOLD_STATES else None,
             "rules": bidding_rules(self.lot, settings),
+            "disclosures": notice_items(self.lot),
             "extension_words": display.duration_words(settings.extension_seconds),
             "reauction_days": settings.reauction_within_days,
             "standing": self.standing,
@@ -72,6 +80,7 @@ class LotPage:
             "my_deposit": self.my_deposit,
             "balance_due": self.balance_due,
             "following": self.following,
+            "reminder": self.reminder,
             "documents": [a for a in self.attachments if a.kind != PHOTO],
             "photos": [a for a in self.attachments if a.kind == PHOTO],
             "attachment_kinds": KINDS,
@@ -105,10 +114,10 @@ class LotPage:
 def next_valid_bid(lot: schemas.LotView) -> Decimal | None:
     """The least amount that bid would be accepted now (拍卖规定 第二十条): the start price
     first, then the current price plus the increment; in a 变卖 the fixed price."""
-    if lot.status not in ("bidding", SALE):
+    if lot.status not in ("bidding", SALE, SALE_BIDDING):
         return None
     if lot.status == SALE:
-        return lot.start_price
+        return lot.start_price  # 衔接通知: the first bid is at least the 变卖 price
     leader = (
         None
         if lot.leading_bidder_code is None
@@ -121,7 +130,7 @@ def next_valid_bid(lot: schemas.LotView) -> Decimal | None:
 def load_lot_page(session: Session, lot_id: int, user: User | None, now: datetime) -> LotPage:
     """The lot (``NotFound`` if there is none), its latest bids, and the viewer's view of it."""
     if not stored_id(lot_id):
-        raise NotFound(f"no lot {lot_id}", "lot_id")
+        raise NotFound(f"没有编号为 {lot_id} 的标的", "lot_id")
     lot = queries.get_lot(session, lot_id, now)
     bids = queries.list_bids(session, lot_id, limit=BID_RECORD_ROWS)
     round_id, scheduled_end = session.execute(
@@ -144,5 +153,6 @@ def load_lot_page(session: Session, lot_id: int, user: User | None, now: datetim
         next_bid=next_valid_bid(lot),
         standing=standing(lot, registration, has_bid(session, registration)),
         following=user is not None and follows(session, user.id, lot_id),
+        reminder=None if user is None else latest_reminder(session, user.id, lot_id),
         attachments=tuple(lot_attachments(session, lot_id)),
     )

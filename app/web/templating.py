@@ -37,6 +37,7 @@ def build_templates() -> Jinja2Templates:
         full_address=lambda lot: display.full_address(lot.city, lot.district, lot.address),
         property_type=lambda code: display.label(display.PROPERTY_TYPES, code),
         status=lambda code: display.label(display.STATUSES, code),
+        outcome=lambda code: display.label(display.OUTCOMES, code),
         method=lambda code: display.label(display.REFERENCE_METHODS, code),
         round_name=lambda code: display.label(display.ROUNDS, code),
     )
@@ -65,6 +66,10 @@ NOTICES: dict[str, str] = {
     "followed": "已关注：开拍前和结束前会提醒您。",
     "unfollowed": "已取消关注。",
     "contact_saved": "提醒邮箱已保存。",
+    "suspended": "已暂缓（或中止）拍卖，竞价即时停止（拍卖规定 第二十八条）。",
+    "resumed": "已恢复拍卖。",
+    "withdrawn": "已撤回拍卖，保证金将退还。",
+    "paid": "已记录尾款。",
 }
 
 

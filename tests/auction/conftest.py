@@ -56,6 +56,9 @@ def make_lot_data(clock: FrozenClock, **changes: object) -> engine.LotData:
         address="广州市天河区华夏路10号1201房",
         area_m2=89.5,
         description="三房两厅, 不交吉",
+        occupancy="不交吉：被执行人占用，法院不负责腾空交付",
+        taxes_borne_by="买卖双方各自承担",
+        defects="无已知瑕疵",
         reference_price=1_000_000 * YUAN,
         reference_method="inquiry",
         start_price=700_000 * YUAN,
@@ -176,6 +179,9 @@ class Api:
             "area_m2": 89.5,
             "reference_price": 1_000_000,
             "reference_method": "appraisal",
+            "occupancy": "空置，法院负责交付",
+            "taxes_borne_by": "买卖双方各自承担",
+            "defects": "无",
             "start_price": 700_000,
             "deposit": 70_000,
             "increment": 5_000,
@@ -227,6 +233,14 @@ def serve_api(db_url: str, clock: FrozenClock, **settings: object) -> Iterator[A
 @pytest.fixture
 def api(db_url: str, clock: FrozenClock) -> Iterator[Api]:
     yield from serve_api(db_url, clock)
+
+
+@pytest.fixture
+def limited_api(db_url: str, clock: FrozenClock) -> Iterator[Api]:
+    """The API with low bid limits: 3 a minute per bidder, 5 per client address."""
+    yield from serve_api(
+        db_url, clock, rate_limit_bid_user="3/minute", rate_limit_bid_ip="5/minute"
+    )
 
 
 @pytest.fixture

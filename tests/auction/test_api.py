@@ -218,12 +218,24 @@ def test_failed_rounds_relist_to_second_auction_then_sale(api):
     assert (r.json()["id"], r.json()["round"], r.json()["status"]) == (lot_id, 2, "announced")
     api.clock.set(starts + timedelta(days=1))
     api.close_due()
-    sale = {"start_price": 560_000, "deposit": 56_000, "starts_at": api.clock.now().isoformat()}
+    opens = api.clock.now() + timedelta(days=15)
+    sale = {"start_price": 560_000, "deposit": 56_000, "starts_at": opens.isoformat()}
+    r = api.client.post(f"/api/lots/{lot_id}/relist", json=sale, headers=api.court)
+    assert (r.status_code, r.json()["field"], r.json()["article"]) == (
+        422,
+        "deposit",
+        "最高人民法院关于做好网络司法拍卖与网络司法变卖衔接工作的通知",
+    )
+    sale["deposit"] = 560_000  # the whole 变卖 price
     r = api.client.post(f"/api/lots/{lot_id}/relist", json=sale, headers=api.court)
     assert (r.json()["round"], r.json()["status"]) == ("sale", "sale"), r.text
     api.register(lot_id, 2)
+    api.clock.set(opens)
     assert api.bid(lot_id, 2, 560_000).status_code == 201
-    assert api.lot(lot_id)["status"] == "sold"
+    assert api.lot(lot_id)["status"] == "sale_bidding"  # 24 hours for competing bids
+    api.clock.set(at(api.lot(lot_id)["ends_at"]))
+    api.close_due()
+    assert api.lot(lot_id)["status"] == "sold"  # no competing bid: the first payer buys
     outcomes = [(i["round"], i["outcome"]) for i in api.client.get("/api/results").json()["items"]]
     assert outcomes == [("sale", "sold"), (2, "failed"), (1, "failed")]
     r = api.client.post(f"/api/lots/{lot_id}/relist", json=sale, headers=api.court)
@@ -307,3 +319,11 @@ def test_openapi_documents_the_api_without_private_fields(api):
     assert {"/api/lots", "/api/lots/{lot_id}/bids", "/api/results", "/api/bidders"} <= set(paths)
     for private in ("id_number_hash", "token_hash", "id_number_masked"):
         assert private not in spec.text
+
+
+def test_a_user_renews_their_own_token(api):
+    renewed = api.client.post("/api/me/token", headers=api.bidders[0])
+    assert renewed.status_code == 200 and renewed.headers["cache-control"] == "no-store"
+    assert api.client.get("/api/me", headers=api.bidders[0]).status_code == 401
+    new = {"Authorization": f"Bearer {renewed.json()['token']}"}
+    assert api.client.get("/api/me", headers=new).json()["id"] == api.bidder_ids[0]

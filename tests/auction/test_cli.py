@@ -69,3 +69,29 @@ def test_rotate_and_revoke_end_the_old_tokens(fapai, sqlite_url):
     assert revoked.exit_code == 0 and "1 token" in revoked.output
     assert _user(sqlite_url, new)[0] is None
     assert fapai("users", "revoke", "999").exit_code == 2
+
+
+def test_audit_verify_names_the_first_altered_event(db_url, world, monkeypatch):
+    """``fapai audit verify [LOT]``: a row edited in the database is caught and named."""
+    from sqlalchemy import update
+
+    from auction.store import Event
+    from fapai.settings import get_settings
+
+    world.register(0)
+    world.start_bidding()
+    world.bid(0, 700_000)
+    lot_id = world.lot.id
+    monkeypatch.setenv("FAPAI_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        clean = CliRunner().invoke(app, ["audit", "verify"])
+        world.session.execute(
+            update(Event).where(Event.lot_id == lot_id, Event.seq == 2).values(actor_role="court")
+        )
+        world.session.commit()
+        broken = CliRunner().invoke(app, ["audit", "verify", str(lot_id)])
+    finally:
+        get_settings.cache_clear()
+    assert clean.exit_code == 0 and "事件链完整" in clean.output, clean.output
+    assert broken.exit_code == 1 and f"标的 {lot_id} 第 2 个事件内容被改动" in broken.output

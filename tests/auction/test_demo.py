@@ -24,6 +24,18 @@ from fapai.settings import Settings, get_settings
 
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 LOTS = len(demo.FATES) + 3  # every fate once, then three of the mix
+EVERY_STATE = {
+    "announced",
+    "bidding",
+    "sold",  # 待付尾款
+    "confirmed",  # 已成交确认
+    "failed",
+    "sale",
+    "sale_bidding",  # 变卖竞价中
+    "reneged",
+    "suspended",
+    "withdrawn",
+}
 
 
 @pytest.fixture
@@ -46,7 +58,7 @@ def test_seeding_a_fresh_database_produces_every_state(factory, settings: Settin
     summary = _seed(factory, settings)
 
     assert summary.lots == LOTS
-    assert set(summary.states) == {"announced", "bidding", "sold", "failed", "sale", "reneged"}
+    assert set(summary.states) == EVERY_STATE
     assert sum(summary.states.values()) == LOTS
     assert len(summary.cities) >= 3
     assert [u.role for u in summary.users] == ["court", "bidder", "bidder"]
@@ -85,7 +97,7 @@ def test_a_demo_with_no_announcement_period_still_shows_every_state(factory, db_
         reannounce_days_immovable=0,
     )
     summary = _seed(factory, settings)
-    assert set(summary.states) == {"announced", "bidding", "sold", "failed", "sale", "reneged"}
+    assert set(summary.states) == EVERY_STATE
     assert sum(summary.states.values()) == LOTS
 
 
@@ -217,7 +229,7 @@ def test_live_sort_puts_open_lots_first_soonest_ending_first(factory, settings) 
     _seed(factory, settings)
     with factory() as session:
         items = search_lots(session, LotQuery(sort="live", page_size=100), NOW).items
-    open_flags = [item.status in ("announced", "bidding", "sale") for item in items]
+    open_flags = [item.status in ("announced", "bidding", "sale", "sale_bidding") for item in items]
     assert any(open_flags) and not all(open_flags)
     assert open_flags == sorted(open_flags, reverse=True)  # every open lot before any finished
     n_open = sum(open_flags)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.publishing import with_inquiry_reference
 from auction import engine
 from auction.store import Bid, Registration, Round, effective_status
+from fapai import law
 from fapai.errors import Conflict, Forbidden, NotFound, RuleViolation
 from valuation.inquiry_store import Inquiry
 
@@ -174,6 +175,8 @@ def test_close_sells_to_the_highest_bid_and_refunds_losers(world):
 
 
 def test_failed_round_relists_as_second_auction_then_sale(world):
+    """拍卖规定 第二十六条 then the 衔接通知: a 2nd auction cut ≤ 20%, then a 变卖 at its start
+    price whose deposit is the whole price; the first bid opens 24 hours of bidding."""
     s, lot, settings = world.session, world.lot, world.settings
     world.register(0)
     world.close_at_end()
@@ -206,18 +209,35 @@ def test_failed_round_relists_as_second_auction_then_sale(world):
     s.rollback()
     world.close_at_end()
     now = world.clock.now()
-    sale = engine.RelistTerms(start_price=560_000 * YUAN, deposit=56_000 * YUAN, starts_at=now)
-    with pytest.raises(RuleViolation):
+    opens = now + timedelta(days=15)
+    sale = engine.RelistTerms(start_price=560_000 * YUAN, deposit=560_000 * YUAN, starts_at=opens)
+    with pytest.raises(RuleViolation) as err:
         engine.relist(s, lot.id, replace(sale, start_price=500_000 * YUAN), now, settings)
+    assert err.value.field == "start_price"
+    s.rollback()
+    with pytest.raises(RuleViolation) as err:  # 5–20% is not enough: the whole price
+        engine.relist(s, lot.id, replace(sale, deposit=56_000 * YUAN), now, settings)
+    assert (err.value.field, err.value.article) == ("deposit", law.SALE_NOTICE)
+    s.rollback()
     engine.relist(s, lot.id, sale, now, settings)
     s.commit()
-    assert (lot.round, lot.status, lot.ends_at) == ("sale", "sale", now + timedelta(days=60))
+    assert (lot.round, lot.status, lot.ends_at) == ("sale", "sale", opens + timedelta(days=60))
     world.register(1)
+    world.register(2)
+    world.clock.set(opens + timedelta(days=3))
     with pytest.raises(RuleViolation):
-        world.bid(1, 570_000)
-    world.bid(1, 560_000)  # the first qualified buyer takes it at once
+        world.bid(1, 559_999)  # below the 变卖 price
+    world.bid(1, 560_000)  # the first qualified bid opens 24 hours of bidding
     s.refresh(lot)
-    assert lot.status == "sold"
+    assert (lot.status, lot.ends_at) == ("sale_bidding", world.clock.now() + timedelta(hours=24))
+    with pytest.raises(Conflict, match="出价已被超过"):
+        world.bid(2, 564_999)  # the increment applies
+    world.clock.set(lot.ends_at - timedelta(seconds=60))
+    world.bid(2, 565_000)
+    s.refresh(lot)
+    assert lot.ends_at == world.clock.now() + timedelta(minutes=5)  # the 5-minute extension
+    assert world.close_at_end() == [lot.id]
+    assert (lot.status, lot.current_price) == ("sold", 565_000 * YUAN)  # the highest bid wins
     results = s.scalars(select(Round).order_by(Round.seq)).all()
     assert [(r.kind, r.outcome) for r in results] == [
         ("1", "failed"),
@@ -227,6 +247,8 @@ def test_failed_round_relists_as_second_auction_then_sale(world):
 
 
 def test_renege_forfeits_deposit_and_bars_the_buyer(world):
+    """拍卖规定 第二十四条: the buyer forfeits the deposit and may not bid again; the lot is
+    re-auctioned in the same round at the same start price (no 20% cut)."""
     s, lot = world.session, world.lot
     world.register(0)
     world.start_bidding()
@@ -239,22 +261,16 @@ def test_renege_forfeits_deposit_and_bars_the_buyer(world):
     s.commit()
     assert lot.status == "reneged"
     assert s.scalars(select(Registration)).one().deposit_status == "forfeited"
-    # 第二十六条: announced within 30 days of the renege, bidding 15 days after the notice, so
-    # a court acting on day 30 still has a lawful start (day 45); on day 31 it is late.
-    reneged = world.clock.now()
-    late = reneged + timedelta(days=31)
-    late_terms = engine.RelistTerms(
-        700_000 * YUAN, 70_000 * YUAN, late + timedelta(days=15), late + timedelta(days=16)
-    )
-    with pytest.raises(RuleViolation, match="30 日内发布再次拍卖公告"):
-        engine.relist(s, lot.id, late_terms, late, world.settings)
+    starts = world.clock.now() + timedelta(days=15)
+    cut = engine.RelistTerms(560_000 * YUAN, 56_000 * YUAN, starts, starts + timedelta(days=1))
+    with pytest.raises(RuleViolation) as err:
+        engine.relist(s, lot.id, cut, world.clock.now(), world.settings)
+    assert (err.value.field, err.value.article) == ("start_price", "拍卖规定 第二十四条")
     s.rollback()
-    day30 = reneged + timedelta(days=30)
-    starts = day30 + timedelta(days=15)
     terms = engine.RelistTerms(700_000 * YUAN, 70_000 * YUAN, starts, starts + timedelta(days=1))
-    engine.relist(s, lot.id, terms, day30, world.settings)
+    engine.relist(s, lot.id, terms, world.clock.now(), world.settings)
     s.commit()
-    assert lot.round == "2"
+    assert (lot.round, lot.status) == ("1", "announced")  # the same round, not a 2nd or 变卖
     with pytest.raises(Forbidden, match="第二十四条"):
         world.register(0)
     assert world.register(1) == "B0002"
@@ -279,20 +295,34 @@ def test_reference_price_from_an_inquiry_and_its_validity(
         sqlite_session, with_inquiry_reference(sqlite_session, data), now, settings
     )
     assert (lot.reference_price, lot.reference_method) == (1_200_000 * YUAN, "inquiry")
+    # 参考价规定 第二十七条: announced within the validity, bidding may start after it ends
+    # (within 6 months); announced after it ends, a new reference price is needed.
     late = now + timedelta(days=41)
-    with pytest.raises(RuleViolation) as err:  # bidding must start within the report's validity
+    later = lot_data(inquiry_id=row.id, starts_at=late, ends_at=late + timedelta(days=1), **price)
+    engine.create_lot(sqlite_session, with_inquiry_reference(sqlite_session, later), now, settings)
+    expired = now + timedelta(days=40, seconds=1)
+    with pytest.raises(RuleViolation) as err:
+        engine.create_lot(
+            sqlite_session, with_inquiry_reference(sqlite_session, later), expired, settings
+        )
+    assert (err.value.field, err.value.article) == ("inquiry_id", "参考价规定 第二十七条")
+    too_late = now + timedelta(days=40 + 190)
+    with pytest.raises(RuleViolation) as err:
         engine.create_lot(
             sqlite_session,
             with_inquiry_reference(
                 sqlite_session,
                 lot_data(
-                    inquiry_id=row.id, starts_at=late, ends_at=late + timedelta(days=1), **price
+                    inquiry_id=row.id,
+                    starts_at=too_late,
+                    ends_at=too_late + timedelta(days=1),
+                    **price,
                 ),
             ),
             now,
             settings,
         )
-    assert err.value.field == "inquiry_id"
+    assert (err.value.field, err.value.article) == ("starts_at", "参考价规定 第二十七条")
     with pytest.raises(RuleViolation) as err:  # 70% of the inquiry's price, not of the one given
         engine.create_lot(
             sqlite_session,

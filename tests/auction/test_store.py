@@ -22,6 +22,7 @@ AUCTION_TABLES = {
         store.Registration,
         store.Bid,
         store.IdempotencyKey,
+        store.Event,
         attachments.Attachment,
         follows.Follow,
         follows.Reminder,

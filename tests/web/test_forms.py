@@ -60,26 +60,35 @@ def test_amount_in_yuan_to_fen_exactly() -> None:
 
 
 def test_inquiry_request_is_checked_like_the_api() -> None:
-    description, sources = forms.inquiry_request(
+    body = forms.inquiry_request(
         {"city": "广州市", "area_m2": " 89 ", "elevator": "true", "district": "", "rooms": "3"},
-        ["京东", "", ""],
+        ["京东", "淘宝", ""],
         ["3,000,000", "", ""],
+        ["2026-11-20T09:30", "", ""],
     )
-    assert description["area_m2"] == 89.0 and description["district"] is None
-    assert description["elevator"] is True and description["rooms"] == 3
-    assert sources == [{"platform": "京东", "price": Decimal("3000000")}]
-    with pytest.raises(forms.FormError, match="第 2 个询价平台"):
-        forms.inquiry_request({"city": "广州市", "area_m2": "89"}, ["京东", "淘宝"], ["1", ""])
+    assert body.area_m2 == 89.0 and body.district is None
+    assert body.elevator is True and body.rooms == 3 and body.confirmed is False
+    # A platform asked that did not answer is kept, with no result; times are Beijing time.
+    assert [(s.platform, s.price) for s in body.sources] == [
+        ("京东", Decimal("3000000")),
+        ("淘宝", None),
+    ]
+    assert body.sources[0].asked_at.isoformat() == "2026-11-20T09:30:00+08:00"
+    assert body.sources[1].asked_at is None
+    with pytest.raises(forms.FormError, match="第 2 个询价平台须填写平台名称"):
+        forms.inquiry_request({"city": "广州市", "area_m2": "89"}, ["京东", ""], ["1", "2"])
     with pytest.raises(forms.FormError, match="建筑面积填写有误"):
         forms.inquiry_request({"city": "广州市", "area_m2": "-3"}, [], [])
     with pytest.raises(forms.FormError, match="装修填写有误"):
         forms.inquiry_request({"city": "广州市", "area_m2": "89", "decoration": "豪装"}, [], [])
-    described, _ = forms.inquiry_request(
+    described = forms.inquiry_request(
         {"city": "广州市", "area_m2": "89", "building_type": "板楼", "near_metro": "true"}, [], []
     )
-    assert described["building_type"] == "板楼" and described["near_metro"] is True
+    assert described.building_type == "板楼" and described.near_metro is True
     with pytest.raises(forms.FormError, match="建筑类型填写有误"):
         forms.inquiry_request({"city": "广州市", "area_m2": "89", "building_type": "别墅"}, [], [])
+    confirmed = forms.inquiry_request({"city": "广州市", "area_m2": "89", "confirmed": "1"}, [], [])
+    assert confirmed.confirmed is True
 
 
 def test_explain_names_the_kind_the_field_and_keeps_the_article() -> None:
@@ -170,6 +179,8 @@ def test_a_sale_announces_only_the_rules_of_a_sale() -> None:
     rules = bidding_rules(_lot(status="sale", round="sale"), Settings())
     text = "".join(rules)
     assert "变卖价为二拍起拍价 ¥1,400,000" in text and "60 日" in text
-    # Not the auction's rules: no start-price floor, no extension, no 流拍 re-auction.
-    assert "第十条" not in text and "延后" not in text and "再次拍卖" not in text
-    assert "加价幅度" not in text
+    # 衔接通知: the whole price as deposit; the first bid opens 24 hours of bidding in
+    # increments with the 5-minute extension; the highest bid wins.
+    assert "全款" in text and "24 小时" in text and "加价幅度" in text and "出价最高者" in text
+    # Not the auction's own rules: no start-price floor, no 流拍 re-auction.
+    assert "第十条" not in text and "再次拍卖" not in text

@@ -44,6 +44,13 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "POST /api/lots/{lot_id}/priority-holders": (401, 403, 403, 422, 404),
     "POST /api/lots/{lot_id}/relist": (401, 403, 403, 422, 404),
     "POST /api/lots/{lot_id}/renege": (401, 403, 403, 409, 404),  # X: not sold
+    "POST /api/lots/{lot_id}/suspend": (401, 403, 403, 422, 404),
+    "POST /api/lots/{lot_id}/resume": (401, 403, 403, 422, 404),
+    "POST /api/lots/{lot_id}/withdraw": (401, 403, 403, 422, 404),
+    "POST /api/lots/{lot_id}/payments": (401, 403, 403, 422, 404),
+    "GET /api/lots/{lot_id}/payments": (401, 403, 403, 409, 404),  # X: not sold
+    "GET /api/lots/{lot_id}/confirmation": (409, 409, 409, 409, 409),  # 第十八条: not sold yet
+    "GET /api/lots/{lot_id}/events": (200, 200, 200, 200, 200),  # the public audit trail
     "POST /api/lots/{lot_id}/registrations": (401, 201, 201, 403, 403),  # B registers here
     "GET /api/lots/{lot_id}/registrations": (401, 403, 403, 200, 404),
     "GET /api/lots/{lot_id}/bids": (200, 200, 200, 200, 200),
@@ -58,6 +65,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /api/deposits/refunds": (401, 403, 403, 200, 200),  # each court's own list
     "POST /api/deposits/statement": (401, 403, 403, 422, 422),
     "GET /api/me": (401, 200, 200, 200, 200),
+    "POST /api/me/token": (401, 200, 200, 200, 200),  # (each role's token is renewed here)
     "GET /api/courts": (200, 200, 200, 200, 200),
     "GET /openapi.json": (200, 200, 200, 200, 200),
     # --- operations ------------------------------------------------------------------------
@@ -72,6 +80,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /results": (200, 200, 200, 200, 200),
     "GET /lots/{lot_id:int}": (200, 200, 200, 200, 200),
     "GET /lots/{lot_id:int}/live": (200, 200, 200, 200, 200),
+    "GET /lots/{lot_id:int}/confirmation": (409, 409, 409, 409, 409),  # 第十八条: not sold yet
     "POST /lots/{lot_id:int}/registrations": (303, 303, 303, 403, 403),
     "POST /lots/{lot_id:int}/bids": (303, 422, 422, 403, 403),
     "GET /lots/{lot_id:int}/files/{attachment_id:int}": (404, 404, 404, 404, 404),  # none
@@ -146,7 +155,10 @@ class World:
         client = as_person(self.client, self.tokens[role])
         token = self.tokens[role]
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return client.request(method, self.url(path, value), headers=headers).status_code
+        answer = client.request(method, self.url(path, value), headers=headers)
+        if path == "/api/me/token" and answer.status_code == 200:
+            self.tokens[role] = answer.json()["token"]  # the old one ended
+        return answer.status_code
 
 
 @pytest.fixture
@@ -173,6 +185,9 @@ def world(db_url: str, clock: FrozenClock, sample_report: dict) -> Iterator[Worl
                 district="天河区",
                 reference_price=1_000_000 * YUAN,
                 reference_method="appraisal",
+                occupancy="空置",
+                taxes_borne_by="各自承担",
+                defects="无",
                 start_price=700_000 * YUAN,
                 deposit=70_000 * YUAN,
                 increment=5_000 * YUAN,

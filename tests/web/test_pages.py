@@ -60,6 +60,9 @@ def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
                 district="天河区",
                 reference_price=1_000_000 * YUAN,
                 reference_method="appraisal",
+                occupancy="空置",
+                taxes_borne_by="各自承担",
+                defects="无",
                 start_price=700_000 * YUAN,
                 deposit=70_000 * YUAN,
                 increment=5_000 * YUAN,
@@ -228,6 +231,9 @@ def test_the_court_publishes_a_lot_from_the_form(world: World) -> None:
         "district": "天河区",
         "reference_price": "1,000,000",
         "reference_method": "appraisal",
+        "occupancy": "空置",
+        "taxes_borne_by": "各自承担",
+        "defects": "无",
         "start_price": "690000",
         "deposit": "69000",
         "increment": "5000",
@@ -274,22 +280,86 @@ def test_an_inquiry_report_is_kept_as_issued_and_says_when_it_expires(world: Wor
     assert world.as_(world.bidder).get(report_path).status_code == 403
 
 
-def test_a_fixed_price_sale_is_bought_at_its_price(world: World) -> None:
-    """变卖: the demo's lot in a sale window; the first bidder paying the price buys it."""
+def test_the_report_page_names_the_platforms_and_says_when_there_is_no_reference(
+    world: World,
+) -> None:
+    """参考价规定 第十三条 on the page: the platforms asked, when, and what each answered;
+    fapai's estimate beside them; no listed result, no legal reference and no lot."""
+    court = world.as_(world.court)
+    base = {"property_type": "residential", "city": "广州市", "district": "天河区", "area_m2": "89"}
+    alone = court.post("/inquiries", data=base)
+    assert alone.status_code == 303, alone.text[:500]
+    page = court.get(alone.headers["location"]).text
+    assert "尚无法定参考价" in page and "不能据此发布拍卖" in page
+    assert "本平台估价" in page and "据此发布拍卖</a>" not in page
+
+    slip = {**base, "platform": ["京东", "淘宝"], "platform_price": ["1", ""]}
+    asked = (world.clock.now() - timedelta(days=5)).astimezone(ZoneInfo("Asia/Shanghai"))
+    slip["platform_asked_at"] = [f"{asked:%Y-%m-%dT%H:%M}"] * 2
+    refused = court.post("/inquiries", data=slip)
+    assert refused.status_code == 422 and "相差均超过" in refused.text
+    assert 'name="confirmed"' in refused.text and "第十三条" in refused.text
+    kept = court.post("/inquiries", data={**slip, "confirmed": "1"})
+    assert kept.status_code == 303
+    page = court.get(kept.headers["location"]).text
+    assert "京东" in page and f"{asked:%Y-%m-%d %H:%M}" in page and "已确认" in page
+    assert "淘宝" in page and "未出具" in page
+
+
+def test_a_sale_first_bid_opens_24_hours_of_bidding(world: World) -> None:
+    """变卖 (衔接通知): the demo's lot in a 变卖期; the deposit is the whole price, the first bid
+    opens the 24-hour bidding period (变卖竞价中), the page says so in Chinese."""
     settings = Settings()
     seed_demo(world.factory, settings, world.clock.now(), lots=8)
     with session_scope(world.factory) as session:
         sale = queries.search_lots(
             session, schemas.LotQuery(status="sale", page_size=1), world.clock.now()
         ).items[0]
+    assert sale.deposit == sale.start_price  # the whole 变卖 price
     bidder = world.as_(world.bidder)
     bidder.post(f"/lots/{sale.id}/registrations")
     page = bidder.get(f"/lots/{sale.id}").text
-    assert "变卖价" in page and "以变卖价购买" in page
+    assert "变卖价" in page and "24 小时竞价期" in page
     assert f'value="{sale.start_price:.2f}"' in page
     bought = bidder.post(
         f"/lots/{sale.id}/bids", data={"amount": f"{sale.start_price}", "confirmed": "1"}
     )
     assert bought.status_code == 303
     after = bidder.get(f"/lots/{sale.id}").text
-    assert "已成交" in after and "您已竞得本标的" in after  # the buyer's own view
+    assert "变卖竞价中" in after and "距结束" in after
+
+
+def test_pages_show_the_disposal_states_in_chinese(world: World) -> None:
+    """The new states in Chinese on search and lot pages (暂缓, 已撤回, 待付尾款, 已成交确认,
+    变卖竞价中); the confirmation names the buyer (拍卖规定 第二十二条); the chain head shows."""
+    from auction import demo
+
+    seed_demo(world.factory, Settings(), world.clock.now(), lots=len(demo.FATES))
+    visitor = world.as_(None)
+    wanted = {
+        "suspended": "暂缓",
+        "withdrawn": "已撤回",
+        "sold": "待付尾款",
+        "confirmed": "已成交确认",
+        "sale_bidding": "变卖竞价中",
+    }
+    with session_scope(world.factory) as session:
+        found = {
+            status: queries.search_lots(
+                session, schemas.LotQuery(status=status, page_size=1), world.clock.now()
+            ).items[0]
+            for status in wanted
+        }
+    for status, words in wanted.items():
+        listing = visitor.get(f"/?status={status}").text
+        assert words in listing and found[status].title in listing, status
+        page = visitor.get(f"/lots/{found[status].id}").text
+        assert words in page and "阳光记录" in page and 'id="chain-head"' in page
+    suspended = visitor.get(f"/lots/{found['suspended'].id}").text
+    assert "案外人提出执行异议" in suspended and "拍卖规定 第二十八条" in suspended
+    awaiting = visitor.get(f"/lots/{found['sold'].id}").text
+    assert "前交纳尾款" in awaiting and "占有使用" in awaiting
+    doc = visitor.get(f"/lots/{found['confirmed'].id}/confirmation").text
+    assert "成交确认书" in doc and "演示竞买人" in doc and "第二十二条" in doc
+    early = visitor.get(f"/lots/{found['suspended'].id}/confirmation")
+    assert early.status_code == 409 and "第十八条" in early.text

@@ -1,12 +1,15 @@
-"""Who you are (``GET /api/me``) and the courts (public: lots are filtered by court code)."""
+"""Who you are (``GET /api/me``), a new token for yourself (``POST /api/me/token``), and the
+courts (public: lots are filtered by court code)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app import queries
-from app.deps import CurrentUser, SessionDep
-from app.schemas import CourtView, MeView
+from app.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, WriterSessionDep
+from app.schemas import BidderCreated, CourtView, MeView
+from app.security import NO_STORE
+from auction import auth
 from auction.store import Court
 
 router = APIRouter(tags=["accounts"])
@@ -22,6 +25,22 @@ def me(user: CurrentUser, session: SessionDep) -> MeView:
         role=user.role,
         court=None if court is None else CourtView(code=court.code, name=court.name),
     )
+
+
+@router.post("/me/token", response_model=BidderCreated)
+def rotate_token(
+    user: CurrentUser,
+    response: Response,
+    session: WriterSessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> BidderCreated:
+    """A new token, shown once; the one used for this request, every other token of yours and
+    your web sessions end now (use it when a token may have leaked)."""
+    token = auth.rotate_token(session, user.id, clock.now(), settings.api_token_days)
+    session.commit()
+    response.headers.update(NO_STORE)
+    return BidderCreated(token=token)
 
 
 @router.get("/courts", response_model=list[CourtView])

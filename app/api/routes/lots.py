@@ -35,9 +35,11 @@ from app.schemas import (
     PriorityHolderView,
     RegistrationView,
     RelistRequest,
+    RenegeRequest,
 )
 from auction import engine
 from fapai.crypto import keys
+from fapai.money import to_fen
 
 router = APIRouter(tags=["lots"])
 
@@ -96,7 +98,8 @@ def relist(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> LotView:
-    """Open the next round of a failed or reneged lot: a 2nd auction, then a 变卖 (court)."""
+    """Open the next round (court): after a 流拍 a 2nd auction, then a 变卖 (deposit = the whole
+    变卖 price); after a 悔拍 the same round again (重新拍卖, 第二十四条)."""
     now = clock.now()
     engine.relist(session, lot_id, body.to_terms(), now, settings)
     view = queries.get_lot(session, lot_id, now)
@@ -110,10 +113,14 @@ def renege(
     session: WriterSessionDep,
     settings: SettingsDep,
     clock: ClockDep,
+    body: RenegeRequest | None = None,
 ) -> LotView:
-    """Record that the buyer did not pay: deposit forfeited, buyer barred (拍卖规定 第二十四条)."""
+    """Record that the buyer reneged (悔拍): deposit forfeited (paying the ``costs`` first, then
+    the re-auction's shortfall), buyer barred, lot re-auctioned in the same round (拍卖规定
+    第二十四条). The closing loop records it by itself when the balance deadline passes."""
     now = clock.now()
-    engine.renege(session, lot_id, now, settings)
+    costs = to_fen(body.costs) if body is not None else 0
+    engine.renege(session, lot_id, now, settings, costs)
     view = queries.get_lot(session, lot_id, now)
     session.commit()
     return view

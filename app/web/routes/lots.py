@@ -1,4 +1,5 @@
-"""Search, the lot page with its live fragment, registration and bidding."""
+"""Search, the lot page with its live fragment, the printable confirmation, registration and
+bidding."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from app.web.lot_page import load_lot_page
 from app.web.templating import error_page, render, templates
 from auction import engine
 from fapai import metrics
-from fapai.errors import FapaiError, NotFound
+from fapai.crypto import keys
+from fapai.errors import Conflict, FapaiError, NotFound
 from fapai.money import fen_to_yuan
 from fapai.regions import CITIES
 
@@ -106,6 +108,28 @@ def lot(
 ) -> HTMLResponse:
     """拍品页: facts, rules, live price and countdown, bid record, result; register and bid."""
     return _lot_response(request, session, lot_id, user, clock, settings)
+
+
+@router.get("/lots/{lot_id:int}/confirmation", response_class=HTMLResponse)
+def confirmation(
+    request: Request, lot_id: int, session: SessionDep, settings: SettingsDep, user: PageUser
+) -> HTMLResponse:
+    """成交确认书, printable (拍卖规定 第二十二条): the buyer's real name once the round sold."""
+    try:
+        doc = queries.confirmation(session, lot_id, keys(settings)) if stored_id(lot_id) else None
+    except NotFound:
+        doc = None
+    except Conflict:
+        return error_page(
+            request,
+            user,
+            409,
+            "尚无成交确认书",
+            "该标的尚未成交；成交前竞买人身份保密（拍卖规定 第十八条）。",
+        )
+    if doc is None:
+        return _no_lot(request, user, lot_id)
+    return render(request, "confirmation.html", user, nav="lots", doc=doc)
 
 
 @router.get("/lots/{lot_id:int}/live")

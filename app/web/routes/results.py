@@ -19,7 +19,7 @@ from fapai.regions import CITIES
 
 router = APIRouter()
 
-OUTCOME_CHOICES = {code: display.STATUSES[code] for code in schemas.OUTCOMES}
+OUTCOME_CHOICES = {code: display.OUTCOMES[code] for code in schemas.OUTCOMES}
 # The chart shows the most recent sold rounds: enough to compare types and rounds, bounded so
 # the page stays fast with any number of lots.
 CHART_ROUNDS = 400

@@ -27,10 +27,11 @@
     const label = $("countdown-label"), countdown = $("countdown");
     if (state.status === "announced") {
       label.textContent = "距开始"; countdown.textContent = words(state.startsAt - now);
-    } else if (state.status === "bidding" || state.status === "sale") {
+    } else if (state.status === "bidding" || state.status === "sale" || state.status === "sale_bidding") {
       label.textContent = "距结束"; countdown.textContent = words(state.endsAt - now);
     } else {
-      label.textContent = "已结束"; countdown.textContent = "";
+      const halted = state.status === "suspended" || state.status === "stopped";
+      label.textContent = halted ? "已停止" : "已结束"; countdown.textContent = "";
     }
   }
 
