@@ -160,6 +160,20 @@ def test_a_failed_lot_is_relisted_on_the_schedule_the_desk_proposes(desk: Desk) 
     assert done.status_code == 303, done.text[-2000:]
     lot = desk.as_(None).get(f"/api/lots/{desk.lot_id}").json()
     assert (lot["round"], lot["status"], lot["start_price"]) == (2, "announced", 560000)
+    # The 2nd auction fails too: the desk proposes the 变卖 (whole price as deposit).
+    _go_to(desk, lot["ends_at"])
+    desk.close_due()
+    court = desk.as_(desk.court)
+    page = court.get(f"/desk/lots/{desk.lot_id}").text
+    assert "发布变卖" in page and "全款" in page
+    proposed = {
+        name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1)
+        for name in ("start_price", "deposit", "increment", "starts_at", "ends_at")
+    }
+    assert proposed["start_price"] == proposed["deposit"] == "560000.00"
+    done = court.post(f"/desk/lots/{desk.lot_id}/relist", data=proposed)
+    assert done.status_code == 303, done.text[-2000:]
+    assert desk.as_(None).get(f"/api/lots/{desk.lot_id}").json()["round"] == "sale"
 
 
 def test_a_late_relist_is_refused_in_words(desk: Desk) -> None:
@@ -244,6 +258,17 @@ def test_lead_outbid_win_balance_and_renege(desk: Desk) -> None:
     assert "不予退还" in court.get(f"/desk/lots/{desk.lot_id}").text
     again = court.post(f"/desk/lots/{desk.lot_id}/renege")
     assert again.status_code == 409 and "悔拍" in again.text
+    # 第二十四条: the same round again at the same start price, on the proposed schedule.
+    page = court.get(f"/desk/lots/{desk.lot_id}").text
+    assert "发布重新拍卖" in page
+    proposed = {
+        name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1)
+        for name in ("start_price", "deposit", "increment", "starts_at", "ends_at")
+    }
+    assert proposed["start_price"] == "700000.00"
+    assert court.post(f"/desk/lots/{desk.lot_id}/relist", data=proposed).status_code == 303
+    lot = desk.as_(None).get(f"/api/lots/{desk.lot_id}").json()
+    assert (lot["round"], lot["status"], lot["start_price"]) == (1, "announced", 700000)
 
 
 def test_documents_download_and_photos_show(desk: Desk) -> None:
