@@ -69,8 +69,8 @@ def sale_rules(lot: LotView, settings: Settings) -> list[str]:
         f"{yuan(lot.increment)} 加价，结束前 {extension} 内有人出价的顺延 {extension}，出价最高者"
         "买得；无人加价的，首次出价者以变卖价买得；变卖期满无人出价的，变卖不成。",
         f"未买得的竞买人的保证金在 {settings.refund_hours} 小时内退还（拍卖规定 第二十三条）；"
-        f"买受人须在成交后 {settings.balance_payment_days:g} 日内交纳差额（第二十五条），悔拍的保证金"
-        "不予退还（第二十四条）。",
+        f"买受人须在成交后 {settings.balance_payment_days:g} 日内交纳差额（第二十五条），"
+        "悔拍的保证金不予退还（第二十四条）。",
     ]
 
 
