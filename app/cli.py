@@ -16,6 +16,7 @@ from pathlib import Path
 
 import typer
 
+from app.inquiry_cli import register as register_inquiry
 from auction import demo
 from auction.cli import register as register_auction
 from crawlers.cli import register as register_crawlers
@@ -96,3 +97,4 @@ register_auction(app)
 demo.register(app, ensure_model=_price_model)
 register_valuation(app)
 register_crawlers(app)
+register_inquiry(app)

@@ -1,5 +1,6 @@
-"""The app's one deps module: sessions, settings, the injected clock, the current user (bearer
-token for the API, sign-in cookie for the pages), and the small request helpers routes share."""
+"""The app's one deps module: sessions, settings, the injected clock, the inquiry service, the
+current user (bearer token for the API, sign-in cookie for the pages), and the small request
+helpers routes share."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from app.inquiry import InquiryService, inquiry_service
 from app.schemas import MAX_INT_ID
 from auction.auth import user_for_session, user_for_token
 from auction.engine import court_lot
@@ -71,8 +73,16 @@ def get_clock(request: Request) -> Clock:
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 WriterSessionDep = Annotated[Session, Depends(get_writer_session, scope="function")]
+
+
+def get_inquiry_service(request: Request) -> InquiryService:
+    """The app's one inquiry service, its models loaded once (see :func:`inquiry_service`)."""
+    return inquiry_service(request.app.state)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+InquiryServiceDep = Annotated[InquiryService, Depends(get_inquiry_service)]
 
 _bearer = HTTPBearer(
     auto_error=False, description="A token from `fapai users add` or POST /api/bidders"

@@ -54,10 +54,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 async def _warm_models(app: FastAPI) -> None:
     """Load the inquiry models off the event loop; a failure is logged, and the first inquiry
     then tries again and answers with the reason."""
-    from app.api.routes.inquiries import load_models
+    from app.inquiry import inquiry_service
 
     try:
-        await asyncio.to_thread(load_models, app.state)
+        await asyncio.to_thread(inquiry_service, app.state)
         log.info("inquiry models loaded")
     except asyncio.CancelledError:
         raise

@@ -29,7 +29,7 @@ INQUIRY_ROUTES = {("POST", "/api/inquiries"), ("POST", "/inquiries")}
 
 def _models_state(state: Any) -> tuple[str, bool]:
     """(what the inquiry models are doing, whether that is healthy)."""
-    if getattr(state, "inquiry_models", None) is not None:
+    if getattr(state, "inquiry_service", None) is not None:
         return "loaded", True
     error = getattr(state, "models_error", None)
     if error:

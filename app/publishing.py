@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from auction.engine import LotData
 from fapai.errors import RuleViolation
+from fapai.law import REFERENCE_ART_13
 from valuation.inquiry_store import get_inquiry_reference
 
 
@@ -25,6 +26,13 @@ def with_inquiry_reference(session: Session, data: LotData) -> LotData:
     if found is None:
         raise RuleViolation("inquiry_id", f"no price inquiry {data.inquiry_id}")
     price, valid_until = found
+    if price is None:
+        raise RuleViolation(
+            "inquiry_id",
+            f"询价报告 {data.inquiry_id} 尚无法定参考价（名单内询价平台的结果尚未录入），"
+            "不能据此发布拍卖",
+            REFERENCE_ART_13,
+        )
     return dataclasses.replace(
         data, reference_price=price, reference_method="inquiry", reference_valid_until=valid_until
     )

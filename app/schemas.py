@@ -529,10 +529,22 @@ class ResultSearch(BaseModel):
 
 
 class SourceIn(BaseModel):
+    """One platform on the SPC's list that the court asked (参考价规定 第十三条)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    platform: str = Field(min_length=1, max_length=40, description="Inquiry platform, e.g. JD")
-    price: Decimal = Field(gt=0, max_digits=15, decimal_places=2, description="Its result, yuan")
+    platform: str = Field(min_length=1, max_length=40, description="Inquiry platform, e.g. 京东")
+    price: Decimal | None = Field(
+        None,
+        gt=0,
+        max_digits=15,
+        decimal_places=2,
+        description="Its result, yuan; null when it did not answer within the deadline",
+    )
+    asked_at: AwareDatetime | None = Field(None, description="When it was asked (default: now)")
+    answered_at: AwareDatetime | None = Field(
+        None, description="When it answered (default: now, if it did)"
+    )
 
 
 class InquiryIn(BaseModel):
@@ -565,6 +577,11 @@ class InquiryIn(BaseModel):
     lat: float | None = None
     lon: float | None = None
     sources: list[SourceIn] = Field(default_factory=list, max_length=20)
+    confirmed: bool = Field(
+        False,
+        description="The court checked a platform result flagged as far from every other "
+        "source and from fapai's interval, and keeps it",
+    )
 
 
 MAX_APPRAISALS = 10_000  # properties in one POST /api/appraisals

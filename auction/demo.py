@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 import typer
@@ -206,7 +206,7 @@ def first_round_start(row: DemoRow, settings: Settings) -> int:
     floor = law.min_start_price(row.reference, settings)
     if row.start >= floor:
         return row.start
-    keep = Decimal(1) - settings.reauction_max_cut_ratio
+    keep = law.reauction_keep_ratio(settings)
     exact = int((Decimal(row.start) / keep).to_integral_value(ROUND_FLOOR))
     whole_yuan = exact // 100 * 100
     return whole_yuan if whole_yuan >= floor else exact
@@ -220,8 +220,7 @@ def scaled_final(row: DemoRow, start: int) -> int:
 def cut_price(start: int, settings: Settings) -> int:
     """A second round's start: the previous start cut by the maximum the law allows
     (拍卖规定 第二十六条), in whole yuan, rounded up so the cut never exceeds it."""
-    keep = Decimal(1) - settings.reauction_max_cut_ratio
-    return -(-ratio_of(start, keep, rounding=ROUND_CEILING) // 100) * 100
+    return -(-law.min_reauction_start_price(start, settings) // 100) * 100
 
 
 def bid_ladder(

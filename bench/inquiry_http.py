@@ -1,20 +1,23 @@
-"""Inquiry latency: in-process and over HTTP against a real uvicorn process, beside a bare GET.
+"""Inquiry cost: throughput over HTTP beside a plain read, server time beside a bare predict.
 
     .venv/bin/python bench/inquiry_http.py            # 300 requests per row
     .venv/bin/python bench/inquiry_http.py --quick    # 60 requests per row
     .venv/bin/python bench/inquiry_http.py --backend postgres
 
-In-process: :func:`valuation.inquiry.price` with the promoted price model and the current
-outcome model already in memory (what a request does after the first), alone and with
-``save_inquiry`` into the scratch database. Over HTTP: ``POST /api/inquiries`` (court token) on a
-real ``uvicorn --factory app.main:create_app`` process, one connection and 4 concurrent
-ones; the baselines on the same server in the same run are ``GET /api/inquiries/{id}`` (one
-stored report read back) and a bare ``GET /api/lots?page_size=1``. Each figure is also given as a
-ratio to the bare GET's p50. Descriptions vary over five Guangzhou/Shenzhen districts, areas and
-layouts; half the requests bring one external platform result.
+Two ratios, each against a baseline measured in the same run on the same machine:
 
-It uses ``bench/common.py``'s scratch database, server launcher and load driver; the server is
-stopped and the scratch database removed on the way out. Never run by the test suite.
+- **throughput**: ``POST /api/inquiries`` (court token) on a real ``uvicorn --factory
+  app.main:create_app`` process, 1 and 4 concurrent connections, against ``GET /api/lots/{id}``
+  (one seeded lot) on the same server at the same concurrency: requests/s ÷ requests/s;
+- **server time**: the inquiry as the server runs it, in this process with the models already
+  in memory (:class:`app.inquiry.InquiryService`: validate, price, outcome curves, report,
+  stored in the scratch database), p50 against a bare one-row ``predict`` of the promoted
+  price model's Pipeline on a subject's feature row.
+
+Descriptions vary over five Guangzhou/Shenzhen districts, areas and layouts; half the requests
+bring one listed platform's result. It uses ``bench/common.py``'s scratch database, server
+launcher and load driver and the demo's seeded lots and court user; the server is stopped and
+the scratch database removed on the way out. Never run by the test suite.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ SUBJECTS = (
 def inquiry_body(rng: random.Random) -> dict:
     body = {**rng.choice(SUBJECTS), "area_m2": rng.randint(55, 140)}
     if rng.random() < 0.5:
-        body["sources"] = [{"platform": "JD", "price": rng.randint(2_000_000, 6_000_000)}]
+        body["sources"] = [{"platform": "京东", "price": rng.randint(2_000_000, 6_000_000)}]
+        body["confirmed"] = True  # a random platform price may be far from the model's
     return body
 
 
@@ -65,71 +69,74 @@ def timed(n: int, call: Callable[[], object]) -> LoadResult:
     return result
 
 
-def court_token(url: str) -> str:
-    from auction.auth import create_user, ensure_court
-    from fapai.db import make_engine, session_factory, session_scope
+def seed(url: str) -> tuple[str, int]:
+    """The demo's lots and users (through the engine): a court token and a lot id to read."""
+    from auction.demo import seed_demo
+    from fapai.clock import SystemClock
+    from fapai.db import make_engine, session_factory, writer_engine
+    from fapai.settings import Settings
 
     engine = make_engine(url)
-    with session_scope(session_factory(engine)) as s:
-        _, token = create_user(
-            s, "bench 书记员", "court", court=ensure_court(s, "BENCH", "基准测试法院")
-        )
+    summary = seed_demo(
+        session_factory(writer_engine(engine)), Settings(database_url=url), SystemClock().now(), 9
+    )
     engine.dispose()
-    return token
+    (court,) = (u.token for u in summary.users if u.role == "court")
+    return court, 1
 
 
 def in_process(url: str, n: int, rng: random.Random) -> dict[str, LoadResult]:
+    """The service as a request runs it, and the bare one-row predict it is measured against."""
+    from threadpoolctl import threadpool_limits
+
+    from app.inquiry import InquiryService
+    from app.schemas import InquiryIn
     from fapai.clock import SystemClock
     from fapai.db import make_engine, session_factory, session_scope
     from fapai.settings import Settings
-    from valuation.inquiry import InquiryModels, price
-    from valuation.inquiry_store import save_inquiry
 
     settings = Settings(database_url=url)
     clock = SystemClock()
-    models = InquiryModels.load(settings, clock.now())
+    service = InquiryService.load(settings, clock)
     factory = session_factory(make_engine(url))
+    model = service.price_model()
+    frame = model.subject_frame({**SUBJECTS[0], "area_m2": 89})
 
-    def one() -> object:
-        body = inquiry_body(rng)
-        sources = body.pop("sources", [])
-        return price(body, sources, clock.now(), models.registry, settings, models.outcome)
+    def bare() -> None:
+        with threadpool_limits(limits=1, user_api="openmp"):
+            model.pipeline.predict(frame)
 
-    def stored() -> None:
-        report = one()
+    def inquire() -> None:
+        body = InquiryIn.model_validate(inquiry_body(rng))
         with session_scope(factory) as s:
-            save_inquiry(s, report)
+            service.inquire(s, body, None)
 
-    one()  # warm-up
-    return {"price()": timed(n, one), "price() + save_inquiry()": timed(n, stored)}
+    bare()
+    inquire()  # warm-up
+    return {
+        "bare one-row predict": timed(n, bare),
+        "inquiry service (in-process)": timed(n, inquire),
+    }
 
 
-def over_http(base: str, token: str, n: int, rng: random.Random) -> dict[str, LoadResult]:
+def over_http(base: str, token: str, lot_id: int, n: int, rng: random.Random) -> dict:
     import httpx
 
     auth = {"Authorization": f"Bearer {token}"}
     first = httpx.post(f"{base}/api/inquiries", json=inquiry_body(rng), headers=auth, timeout=120)
     first.raise_for_status()  # also loads the models on the server: not measured
-    report_id = first.json()["id"]
 
     def post(_: int) -> tuple[str, str, dict | None, dict[str, str]]:
         return "POST", "/api/inquiries", inquiry_body(rng), auth
 
     def read(_: int) -> tuple[str, str, dict | None, dict[str, str]]:
-        return "GET", f"/api/inquiries/{report_id}", None, auth
+        return "GET", f"/api/lots/{lot_id}", None, {}
 
-    def bare(_: int) -> tuple[str, str, dict | None, dict[str, str]]:
-        return "GET", "/api/lots?page_size=1", None, {}
-
-    rows: dict[str, LoadResult] = {}
-    makers: tuple[tuple[str, RequestMaker], ...] = (
-        ("GET /api/lots?page_size=1 (bare GET)", bare),
-        ("GET /api/inquiries/{id}", read),
-        ("POST /api/inquiries", post),
-    )
+    rows: dict[tuple[str, int], LoadResult] = {}
+    makers: tuple[tuple[str, RequestMaker], ...] = (("GET", read), ("POST", post))
     for concurrency in (1, 4):
         for label, make in makers:
-            rows[f"{label}, {concurrency} conn"] = run(drive(base, concurrency, n, make))
+            rows[label, concurrency] = run(drive(base, concurrency, n, make))
     return rows
 
 
@@ -147,24 +154,35 @@ def main() -> None:
     rng = random.Random(3)
     with scratch_database(args.backend, args.pg) as url:
         print(f"[{args.backend}] in-process, {n} inquiries", file=sys.stderr)
-        rows = in_process(url, n, rng)
-        token = court_token(url)
+        local = in_process(url, n, rng)
+        token, lot_id = seed(url)
         with uvicorn_server(url) as base:
             print(f"[{args.backend}] over HTTP, {n} requests per row", file=sys.stderr)
-            rows.update(over_http(base, token, n, rng))
-    bare_p50 = percentile(rows["GET /api/lots?page_size=1 (bare GET), 1 conn"].latencies, 50)
-    print(
-        f"\nInquiry latency ({args.backend}, {n} requests per row; ratio = p50 ÷ bare GET p50, "
-        "1 connection, same server, same run)"
-    )
-    print("| what | requests | non-2xx | p50 ms | p99 ms | mean ms | p50 ÷ bare GET p50 |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for label, r in rows.items():
-        bad = r.requests - r.count(200, 201)
+            http = over_http(base, token, lot_id, n, rng)
+
+    bare = percentile(local["bare one-row predict"].latencies, 50)
+    print(f"\nInquiry cost ({args.backend}, {n} requests per row, same run)")
+    print("| what | p50 ms | p99 ms | mean ms | p50 ÷ bare predict p50 |")
+    print("|---|---:|---:|---:|---:|")
+    for label, r in local.items():
         print(
-            f"| {label} | {r.requests} | {bad} | {r.p(50):.1f} | {r.p(99):.1f} "
-            f"| {statistics.fmean(r.latencies) * 1000:.1f} "
-            f"| {percentile(r.latencies, 50) / bare_p50:.1f} |"
+            f"| {label} | {r.p(50):.2f} | {r.p(99):.2f} "
+            f"| {statistics.fmean(r.latencies) * 1000:.2f} "
+            f"| {percentile(r.latencies, 50) / bare:.2f} |"
+        )
+    print(
+        "\n| conn | GET /api/lots/{id} req/s | POST /api/inquiries req/s | non-2xx | POST p50 ms "
+        "| POST p99 ms | POST/s ÷ GET/s |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for concurrency in (1, 4):
+        get, post = http["GET", concurrency], http["POST", concurrency]
+        get_rate = get.per_second(get.requests)
+        post_rate = post.per_second(post.requests)
+        print(
+            f"| {concurrency} | {get_rate:.1f} | {post_rate:.1f} "
+            f"| {post.requests - post.count(200, 201)} | {post.p(50):.1f} | {post.p(99):.1f} "
+            f"| {post_rate / get_rate:.3f} |"
         )
 
 

@@ -18,9 +18,10 @@ are the stable machine codes.
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from fapai.errors import RuleViolation
 from fapai.money import fen_to_yuan, ratio_of
@@ -95,8 +96,7 @@ def check_start_price(start_fen: int, reference_fen: int, settings: Settings) ->
 
 def check_deposit(deposit_fen: int, start_fen: int, settings: Settings) -> None:
     """拍卖规定 第十七条: the deposit is 5%–20% of the start price."""
-    low = ratio_of(start_fen, settings.deposit_min_ratio, rounding=ROUND_CEILING)
-    high = ratio_of(start_fen, settings.deposit_max_ratio, rounding=ROUND_FLOOR)
+    low, high = deposit_range(start_fen, settings)
     if not low <= deposit_fen <= high:
         lo_pct, hi_pct = settings.deposit_min_ratio * 100, settings.deposit_max_ratio * 100
         raise RuleViolation(
@@ -226,9 +226,7 @@ def check_reauction_start_price(
 ) -> None:
     """拍卖规定 第二十六条: a re-auction's start price is cut at most 20% from the previous one
     (and not raised)."""
-    floor = ratio_of(
-        previous_start_fen, Decimal(1) - settings.reauction_max_cut_ratio, rounding=ROUND_CEILING
-    )
+    floor = min_reauction_start_price(previous_start_fen, settings)
     if not floor <= start_fen <= previous_start_fen:
         cut = settings.reauction_max_cut_ratio * 100
         previous = format_yuan(previous_start_fen)
@@ -490,3 +488,47 @@ def check_priority_change(now: datetime, starts_at: datetime) -> None:
 def refund_due_by(closed_at: datetime, settings: Settings) -> datetime:
     """拍卖规定 第二十三条: losers' deposits are refunded within 24 hours of the close."""
     return closed_at + timedelta(hours=settings.refund_hours)
+
+
+# --- the reference price and the inquiry report (参考价规定, and what a report derives) -------
+# Kept apart from the auction's rules above; valuation and the app import these.
+
+REFERENCE_ART_13 = "参考价规定 第十三条"
+REFERENCE_ART_14 = "参考价规定 第十四条"
+REFERENCE_ART_27 = "参考价规定 第二十七条"
+
+
+def reauction_keep_ratio(settings: Settings) -> Decimal:
+    """拍卖规定 第二十六条: a re-auction keeps at least 1 − the maximum cut (80%) of the previous
+    start price."""
+    return Decimal(1) - settings.reauction_max_cut_ratio
+
+
+def min_reauction_start_price(previous_start_fen: int, settings: Settings) -> int:
+    """拍卖规定 第二十六条: the lowest lawful re-auction start, the previous start cut by at most
+    20% (fen, rounded up so the cut never exceeds it)."""
+    return ratio_of(previous_start_fen, reauction_keep_ratio(settings), rounding=ROUND_CEILING)
+
+
+def deposit_range(start_fen: int, settings: Settings) -> tuple[int, int]:
+    """拍卖规定 第十七条: the lawful deposits for a start price, 5%–20% of it (fen, inclusive:
+    the low end rounded up, the high end down)."""
+    return (
+        ratio_of(start_fen, settings.deposit_min_ratio, rounding=ROUND_CEILING),
+        ratio_of(start_fen, settings.deposit_max_ratio, rounding=ROUND_FLOOR),
+    )
+
+
+def reference_price_mean(results_fen: Sequence[int]) -> int:
+    """参考价规定 第十三条: the reference price of an online inquiry is the mean of the results of
+    the listed platforms that answered within the deadline (fen, rounded half-up)."""
+    if not results_fen:
+        raise ValueError("no inquiry platform result to average")
+    total = sum(Decimal(r) for r in results_fen)
+    return int((total / len(results_fen)).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def reference_valid_until(issued_at: datetime, settings: Settings) -> datetime:
+    """参考价规定 第二十七条: a reference price report states its validity, at most one year
+    (``inquiry_validity_days``)."""
+    return issued_at + timedelta(days=settings.inquiry_validity_days)

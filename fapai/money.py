@@ -45,3 +45,8 @@ def fen_to_yuan(fen: int) -> Decimal:
 def ratio_of(fen: int, ratio: Decimal, rounding: str = ROUND_HALF_UP) -> int:
     """``ratio`` × an amount in fen, rounded to whole fen (ROUND_HALF_UP by default)."""
     return int((Decimal(int(fen)) * ratio).quantize(Decimal(1), rounding=rounding))
+
+
+def json_number(value: Decimal) -> float | int:
+    """A Decimal → a JSON number with the digits it has (money has at most 2 decimals)."""
+    return int(value) if value == value.to_integral_value() else float(value)

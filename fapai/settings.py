@@ -244,11 +244,19 @@ class Settings(BaseSettings):
             "announcement fell within the validity)."
         ),
     )
+    listed_inquiry_platform: bool = Field(
+        False,
+        description=(
+            "参考价规定 第十三条: the reference price of an online inquiry is the mean of the "
+            "results of the platforms on the SPC's list. Set only where this deployment is such "
+            "a listed platform: then fapai's own estimate counts as one of the results; "
+            "otherwise it is shown beside the legal reference price as an independent check."
+        ),
+    )
     inquiry_validity_days: int = Field(
         365,
         description=(
-            "参考价规定: a price report states its validity period, at most one year; the sale "
-            "must start within it."
+            "参考价规定 第二十七条: a price report states its validity period, at most one year."
         ),
     )
 

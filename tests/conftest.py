@@ -144,6 +144,24 @@ def redis_url() -> str:
     return url
 
 
+@pytest.fixture(scope="module")
+def shipped_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the shipped, promoted models of every kind and their pointer (tests
+    promote in it without touching the repository's ``models/``)."""
+    from fapai.settings import PROJECT_ROOT
+    from valuation.registry import POINTER, ModelRegistry
+
+    shipped = PROJECT_ROOT / "models"
+    target = tmp_path_factory.mktemp("models")
+    pointers = ModelRegistry(shipped).pointers()
+    assert set(pointers) >= {"price", "outcome"}, "models/ ships a promoted model of each kind"
+    for name, version in pointers.items():
+        for path in shipped.glob(f"{name}-{version}.*"):
+            shutil.copy(path, target / path.name)
+    shutil.copy(shipped / POINTER, target / POINTER)
+    return target
+
+
 # --- local sinks for the reminders' e-mail and webhook (auction.notifier) -------------------
 
 

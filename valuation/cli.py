@@ -1,18 +1,18 @@
 """`fapai` sub-commands of the valuation room (thin: they call the room's functions).
 
-Market data, training, evaluation and model promotion live in ``valuation.cli_models``;
-the online inquiry in ``valuation.cli_inquiry``; batch appraisal in ``valuation.cli_appraise``.
+Market data, training, evaluation and model promotion live in ``valuation.cli_models``; batch
+appraisal in ``valuation.cli_appraise`` (the online inquiry and the outcome model's training,
+which wire rooms together, are the app's: ``app.inquiry_cli``).
 """
 
 from __future__ import annotations
 
 import typer
 
-from valuation import cli_appraise, cli_inquiry, cli_models
+from valuation import cli_appraise, cli_models
 
 
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the root app."""
     cli_models.register(app)
-    cli_inquiry.register(app)
     cli_appraise.register(app)

@@ -26,13 +26,16 @@ from valuation.data import (
     write_rejects,
 )
 from valuation.evaluate import report_rows
-from valuation.registry import IncompatibleModel, ModelRegistry, UnknownModel
+from valuation.registry import IncompatibleModel, ModelRegistry, UnknownModel, model_names
 
 console = Console()
 data_app = typer.Typer(
     help="Market listings in and out of the project database.", no_args_is_help=True
 )
-models_app = typer.Typer(help="Trained price models: list them, promote one.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="Trained models of every kind (price, outcome): list them, promote one.",
+    no_args_is_help=True,
+)
 
 SOURCE_HELP = (
     "Where the listings come from: 'default' (the shipped real market data), 'db' (the "
@@ -251,27 +254,45 @@ def evaluate(
 
 
 # --- models -------------------------------------------------------------------------------
+def _mdape(card: dict) -> str:
+    """The card's headline accuracy: the price model's random 10% check rows, the outcome
+    model's time-ordered hold-out."""
+    metrics = card.get("metrics", {})
+    m = metrics.get("check_rows_random_10pct", {}).get("model") or metrics.get("model", {})
+    return f"{m['mdape']:.1%}" if "mdape" in m else "—"
+
+
+def _coverage(card: dict) -> str:
+    m = card.get("metrics", {}).get("check_rows_random_10pct", {}).get("model", {})
+    return f"{m['coverage_80']:.1%}" if "coverage_80" in m else "—"
+
+
 @models_app.command("list")
-def models_list(name: str = typer.Option("price", "--name")) -> None:
-    """Saved versions with their data, accuracy and whether they are promoted."""
-    registry = ModelRegistry(get_settings().models_dir, name)
-    cards = registry.list()
+def models_list(
+    name: str = typer.Option(None, "--name", help="Only this model name (price, outcome…)."),
+) -> None:
+    """Saved versions of every model kind with their data, accuracy and whether promoted."""
+    models_dir = get_settings().models_dir
+    names = [name] if name else model_names(models_dir)
+    cards = [c for n in names for c in ModelRegistry(models_dir, n).list()]
     if not cards:
-        console.print(f"no {name} models in {registry.models_dir}: run `fapai train`")
+        console.print(f"no models in {models_dir}: run `fapai train`", soft_wrap=True)
         return
-    t = Table(title=f"{name} models in {registry.models_dir}")
+    t = Table(title=f"models in {models_dir}")
+    t.add_column("name", no_wrap=True, min_width=max(len(c["name"]) for c in cards))
     # A version id is copied into `fapai models promote`: never cut, whatever the width.
     t.add_column("version", no_wrap=True, min_width=max(len(c["version"]) for c in cards))
-    for col in ("created", "rows", "MdAPE", "80% cov.", "sklearn", "promoted"):
+    for col in ("kind", "created", "rows", "MdAPE", "80% cov.", "sklearn", "promoted"):
         t.add_column(col, overflow="fold")
     for c in cards:
-        m = c.get("metrics", {}).get("check_rows_random_10pct", {}).get("model", {})
         t.add_row(
+            c["name"],
             c["version"],
+            c.get("kind", "price"),
             c["created_at"][:19],
             f"{c['data']['rows']:,}",
-            f"{m['mdape']:.1%}" if "mdape" in m else "—",
-            f"{m['coverage_80']:.1%}" if "coverage_80" in m else "—",
+            _mdape(c),
+            _coverage(c),
             c["versions"]["scikit-learn"] + ("" if c["compatible"] else " [red](incompatible)"),
             "[green]yes[/green]" if c["promoted"] else "",
         )
@@ -281,17 +302,29 @@ def models_list(name: str = typer.Option("price", "--name")) -> None:
 @models_app.command("promote")
 def models_promote(
     version: str = typer.Argument(..., help="The version to serve (see `fapai models list`)."),
-    name: str = typer.Option("price", "--name"),
+    name: str = typer.Option(
+        None, "--name", help="The model name; found from the version when not given."
+    ),
     force: bool = typer.Option(
         False, "--force", help="Promote even if VERSION scores worse on the same hold-out."
     ),
 ) -> None:
-    """Serve VERSION from now on; running servers switch at their next inquiry.
+    """Serve VERSION (of any kind) from now on; running servers switch at their next inquiry.
 
     When VERSION and the promoted version were checked on the same hold-out rows (the same
     training data and seed), a worse MdAPE is refused unless --force.
     """
-    registry = ModelRegistry(get_settings().models_dir, name)
+    models_dir = get_settings().models_dir
+    if name is None:
+        owners = [
+            n
+            for n in model_names(models_dir)
+            if ModelRegistry(models_dir, n).card_path(version).exists()
+        ]
+        if len(owners) > 1:
+            raise _fail(f"version {version!r} exists for {', '.join(owners)}: add --name")
+        name = owners[0] if owners else "price"
+    registry = ModelRegistry(models_dir, name)
     try:
         worse = _worse_than_promoted(registry, version)
         if worse and not force:
@@ -312,9 +345,10 @@ def _worse_than_promoted(registry: ModelRegistry, version: str) -> str | None:
     new, old = registry.card(version), registry.card(current)
 
     def held_out(card: dict) -> tuple:
-        return (card["data"]["hash"], card["params"].get("random_state"), card["data"]["split"])
+        data = card.get("data", {})
+        return (data.get("hash"), card.get("params", {}).get("random_state"), data.get("split"))
 
-    if held_out(new) != held_out(old):
+    if None in held_out(new) or held_out(new) != held_out(old):
         return None  # different rows held out: the cards' figures do not compare
     key = "check_rows_random_10pct"
     new_m = new.get("metrics", {}).get(key, {}).get("model", {}).get("mdape")

@@ -78,7 +78,11 @@ def _absdiff(values: np.ndarray, target: float | None, weight: float, unknown: f
 
 
 class ComparablesIndex:
-    """Listings grouped by city, with the model's log unit price at their own features."""
+    """Listings grouped by city, with the model's log unit price at their own features.
+
+    The artifact keeps the rows (``by_city``); :meth:`load` builds the lookup a request reads
+    (each city's columns as plain arrays), once, when the model loads.
+    """
 
     def __init__(self, frame: pd.DataFrame, predicted_log_unit: np.ndarray) -> None:
         data = frame.loc[:, list(INDEX_COLUMNS)].copy()
@@ -88,6 +92,26 @@ class ComparablesIndex:
     def __len__(self) -> int:
         return sum(len(g) for g in self.by_city.values())
 
+    def load(self) -> CityArrays:
+        """The query-ready index: per city, every column as a NumPy array."""
+        return CityArrays(
+            {city: {col: _array(g[col]) for col in g.columns} for city, g in self.by_city.items()}
+        )
+
+
+def _array(column: pd.Series) -> np.ndarray:
+    """A column as NumPy: numbers as float (NaN where missing), text as objects (None)."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.to_numpy(dtype=float, na_value=np.nan)
+    return column.astype(object).where(column.notna(), None).to_numpy()
+
+
+class CityArrays:
+    """The comparables lookup of a loaded model: per city, its listings' columns as arrays."""
+
+    def __init__(self, by_city: dict[str, dict[str, np.ndarray]]) -> None:
+        self.by_city = by_city
+
     def nearest(self, subject: dict, subject_log_unit: float, k: int = 8) -> list[Comparable]:
         """The ``k`` nearest listings of the subject's city, adjusted to the subject.
 
@@ -96,48 +120,49 @@ class ComparablesIndex:
         g = self.by_city.get(subject["city"])
         if g is None or k <= 0:
             return []
-        dist = W_DISTRICT * ~_same(g["district"].to_numpy(), subject.get("district"))
-        dist += W_BIZCIRCLE * ~_same(g["bizcircle"].to_numpy(), subject.get("bizcircle"))
-        dist += W_COMMUNITY * ~_same(g["community"].to_numpy(), subject.get("community"))
-        dist += W_LOG_AREA * np.abs(np.log(g["area_m2"].to_numpy(float) / subject["area_m2"]))
-        dist += _absdiff(g["rooms"].to_numpy(float), subject.get("rooms"), W_ROOMS, UNKNOWN_ROOMS)
+        dist = W_DISTRICT * ~_same(g["district"], subject.get("district"))
+        dist += W_BIZCIRCLE * ~_same(g["bizcircle"], subject.get("bizcircle"))
+        dist += W_COMMUNITY * ~_same(g["community"], subject.get("community"))
+        dist += W_LOG_AREA * np.abs(np.log(g["area_m2"] / subject["area_m2"]))
+        dist += _absdiff(g["rooms"], subject.get("rooms"), W_ROOMS, UNKNOWN_ROOMS)
         dist += _absdiff(
-            g["build_year"].to_numpy(float),
-            subject.get("build_year"),
-            W_YEAR_BUILT,
-            UNKNOWN_YEAR_BUILT,
+            g["build_year"], subject.get("build_year"), W_YEAR_BUILT, UNKNOWN_YEAR_BUILT
         )
-        dist += _absdiff(g["period"].to_numpy(float), subject.get("period"), W_PERIOD, 0.0)
-        order = np.argsort(dist, kind="stable")[:k]
+        dist += _absdiff(g["period"], subject.get("period"), W_PERIOD, 0.0)
+        # Every row within the k-th smallest distance, ordered by distance then row: the first
+        # k of a stable full sort, without sorting every listing of the city.
+        kth = np.partition(dist, k - 1)[k - 1] if k < len(dist) else np.inf
+        near = np.flatnonzero(dist <= kth)
+        order = near[np.lexsort((near, dist[near]))][:k]
         area = Decimal(str(subject["area_m2"]))
-        out = []
-        for i in order:
-            row = g.iloc[i]
-            factor = float(np.exp(subject_log_unit - row["predicted_log_unit"]))
-            adjusted_unit = Decimal(int(row["unit_price"])) * Decimal(str(round(factor, 6)))
-            adjusted_unit = adjusted_unit.quantize(_WHOLE)
-            out.append(
-                Comparable(
-                    source=row["source"],
-                    listing_id=row["listing_id"],
-                    url=row["url"] if isinstance(row["url"], str) else None,
-                    district=row["district"],
-                    community=row["community"] if isinstance(row["community"], str) else None,
-                    area_m2=float(row["area_m2"]),
-                    rooms=None if pd.isna(row["rooms"]) else int(row["rooms"]),
-                    build_year=None if pd.isna(row["build_year"]) else int(row["build_year"]),
-                    observed_on=None if pd.isna(row["observed_on"]) else row["observed_on"],
-                    unit_price=Decimal(int(row["unit_price"])),
-                    price_total=_total(row),
-                    adjusted_unit_price=adjusted_unit,
-                    adjusted_price_total=(adjusted_unit * area).quantize(_WHOLE),
-                    distance=round(float(dist[i]), 3),
-                )
-            )
-        return out
+        return [self._comparable(g, i, float(dist[i]), subject_log_unit, area) for i in order]
 
-
-def _total(row: pd.Series) -> Decimal:
-    if pd.notna(row["price_total"]):
-        return Decimal(int(row["price_total"]))
-    return (Decimal(int(row["unit_price"])) * Decimal(str(row["area_m2"]))).quantize(_WHOLE)
+    @staticmethod
+    def _comparable(
+        g: dict[str, np.ndarray], i: int, distance: float, subject_log_unit: float, area: Decimal
+    ) -> Comparable:
+        factor = float(np.exp(subject_log_unit - g["predicted_log_unit"][i]))
+        unit = Decimal(int(g["unit_price"][i]))
+        adjusted_unit = (unit * Decimal(str(round(factor, 6)))).quantize(_WHOLE)
+        rooms, built, total = g["rooms"][i], g["build_year"][i], g["price_total"][i]
+        listing_area = float(g["area_m2"][i])
+        return Comparable(
+            source=g["source"][i],
+            listing_id=g["listing_id"][i],
+            url=g["url"][i],
+            district=g["district"][i],
+            community=g["community"][i],
+            area_m2=listing_area,
+            rooms=None if np.isnan(rooms) else int(rooms),
+            build_year=None if np.isnan(built) else int(built),
+            observed_on=g["observed_on"][i],
+            unit_price=unit,
+            price_total=(
+                Decimal(int(total))
+                if not np.isnan(total)
+                else (unit * Decimal(str(listing_area))).quantize(_WHOLE)
+            ),
+            adjusted_unit_price=adjusted_unit,
+            adjusted_price_total=(adjusted_unit * area).quantize(_WHOLE),
+            distance=round(distance, 3),
+        )

@@ -2,9 +2,11 @@
 
 ``inquiries.report`` keeps the report's JSON text exactly as it was returned, so
 ``GET /api/inquiries/{id}`` gives it back unchanged later, even after another model is
-promoted. The reference price (fen) and validity are also columns, for the auction's lot form
-(:func:`get_inquiry_reference`), and each source's result is a row of ``inquiry_sources`` (the
-audit trail of the mean, 参考价规定 第十三条).
+promoted. The legal reference price (fen; NULL while no listed platform has answered) and the
+validity are also columns, for publishing a lot (:func:`get_inquiry_reference`), and each
+platform asked is a row of ``inquiry_sources``: when it was asked, when it answered and what
+(NULL: no answer), whether its result was flagged and confirmed — the audit trail of the mean
+(参考价规定 第十三条).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text, select
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fapai.db import Base, UTCDateTime
@@ -26,7 +28,7 @@ class Inquiry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
-    reference_price: Mapped[int] = mapped_column(BigInteger)  # fen
+    reference_price: Mapped[int | None] = mapped_column(BigInteger)  # fen; None: no answer yet
     model_version: Mapped[str] = mapped_column(String(80))
     city: Mapped[str | None] = mapped_column(String(20))
     district: Mapped[str | None] = mapped_column(String(30))
@@ -45,7 +47,11 @@ class InquirySource(Base):
     )
     platform: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(10))  # "model" or "platform"
-    price: Mapped[int] = mapped_column(BigInteger)  # fen
+    price: Mapped[int | None] = mapped_column(BigInteger)  # fen; None: asked, no answer
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 def save_inquiry(
@@ -71,7 +77,16 @@ def save_inquiry(
     session.add(row)
     session.flush()
     session.add_all(
-        InquirySource(inquiry_id=row.id, platform=s.platform, kind=s.kind, price=s.price_fen)
+        InquirySource(
+            inquiry_id=row.id,
+            platform=s.platform,
+            kind=s.kind,
+            price=s.price_fen,
+            asked_at=s.asked_at,
+            answered_at=s.answered_at,
+            flagged=s.flagged,
+            confirmed=s.confirmed,
+        )
         for s in report.sources
     )
     return {"id": row.id, **body}
@@ -88,9 +103,10 @@ def get_inquiry(session: Session, inquiry_id: int, court_id: int | None) -> dict
 
 def get_inquiry_reference(
     session: Session, inquiry_id: int, court_id: int | None
-) -> tuple[int, datetime] | None:
-    """(reference price in fen, valid_until) of an inquiry of the court ``court_id``, for the
-    auction's lot form."""
+) -> tuple[int | None, datetime] | None:
+    """(legal reference price in fen, or None while there is none; valid_until) of an inquiry
+    of the court ``court_id``, for publishing a lot from it; None if the court has no such
+    inquiry."""
     row = session.execute(
         select(Inquiry.reference_price, Inquiry.valid_until).where(
             Inquiry.id == inquiry_id, Inquiry.court_id == court_id

@@ -1,9 +1,10 @@
-"""The price model as the rest of fapai sees it: ``PriceModel.estimate`` and ``.comparables``.
+"""The price model as the rest of fapai sees it: ``PriceModel.value`` (the estimate and the
+comparables from one predict), ``.estimate``, ``.comparables`` and ``.appraise``.
 
 A :class:`PriceModel` wraps one trained artifact (see :mod:`valuation.train`): the scikit-learn
-pipeline (log yuan/m²), its conformal calibration, the comparables index and what the training
-data covered. It refuses (:class:`NotPriceable`) what it cannot price honestly instead of
-returning a confident number.
+pipeline (log yuan/m²), its conformal calibration, the comparables index (its lookup built when
+the model loads) and what the training data covered. It refuses (:class:`NotPriceable`) what
+it cannot price honestly instead of returning a confident number.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from valuation.market_index import BACKFILL_YEARS, MarketIndex, year_fraction
 from valuation.schema import (
     BUILDING_TYPES,
     LISTING_FIELDS,
+    Listing,
     ListingError,
     validate_subject,
     validate_subject_frame,
@@ -33,7 +35,7 @@ from valuation.schema import (
 PRICED_PROPERTY_TYPES = ("residential",)
 # One row is priced fastest on one thread: OpenMP threads that spin-wait for each other on a
 # busy server cost more than they save (p99 of one inquiry fell from ~240 ms to ~110 ms).
-_THREADS = ThreadpoolController()
+_THREADS: list[ThreadpoolController] = []  # made at first use, once OpenMP is loaded
 _WHOLE = Decimal(1)
 
 
@@ -79,8 +81,26 @@ class Estimate:
     market_index_series: tuple[dict[str, Any], ...] = ()
 
 
+@dataclass(frozen=True)
+class Valuation:
+    """One subject priced once: its estimate and its comparables."""
+
+    estimate: Estimate
+    comparables: tuple[Comparable, ...]
+
+
 # Optional inputs an inquiry takes beyond its description fields (listing fields, checked here).
 EXTRA_INPUTS = ("building_type", "near_metro")
+
+
+def one_thread() -> Any:
+    """A context in which OpenMP (scikit-learn's predictors) runs on one thread.
+
+    The controller is made on first use, when the models' libraries are loaded: one made at
+    import time may not see OpenMP yet, and then limits nothing."""
+    if not _THREADS:
+        _THREADS.append(ThreadpoolController())
+    return _THREADS[0].limit(limits=1, user_api="openmp")
 
 
 def _yuan(value: float) -> Decimal:
@@ -119,7 +139,8 @@ class PriceModel:
         self.card: dict[str, Any] = dict(card)
         self.pipeline = artifact["pipeline"]
         self.calibration = artifact["calibration"]
-        self.index = artifact["index"]
+        self.index = artifact["index"].load()  # the comparables lookup, built once here
+        self._encoder = self.pipeline.named_steps["columns"].named_transformers_["location"]
         self.coverage: dict[str, dict[str, Any]] = artifact["coverage"]
         # Models trained before the market index price every date at their latest data.
         self.market_index: dict[str, MarketIndex] = artifact.get("market_index") or {
@@ -128,7 +149,7 @@ class PriceModel:
         }
 
     # -- checks ----------------------------------------------------------------------------
-    def _subject(self, subject: Mapping[str, Any], as_of: date | None = None) -> dict[str, Any]:
+    def inputs(self, subject: Mapping[str, Any], as_of: date | None = None) -> dict[str, Any]:
         """Validate and check a subject against what the model knows; the inputs it uses."""
         for required in ("city", "area_m2"):
             if subject.get(required) in (None, ""):
@@ -136,9 +157,15 @@ class PriceModel:
         if subject.get("district") in (None, "") and subject.get("bizcircle") in (None, ""):
             raise NotPriceable("district", "required", "区县或商圈（bizcircle）至少填一项")
         try:
-            clean = validate_subject(subject).to_dict()
+            listing = validate_subject(subject)
         except ListingError as exc:
             raise refusal(exc) from exc
+        return self.checked_inputs(listing, as_of)
+
+    def checked_inputs(self, listing: Listing, as_of: date | None = None) -> dict[str, Any]:
+        """The inputs the model uses for an already validated subject, checked against what
+        it knows (cities, districts or business circles, areas, dates)."""
+        clean = listing.to_dict()
         reason = self._refused(pd.DataFrame([clean]), as_of)[0]
         if reason is not None:
             raise self._explain(reason, clean)
@@ -210,7 +237,7 @@ class PriceModel:
 
     def subject_frame(self, subject: Mapping[str, Any], as_of: date | None = None) -> pd.DataFrame:
         """The one-row frame the pipeline prices for ``subject`` (checked, at its anchor)."""
-        inputs = self._subject(subject, as_of)
+        inputs = self.inputs(subject, as_of)
         return self._frames(pd.DataFrame([inputs]), as_of)[0]
 
     def _frames(
@@ -259,32 +286,27 @@ class PriceModel:
         return self._price(frame, shift, gap)
 
     # -- the interface ---------------------------------------------------------------------
-    def _predict(
-        self, subject: Mapping[str, Any], as_of: date | None
-    ) -> tuple[dict, pd.DataFrame, float, dict[float, float]]:
-        inputs = self._subject(subject, as_of)
+    def value(self, inputs: dict[str, Any], as_of: date | None = None, k: int = 8) -> Valuation:
+        """Price checked ``inputs`` (:meth:`checked_inputs`) once at the valuation date ``as_of``
+        (None: the city's latest market data): the estimate with its 80%/90% intervals and the
+        ``k`` nearest comparables adjusted to the subject, from one encoding and one predict."""
         frame, shift, gap = self._frames(pd.DataFrame([inputs]), as_of)
-        with _THREADS.limit(limits=1, user_api="openmp"):
-            log_unit, widths = self._price(frame, shift, gap)
-        return inputs, frame, float(log_unit[0]), {c: float(w[0]) for c, w in widths.items()}
-
-    def estimate(self, subject: Mapping[str, Any], as_of: date | None = None) -> Estimate:
-        """Unit and total price with 80%/90% intervals at the valuation date ``as_of`` (None:
-        the city's latest market data)."""
-        inputs, _, log_unit, widths = self._predict(subject, as_of)
+        with one_thread():
+            log_units, all_widths = self._price(frame, shift, gap)
+        log_unit = float(log_units[0])
         area = inputs["area_m2"]
         unit = _yuan(math.exp(log_unit))
         total = (unit * Decimal(str(area))).quantize(_WHOLE)
 
         def interval(coverage: float) -> tuple[Decimal, Decimal]:
-            w = widths[coverage]
+            w = float(all_widths[coverage][0])
             return _yuan(math.exp(log_unit - w) * area), _yuan(math.exp(log_unit + w) * area)
 
         city = inputs["city"]
         index = self.market_index[city]
         wanted = index.last if as_of is None else year_fraction(as_of)
         level = float(np.interp(wanted, index.periods, index.levels))
-        return Estimate(
+        estimate = Estimate(
             unit_price=unit,
             price_total=total,
             interval80=interval(0.8),
@@ -296,22 +318,26 @@ class PriceModel:
             market_index=round(100 * math.exp(level - index.levels[-1]), 1),
             market_index_series=tuple(index.table()),
         )
+        query = {
+            **inputs,
+            "period": float(frame["period"].iloc[0]),
+            "bizcircle": inputs.get("bizcircle")
+            or self._encoder.bizcircle_of(
+                inputs["city"], inputs.get("district"), inputs.get("community")
+            ),
+        }
+        return Valuation(estimate, tuple(self.index.nearest(query, log_unit, k=k)))
+
+    def estimate(self, subject: Mapping[str, Any], as_of: date | None = None) -> Estimate:
+        """Unit and total price with 80%/90% intervals at the valuation date ``as_of`` (None:
+        the city's latest market data)."""
+        return self.value(self.inputs(subject, as_of), as_of, k=0).estimate
 
     def comparables(
         self, subject: Mapping[str, Any], k: int = 8, as_of: date | None = None
     ) -> list[Comparable]:
         """The ``k`` most similar listings in the subject's city, adjusted to it."""
-        inputs, frame, log_unit, _ = self._predict(subject, as_of)
-        encoder = self.pipeline.named_steps["columns"].named_transformers_["location"]
-        query = {
-            **inputs,
-            "period": float(frame["period"].iloc[0]),
-            "bizcircle": inputs.get("bizcircle")
-            or encoder.bizcircle_of(
-                inputs["city"], inputs.get("district"), inputs.get("community")
-            ),
-        }
-        return self.index.nearest(query, log_unit, k=k)
+        return list(self.value(self.inputs(subject, as_of), as_of, k=k).comparables)
 
     def appraise(self, table: pd.DataFrame, as_of: date | None = None) -> pd.DataFrame:
         """Price a whole table of properties (listing-schema columns) at ``as_of``.

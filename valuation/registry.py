@@ -1,10 +1,15 @@
-"""Trained models on disk (``models/``): artifacts, cards, the promoted pointer.
+"""Trained models on disk (``models/``), every kind in one format: artifacts, cards, promotion.
 
-Layout: ``<name>-<version>.joblib`` (the artifact) beside ``<name>-<version>.json`` (its card),
-and ``promoted.json`` mapping a model name to its promoted version. :meth:`ModelRegistry.current`
-keeps the promoted model in memory and notices a new promotion (another process running
-``fapai models promote``) by a ``stat`` of the pointer file, so a server switches without a
-restart. An artifact saved by another scikit-learn major.minor is refused before unpickling.
+Layout: ``<name>-<version>.joblib`` (the artifact: a dict of the fitted parts, compressed)
+beside ``<name>-<version>.json`` (its card: ``kind``, ``version``, ``created_at``, data,
+metrics, ``versions``), and ``promoted.json`` mapping a model name to its promoted version.
+The card's ``kind`` says how the artifact is served (:data:`KINDS`: ``price`` →
+:class:`~valuation.model.PriceModel`, ``outcome`` → :class:`~valuation.outcome.OutcomeModel`).
+
+For every kind alike: an artifact saved by another scikit-learn major.minor is refused before
+unpickling, and :meth:`ModelRegistry.current` keeps the promoted model in memory and notices a
+new promotion (another process running ``fapai models promote``) by a ``stat`` of the pointer
+file, so a server switches without a restart.
 """
 
 from __future__ import annotations
@@ -12,14 +17,19 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import version as installed_version
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import joblib
 
 from fapai.clock import Clock, SystemClock
 from fapai.settings import Settings
 from valuation.model import PriceModel
+from valuation.outcome.curve import OutcomeModel
 
 POINTER = "promoted.json"
 
@@ -32,25 +42,71 @@ class UnknownModel(LookupError):
     """No such model version (or nothing promoted yet)."""
 
 
+class ServedModel(Protocol):
+    """What every kind serves: its version and its card."""
+
+    version: str
+    card: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """How the registry serves one kind of model, and how a fresh machine gets a first one."""
+
+    serve: Callable[[Mapping[str, Any], Mapping[str, Any]], ServedModel]
+    # (now) → (artifact, card) trained from the shipped data
+    train_default: Callable[[datetime], tuple[dict[str, Any], dict[str, Any]]]
+    retrain: str  # the command that trains one, for messages
+
+
+def _default_price(now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    from valuation.market_data import load_default_listings
+    from valuation.train import train_price_model
+
+    trained = train_price_model(load_default_listings(), now=now, source="default")
+    return trained.artifact, trained.card
+
+
+def _default_outcome(now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    from valuation.outcome.train import train_default_outcome
+
+    model = train_default_outcome(now)
+    return model.artifact(), model.card
+
+
+KINDS: dict[str, ModelKind] = {
+    "price": ModelKind(PriceModel, _default_price, "fapai train"),
+    "outcome": ModelKind(OutcomeModel.from_artifact, _default_outcome, "fapai train-outcome"),
+}
+
+
 def _major_minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
-def installed_sklearn() -> str:
-    from importlib.metadata import version
-
-    return version("scikit-learn")
+def incompatibility(card: Mapping[str, Any]) -> str | None:
+    """Why an artifact with this card cannot be loaded here, or None if it can."""
+    saved = card.get("versions", {}).get("scikit-learn", "unknown")
+    installed = installed_version("scikit-learn")
+    if _major_minor(saved) == _major_minor(installed):
+        return None
+    kind = KINDS.get(card.get("kind", "price"), KINDS["price"])
+    return (
+        f"model {card.get('name')}-{card.get('version')} was saved by scikit-learn {saved} "
+        f"but {installed} is installed; the major.minor must match. Retrain it with "
+        f"`{kind.retrain}` or install scikit-learn=={_major_minor(saved)}.*"
+    )
 
 
 class ModelRegistry:
-    """The models of one ``name`` (``price`` by default) in ``models_dir``."""
+    """The models of one ``name`` (``price`` by default, ``outcome``…) in ``models_dir``."""
 
     def __init__(self, models_dir: Path | str, name: str = "price") -> None:
         self.models_dir = Path(models_dir)
         self.name = name
         self._lock = threading.Lock()
         self._pointer_stat: tuple[int, int, int] | None = None
-        self._current: PriceModel | None = None
+        self._current: ServedModel | None = None
 
     # -- files -----------------------------------------------------------------------------
     def artifact_path(self, version: str) -> Path:
@@ -67,16 +123,20 @@ class ModelRegistry:
         path = self.card_path(version)
         if not path.exists():
             raise UnknownModel(f"no {self.name} model version {version!r} in {self.models_dir}")
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
 
-    def save(self, artifact: dict[str, Any], card: dict[str, Any]) -> Path:
+    def save(self, artifact: Mapping[str, Any], card: Mapping[str, Any]) -> Path:
         """Write the artifact (compressed) and its card; returns the artifact's path."""
+        if card.get("kind", "price") not in KINDS:
+            raise ValueError(f"unknown model kind {card.get('kind')!r}")
         self.models_dir.mkdir(parents=True, exist_ok=True)
         version = card["version"]
         path = self.artifact_path(version)
-        joblib.dump(artifact, path, compress=3)
+        joblib.dump(dict(artifact), path, compress=3)
         card = {**card, "artifact": path.name, "artifact_bytes": path.stat().st_size}
-        self.card_path(version).write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n")
+        self.card_path(version).write_text(
+            json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
         return path
 
     def list(self) -> list[dict[str, Any]]:
@@ -84,57 +144,54 @@ class ModelRegistry:
         promoted = self.promoted_version()
         cards = []
         for path in sorted(self.models_dir.glob(f"{self.name}-*.json")):
-            card = json.loads(path.read_text())
+            card = json.loads(path.read_text(encoding="utf-8"))
+            if card.get("name", self.name) != self.name:
+                continue  # another name that starts like this one (price-b-… for price-)
             card["promoted"] = card.get("version") == promoted
-            card["compatible"] = self._incompatibility(card) is None
+            card["compatible"] = incompatibility(card) is None
             cards.append(card)
         return sorted(cards, key=lambda c: c.get("created_at", ""))
 
     # -- promotion -------------------------------------------------------------------------
-    def promoted_version(self) -> str | None:
+    def pointers(self) -> dict[str, str]:
+        """``promoted.json``: model name → promoted version."""
         try:
-            return json.loads(self.pointer_path.read_text()).get(self.name)
+            return json.loads(self.pointer_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return None
+            return {}
+
+    def promoted_version(self) -> str | None:
+        return self.pointers().get(self.name)
 
     def promote(self, version: str) -> None:
         """Make ``version`` the served one (checked loadable first; atomic pointer write)."""
         self._check_compatible(self.card(version))
         if not self.artifact_path(version).exists():
             raise UnknownModel(f"artifact {self.artifact_path(version).name} is missing")
-        pointers: dict[str, str] = {}
-        if self.pointer_path.exists():
-            pointers = json.loads(self.pointer_path.read_text())
-        pointers[self.name] = version
+        pointers = {**self.pointers(), self.name: version}
         tmp = self.pointer_path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(pointers, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        tmp.write_text(
+            json.dumps(pointers, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
         os.replace(tmp, self.pointer_path)
 
     # -- loading ---------------------------------------------------------------------------
     @staticmethod
-    def _incompatibility(card: dict[str, Any]) -> str | None:
-        saved = card.get("versions", {}).get("scikit-learn", "unknown")
-        installed = installed_sklearn()
-        if _major_minor(saved) == _major_minor(installed):
-            return None
-        return (
-            f"model {card.get('name')}-{card.get('version')} was saved by scikit-learn {saved} "
-            f"but {installed} is installed; the major.minor must match. Retrain it with "
-            f"`fapai train` or install scikit-learn=={_major_minor(saved)}.*"
-        )
-
-    def _check_compatible(self, card: dict[str, Any]) -> None:
-        problem = self._incompatibility(card)
+    def _check_compatible(card: Mapping[str, Any]) -> None:
+        problem = incompatibility(card)
         if problem:
             raise IncompatibleModel(problem)
 
-    def load(self, version: str) -> PriceModel:
-        """Load one version (refused with :class:`IncompatibleModel` before unpickling)."""
+    def load(self, version: str) -> Any:
+        """Load one version as its kind serves it (refused with :class:`IncompatibleModel`
+        before unpickling)."""
         card = self.card(version)
         self._check_compatible(card)
-        return PriceModel(joblib.load(self.artifact_path(version)), card)
+        kind = KINDS[card.get("kind", "price")]
+        return kind.serve(joblib.load(self.artifact_path(version)), card)
 
-    def current(self) -> PriceModel:
+    def current(self) -> Any:
         """The promoted model, in memory; reloaded only when the pointer file changes."""
         try:
             st = self.pointer_path.stat()
@@ -151,21 +208,32 @@ class ModelRegistry:
                 self._pointer_stat = stamp
             return self._current
 
+    def ensure(self, kind: str, clock: Clock | None = None) -> str:
+        """The promoted version; if there is no compatible promoted model (a fresh machine, a
+        new scikit-learn), one of ``kind`` is trained from the shipped data, saved and
+        promoted first."""
+        try:
+            return self.current().version
+        except (UnknownModel, IncompatibleModel):
+            pass
+        artifact, card = KINDS[kind].train_default((clock or SystemClock()).now())
+        self.save(artifact, {**card, "name": self.name})
+        self.promote(card["version"])
+        return card["version"]
+
 
 def ensure_default_model(settings: Settings, clock: Clock | None = None) -> str:
     """The promoted price model's version; trains and promotes one from the shipped data if
     there is no compatible promoted model (a fresh machine, or a new scikit-learn)."""
-    from valuation.market_data import load_default_listings
-    from valuation.train import train_price_model
+    return ModelRegistry(settings.models_dir, "price").ensure("price", clock)
 
-    registry = ModelRegistry(settings.models_dir)
-    try:
-        return registry.current().version
-    except (UnknownModel, IncompatibleModel):
-        pass
-    trained = train_price_model(
-        load_default_listings(), now=(clock or SystemClock()).now(), source="default"
-    )
-    registry.save(trained.artifact, trained.card)
-    registry.promote(trained.card["version"])
-    return trained.card["version"]
+
+def model_names(models_dir: Path) -> list[str]:
+    """The model names with a card in ``models_dir`` (``price``, ``outcome``…), sorted."""
+    names = set()
+    for path in models_dir.glob("*-*.json"):
+        try:
+            names.add(json.loads(path.read_text(encoding="utf-8"))["name"])
+        except (KeyError, ValueError):
+            continue
+    return sorted(names)

@@ -33,6 +33,7 @@ from auction.store import (
     User,
 )
 from fapai import law
+from fapai.errors import FapaiError
 from fapai.money import fen_to_yuan, ratio_of
 from fapai.settings import Settings
 from valuation.inquiry_store import Inquiry
@@ -108,8 +109,9 @@ class Proposal:
     increment: Decimal
     starts_at: str  # datetime-local, Beijing time
     ends_at: str
-    deadline: datetime | None  # last moment to announce it (第二十六条)
+    deadline: datetime | None  # last moment to announce it (第二十六条, 衔接通知)
     late: bool
+    reneged: bool = False  # a 重新拍卖 of the same round after a renege (第二十四条)
 
 
 def local_input(when: datetime, tz: str) -> str:
@@ -122,27 +124,27 @@ def _whole_yuan(fen: int) -> int:
 
 
 def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> Proposal | None:
-    """Terms for the next round of ``lot`` that the law allows today, bidding from 10:00 on the
-    first morning after the notice period. After a 流拍: a 2nd auction cut by the most
-    第二十六条 allows (the deposit at the previous share), then a 变卖 at the 2nd auction's start
-    price with the whole price as deposit (衔接通知). After a 悔拍: the same round again at the
-    same price (重新拍卖, 第二十四条)."""
+    """Terms for the next round of ``lot`` (failed or reneged) that the law allows today.
+
+    After a renege, the same round again at the same start price (拍卖规定 第二十四条); after a
+    failed 1st auction, a 2nd with the start price cut by the most 第二十六条 allows; after a
+    failed 2nd, a 变卖 at its start price with the whole price as deposit (衔接通知). Bidding from
+    10:00 on the first morning after the notice period, for the minimum time (or the 变卖期)."""
     if lot.status not in (FAILED, RENEGED) or (lot.status == FAILED and lot.round == "sale"):
         return None
     previous = session.get(Round, lot.round_id)
     assert previous is not None
     reneged = lot.status == RENEGED
-    next_kind = "sale" if lot.round == "2" else "2"
-    kind = lot.round if reneged else next_kind
-    tz = ZoneInfo(settings.display_timezone)
-    if kind == "sale" or reneged:
-        start, floor = previous.start_price, None
+    kind = lot.round if reneged else {"1": "2", "2": "sale"}[lot.round]
+    floor = None
+    if reneged or kind == "sale":
+        start = previous.start_price
     else:
         cut = Decimal(1) - settings.reauction_max_cut_ratio
         start = _whole_yuan(ratio_of(previous.start_price, cut, rounding=ROUND_CEILING))
         floor = fen_to_yuan(start)
     if kind == "sale":
-        deposit = start  # 衔接通知: the whole 变卖 price
+        deposit = start  # the whole 变卖 price (衔接通知)
         days = law.sale_announcement_days(lot.property_type, settings)
     else:
         share = Decimal(previous.deposit) / Decimal(previous.start_price)
@@ -150,6 +152,7 @@ def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> P
         deposit = _whole_yuan(ratio_of(start, share, rounding=ROUND_CEILING))
         deposit = min(deposit, ratio_of(start, settings.deposit_max_ratio) // 100 * 100)
         days = law.announcement_days(lot.property_type, settings, reauction=True)
+    tz = ZoneInfo(settings.display_timezone)
     first = (now + timedelta(days=days)).astimezone(tz)
     starts = datetime.combine(first.date(), BIDDING_OPENS, tz)
     if starts < first:
@@ -160,9 +163,10 @@ def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> P
         ends = starts + timedelta(seconds=max(settings.min_bidding_seconds, 86400))
     deadline = None
     if not reneged and previous.closed_at is not None:
+        within = settings.sale_announce_within_days if kind == "sale" else None
         deadline = (
-            previous.closed_at + timedelta(days=settings.sale_announce_within_days)
-            if kind == "sale"
+            previous.closed_at + timedelta(days=within)
+            if within is not None
             else law.reauction_deadline(previous.closed_at, settings)
         )
     return Proposal(
@@ -175,6 +179,7 @@ def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> P
         ends_at=local_input(ends, settings.display_timezone),
         deadline=deadline,
         late=deadline is not None and now > deadline,
+        reneged=reneged,
     )
 
 
@@ -208,6 +213,8 @@ class LotDesk:
     attachments: list[Attachment]
     proposal: Proposal | None
     followers: int
+    payment: schemas.PaymentView | None = None  # a sold lot's balance (第二十五条)
+    events: list[schemas.EventView] = field(default_factory=list)
 
 
 def lot_desk(
@@ -255,7 +262,17 @@ def lot_desk(
         attachments=lot_attachments(session, lot_id),
         proposal=proposal(session, lot, now, settings),
         followers=int(followers),
+        payment=balance(session, lot_id),
+        events=queries.list_events(session, lot_id),
     )
+
+
+def balance(session: Session, lot_id: int) -> schemas.PaymentView | None:
+    """The balance of a sold lot (price, deposit applied, paid, owed, deadline), else None."""
+    try:
+        return queries.payment_view(session, lot_id)
+    except FapaiError:
+        return None
 
 
 # --- the bidder's desk --------------------------------------------------------------------
@@ -297,6 +314,7 @@ class MyRegistration:
     standing: str
     final_price: Decimal | None
     balance: Decimal | None  # the price less the deposit applied, for a win
+    payment: schemas.PaymentView | None = None  # the win's balance and its deadline
 
 
 def my_registrations(session: Session, user: User, now: datetime) -> list[MyRegistration]:
@@ -346,6 +364,7 @@ def my_registrations(session: Session, user: User, now: datetime) -> list[MyRegi
                 standing=state,
                 final_price=final if state == "won" else None,
                 balance=final - fen_to_yuan(reg.deposit) if state == "won" and final else None,
+                payment=balance(session, lot.id) if state == "won" and current else None,
             )
         )
     return out

@@ -270,27 +270,39 @@ _VALIDATION_TYPES: dict[str, str] = {
 
 
 def inquiry_request(
-    form: Mapping[str, str], platforms: list[str], prices: list[str]
-) -> tuple[dict[str, object], list[dict[str, object]]]:
-    """The judge's inquiry form → (property description, external platform results), checked
-    by the API's own :class:`app.schemas.InquiryIn`, so the page and
-    ``POST /api/inquiries`` accept the same input. A platform row needs its name and price."""
+    form: Mapping[str, str],
+    platforms: list[str],
+    prices: list[str],
+    asked: list[str] | None = None,
+    tz: str = "Asia/Shanghai",
+) -> InquiryIn:
+    """The judge's inquiry form → the API's own :class:`app.schemas.InquiryIn`, so the page and
+    ``POST /api/inquiries`` accept the same input. Each platform row names a listed platform
+    asked, when (Beijing time; default now) and its result; a row with a name and no result
+    records a platform that did not answer. ``confirmed`` keeps a flagged result."""
     given: dict[str, object] = {
         name: text for name in InquiryIn.model_fields if (text := optional_text(form.get(name)))
     }
     given.pop("sources", None)
+    given["confirmed"] = form.get("confirmed") in ("1", "true", "on")
     sources = []
-    for i, (platform, price) in enumerate(zip(platforms, prices, strict=False), start=1):
+    rows = zip(platforms, prices, asked or [""] * len(platforms), strict=False)
+    for i, (platform, price, asked_at) in enumerate(rows, start=1):
         platform, price = platform.strip(), price.replace(",", "").replace("，", "").strip()
-        if platform and price:
-            sources.append({"platform": platform, "price": price})
-        elif platform or price:
-            raise FormError(f"第 {i} 个询价平台须同时填写平台名称和询价结果")
+        if platform:
+            sources.append(
+                {
+                    "platform": platform,
+                    "price": price or None,
+                    "asked_at": local_time_field(asked_at, tz),
+                }
+            )
+        elif price or asked_at.strip():
+            raise FormError(f"第 {i} 个询价平台须填写平台名称")
     try:
-        body = InquiryIn.model_validate({**given, "sources": sources})
+        return InquiryIn.model_validate({**given, "sources": sources})
     except ValidationError as exc:
         raise _validation_words(exc, given) from None
-    return body.model_dump(exclude={"sources"}), [s.model_dump() for s in body.sources]
 
 
 def local_time_field(value: str | None, tz: str) -> str | None:

@@ -23,7 +23,8 @@ from pathlib import Path
 from fpdf import FPDF, FontFace
 
 from app.web import display
-from app.web.report import ReportView
+from app.web.report import estimate_words, note_words, reference_words, source_rows
+from valuation.inquiry import InquiryReport
 
 LATIN_FONTS: tuple[Path, ...] = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
@@ -85,9 +86,10 @@ def _pairs(pdf: FPDF, rows: Sequence[tuple[str, str]]) -> None:
             table.row([name, value])
 
 
-def _interval_bar(pdf: FPDF, r: ReportView) -> None:
-    """The 90% band, the 80% band inside it and the model price, drawn to scale."""
-    lo, hi = r.interval90
+def _interval_bar(pdf: FPDF, r: InquiryReport) -> None:
+    """The 90% band, the 80% band inside it and fapai's estimate, drawn to scale."""
+    est = r.estimate
+    lo, hi = est.interval90
     x0, width, y = pdf.l_margin, pdf.epw, pdf.get_y() + 2
     span = hi - lo or Decimal(1)
 
@@ -97,10 +99,11 @@ def _interval_bar(pdf: FPDF, r: ReportView) -> None:
     pdf.set_fill_color(244, 199, 195)
     pdf.rect(x0, y, width, 8, style="F")
     pdf.set_fill_color(229, 115, 115)
-    pdf.rect(x(r.interval80[0]), y + 1.5, x(r.interval80[1]) - x(r.interval80[0]), 5, style="F")
+    low80, high80 = est.interval80
+    pdf.rect(x(low80), y + 1.5, x(high80) - x(low80), 5, style="F")
     pdf.set_draw_color(142, 27, 27)
     pdf.set_line_width(0.8)
-    pdf.line(x(r.model_price), y - 1.5, x(r.model_price), y + 9.5)
+    pdf.line(x(est.price_total), y - 1.5, x(est.price_total), y + 9.5)
     pdf.set_line_width(0.2)
     pdf.set_draw_color(0)
     pdf.set_fill_color(255)
@@ -111,8 +114,10 @@ def _interval_bar(pdf: FPDF, r: ReportView) -> None:
     pdf.set_font("text", size=10)
 
 
-def report_pdf(r: ReportView) -> bytes:
+def report_pdf(r: InquiryReport) -> bytes:
     """The report as PDF bytes. Raises :class:`NoFont` when a needed font is not installed."""
+    tz = r.display_timezone
+    est = r.estimate
     pdf = _ReportPDF(r.id)
     pdf.add_page()
     pdf.set_font("text", size=17)
@@ -120,60 +125,66 @@ def report_pdf(r: ReportView) -> bytes:
     pdf.set_font("text", size=10)
     pdf.multi_cell(0, 6, r.subject_title, new_x="LMARGIN", new_y="NEXT")
 
-    _heading(pdf, "参考价")
+    _heading(pdf, "法定参考价")
     pdf.set_font("text", size=16)
-    pdf.cell(
-        0,
-        9,
-        f"{display.yuan(r.reference_price)}（{display.wan(r.reference_price)}）",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    if r.reference_price is None:
+        headline = "尚无法定参考价"
+    else:
+        headline = f"{display.yuan(r.reference_price)}（{display.wan(r.reference_price)}）"
+    pdf.cell(0, 9, headline, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("text", size=10)
-    pdf.multi_cell(
-        0, 6, "各询价来源结果的平均值（参考价规定 第十三条）。", new_x="LMARGIN", new_y="NEXT"
-    )
+    pdf.multi_cell(0, 6, reference_words(r), new_x="LMARGIN", new_y="NEXT")
+    if r.sources:
+        with pdf.table(
+            col_widths=(40, 38, 38, 42, 20), line_height=6, headings_style=_HEADINGS
+        ) as t:
+            t.row(["询价平台", "询价时间", "出具时间", "结果", "计入参考价"])
+            for row in source_rows(r, tz):
+                t.row(list(row))
+
+    _heading(pdf, "本平台估价")
+    pdf.multi_cell(0, 6, estimate_words(r), new_x="LMARGIN", new_y="NEXT")
     _interval_bar(pdf, r)
     _pairs(
         pdf,
         [
-            ("模型估价", display.yuan(r.model_price)),
-            ("模型单价", f"{display.yuan(r.unit_price)}/m²"),
-            ("80% 区间", f"{display.wan(r.interval80[0])} – {display.wan(r.interval80[1])}"),
-            ("90% 区间", f"{display.wan(r.interval90[0])} – {display.wan(r.interval90[1])}"),
-            *(
-                (s.platform if not s.is_model else "fapai 估价模型", display.yuan(s.price))
-                for s in r.sources
-            ),
-            ("出具时间", display.local_time(r.created_at)),
-            ("有效期至", f"{display.local_date(r.valid_until)}（拍卖须在有效期内启动）"),
+            ("估价", display.yuan(est.price_total)),
+            ("单价", f"{display.yuan(est.unit_price)}/m²"),
+            ("80% 区间", f"{display.wan(est.interval80[0])} – {display.wan(est.interval80[1])}"),
+            ("90% 区间", f"{display.wan(est.interval90[0])} – {display.wan(est.interval90[1])}"),
+            ("出具时间", display.local_time(r.created_at, tz)),
+            ("有效期至", f"{display.local_date(r.valid_until, tz)}（参考价规定 第二十七条）"),
         ],
     )
 
     _heading(pdf, "建议起拍价")
-    p = r.proposed
+    p = r.outcome.proposed
+    basis = "参考价" if r.reference_price_fen is not None else "本平台估价"
     _pairs(
         pdf,
         [
             (
                 "建议起拍价",
-                f"{display.yuan(p.start_price)}（参考价的 {display.percent(p.start_ratio)}）",
+                f"{display.yuan(p.start_price)}（{basis}的 {display.percent(p.start_ratio)}）",
             ),
-            ("起拍价下限", f"{display.yuan(r.start_price_floor)}（参考价的 70%，拍卖规定 第十条）"),
+            (
+                "起拍价下限",
+                f"{display.yuan(r.start_price_floor)}（{basis}的 70%，拍卖规定 第十条）",
+            ),
             ("预计成交概率", display.percent(p.chance_of_sale)),
             ("成交时预计价格", display.yuan(p.expected_final_price)),
             ("预计回收金额", display.yuan(p.expected_recovery)),
             (
                 "保证金范围",
-                f"{display.yuan(r.deposit_range[0])} – {display.yuan(r.deposit_range[1])}"
-                "（起拍价的 5%–20%，拍卖规定 第十七条）",
+                " – ".join(display.yuan(v) for v in r.deposit_range)
+                + "（起拍价的 5%–20%，拍卖规定 第十七条）",
             ),
         ],
     )
-    for note in r.fallback:
-        pdf.multi_cell(0, 6, f"说明：{note}", new_x="LMARGIN", new_y="NEXT")
+    for note in r.outcome.fallback:
+        pdf.multi_cell(0, 6, f"说明：{note_words(note)}", new_x="LMARGIN", new_y="NEXT")
 
-    if r.curve:
+    if r.outcome.points:
         _heading(pdf, "不同起拍价下的预计结果")
         with pdf.table(
             col_widths=(30, 40, 30, 40, 40),
@@ -182,7 +193,7 @@ def report_pdf(r: ReportView) -> bytes:
             headings_style=_HEADINGS,
         ) as t:
             t.row(["起拍比例", "起拍价", "成交概率", "成交时预计价格", "预计回收"])
-            for point in r.curve:
+            for point in r.outcome.points:
                 t.row(
                     [
                         display.percent(point.start_ratio),
@@ -202,9 +213,9 @@ def report_pdf(r: ReportView) -> bytes:
             for c in r.comparables:
                 t.row(
                     [
-                        c.community,
+                        c.community or "—",
                         str(c.area_m2),
-                        c.observed_on,
+                        str(c.observed_on or "—"),
                         display.yuan(c.unit_price),
                         display.wan(c.price_total),
                         display.wan(c.adjusted_price_total),
@@ -247,14 +258,16 @@ class ReportPDFCache:
     made in the background, and the download is served from here. Bounded: the least
     recently used goes. ``make`` renders in-process instead (tests)."""
 
-    def __init__(self, size: int = 64, make: Callable[[ReportView], bytes] | None = None) -> None:
+    def __init__(
+        self, size: int = 64, make: Callable[[InquiryReport], bytes] | None = None
+    ) -> None:
         self._size = size
         self._make = make
         self._items: OrderedDict[int, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
 
-    def _render(self, r: ReportView) -> bytes:
+    def _render(self, r: InquiryReport) -> bytes:
         if self._make is not None:
             return self._make(r)
         with self._lock:
@@ -267,7 +280,7 @@ class ReportPDFCache:
                 )
         return self._pool.submit(report_pdf, r).result()
 
-    def get(self, r: ReportView) -> bytes:
+    def get(self, r: InquiryReport) -> bytes:
         with self._lock:
             if r.id in self._items:
                 self._items.move_to_end(r.id)
@@ -279,7 +292,7 @@ class ReportPDFCache:
                 self._items.popitem(last=False)
         return body
 
-    def warm(self, r: ReportView) -> None:
+    def warm(self, r: InquiryReport) -> None:
         """Make the PDF now if it is not made yet (a background task); a missing font is
         reported when the PDF is asked for, not here."""
         with contextlib.suppress(NoFont):

@@ -1,196 +1,121 @@
-"""The inquiry report as the page and the PDF show it, read from the report as issued.
+"""The charts of an inquiry report, drawn from the report as issued.
 
-``valuation.inquiry_store.get_inquiry`` returns the stored JSON unchanged (money as JSON numbers
-in yuan, times ISO 8601). :func:`report_view` turns it into exact Decimals and aware datetimes
-once, and the HTML page and the PDF both draw from that one view.
+The page and the PDF both read :class:`valuation.inquiry.InquiryReport` (the one report type,
+read back from the stored JSON with ``InquiryReport.from_json``); this module only turns it
+into the chart geometry of :mod:`app.web.charts`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
-from app.web import charts
+from app.web import charts, display
 from app.web.display import reads_as_chinese
-from fapai.clock import ensure_utc
-from fapai.money import to_decimal
-
-MODEL_PLATFORM = "fapai"
+from fapai.money import fen_to_yuan, to_decimal
+from valuation.inquiry import NO_REFERENCE, InquiryReport
 
 
 @dataclass(frozen=True)
-class Source:
-    platform: str
-    price: Decimal
-    is_model: bool
+class ReportCharts:
+    interval: charts.IntervalBar
+    scatter: charts.Scatter | None
+    outcome: charts.Curve | None
 
 
-@dataclass(frozen=True)
-class Comparable:
-    community: str
-    district: str
-    area_m2: Decimal
-    rooms: int | None
-    build_year: int | None
-    observed_on: str
-    unit_price: Decimal
-    price_total: Decimal
-    adjusted_price_total: Decimal
-    source: str
-    url: str | None
-
-
-@dataclass(frozen=True)
-class CurvePoint:
-    start_ratio: Decimal
-    start_price: Decimal
-    chance_of_sale: Decimal
-    expected_final_price: Decimal
-    expected_recovery: Decimal
-
-
-@dataclass(frozen=True)
-class ReportView:
-    id: int
-    description: dict[str, Any]
-    reference_price: Decimal
-    reference_rule: str
-    unit_price: Decimal
-    model_price: Decimal
-    interval80: tuple[Decimal, Decimal]
-    interval90: tuple[Decimal, Decimal]
-    sources: list[Source]
-    comparables: list[Comparable]
-    model_version: str
-    outcome_model_version: str
-    created_at: datetime
-    valid_until: datetime
-    start_price_floor: Decimal
-    proposed: CurvePoint
-    lawful_range: tuple[Decimal, Decimal]
-    deposit_range: tuple[Decimal, Decimal]
-    curve: list[CurvePoint]
-    chance_source: str
-    fallback: list[str]
-
-    @property
-    def subject_title(self) -> str:
-        d = self.description
-        place = "".join(str(d.get(k) or "") for k in ("city", "district", "community"))
-        return f"{place} {d.get('address') or ''}".strip() or "询价标的"
-
-    # --- the charts ---------------------------------------------------------------------
-
-    def interval_chart(self) -> charts.IntervalBar:
-        return charts.interval_bar(
-            self.model_price,
-            "模型估价",
-            self.interval90,
-            inner=self.interval80,
-            marks=[(s.price, f"{s.platform}：{s.price}元") for s in self.sources if not s.is_model]
-            + [(self.reference_price, f"参考价：{self.reference_price}元")],
-        )
-
-    def scatter_chart(self) -> charts.Scatter | None:
-        if not self.comparables:
-            return None
-        subject_area = self.description.get("area_m2")
-        return charts.scatter(
-            [
-                (c.area_m2, c.unit_price, f"{c.community} {c.area_m2}m² {c.unit_price}元/m²")
-                for c in self.comparables
-            ],
-            subject=(to_decimal(subject_area), self.unit_price, "本标的（模型单价）")
-            if subject_area
-            else None,
-        )
-
-    def outcome_chart(self) -> charts.Curve | None:
-        if not self.curve:
-            return None
-        return charts.outcome_curve(
-            [p.start_ratio for p in self.curve],
-            [p.expected_recovery / self.reference_price for p in self.curve],
-            chance=[p.chance_of_sale for p in self.curve],
-            chosen_ratio=self.proposed.start_ratio,
-            floor_ratio=self.lawful_range[0] / self.reference_price,
-        )
-
-
-def _money(value: Any) -> Decimal:
-    return to_decimal(value)
-
-
-def _pair(values: Any) -> tuple[Decimal, Decimal]:
-    low, high = values
-    return _money(low), _money(high)
-
-
-def _time(text: str) -> datetime:
-    return ensure_utc(datetime.fromisoformat(text))
-
-
-def _point(p: Mapping[str, Any]) -> CurvePoint:
-    return CurvePoint(
-        start_ratio=_money(p["start_ratio"]),
-        start_price=_money(p["start_price"]),
-        chance_of_sale=_money(p["chance_of_sale"]),
-        expected_final_price=_money(p["expected_final_price"]),
-        expected_recovery=_money(p["expected_recovery"]),
-    )
-
-
-def _comparable(c: Mapping[str, Any]) -> Comparable:
-    return Comparable(
-        community=str(c.get("community") or "—"),
-        district=str(c.get("district") or ""),
-        area_m2=_money(c["area_m2"]),
-        rooms=c.get("rooms"),
-        build_year=c.get("build_year"),
-        observed_on=str(c.get("observed_on") or "—"),
-        unit_price=_money(c["unit_price"]),
-        price_total=_money(c["price_total"]),
-        adjusted_price_total=_money(c.get("adjusted_price_total", c["price_total"])),
-        source=source_name(str(c.get("source") or "")),
-        url=c.get("url"),
-    )
-
-
-def report_view(report: Mapping[str, Any]) -> ReportView:
-    """The stored report (``get_inquiry``'s dict) as a typed view."""
-    outcome = report["outcome"]
-    sources = [
-        Source(s["platform"], _money(s["price"]), s.get("kind") == "model")
-        for s in report["sources"]
+def report_charts(r: InquiryReport) -> ReportCharts:
+    """fapai's estimate with its intervals and the platforms' results; the comparables by area
+    and unit price; the expected recovery and chance of sale along the lawful start range."""
+    est = r.estimate
+    marks = [
+        (s.price, f"{s.platform}：{s.price}元")
+        for s in r.sources
+        if s.kind == "platform" and s.price is not None
     ]
-    model_price = next((s.price for s in sources if s.is_model), _money(report["reference_price"]))
-    return ReportView(
-        id=int(report["id"]),
-        description=dict(report.get("description") or {}),
-        reference_price=_money(report["reference_price"]),
-        reference_rule=str(report.get("reference_rule") or ""),
-        unit_price=_money(report["unit_price"]),
-        model_price=model_price,
-        interval80=_pair(report["interval"]["80"]),
-        interval90=_pair(report["interval"]["90"]),
-        sources=sources,
-        comparables=[_comparable(c) for c in report.get("comparables") or ()],
-        model_version=str(report.get("model_version") or ""),
-        outcome_model_version=str(report.get("outcome_model_version") or ""),
-        created_at=_time(report["created_at"]),
-        valid_until=_time(report["valid_until"]),
-        start_price_floor=_money(report["start_price_floor"]),
-        proposed=_point(outcome["proposed"]),
-        lawful_range=_pair(outcome["lawful_range"]),
-        deposit_range=_pair(report["deposit_range"]),
-        curve=[_point(p) for p in outcome["curve"]],
-        chance_source=str(outcome.get("chance_source") or ""),
-        fallback=[note_words(str(f)) for f in outcome.get("fallback") or ()],
+    if r.reference_price is not None:
+        marks.append((r.reference_price, f"参考价：{r.reference_price}元"))
+    interval = charts.interval_bar(
+        est.price_total, "本平台估价", est.interval90, inner=est.interval80, marks=marks
     )
+    scatter = None
+    if r.comparables:
+        area = r.description.get("area_m2")
+        scatter = charts.scatter(
+            [
+                (
+                    to_decimal(c.area_m2),
+                    c.unit_price,
+                    f"{c.community or '—'} {c.area_m2}m² {c.unit_price}元/m²",
+                )
+                for c in r.comparables
+            ],
+            subject=(to_decimal(area), est.unit_price, "本标的（模型单价）") if area else None,
+        )
+    outcome = None
+    points = r.outcome.points
+    if points:
+        basis = fen_to_yuan(r.basis_fen)
+        outcome = charts.outcome_curve(
+            [p.start_ratio for p in points],
+            [p.expected_recovery / basis for p in points],
+            chance=[p.chance_of_sale for p in points],
+            chosen_ratio=r.outcome.proposed.start_ratio,
+            floor_ratio=r.outcome.lawful_min / basis,
+        )
+    return ReportCharts(interval, scatter, outcome)
+
+
+def reference_words(r: InquiryReport) -> str:
+    """How the report's reference price came about, in Chinese (page and PDF)."""
+    if r.reference_price_fen is None:
+        return NO_REFERENCE
+    counted = [s for s in r.sources if s.counted]
+    names = "、".join(s.platform if s.kind == "platform" else "本平台" for s in counted)
+    return f"{names} 共 {len(counted)} 个询价结果的平均值（参考价规定 第十三条）。"
+
+
+def estimate_words(r: InquiryReport) -> str:
+    """What fapai's own estimate is in this report, in Chinese."""
+    if r.estimate_counts:
+        return "本平台为名单内司法网络询价平台，其估价计入参考价。"
+    return (
+        "本平台的独立估价，供核对之用，不计入法定参考价"
+        "（本平台不在最高人民法院司法网络询价平台名单内）。"
+    )
+
+
+def source_rows(r: InquiryReport, tz: str) -> list[tuple[str, str, str, str, str]]:
+    """Each source asked: (平台, 询价时间, 出具时间, 结果, 计入参考价), for the page and the PDF."""
+    rows = []
+    for s in r.sources:
+        name = f"本平台估价模型 {r.model_version}" if s.kind == "model" else s.platform
+        answered = display.local_time(s.answered_at, tz) if s.answered_at else "未出具"
+        result = display.yuan(s.price) if s.price is not None else "—"
+        if s.flagged:
+            result += "（与其他来源相差悬殊，已确认）" if s.confirmed else "（与其他来源相差悬殊）"
+        rows.append(
+            (
+                name,
+                display.local_time(s.asked_at, tz),
+                answered,
+                result,
+                "是" if s.counted else "否",
+            )
+        )
+    return rows
+
+
+def page_context(r: InquiryReport) -> dict[str, object]:
+    """What the report page shows beyond the report itself: its charts and its words."""
+    return {
+        "r": r,
+        "charts": report_charts(r),
+        "reference_words": reference_words(r),
+        "estimate_words": estimate_words(r),
+        "sources": source_rows(r, r.display_timezone),
+        "notes": [note_words(f) for f in r.outcome.fallback],
+        "comparable_sources": [source_name(c.source) for c in r.comparables],
+    }
 
 
 # Where comparables come from, as people know the sites (a crawler's code like beike_gz).

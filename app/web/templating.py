@@ -66,6 +66,10 @@ NOTICES: dict[str, str] = {
     "followed": "已关注：开拍前和结束前会提醒您。",
     "unfollowed": "已取消关注。",
     "contact_saved": "提醒邮箱已保存。",
+    "suspended": "已暂缓（或中止）拍卖，竞价即时停止（拍卖规定 第二十八条）。",
+    "resumed": "已恢复拍卖。",
+    "withdrawn": "已撤回拍卖，保证金将退还。",
+    "paid": "已记录尾款。",
 }
 
 

@@ -1,74 +1,113 @@
-"""The online inquiry: the legal reference price and the report's rules, through the pure
-service and through the real app (TestClient) on SQLite and PostgreSQL."""
+"""The online inquiry's rules, on the pure function: the legal reference price is the mean of
+the listed platforms' results (参考价规定 第十三条), fapai's estimate an independent check, the
+floor, proposal, deposit and validity from fapai.law, and reasons instead of numbers."""
 
 from __future__ import annotations
 
-import json
-import shutil
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import select
-from typer.testing import CliRunner
 
-from app.main import create_app
-from auction.auth import create_user, ensure_court
-from auction.store import Court
-from fapai.clock import FrozenClock, to_display
-from fapai.db import make_engine, session_factory, session_scope
+from fapai.clock import FrozenClock
 from fapai.law import check_deposit, check_reauction_start_price, check_start_price
 from fapai.money import to_fen
-from fapai.settings import PROJECT_ROOT, Settings
-from valuation.inquiry import InquiryError, InquiryModels, parse_sources, price
-from valuation.inquiry_store import get_inquiry_reference
-from valuation.outcome import current_outcome_path, load_outcome_model
+from fapai.settings import Settings
+from valuation.inquiry import NO_REFERENCE, InquiryError, InquiryReport, parse_sources, price
+from valuation.model import PriceModel
+from valuation.outcome import OutcomeModel
 from valuation.registry import ModelRegistry
 
 TIANHE = {"city": "广州", "district": "天河", "area_m2": 89, "rooms": 3}
 
 
 @pytest.fixture(scope="module")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private copy of the shipped, promoted price model and outcome model (tests promote)."""
-    shipped = PROJECT_ROOT / "models"
-    version = ModelRegistry(shipped).promoted_version()
-    outcome = current_outcome_path(shipped)
-    assert version and outcome, "models/ ships a promoted price model and an outcome model"
-    target = tmp_path_factory.mktemp("models")
-    for path in (*shipped.glob(f"price-{version}.*"), outcome, outcome.with_suffix(".json")):
-        shutil.copy(path, target / path.name)
-    ModelRegistry(target).promote(version)
-    return target
+def models(shipped_models: Path) -> tuple[PriceModel, OutcomeModel]:
+    return (
+        ModelRegistry(shipped_models, "price").current(),
+        ModelRegistry(shipped_models, "outcome").current(),
+    )
 
 
-@pytest.fixture(scope="module")
-def models(models_dir: Path) -> InquiryModels:
-    return InquiryModels.load(Settings(models_dir=models_dir), FrozenClock().now())
+def _price(models, clock, description=TIANHE, sources=(), settings=None, **kw) -> InquiryReport:
+    model, outcome = models
+    return price(
+        description, list(sources), clock.now(), model, outcome, settings or Settings(), **kw
+    )
 
 
-def test_reference_price_is_the_mean_of_all_sources(models: InquiryModels, clock: FrozenClock):
-    settings = Settings()
-    sources = [{"platform": "JD", "price": "4500000"}, {"platform": "淘宝", "price": 4700000.55}]
-    report = price(TIANHE, sources, clock.now(), models.registry, settings, models.outcome)
-    own = report.sources[0]
-    assert (own.platform, own.kind) == ("fapai", "model")
-    assert own.price == report.estimate.price_total
-    # 参考价规定 第十三条: the mean of every source, fapai's model being one; half-up to the fen.
-    mean = (own.price + Decimal("4500000") + Decimal("4700000.55")) / 3
+def test_reference_price_is_the_mean_of_the_listed_platforms_art_13(models, clock: FrozenClock):
+    """参考价规定 第十三条: the mean of the listed platforms that answered; a platform asked that
+    did not answer is recorded and left out; fapai's estimate is shown beside it."""
+    asked = clock.now() - timedelta(days=3)
+    sources = [
+        {"platform": "京东", "price": "4500000", "asked_at": asked},
+        {"platform": "淘宝", "price": 4700000.55, "asked_at": asked},
+        {"platform": "工行融e购", "price": None, "asked_at": asked},
+    ]
+    report = _price(models, clock, sources=sources)
+    mean = (Decimal("4500000") + Decimal("4700000.55")) / 2
     assert report.reference_price_fen == to_fen(mean.quantize(Decimal("0.01"), ROUND_HALF_UP))
-    alone = price(TIANHE, [], clock.now(), models.registry, settings, models.outcome)
+    assert [(s.platform, s.counted) for s in report.sources] == [
+        ("京东", True),
+        ("淘宝", True),
+        ("工行融e购", False),
+    ]
+    assert all(s.asked_at == asked for s in report.sources)
+    assert report.sources[2].answered_at is None and report.sources[0].answered_at == clock.now()
+    assert not report.estimate_counts and report.estimate.price_total > 0
+    body = report.to_json()
+    assert body["reference_note"] is None and body["estimate_counts_as_source"] is False
+    assert "名单内" in body["reference_rule"]
+
+
+def test_fapai_counts_only_where_the_deployment_is_a_listed_platform(models, clock):
+    listed = Settings(listed_inquiry_platform=True)
+    report = _price(
+        models, clock, sources=[{"platform": "京东", "price": 4500000}], settings=listed
+    )
+    own = report.sources[0]
+    assert (own.platform, own.kind, own.price) == ("fapai", "model", report.estimate.price_total)
+    mean = (own.price + Decimal("4500000")) / 2
+    assert report.reference_price_fen == to_fen(mean.quantize(Decimal("0.01"), ROUND_HALF_UP))
+    alone = _price(models, clock, settings=listed)
     assert alone.reference_price_fen == to_fen(alone.estimate.price_total)
 
 
-def test_report_dates_floor_proposal_and_deposit(models: InquiryModels, clock: FrozenClock):
-    settings = Settings(inquiry_validity_days=200)
-    report = price(TIANHE, [], clock.now(), models.registry, settings, models.outcome)
+def test_no_platform_result_means_no_legal_reference_price_yet(models, clock):
+    report = _price(models, clock, sources=[{"platform": "京东", "price": None}])
+    assert report.reference_price_fen is None
     body = report.to_json()
+    assert body["reference_price"] is None and body["reference_note"] == NO_REFERENCE
+    assert "不能据此发布拍卖" in NO_REFERENCE and "参考价规定 第十三条" in NO_REFERENCE
+    # The proposal is measured from fapai's estimate meanwhile, and says so on the page.
+    assert report.basis_fen == to_fen(report.estimate.price_total)
+    assert report.start_price_floor_fen == -(-report.basis_fen * 7 // 10)
+
+
+def test_a_far_platform_result_is_flagged_and_must_be_confirmed(models, clock):
+    """A ¥1 typed for ¥1,000,000 would halve the mean silently: refused until confirmed."""
+    slip = [{"platform": "京东", "price": 1}, {"platform": "淘宝", "price": 4600000}]
+    with pytest.raises(InquiryError, match="相差均超过") as caught:
+        _price(models, clock, sources=slip)
+    assert caught.value.field == "sources.0.price"
+    assert caught.value.article == "参考价规定 第十三条"
+    kept = _price(models, clock, sources=slip, confirmed=True)
+    assert [(s.flagged, s.confirmed) for s in kept.sources] == [(True, True), (False, True)]
+    assert kept.reference_price_fen == (100 + 460_000_000) // 2
+    # Near the others and the interval: not flagged.
+    near = _price(models, clock, sources=[{"platform": "京东", "price": 4400000}])
+    assert not near.sources[0].flagged
+
+
+def test_report_dates_floor_proposal_and_deposit(models, clock: FrozenClock):
+    settings = Settings(inquiry_validity_days=200)
+    report = _price(
+        models, clock, sources=[{"platform": "京东", "price": 4500000}], settings=settings
+    )
+    body = report.to_json()
+    # 参考价规定 第二十七条: the validity the settings give, at most a year.
     assert report.valid_until == clock.now() + timedelta(days=200)
     assert body["valid_until_local"].endswith("+08:00")
     ref = report.reference_price_fen
@@ -95,10 +134,41 @@ def test_report_dates_floor_proposal_and_deposit(models: InquiryModels, clock: F
     lo80, hi80 = body["interval"]["80"]
     lo90, hi90 = body["interval"]["90"]
     assert lo90 <= lo80 < hi80 <= hi90
-    assert body["comparables"] and body["model_version"] == models.registry.current().version
-    when = body["valuation_date"]
-    assert when["as_of"] == str(to_display(clock.now()).date()) and when["market_index_series"]
-    assert when["market_index_series"][-1]["index"] == 100.0
+    assert body["comparables"] and body["model_version"] == models[0].version
+
+
+def test_the_report_reads_back_exactly_as_issued(models, clock):
+    report = _price(models, clock, sources=[{"platform": "京东", "price": 4500000.5}])
+    body = {"id": 3, **report.to_json()}
+    again = InquiryReport.from_json(body, "Asia/Shanghai")
+    assert again.to_json() == report.to_json() and again.id == 3
+    assert again.comparables == report.comparables and again.outcome == report.outcome
+
+
+def test_estimate_and_comparables_come_from_one_predict(models, clock, monkeypatch):
+    """The subject is validated once and the price model predicts once per inquiry."""
+    model = models[0]
+    calls = {"predict": 0, "validate": 0}
+    regressor = model.pipeline[-1]
+    predict = type(regressor).predict
+
+    def counted_predict(self, X):
+        calls["predict"] += self is regressor
+        return predict(self, X)
+
+    import valuation.inquiry as inquiry
+
+    validate = inquiry.validate_subject
+
+    def counted_validate(row):
+        calls["validate"] += 1
+        return validate(row)
+
+    monkeypatch.setattr(type(regressor), "predict", counted_predict)
+    monkeypatch.setattr(inquiry, "validate_subject", counted_validate)
+    report = _price(models, clock)
+    assert calls == {"predict": 1, "validate": 1}
+    assert report.comparables and report.estimate.price_total > 0
 
 
 @pytest.mark.parametrize(
@@ -118,151 +188,30 @@ def test_report_dates_floor_proposal_and_deposit(models: InquiryModels, clock: F
 )
 def test_what_cannot_be_priced_gets_a_reason_not_a_number(models, clock, change, field, words):
     with pytest.raises(InquiryError, match=words) as caught:
-        price({**TIANHE, **change}, [], clock.now(), models.registry, Settings(), models.outcome)
+        _price(models, clock, {**TIANHE, **change})
     assert caught.value.field == field
 
 
-def test_platform_results_are_checked_by_field():
+def test_platform_results_are_checked_by_field(clock):
+    now = clock.now()
     with pytest.raises(InquiryError, match="至多两位小数") as caught:
-        parse_sources([{"platform": "JD", "price": "1.005"}])
+        parse_sources([{"platform": "JD", "price": "1.005"}], now)
     assert caught.value.field == "sources.0.price"
-    with pytest.raises(InquiryError, match="填了两次") as caught:
-        parse_sources([{"platform": "JD", "price": 1}, {"platform": "JD", "price": 2}])
+    with pytest.raises(InquiryError, match="重复") as caught:
+        parse_sources([{"platform": "JD", "price": 1}, {"platform": "JD", "price": 2}], now)
     assert caught.value.field == "sources.1.platform"
-    with pytest.raises(InquiryError, match="正数"):
-        parse_sources([{"platform": "JD", "price": 0}])
-
-
-# --- through the real app ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def api(db_url: str, models_dir: Path, clock: FrozenClock) -> Iterator[tuple[TestClient, dict]]:
-    settings = Settings(database_url=db_url, models_dir=models_dir)
-    with TestClient(create_app(settings, clock)) as client:
-        factory = session_factory(make_engine(db_url))
-        with session_scope(factory) as s:
-            home = ensure_court(s, "GZTH", "广州市天河区人民法院")
-            _, court = create_user(s, "天河法院 书记员", "court", clock.now(), court=home)
-            _, bidder = create_user(s, "竞买人", "bidder", clock.now())
-        yield client, {"court": court, "bidder": bidder, "factory": factory}
-
-
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def test_inquiry_api_issues_a_report_that_stays_unchanged_after_promotion(api, models_dir):
-    client, who = api
-    body = {**TIANHE, "sources": [{"platform": "JD", "price": 4500000}]}
-    made = client.post("/api/inquiries", json=body, headers=_auth(who["court"]))
-    assert made.status_code == 201, made.text
-    report = made.json()
-    assert isinstance(report["id"], int) and len(report["sources"]) == 2
-    assert [s["platform"] for s in report["sources"]] == ["fapai", "JD"]
-
-    # The auction's lot form takes the reference price (fen) and validity from the id.
-    with session_scope(who["factory"]) as s:
-        home = s.scalars(select(Court.id).where(Court.code == "GZTH")).one()
-        ref, valid_until = get_inquiry_reference(s, report["id"], home)
-        assert get_inquiry_reference(s, report["id"] + 999, home) is None
-        assert get_inquiry_reference(s, report["id"], home + 1) is None
-    assert ref == to_fen(report["reference_price"])
-    assert valid_until.isoformat() == report["valid_until"]
-
-    # Promote another price model version and write a newer outcome model: the server
-    # switches to both without a restart; the report already issued does not change.
-    registry = ModelRegistry(models_dir)
-    old = registry.promoted_version()
-    card = registry.card(old)
-    new = f"{old}-b"
-    shutil.copy(registry.artifact_path(old), registry.artifact_path(new))
-    registry.card_path(new).write_text(json.dumps({**card, "version": new}), encoding="utf-8")
-    registry.promote(new)
-    outcome = load_outcome_model(current_outcome_path(models_dir))
-    newer = replace(outcome, version="29991231000000").save(models_dir)
-    try:
-        again = client.get(f"/api/inquiries/{report['id']}", headers=_auth(who["court"]))
-        assert again.status_code == 200
-        assert again.json() == report
-        fresh = client.post("/api/inquiries", json=body, headers=_auth(who["court"])).json()
-        assert fresh["model_version"] == new != report["model_version"]
-        assert fresh["outcome_model_version"] == "29991231000000"
-    finally:
-        registry.promote(old)
-        newer.unlink()
-        newer.with_suffix(".json").unlink()
-
-
-def test_inquiry_api_refuses_and_explains(api):
-    client, who = api
-    court = _auth(who["court"])
-    assert client.post("/api/inquiries", json=TIANHE).status_code == 401
-    assert client.get("/api/inquiries/1").status_code == 401
-    forbidden = client.post("/api/inquiries", json=TIANHE, headers=_auth(who["bidder"]))
-    assert forbidden.status_code == 403 and "court" in forbidden.json()["detail"]
-
-    far = client.post("/api/inquiries", json={**TIANHE, "area_m2": 4000}, headers=court)
-    assert far.status_code == 422
-    assert far.json()["field"] == "area_m2" and far.json()["article"] == "参考价规定 第十四条"
-    assert "reference_price" not in far.json()
-
-    bad = client.post("/api/inquiries", json={**TIANHE, "area_m2": -5}, headers=court)
-    assert bad.status_code == 422 and bad.json()["field"] == "area_m2"
-    cents = {**TIANHE, "sources": [{"platform": "JD", "price": 1.001}]}
-    bad = client.post("/api/inquiries", json=cents, headers=court)
-    assert bad.status_code == 422 and bad.json()["field"] == "sources.0.price"
-    ours = {**TIANHE, "sources": [{"platform": "fapai", "price": 1}]}
-    bad = client.post("/api/inquiries", json=ours, headers=court)
-    assert bad.status_code == 422 and bad.json()["field"] == "sources.0.platform"
-    assert client.get("/api/inquiries/424242", headers=court).status_code == 404
-
-
-def test_fapai_inquire_prints_the_report(models_dir, tmp_path, monkeypatch):
-    from app.cli import app
-    from fapai.settings import get_settings
-
-    monkeypatch.setenv("FAPAI_MODELS_DIR", str(models_dir))
-    monkeypatch.setenv("FAPAI_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    get_settings.cache_clear()
-    try:
-        args = [
-            "inquire",
-            "--city",
-            "广州",
-            "--district",
-            "天河",
-            "--area",
-            "89",
-            "--source",
-            "JD=4500000",
-        ]
-        shown = CliRunner().invoke(app, [*args, "--save"])
-        assert shown.exit_code == 0, shown.output
-        assert "参考价规定 第十三条" in shown.output and "proposed start" in shown.output
-        unsaved = CliRunner().invoke(app, [*args, "--json"])
-        assert json.loads(unsaved.stdout[unsaved.stdout.index("{") :])["id"] is None
-        as_json = CliRunner().invoke(app, [*args, "--json", "--save"])
-        report = json.loads(as_json.stdout[as_json.stdout.index("{") :])
-        assert report["id"] == 2 and report["sources"][1] == {
-            "platform": "JD",
-            "price": 4500000,
-            "kind": "platform",
-        }
-        refused = CliRunner().invoke(
-            app, ["inquire", "--city", "汕尾", "--district", "城区", "--area", "89"]
-        )
-        assert refused.exit_code == 2 and "没有该地的市场数据" in refused.output
-    finally:
-        get_settings.cache_clear()
+    with pytest.raises(InquiryError, match="正的金额"):
+        parse_sources([{"platform": "JD", "price": 0}], now)
+    later = now + timedelta(hours=1)
+    with pytest.raises(InquiryError, match="不能晚于现在") as caught:
+        parse_sources([{"platform": "JD", "price": 1, "asked_at": later}], now)
+    with pytest.raises(InquiryError, match="不能早于询价时间") as caught:
+        parse_sources([{"platform": "JD", "price": 1, "answered_at": now - timedelta(days=1)}], now)
+    assert caught.value.field == "sources.0.answered_at"
 
 
 def test_building_type_and_metro_reach_the_price_model(models, clock):
     def priced(**extra):
-        report = price(
-            {**TIANHE, **extra}, [], clock.now(), models.registry, Settings(), models.outcome
-        )
-        return report.sources[0].price
+        return _price(models, clock, {**TIANHE, **extra}).estimate.price_total
 
-    plain = priced()
-    assert priced(building_type="板楼", near_metro=True) != plain
+    assert priced(building_type="板楼", near_metro=True) != priced()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from app.inquiry_cli import own_finished_rounds
 from auction import engine
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope, writer_engine
@@ -19,20 +20,10 @@ from fapai.money import to_fen
 from fapai.settings import Settings
 from valuation.auction_history.derive import derive, round_hint, write_history
 from valuation.auction_results import upsert_auction_results, validate_auction_result
-from valuation.outcome import (
-    MIN_CITY_ROWS,
-    MIN_OWN_ROUNDS,
-    FinishedRound,
-    Lot,
-    OutcomeModelError,
-    chance_of_sale,
-    current_outcome_path,
-    load_history,
-    load_outcome_model,
-    observed_rounds,
-    train_outcome,
-)
-from valuation.registry import ModelRegistry
+from valuation.outcome import FinishedRound, Lot, crawled_rounds, load_history, train_outcome
+from valuation.outcome.chance import MIN_OWN_ROUNDS, chance_of_sale
+from valuation.outcome.curve import MIN_CITY_ROWS
+from valuation.registry import IncompatibleModel, ModelRegistry
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 SETTINGS = Settings()
@@ -73,7 +64,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 @pytest.fixture(scope="module")
 def model(trained):
-    return load_outcome_model(current_outcome_path(trained[0]))
+    return ModelRegistry(trained[0], "outcome").current()
 
 
 def test_train_outcome_command_writes_an_artifact_and_says_how_it_did(trained, model):
@@ -146,6 +137,16 @@ def test_round2_proposal_is_within_a_20_percent_cut(model):
         model.curve(GZ, SETTINGS, round_no=2)
 
 
+@pytest.mark.parametrize("lot", [GZ, replace(GZ, city="珠海市", district="香洲区")])
+def test_both_rounds_from_one_predict_are_the_two_curves(model, lot):
+    """What an inquiry shows (round 1, and the re-auction should it fail) in one predict is
+    exactly the two curves, round 2 cut at most 20% from round 1's proposal (第二十六条)."""
+    first, again = model.curves(lot, SETTINGS)
+    assert first == model.curve(lot, SETTINGS)
+    proposed = to_fen(first.proposed.start_price)
+    assert again == model.curve(lot, SETTINGS, round_no=2, previous_start_fen=proposed)
+
+
 def test_lawful_range_follows_the_settings(model):
     strict = Settings(start_price_floor_ratio=Decimal("0.80"))
     assert model.curve(GZ, strict).points[0].start_price == Decimal("2400000.00")
@@ -193,11 +194,13 @@ def test_own_rounds_update_the_prior_once_there_are_enough(history, model):
 
 
 def test_card_and_artifact_round_trip(model, tmp_path):
-    path = model.save(tmp_path)
-    assert current_outcome_path(tmp_path) == path
+    registry = ModelRegistry(tmp_path, "outcome")
+    path = registry.save(model.artifact(), model.card)
+    registry.promote(model.version)
     card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    for key in ("version", "created_at", "data", "features", "metrics", "versions"):
+    for key in ("kind", "version", "created_at", "data", "features", "metrics", "versions"):
         assert key in card
+    assert card["kind"] == "outcome" and card["artifact"] == path.name
     assert card["data"]["rows"] == 16140 and len(card["data"]["sha256"]) == 64
     m = card["metrics"]
     assert m["holdout_rows"] > 3000 and 0 < m["model"]["mdape"] < 1
@@ -205,17 +208,25 @@ def test_card_and_artifact_round_trip(model, tmp_path):
     base = m["baseline_start_times_median_premium"]
     assert abs(m["model"]["total_ratio"] - 1) < abs(base["total_ratio"] - 1)
     assert m["model"]["mdape"] < base["mdape"]
-    loaded = load_outcome_model(path)
+    loaded = registry.current()
     assert loaded.curve(GZ, SETTINGS) == model.curve(GZ, SETTINGS)
 
 
 def test_artifact_from_another_sklearn_refuses_to_load(model, tmp_path):
-    path = model.save(tmp_path)
+    registry = ModelRegistry(tmp_path, "outcome")
+    path = registry.save(model.artifact(), model.card)
     card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     card["versions"]["scikit-learn"] = "1.4.2"
     path.with_suffix(".json").write_text(json.dumps(card), encoding="utf-8")
-    with pytest.raises(OutcomeModelError, match="saved with scikit-learn 1.4.2.*Retrain"):
-        load_outcome_model(path)
+    with pytest.raises(IncompatibleModel, match="saved by scikit-learn 1.4.2.*fapai train-outcome"):
+        registry.load(model.version)
+
+
+def test_the_shipped_outcome_model_is_promoted_and_loads():
+    registry = ModelRegistry(Settings().models_dir, "outcome")
+    model = registry.current()
+    assert model.version == registry.promoted_version() and model.card["kind"] == "outcome"
+    assert model.curve(GZ, SETTINGS).proposed.start_price >= Decimal("2100000.00")
 
 
 def test_round_hints_follow_the_era_floor():
@@ -265,6 +276,8 @@ def test_derive_counts_every_dropped_row_and_is_deterministic(tmp_path):
 
 
 def test_observed_rounds_are_own_finished_rounds_and_crawled_results(db_url, clock: FrozenClock):
+    """The auction room's finished rounds reach the outcome model through the CLI's wiring
+    (valuation never reads the auction tables); crawled results through valuation's own."""
     factory = session_factory(writer_engine(make_engine(db_url)))
     starts = clock.now() + timedelta(days=30)
     with session_scope(factory) as s:  # a lawful first round that nobody bids on
@@ -314,8 +327,8 @@ def test_observed_rounds_are_own_finished_rounds_and_crawled_results(db_url, clo
         ]
         upsert_auction_results(s, [validate_auction_result(r) for r in crawled], clock.now())
     with session_scope(factory) as s:
-        got = observed_rounds(s)
-    (own,) = got["own"]
+        (own,) = own_finished_rounds(s)
+        crawled = crawled_rounds(s)
     assert (own.sold, own.start_ratio, own.lot.city, own.lot.district) == (
         False,
         0.7,
@@ -324,4 +337,4 @@ def test_observed_rounds_are_own_finished_rounds_and_crawled_results(db_url, clo
     )
     # Closed as of its end (a late or restarted closing pass records the same time).
     assert own.lot.when == (starts + timedelta(days=1)).date()
-    assert [(r.sold, r.final_fen) for r in got["crawled"]] == [(True, 160_000_000), (False, None)]
+    assert [(r.sold, r.final_fen) for r in crawled] == [(True, 160_000_000), (False, None)]

@@ -143,3 +143,55 @@ def test_cli_models_list_and_promote_speak_in_words(small_model, models_dir, mon
         assert version in narrow and card["version"] in narrow
     finally:
         get_settings.cache_clear()
+
+
+def test_one_registry_serves_every_kind_and_the_cli_lists_and_promotes_both(
+    small_model, shipped_models, tmp_path, monkeypatch
+):
+    """Price and outcome models: one artifact format with its card, one scikit-learn check,
+    one pointer file; ``fapai models list`` shows both kinds and ``promote`` finds the kind
+    from the version."""
+    from typer.testing import CliRunner
+
+    from app.cli import app
+    from fapai.settings import get_settings
+    from valuation.model import PriceModel
+    from valuation.outcome import OutcomeModel
+
+    models_dir = tmp_path / "models"
+    outcome = ModelRegistry(shipped_models, "outcome").current()
+    outcomes = ModelRegistry(models_dir, "outcome")
+    outcomes.save(outcome.artifact(), outcome.card)
+    prices = ModelRegistry(models_dir, "price")
+    prices.save(small_model.artifact, small_model.card)
+    prices.promote(small_model.card["version"])
+    assert isinstance(prices.current(), PriceModel)
+    with pytest.raises(UnknownModel):
+        outcomes.current()  # saved, not promoted: nothing serves yet
+
+    monkeypatch.setenv("FAPAI_MODELS_DIR", str(models_dir))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        promoted = runner.invoke(app, ["models", "promote", outcome.version])
+        assert promoted.exit_code == 0, promoted.output
+        assert f"promoted outcome-{outcome.version}" in promoted.output
+        assert isinstance(outcomes.current(), OutcomeModel)
+        assert outcomes.pointers() == {
+            "price": small_model.card["version"],
+            "outcome": outcome.version,
+        }
+        listed = runner.invoke(app, ["models", "list"]).output
+        names = {line.split("│")[1].strip() for line in listed.splitlines() if "│" in line}
+        assert {"outcome", "price"} <= names  # whole names and versions at any width
+        assert outcome.version in listed and small_model.card["version"] in listed
+    finally:
+        get_settings.cache_clear()
+
+
+def test_ensure_trains_and_promotes_a_first_outcome_model_on_a_fresh_machine(tmp_path, clock):
+    registry = ModelRegistry(tmp_path, "outcome")
+    version = registry.ensure("outcome", clock)
+    assert registry.promoted_version() == version == registry.current().version
+    assert registry.card(version)["kind"] == "outcome"
+    assert registry.ensure("outcome", clock) == version  # kept, not retrained

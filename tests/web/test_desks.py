@@ -160,6 +160,20 @@ def test_a_failed_lot_is_relisted_on_the_schedule_the_desk_proposes(desk: Desk) 
     assert done.status_code == 303, done.text[-2000:]
     lot = desk.as_(None).get(f"/api/lots/{desk.lot_id}").json()
     assert (lot["round"], lot["status"], lot["start_price"]) == (2, "announced", 560000)
+    # The 2nd auction fails too: the desk proposes the 变卖 (whole price as deposit).
+    _go_to(desk, lot["ends_at"])
+    desk.close_due()
+    court = desk.as_(desk.court)
+    page = court.get(f"/desk/lots/{desk.lot_id}").text
+    assert "发布变卖" in page and "全款" in page
+    proposed = {
+        name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1)
+        for name in ("start_price", "deposit", "increment", "starts_at", "ends_at")
+    }
+    assert proposed["start_price"] == proposed["deposit"] == "560000.00"
+    done = court.post(f"/desk/lots/{desk.lot_id}/relist", data=proposed)
+    assert done.status_code == 303, done.text[-2000:]
+    assert desk.as_(None).get(f"/api/lots/{desk.lot_id}").json()["round"] == "sale"
 
 
 def test_a_late_relist_is_refused_in_words(desk: Desk) -> None:
@@ -231,7 +245,7 @@ def test_lead_outbid_win_balance_and_renege(desk: Desk) -> None:
     assert "您已竞得本标的" in page and "¥635,000" in page  # 705,000 less the 70,000 deposit
     assert chinese_amount(705000) in page
     me = winner.get("/me").text
-    assert "您已竞得" in me and "应付尾款" in me and "¥635,000" in me
+    assert "您已竞得" in me and "尚欠尾款" in me and "¥635,000" in me and "付款期限" in me
     loser = desk.as_(desk.bidders[0]).get("/me").text
     assert "未竞得" in loser and "待退还" in loser  # refund due within 24 h (第二十三条)
     assert "您已竞得" not in desk.as_(desk.bidders[0]).get(f"/lots/{desk.lot_id}").text
@@ -244,6 +258,17 @@ def test_lead_outbid_win_balance_and_renege(desk: Desk) -> None:
     assert "不予退还" in court.get(f"/desk/lots/{desk.lot_id}").text
     again = court.post(f"/desk/lots/{desk.lot_id}/renege")
     assert again.status_code == 409 and "悔拍" in again.text
+    # 第二十四条: the same round again at the same start price, on the proposed schedule.
+    page = court.get(f"/desk/lots/{desk.lot_id}").text
+    assert "发布重新拍卖" in page
+    proposed = {
+        name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1)
+        for name in ("start_price", "deposit", "increment", "starts_at", "ends_at")
+    }
+    assert proposed["start_price"] == "700000.00"
+    assert court.post(f"/desk/lots/{desk.lot_id}/relist", data=proposed).status_code == 303
+    lot = desk.as_(None).get(f"/api/lots/{desk.lot_id}").json()
+    assert (lot["round"], lot["status"], lot["start_price"]) == (1, "announced", 700000)
 
 
 def test_documents_download_and_photos_show(desk: Desk) -> None:
@@ -305,3 +330,51 @@ def test_following_makes_reminders_once_and_shows_them(desk: Desk) -> None:
     assert "提醒：您关注的拍品" in bidder.get(f"/lots/{desk.lot_id}").text  # on the lot page too
     assert bidder.post(f"/lots/{desk.lot_id}/unfollow").status_code == 303
     assert "关注此拍品" in bidder.get(f"/lots/{desk.lot_id}").text
+
+
+def test_suspend_resume_withdraw_and_the_balance_from_the_desk(desk: Desk) -> None:
+    court = desk.as_(desk.court)
+    url = f"/desk/lots/{desk.lot_id}"
+    no_reason = court.post(f"{url}/suspend", data={"mode": "suspend", "reason": " "})
+    assert no_reason.status_code == 422 and "请填写理由" in no_reason.text
+    done = court.post(f"{url}/suspend", data={"mode": "stop", "reason": "案外人提出异议"})
+    assert done.status_code == 303
+    page = desk.as_(desk.court).get(url).text
+    assert "恢复拍卖" in page and "中止" in page
+    public = desk.as_(None).get(f"/lots/{desk.lot_id}").text
+    assert "案外人提出异议" in public
+    court = desk.as_(desk.court)
+    late = desk.clock.now() + timedelta(days=30)
+    refused = court.post(
+        f"{url}/resume",
+        data={"starts_at": f"{late:%Y-%m-%dT10:00}", "ends_at": f"{late:%Y-%m-%dT09:00}"},
+    )
+    assert refused.status_code == 422 and "第二" in refused.text  # an article speaks
+    assert court.post(f"{url}/withdraw", data={"reason": "被执行人已履行完毕"}).status_code == 303
+    assert desk.as_(None).get(f"/api/lots/{desk.lot_id}").json()["status"] == "withdrawn"
+    assert "已撤回" in desk.as_(desk.court).get("/desk").text.split('id="g-withdrawn"')[1]
+
+
+def test_the_desk_records_the_balance_and_the_sale_is_confirmed(desk: Desk) -> None:
+    starts, _ = _lot_times(desk)
+    assert desk.as_(desk.bidders[0]).post(f"/lots/{desk.lot_id}/registrations").status_code == 303
+    _go_to(desk, starts, 60)
+    bid = desk.as_(desk.bidders[0]).post(
+        f"/lots/{desk.lot_id}/bids", data={"amount": "700000", "confirmed": "1"}
+    )
+    assert bid.status_code == 303, bid.text[-1000:]
+    desk.clock.advance(days=2)
+    desk.close_due()
+    court = desk.as_(desk.court)
+    page = court.get(f"/desk/lots/{desk.lot_id}").text
+    assert "尚欠" in page and "¥630,000" in page and "付款期限" in page
+    too_much = court.post(f"/desk/lots/{desk.lot_id}/payments", data={"amount": "700000"})
+    assert too_much.status_code == 422 and "第二十五条" in too_much.text
+    paid = court.post(f"/desk/lots/{desk.lot_id}/payments", data={"amount": "630,000"})
+    assert paid.status_code == 303, paid.text[-1500:]
+    assert desk.as_(None).get(f"/api/lots/{desk.lot_id}").json()["status"] == "confirmed"
+    me = desk.as_(desk.bidders[0]).get("/me").text
+    assert "您已竞得" in me and "付清" in me
+    assert (
+        "天河区华夏路10号1201房" in desk.as_(desk.court).get("/desk").text.split('id="g-closed"')[1]
+    )

@@ -60,26 +60,35 @@ def test_amount_in_yuan_to_fen_exactly() -> None:
 
 
 def test_inquiry_request_is_checked_like_the_api() -> None:
-    description, sources = forms.inquiry_request(
+    body = forms.inquiry_request(
         {"city": "广州市", "area_m2": " 89 ", "elevator": "true", "district": "", "rooms": "3"},
-        ["京东", "", ""],
+        ["京东", "淘宝", ""],
         ["3,000,000", "", ""],
+        ["2026-11-20T09:30", "", ""],
     )
-    assert description["area_m2"] == 89.0 and description["district"] is None
-    assert description["elevator"] is True and description["rooms"] == 3
-    assert sources == [{"platform": "京东", "price": Decimal("3000000")}]
-    with pytest.raises(forms.FormError, match="第 2 个询价平台"):
-        forms.inquiry_request({"city": "广州市", "area_m2": "89"}, ["京东", "淘宝"], ["1", ""])
+    assert body.area_m2 == 89.0 and body.district is None
+    assert body.elevator is True and body.rooms == 3 and body.confirmed is False
+    # A platform asked that did not answer is kept, with no result; times are Beijing time.
+    assert [(s.platform, s.price) for s in body.sources] == [
+        ("京东", Decimal("3000000")),
+        ("淘宝", None),
+    ]
+    assert body.sources[0].asked_at.isoformat() == "2026-11-20T09:30:00+08:00"
+    assert body.sources[1].asked_at is None
+    with pytest.raises(forms.FormError, match="第 2 个询价平台须填写平台名称"):
+        forms.inquiry_request({"city": "广州市", "area_m2": "89"}, ["京东", ""], ["1", "2"])
     with pytest.raises(forms.FormError, match="建筑面积填写有误"):
         forms.inquiry_request({"city": "广州市", "area_m2": "-3"}, [], [])
     with pytest.raises(forms.FormError, match="装修填写有误"):
         forms.inquiry_request({"city": "广州市", "area_m2": "89", "decoration": "豪装"}, [], [])
-    described, _ = forms.inquiry_request(
+    described = forms.inquiry_request(
         {"city": "广州市", "area_m2": "89", "building_type": "板楼", "near_metro": "true"}, [], []
     )
-    assert described["building_type"] == "板楼" and described["near_metro"] is True
+    assert described.building_type == "板楼" and described.near_metro is True
     with pytest.raises(forms.FormError, match="建筑类型填写有误"):
         forms.inquiry_request({"city": "广州市", "area_m2": "89", "building_type": "别墅"}, [], [])
+    confirmed = forms.inquiry_request({"city": "广州市", "area_m2": "89", "confirmed": "1"}, [], [])
+    assert confirmed.confirmed is True
 
 
 def test_explain_names_the_kind_the_field_and_keeps_the_article() -> None:

@@ -280,6 +280,32 @@ def test_an_inquiry_report_is_kept_as_issued_and_says_when_it_expires(world: Wor
     assert world.as_(world.bidder).get(report_path).status_code == 403
 
 
+def test_the_report_page_names_the_platforms_and_says_when_there_is_no_reference(
+    world: World,
+) -> None:
+    """参考价规定 第十三条 on the page: the platforms asked, when, and what each answered;
+    fapai's estimate beside them; no listed result, no legal reference and no lot."""
+    court = world.as_(world.court)
+    base = {"property_type": "residential", "city": "广州市", "district": "天河区", "area_m2": "89"}
+    alone = court.post("/inquiries", data=base)
+    assert alone.status_code == 303, alone.text[:500]
+    page = court.get(alone.headers["location"]).text
+    assert "尚无法定参考价" in page and "不能据此发布拍卖" in page
+    assert "本平台估价" in page and "据此发布拍卖</a>" not in page
+
+    slip = {**base, "platform": ["京东", "淘宝"], "platform_price": ["1", ""]}
+    asked = (world.clock.now() - timedelta(days=5)).astimezone(ZoneInfo("Asia/Shanghai"))
+    slip["platform_asked_at"] = [f"{asked:%Y-%m-%dT%H:%M}"] * 2
+    refused = court.post("/inquiries", data=slip)
+    assert refused.status_code == 422 and "相差均超过" in refused.text
+    assert 'name="confirmed"' in refused.text and "第十三条" in refused.text
+    kept = court.post("/inquiries", data={**slip, "confirmed": "1"})
+    assert kept.status_code == 303
+    page = court.get(kept.headers["location"]).text
+    assert "京东" in page and f"{asked:%Y-%m-%d %H:%M}" in page and "已确认" in page
+    assert "淘宝" in page and "未出具" in page
+
+
 def test_a_sale_first_bid_opens_24_hours_of_bidding(world: World) -> None:
     """变卖 (衔接通知): the demo's lot in a 变卖期; the deposit is the whole price, the first bid
     opens the 24-hour bidding period (变卖竞价中), the page says so in Chinese."""

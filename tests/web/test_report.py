@@ -1,4 +1,6 @@
-"""The inquiry report view (exact money from the stored JSON) and its server-side PDF."""
+"""The inquiry report read back from the stored JSON (exact money, the one report type), its
+charts and its server-side PDF. ``sample_report`` was issued before platforms were recorded:
+older reports keep reading."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -6,27 +8,38 @@ from decimal import Decimal
 import pytest
 
 from app.web import pdf
-from app.web.report import report_view
+from app.web.report import report_charts, source_rows
+from valuation.inquiry import InquiryReport
+
+
+def report_view(body) -> InquiryReport:
+    return InquiryReport.from_json(body, "Asia/Shanghai")
 
 
 def test_view_reads_money_exactly_and_times_as_utc(sample_report) -> None:
     r = report_view(sample_report)
     assert r.reference_price == Decimal("3400000")
     assert [s.price for s in r.sources] == [Decimal("3400100.5"), Decimal("3399899.5")]
-    assert r.model_price == Decimal("3400100.5")  # the model's own source, not the mean
+    # The model's own source, not the mean; it counted, as every source did then.
+    assert r.estimate.price_total == Decimal("3400100.5") and r.estimate_counts
     assert r.created_at == datetime(2026, 11, 25, 8, tzinfo=UTC)
-    assert r.proposed.start_ratio == Decimal("0.8")
-    assert r.lawful_range == (Decimal("2380000"), Decimal("3400000"))
+    assert r.outcome.proposed.start_ratio == Decimal("0.8")
+    assert (r.outcome.lawful_min, r.outcome.lawful_max) == (Decimal("2380000"), Decimal("3400000"))
+    assert [row[0] for row in source_rows(r, "Asia/Shanghai")] == [
+        "本平台估价模型 price-20261125",
+        "京东",
+    ]
+    assert [row[4] for row in source_rows(r, "Asia/Shanghai")] == ["是", "是"]
     assert r.subject_title == "广州市天河区华景新城 中山大道西 1 号"
 
 
 def test_view_charts_place_the_subject_and_the_proposal(sample_report) -> None:
-    r = report_view(sample_report)
-    bar = r.interval_chart()
+    charts = report_charts(report_view(sample_report))
+    bar = charts.interval
     assert bar.outer[0] < bar.inner[0] < bar.point < bar.inner[1] < bar.outer[1]
-    scatter = r.scatter_chart()
+    scatter = charts.scatter
     assert len(scatter.dots) == 2 and scatter.subject is not None
-    curve = r.outcome_chart()
+    curve = charts.outcome
     assert curve.floor_x < curve.chosen[0]
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pandas as pd
 from fastapi import APIRouter
 
-from app.api.routes.inquiries import ModelsDep
-from app.deps import ClockDep, CourtUser, SettingsDep
+from app.deps import ClockDep, CourtUser, InquiryServiceDep, SettingsDep
 from app.schemas import AppraisalIn, AppraisalOut
 from fapai.clock import to_display
 from valuation.model import REFUSALS
@@ -18,14 +17,18 @@ router = APIRouter(tags=["appraisals"])
 
 @router.post("/appraisals", summary="Price many properties at one valuation date (批量评估)")
 def create_appraisals(
-    body: AppraisalIn, _user: CourtUser, settings: SettingsDep, clock: ClockDep, models: ModelsDep
+    body: AppraisalIn,
+    _user: CourtUser,
+    settings: SettingsDep,
+    clock: ClockDep,
+    service: InquiryServiceDep,
 ) -> AppraisalOut:
     """For each property, in order: ``estimate`` and the 80%/90% interval in whole yuan at
     ``as_of`` (default today), or ``refused`` (a stable ``field:code``) with a Chinese
     ``message`` where fapai cannot price it honestly. Not stored: an appraisal is not an
     inquiry report (参考价规定 第十三条 needs the platforms' results)."""
     as_of = body.as_of or to_display(clock.now(), settings.display_timezone).date()
-    model = models.registry.current()
+    model = service.price_model()
     table = pd.DataFrame([p.model_dump() for p in body.properties])
     priced = model.appraise(table, as_of)
     results = []

@@ -24,7 +24,7 @@ from app.deps import (
     posted_form,
     stored_id,
 )
-from app.schemas import RelistRequest
+from app.schemas import PaymentCreate, RelistRequest, ResumeRequest
 from app.web import desk
 from app.web.forms import FormError, explain, local_time_field, money_fields, validate_body
 from app.web.templating import court_only, error_page, render
@@ -32,6 +32,7 @@ from auction import auth, deposits, engine
 from auction.attachments import KINDS, attach, attachment_path, get_attachment
 from auction.store import Lot, User
 from fapai.errors import FapaiError, NotFound
+from fapai.money import to_fen
 from fapai.settings import Settings
 
 router = APIRouter()
@@ -269,6 +270,96 @@ async def add_attachment(
     return _act(
         request, session, user, lot_id, clock, settings, action, "attached", {"title": title}
     )
+
+
+def _reason(form: FormData) -> str:
+    reason = str(form.get("reason", "")).strip()
+    if not reason:
+        raise FormError("请填写理由（将随拍品公示）")
+    return reason[:1000]
+
+
+@router.post("/desk/lots/{lot_id:int}/suspend", response_class=HTMLResponse)
+def suspend(
+    request: Request,
+    lot_id: int,
+    form: Annotated[FormData, Depends(posted_form)],
+    session: WriterSessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+) -> Response:
+    """暂缓 or 中止 (拍卖规定 第二十八条), as ``POST /api/lots/{id}/suspend``."""
+
+    def action() -> None:
+        stop = str(form.get("mode", "")) == "stop"
+        engine.suspend(session, lot_id, _reason(form), clock.now(), settings, stop=stop)
+
+    fields = {k: str(v) for k, v in form.items()}
+    return _act(request, session, user, lot_id, clock, settings, action, "suspended", fields)
+
+
+@router.post("/desk/lots/{lot_id:int}/resume", response_class=HTMLResponse)
+def resume(
+    request: Request,
+    lot_id: int,
+    form: Annotated[FormData, Depends(posted_form)],
+    session: WriterSessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+) -> Response:
+    """恢复 a suspended or stopped lot on a new schedule (第二十八条)."""
+    fields = {k: str(v) for k, v in form.items()}
+
+    def action() -> None:
+        given = {
+            name: local_time_field(fields.get(name), settings.display_timezone)
+            for name in ("starts_at", "ends_at")
+        }
+        body = validate_body(ResumeRequest, {k: v for k, v in given.items() if v})
+        engine.resume(session, lot_id, body.starts_at, body.ends_at, clock.now(), settings)
+
+    return _act(request, session, user, lot_id, clock, settings, action, "resumed", fields)
+
+
+@router.post("/desk/lots/{lot_id:int}/withdraw", response_class=HTMLResponse)
+def withdraw(
+    request: Request,
+    lot_id: int,
+    form: Annotated[FormData, Depends(posted_form)],
+    session: WriterSessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+) -> Response:
+    """撤回, e.g. the debt was paid: bidding stops, deposits are refunded."""
+
+    def action() -> None:
+        engine.withdraw(session, lot_id, _reason(form), clock.now(), settings)
+
+    fields = {k: str(v) for k, v in form.items()}
+    return _act(request, session, user, lot_id, clock, settings, action, "withdrawn", fields)
+
+
+@router.post("/desk/lots/{lot_id:int}/payments", response_class=HTMLResponse)
+def record_payment(
+    request: Request,
+    lot_id: int,
+    form: Annotated[FormData, Depends(posted_form)],
+    session: WriterSessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: PageUser,
+) -> Response:
+    """尾款到账 (拍卖规定 第二十五条); paid in full, the sale is confirmed."""
+    fields = {k: str(v) for k, v in form.items()}
+
+    def action() -> None:
+        body = validate_body(PaymentCreate, money_fields(fields, ("amount",)))
+        engine.record_payment(session, lot_id, to_fen(body.amount), clock.now(), settings)
+
+    return _act(request, session, user, lot_id, clock, settings, action, "paid", fields)
 
 
 @router.get("/lots/{lot_id:int}/files/{attachment_id:int}")

@@ -9,9 +9,9 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from app.api.routes.inquiries import ModelsDep
 from app.deps import (
     ClockDep,
+    InquiryServiceDep,
     PageUser,
     SessionDep,
     SettingsDep,
@@ -19,6 +19,7 @@ from app.deps import (
     posted_form,
     stored_id,
 )
+from app.inquiry import stored_report
 from app.security import NO_STORE
 from app.web.forms import (
     FIELD_NAMES,
@@ -28,12 +29,13 @@ from app.web.forms import (
     reads_as_chinese,
 )
 from app.web.pdf import NoFont, ReportPDFCache
-from app.web.report import ReportView, report_view
+from app.web.report import page_context
 from app.web.templating import court_only, error_page, render
 from auction.store import User
+from fapai.errors import RuleViolation
 from fapai.regions import CITIES
-from valuation.inquiry import InquiryError, price
-from valuation.inquiry_store import get_inquiry, save_inquiry
+from fapai.settings import Settings
+from valuation.inquiry import InquiryReport
 
 router = APIRouter()
 
@@ -66,10 +68,15 @@ PdfCacheDep = Annotated[ReportPDFCache, Depends(pdf_cache)]
 
 
 def _form_page(
-    request: Request, user: User, form: dict, status_code: int = 200, error: str | None = None
+    request: Request,
+    user: User,
+    form: dict,
+    status_code: int = 200,
+    error: str | None = None,
+    ask_confirm: bool = False,
 ) -> HTMLResponse:
-    form.setdefault("platforms", [""] * PLATFORM_ROWS)
-    form.setdefault("platform_prices", [""] * PLATFORM_ROWS)
+    for key in ("platforms", "platform_prices", "platform_asked"):
+        form.setdefault(key, [""] * PLATFORM_ROWS)
     return render(
         request,
         "inquiry_form.html",
@@ -78,6 +85,7 @@ def _form_page(
         nav="inquiry",
         form=form,
         error=error,
+        ask_confirm=ask_confirm,
         cities=CITIES,
         residential_types=INQUIRY_TYPES,
     )
@@ -95,57 +103,66 @@ def create_inquiry(
     form: Annotated[FormData, Depends(posted_form)],
     session: WriterSessionDep,
     settings: SettingsDep,
-    clock: ClockDep,
-    models: ModelsDep,
+    service: InquiryServiceDep,
 ) -> Response:
-    """Price the property with the same service as ``POST /api/inquiries``, store the report
-    as issued, and show it."""
+    """Price the property with the one inquiry service (as ``POST /api/inquiries``), store the
+    report as issued, and show it."""
     refused = court_only(request, user)
     if refused is not None:
         return refused
     fields = {k: str(v) for k, v in form.items()}
     platforms = [str(v) for v in form.getlist("platform")]
     prices = [str(v) for v in form.getlist("platform_price")]
-    shown = {**fields, "platforms": platforms, "platform_prices": prices}
+    asked = [str(v) for v in form.getlist("platform_asked_at")]
+    shown = {**fields, "platforms": platforms, "platform_prices": prices, "platform_asked": asked}
     try:
-        description, sources = inquiry_request(fields, platforms, prices)
-        report = price(description, sources, clock.now(), models.registry, settings, models.outcome)
+        body = inquiry_request(fields, platforms, prices, asked, settings.display_timezone)
+        stored = service.inquire(session, body, user.court_id)
     except FormError as exc:
         return _form_page(request, user, shown, 422, str(exc))
-    except InquiryError as exc:
-        field = FIELD_NAMES.get(exc.field, exc.field)
+    except RuleViolation as exc:
+        field = FIELD_NAMES.get(exc.field.split(".")[0], exc.field)
         article = f"（{exc.article}）" if exc.article else ""
-        reason = exc.reason if reads_as_chinese(exc.reason) else INQUIRY_REFUSED
+        reason = exc.rule if reads_as_chinese(exc.rule) else INQUIRY_REFUSED
         message = f"无法询价（{field}）：{reason}{article}"
-        return _form_page(request, user, shown, 422, message)
-    body = save_inquiry(session, report, user.court_id)
-    return RedirectResponse(f"/inquiries/{body['id']}", status_code=303)
+        flagged = exc.field.startswith("sources.") and exc.field.endswith(".price")
+        return _form_page(request, user, shown, 422, message, ask_confirm=flagged)
+    return RedirectResponse(f"/inquiries/{stored['id']}", status_code=303)
 
 
 def _stored_report(
-    request: Request, session: SessionDep, user: PageUser, inquiry_id: int
-) -> tuple[Response | None, ReportView | None]:
-    """(a refusal page, None) or (None, the report) for a court user."""
+    request: Request, session: SessionDep, user: PageUser, inquiry_id: int, settings: Settings
+) -> tuple[Response | None, InquiryReport | None]:
+    """(a refusal page, None) or (None, the report as issued) for a court user."""
     refused = court_only(request, user)
     if refused is not None:
         return refused, None
-    report = get_inquiry(session, inquiry_id, user.court_id) if stored_id(inquiry_id) else None
+    report = (
+        stored_report(session, inquiry_id, user.court_id, settings)
+        if stored_id(inquiry_id)
+        else None
+    )
     if report is None:
         message = f"没有编号为 {inquiry_id} 的询价报告。"
         return error_page(request, user, 404, "找不到询价报告", message), None
-    return None, report_view(report)
+    return None, report
 
 
 @router.get("/inquiries/{inquiry_id:int}.pdf")
 def inquiry_pdf(
-    request: Request, inquiry_id: int, session: SessionDep, user: PageUser, pdfs: PdfCacheDep
+    request: Request,
+    inquiry_id: int,
+    session: SessionDep,
+    user: PageUser,
+    pdfs: PdfCacheDep,
+    settings: SettingsDep,
 ) -> Response:
     """The report as a PDF document, made on the server."""
-    refused, view = _stored_report(request, session, user, inquiry_id)
+    refused, report = _stored_report(request, session, user, inquiry_id, settings)
     if refused is not None:
         return refused
     try:
-        body = pdfs.get(view)
+        body = pdfs.get(report)
     except NoFont as exc:
         return error_page(request, user, 503, "暂时无法生成 PDF", str(exc))
     return Response(
@@ -167,19 +184,20 @@ def inquiry_report(
     pdfs: PdfCacheDep,
     background: BackgroundTasks,
     clock: ClockDep,
+    settings: SettingsDep,
 ) -> Response:
     """The report as issued: reference price, interval, sources, comparables, start price.
     Its PDF is made in the background once the page is sent, ready for the download."""
-    refused, view = _stored_report(request, session, user, inquiry_id)
+    refused, report = _stored_report(request, session, user, inquiry_id, settings)
     if refused is not None:
         return refused
-    background.add_task(pdfs.warm, view)
+    background.add_task(pdfs.warm, report)
     return render(
         request,
         "inquiry_report.html",
         user,
         nav="inquiry",
-        r=view,
+        **page_context(report),
         chance_sources=CHANCE_SOURCES,
-        expired=view.valid_until <= clock.now(),
+        expired=report.valid_until <= clock.now(),
     )

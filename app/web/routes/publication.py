@@ -20,10 +20,10 @@ from app.deps import (
     posted_form,
     stored_id,
 )
+from app.inquiry import stored_report
 from app.publishing import with_inquiry_reference
 from app.web import display
 from app.web.forms import FormError, explain, lot_create
-from app.web.report import ReportView, report_view
 from app.web.templating import court_only, render
 from auction import engine
 from auction.store import User
@@ -31,7 +31,7 @@ from fapai import law
 from fapai.errors import FapaiError
 from fapai.regions import CITIES
 from fapai.settings import Settings
-from valuation.inquiry_store import get_inquiry
+from valuation.inquiry import InquiryReport
 
 router = APIRouter()
 
@@ -51,7 +51,7 @@ def default_times(property_type: str, now: datetime, settings: Settings) -> tupl
     return starts.strftime("%Y-%m-%dT%H:%M"), ends.strftime("%Y-%m-%dT%H:%M")
 
 
-def form_from_report(r: ReportView) -> dict[str, object]:
+def form_from_report(r: InquiryReport) -> dict[str, object]:
     """The lot form filled from an inquiry: the property, the inquiry as the reference
     (参考价规定), and the proposed start price."""
     d = r.description
@@ -64,7 +64,7 @@ def form_from_report(r: ReportView) -> dict[str, object]:
         "address": place,
         "area_m2": d.get("area_m2"),
         "title": f"{d.get('district') or d.get('city') or ''}{place} {d.get('area_m2')}㎡".strip(),
-        "start_price": r.proposed.start_price,
+        "start_price": r.outcome.proposed.start_price,
     }
 
 
@@ -72,7 +72,7 @@ def _form_page(
     request: Request,
     user: User,
     form: dict,
-    report: ReportView | None,
+    report: InquiryReport | None,
     settings: Settings,
     status_code: int = 200,
     error: str | None = None,
@@ -95,11 +95,12 @@ def _form_page(
     )
 
 
-def _report(session: SessionDep, user: User, inquiry_id: str | None) -> ReportView | None:
+def _report(
+    session: SessionDep, user: User, inquiry_id: str | None, settings: Settings
+) -> InquiryReport | None:
     if not (inquiry_id or "").isdigit() or not stored_id(int(inquiry_id)):
         return None
-    stored = get_inquiry(session, int(inquiry_id), user.court_id)
-    return None if stored is None else report_view(stored)
+    return stored_report(session, int(inquiry_id), user.court_id, settings)
 
 
 @router.get("/lots/new", response_class=HTMLResponse)
@@ -114,7 +115,7 @@ def lot_form(
     refused = court_only(request, user)
     if refused is not None:
         return refused
-    report = _report(session, user, inquiry_id)
+    report = _report(session, user, inquiry_id, settings)
     form = form_from_report(report) if report else {"property_type": "residential"}
     form["court"] = court_of(session, user).name  # a lot is always published by its own court
     form["starts_at"], form["ends_at"] = default_times(
@@ -149,6 +150,6 @@ def publish(
         session.rollback()
         status = exc.status_code if isinstance(exc, FapaiError) else 422
         message = explain(exc) if isinstance(exc, FapaiError) else str(exc)
-        report = _report(session, user, fields.get("inquiry_id"))
+        report = _report(session, user, fields.get("inquiry_id"), settings)
         return _form_page(request, user, fields, report, settings, status, message)
     return RedirectResponse(f"/lots/{lot.id}?done=published", status_code=303)

@@ -1,22 +1,30 @@
-"""``fapai inquire`` (a reference price report from the command line) and ``fapai train-outcome``.
+"""``fapai inquire`` (an inquiry report from the command line) and ``fapai train-outcome``.
 
-Thin: they parse options, call :mod:`valuation.inquiry` / :mod:`valuation.outcome`, and print.
+Thin: ``inquire`` builds the API's own request body and calls the one inquiry service
+(:mod:`app.inquiry`); ``train-outcome`` wires the auction room's finished rounds
+(:func:`auction.history.finished_rounds`) and the crawled results into the outcome model's
+training (:mod:`valuation.outcome`), the two rooms meeting here, above both.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from fapai.clock import SystemClock, to_display
 from fapai.db import make_engine, migrate, session_factory, session_scope
+from fapai.errors import RuleViolation
 from fapai.settings import get_settings
+
+if TYPE_CHECKING:
+    from valuation.outcome import FinishedRound
 
 console = Console()
 COMPARABLE_COLUMNS = (
@@ -30,11 +38,14 @@ COMPARABLE_COLUMNS = (
 )
 
 
-def _parse_source(raw: str) -> dict[str, str]:
+def _parse_source(raw: str) -> dict[str, str | None]:
     platform, sep, amount = raw.partition("=")
-    if not sep or not platform.strip() or not amount.strip():
-        raise typer.BadParameter(f"{raw!r}: write PLATFORM=PRICE in yuan, e.g. JD=2100000")
-    return {"platform": platform.strip(), "price": amount.strip()}
+    if not platform.strip() or (sep and not amount.strip()):
+        raise typer.BadParameter(
+            f"{raw!r}: write PLATFORM=PRICE in yuan, e.g. 京东=2100000 (PLATFORM alone: asked, "
+            "no answer)"
+        )
+    return {"platform": platform.strip(), "price": amount.strip() or None}
 
 
 def inquire(
@@ -56,7 +67,13 @@ def inquire(
         None, "--near-metro/--no-near-metro", help="Near a metro station, if known."
     ),
     source: list[str] = typer.Option(
-        [], "--source", help="An external platform's result, PLATFORM=YUAN; repeat for more."
+        [],
+        "--source",
+        help="A listed inquiry platform asked, PLATFORM=YUAN (its result) or PLATFORM (no "
+        "answer); repeat for more.",
+    ),
+    confirmed: bool = typer.Option(
+        False, "--confirm", help="Keep a platform result flagged as far from every other source."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     save: bool = typer.Option(
@@ -69,47 +86,62 @@ def inquire(
     ),
     bizcircle: str = typer.Option(None, help="Business circle (商圈), where no district."),
 ) -> None:
-    """Price a property: reference price (mean of fapai's model and the given platforms'
-    results, 参考价规定 第十三条), interval, comparables, start-price floor (70%, 拍卖规定 第十条),
-    proposed start price with its expected outcome, and deposit range (5–20%, 第十七条)."""
-    from valuation.inquiry import InquiryError, InquiryModels, price
-    from valuation.inquiry_store import save_inquiry
+    """Price a property: the legal reference price (the mean of the listed platforms'
+    results, 参考价规定 第十三条), fapai's estimate beside it with interval and comparables,
+    start-price floor (70%, 拍卖规定 第十条), proposed start price with its expected outcome,
+    and deposit range (5–20%, 第十七条)."""
+    from pydantic import ValidationError
+
+    from app.inquiry import InquiryService
+    from app.schemas import InquiryIn
 
     settings = get_settings()
-    now = SystemClock().now()
-    description = {
-        "property_type": property_type,
-        "city": city,
-        "district": district,
-        "area_m2": area,
-        "community": community,
-        "address": address,
-        "rooms": rooms,
-        "halls": halls,
-        "bathrooms": bathrooms,
-        "floor": floor,
-        "total_floors": total_floors,
-        "build_year": build_year,
-        "decoration": decoration,
-        "building_type": building_type,
-        "near_metro": near_metro,
-        "as_of": as_of,
-        "bizcircle": bizcircle,
-    }
-    sources = [_parse_source(s) for s in source]
-    with console.status("loading models…"):
-        models = InquiryModels.load(settings, now)
+    clock = SystemClock()
     try:
-        report = price(description, sources, now, models.registry, settings, models.outcome)
-    except InquiryError as exc:
-        console.print(f"[red]Cannot price this property[/red]: {exc.field}: {exc.reason}")
+        request = InquiryIn.model_validate(
+            {
+                "property_type": property_type,
+                "city": city,
+                "district": district,
+                "area_m2": area,
+                "community": community,
+                "address": address,
+                "rooms": rooms,
+                "halls": halls,
+                "bathrooms": bathrooms,
+                "floor": floor,
+                "total_floors": total_floors,
+                "build_year": build_year,
+                "decoration": decoration,
+                "building_type": building_type,
+                "near_metro": near_metro,
+                "as_of": as_of,
+                "bizcircle": bizcircle,
+                "sources": [_parse_source(s) for s in source],
+                "confirmed": confirmed,
+            }
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        console.print(f"[red]Cannot price this property[/red]: {where}: {first['msg']}")
         raise typer.Exit(2) from exc
-    if save:
-        migrate(settings.database_url)
-        with session_scope(session_factory(make_engine(settings.database_url))) as session:
-            body = save_inquiry(session, report)
-    else:
-        body = {"id": None, **report.to_json()}
+    with console.status("loading models…"):
+        service = InquiryService.load(settings, clock)
+    try:
+        if save:
+            migrate(settings.database_url)
+            with session_scope(session_factory(make_engine(settings.database_url))) as session:
+                body = service.inquire(session, request, None)  # no court: the CLI's own
+        else:
+            body = {"id": None, **service.price(request).to_json()}
+    except RuleViolation as exc:
+        article = f" ({exc.article})" if exc.article else ""
+        console.print(
+            f"[red]Cannot price this property[/red]: {exc.field}: {exc.rule}{article}",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
     else:
@@ -126,13 +158,20 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
     d = body["description"]
     title = f"Inquiry {body['id'] or '(not saved)'}: {d['city']}{d.get('district') or ''}"
     t = Table(title=title, show_header=False)
-    t.add_row(
-        "reference price",
-        f"[bold]{_yuan(body['reference_price'])}[/bold]  ({body['reference_rule']})",
-    )
+    # The legal words on lines of their own, never wrapped inside a cell.
+    if body["reference_price"] is None:
+        t.add_row("reference price", "[bold yellow]none yet[/bold yellow]")
+        notes = [body["reference_note"]]
+    else:
+        t.add_row("reference price", f"[bold]{_yuan(body['reference_price'])}[/bold]")
+        notes = [body["reference_rule"]]
     for s in body["sources"]:
-        t.add_row(f"  source {s['platform']}", _yuan(s["price"]))
-    t.add_row("unit price (model)", f"{_yuan(body['unit_price'])} / m²")
+        answer = _yuan(s["price"]) if s["price"] is not None else "no answer"
+        flag = " [yellow](far from the others; confirmed)[/yellow]" if s["flagged"] else ""
+        t.add_row(f"  source {s['platform']}", f"{answer}, asked {s['asked_at'][:16]}{flag}")
+    counts = "counts as a source" if body["estimate_counts_as_source"] else "independent check"
+    t.add_row("fapai estimate", f"{_yuan(body['estimate_price'])}  ({counts})")
+    t.add_row("unit price (fapai)", f"{_yuan(body['unit_price'])} / m²")
     for level, (lo, hi) in body["interval"].items():
         t.add_row(f"{level}% interval", f"{_yuan(lo)} – {_yuan(hi)}")
     t.add_row("start price floor", f"{_yuan(body['start_price_floor'])}  (拍卖规定 第十条)")
@@ -159,6 +198,8 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
     for note in body["outcome"]["fallback"]:
         t.add_row("[yellow]note[/yellow]", note)
     console.print(t)
+    for note in notes:
+        console.print(note, soft_wrap=True)
     if body["comparables"]:
         c = Table(title="Comparables (price adjusted to the subject)")
         keys = [k for k in COMPARABLE_COLUMNS if k in body["comparables"][0]]
@@ -184,6 +225,23 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
     console.print(curve)
 
 
+def own_finished_rounds(session: Session) -> list[FinishedRound]:
+    """The auction room's finished rounds as the outcome model's records: the one door
+    between the two rooms, opened here above both."""
+    from auction.history import finished_rounds
+    from valuation.outcome import FinishedRound, Lot
+
+    return [
+        FinishedRound(
+            Lot(r.city, r.reference_fen, r.closed_on, r.area_m2, r.district),
+            r.start_fen,
+            r.sold,
+            r.final_fen,
+        )
+        for r in finished_rounds(session)
+    ]
+
+
 def train_outcome_command(
     source: str = typer.Option(
         "db",
@@ -194,13 +252,17 @@ def train_outcome_command(
     promote: bool = typer.Option(
         False,
         "--promote",
-        help="Serve it at once; otherwise the newest unpromoted one serves "
-        "only while no outcome version is promoted (`fapai models promote V --name outcome`).",
+        help="Serve it at once; otherwise it serves once promoted (`fapai models promote V`).",
     ),
 ) -> None:
     """Train the auction-outcome model (chance of sale and expected final price by start ratio)
-    and write models/outcome-VERSION.joblib with its JSON card."""
-    from valuation.outcome import MODEL_NAME, load_history, observed_rounds, train_outcome
+    and write models/outcome-VERSION.joblib with its JSON card (the one model registry)."""
+    from valuation.outcome import (
+        MODEL_NAME,
+        crawled_rounds,
+        load_history,
+        train_outcome,
+    )
     from valuation.registry import ModelRegistry
 
     if source not in ("db", "shipped"):
@@ -211,28 +273,27 @@ def train_outcome_command(
     ) as progress:
         step = progress.add_task("reading the shipped history", total=3)
         history = load_history()
-        observed: dict[str, list] = {"own": [], "crawled": []}
+        own: list[FinishedRound] = []
+        crawled: list[FinishedRound] = []
         if source == "db":
             progress.update(step, description="reading finished rounds from the database")
             migrate(settings.database_url)
             with session_scope(session_factory(make_engine(settings.database_url))) as session:
-                observed = observed_rounds(session)
+                own = own_finished_rounds(session)
+                crawled = crawled_rounds(session)
         progress.update(step, advance=1, description="training")
-        rounds = observed["own"] + observed["crawled"]
+        rounds = own + crawled
         model = train_outcome(
             history,
             rounds,
             SystemClock().now(),
-            {
-                "own_rounds": len(observed["own"]),
-                "crawled_rounds": len(observed["crawled"]),
-            },
+            {"own_rounds": len(own), "crawled_rounds": len(crawled)},
         )
         progress.update(step, advance=1, description="saving")
-        target = models_dir or settings.models_dir
-        path = model.save(target)
+        registry = ModelRegistry(models_dir or settings.models_dir, MODEL_NAME)
+        path = registry.save(model.artifact(), model.card)
         if promote:
-            ModelRegistry(target, MODEL_NAME).promote(model.version)
+            registry.promote(model.version)
         progress.update(step, advance=1, description="done")
     m = model.card["metrics"]
     console.print(

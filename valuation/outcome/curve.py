@@ -1,0 +1,265 @@
+"""The served outcome model: the curve over the lawful start range and the start it proposes.
+
+Round 1 may start from 70% of the reference (拍卖规定 第十条), round 2 from 80% of the previous
+start (a cut of at most 20%, 拍卖规定 第二十六条), both up to :data:`MAX_START_RATIO`; the
+proposal is the start with the highest expected recovery (chance of sale × expected final).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from fapai.law import min_reauction_start_price, min_start_price
+from fapai.money import fen_to_yuan, json_number, ratio_of, to_fen
+from fapai.settings import Settings
+from valuation.outcome.chance import MIN_OWN_ROUNDS, ChanceOfSale, SalePrior
+from valuation.outcome.records import Lot
+from valuation.outcome.regressor import features
+
+# The history has no first-round start above the reference price worth learning from (18 of
+# 16,140 rows): a higher start is lawful but outside the data, so it is not proposed.
+MAX_START_RATIO = Decimal("1.00")
+GRID_STEP = Decimal("0.01")
+# Sold lots of the lot's own city needed before the expected-price curve is trusted for it.
+MIN_CITY_ROWS = 50
+
+FALLBACK_PRIOR = (
+    "chance of sale from the stated prior (no own results learned yet): a logistic curve in "
+    "the start ratio through the round-1 and round-2 sale rates implied by the history's round "
+    "mix and the Zhejiang figure of 90% of lots sold"
+)
+FALLBACK_FLOOR = (
+    "the lowest lawful start: 70% of the reference in round 1 (拍卖规定 第十条), 80% of the "
+    "previous start in round 2 (拍卖规定 第二十六条)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CurvePoint:
+    start_ratio: Decimal
+    start_price: Decimal  # yuan
+    chance_of_sale: Decimal  # 0..1, 3 decimals
+    expected_final_price: Decimal  # yuan, given a sale
+    expected_recovery: Decimal  # yuan = chance × expected final
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: json_number(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeCurve:
+    """The curve over the lawful range and the start price it proposes."""
+
+    round_no: int
+    lawful_min: Decimal  # yuan
+    lawful_max: Decimal  # yuan
+    points: tuple[CurvePoint, ...]
+    proposed: CurvePoint
+    chance_source: str  # "prior" or "prior + own results"
+    fallback: tuple[str, ...]  # the fallback policies in force, with why; empty if none
+    history: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "round": self.round_no,
+            "lawful_range": [json_number(self.lawful_min), json_number(self.lawful_max)],
+            "proposed": self.proposed.to_json(),
+            "chance_source": self.chance_source,
+            "fallback": list(self.fallback),
+            "history": dict(self.history),
+            "curve": [p.to_json() for p in self.points],
+        }
+
+
+@dataclass
+class OutcomeModel:
+    """One trained outcome model version, ready to serve (in memory, read-only)."""
+
+    version: str
+    created_at: datetime
+    pipeline: Pipeline
+    chance: ChanceOfSale
+    prior: SalePrior
+    city_rows: dict[str, int]
+    card: dict[str, Any]
+
+    # -- the registry's artifact ------------------------------------------------------------
+
+    def artifact(self) -> dict[str, Any]:
+        """What the registry saves: the Pipeline and the chance curve as plain values."""
+        return {
+            "pipeline": self.pipeline,
+            "chance": asdict(self.chance),
+            "prior": asdict(self.prior),
+            "city_rows": dict(self.city_rows),
+        }
+
+    @classmethod
+    def from_artifact(cls, artifact: Mapping[str, Any], card: Mapping[str, Any]) -> OutcomeModel:
+        chance = dict(artifact["chance"])
+        return cls(
+            version=card["version"],
+            created_at=datetime.fromisoformat(card["created_at"]),
+            pipeline=artifact["pipeline"],
+            chance=ChanceOfSale(
+                **{**chance, "ratios": tuple(chance["ratios"]), "chances": tuple(chance["chances"])}
+            ),
+            prior=SalePrior(**artifact["prior"]),
+            city_rows=dict(artifact["city_rows"]),
+            card=dict(card),
+        )
+
+    # -- prediction -------------------------------------------------------------------------
+
+    def curve(
+        self,
+        lot: Lot,
+        settings: Settings,
+        round_no: int = 1,
+        previous_start_fen: int | None = None,
+    ) -> OutcomeCurve:
+        """Chance, expected final and expected recovery over the lawful start range."""
+        lo_fen, hi_fen = lawful_start_range(
+            lot.reference_fen, settings, round_no, previous_start_fen
+        )
+        starts = _grid(lot.reference_fen, lo_fen, hi_fen)
+        return self._curve(lot, round_no, lo_fen, hi_fen, self._final_ratios(lot, starts))
+
+    def curves(self, lot: Lot, settings: Settings) -> tuple[OutcomeCurve, OutcomeCurve]:
+        """Round 1's curve and, should it fail, the re-auction's from round 1's proposal
+        (拍卖规定 第二十六条): the same as two :meth:`curve` calls, with one predict for every
+        start either may need (round 2's depends on which start round 1 proposes)."""
+        lo1, hi1 = lawful_start_range(lot.reference_fen, settings)
+        first = _grid(lot.reference_fen, lo1, hi1)
+        seconds = {
+            p: _grid(lot.reference_fen, *lawful_start_range(lot.reference_fen, settings, 2, p))
+            for p in first
+        }
+        finals = self._final_ratios(
+            lot, sorted({*first, *(s for g in seconds.values() for s in g)})
+        )
+        round1 = self._curve(lot, 1, lo1, hi1, finals)
+        proposed = to_fen(round1.proposed.start_price)
+        lo2, hi2 = lawful_start_range(lot.reference_fen, settings, 2, proposed)
+        return round1, self._curve(lot, 2, lo2, hi2, finals)
+
+    def _final_ratios(self, lot: Lot, starts: list[int]) -> dict[int, float]:
+        """The regressor's expected final / reference at each start (fen), one predict."""
+        frame = features(
+            pd.DataFrame(
+                {
+                    "city": lot.city,
+                    "sold_on": pd.Timestamp(lot.when),
+                    "area_m2": lot.area_m2,
+                    "reference_fen": lot.reference_fen,
+                    "start_fen": starts,
+                }
+            )
+        )
+        return dict(zip(starts, self.pipeline.predict(frame).tolist(), strict=True))
+
+    def _curve(
+        self, lot: Lot, round_no: int, lo_fen: int, hi_fen: int, finals: Mapping[int, float]
+    ) -> OutcomeCurve:
+        starts = _grid(lot.reference_fen, lo_fen, hi_fen)
+        ratios = np.array([s / lot.reference_fen for s in starts])
+        final_ratio = np.maximum(np.array([finals[s] for s in starts]), ratios)
+        # The regressor is monotone within a city; the running maximum removes the ties a tree
+        # can leave between grid points, so "never lower at a higher start" holds exactly.
+        final_ratio = np.maximum.accumulate(final_ratio)
+        chance = self.chance(ratios)
+        points = tuple(
+            _point(lot.reference_fen, start, float(c), float(f))
+            for start, c, f in zip(starts, chance, final_ratio, strict=True)
+        )
+        fallback: list[str] = []
+        if not self.chance.learned:
+            fallback.append(
+                f"too little own history ({self.chance.own_rounds} finished rounds, "
+                f"{MIN_OWN_ROUNDS} needed with both sales and failures): {FALLBACK_PRIOR}"
+            )
+        city_n = self.city_rows.get(lot.city, 0)
+        if city_n < MIN_CITY_ROWS:
+            fallback.append(
+                f"too little sold history for {lot.city} ({city_n} lots, {MIN_CITY_ROWS} "
+                f"needed): proposed start is {FALLBACK_FLOOR}"
+            )
+            proposed = points[0]
+        else:
+            # Highest expected recovery; on a tie the lower start (the likelier sale).
+            proposed = max(points, key=lambda p: (p.expected_recovery, -p.start_price))
+        return OutcomeCurve(
+            round_no=round_no,
+            lawful_min=fen_to_yuan(lo_fen),
+            lawful_max=fen_to_yuan(hi_fen),
+            points=points,
+            proposed=proposed,
+            chance_source="prior + own results" if self.chance.learned else "prior",
+            fallback=tuple(fallback),
+            history={
+                "sold_lots": int(self.card["data"]["rows"]),
+                "sold_lots_in_city": city_n,
+                "own_finished_rounds": self.chance.own_rounds,
+                "own_sold_rounds": self.chance.own_sold,
+            },
+        )
+
+
+def lawful_start_range(
+    reference_fen: int, settings: Settings, round_no: int = 1, previous_start_fen: int | None = None
+) -> tuple[int, int]:
+    """The lawful start prices (fen, inclusive) that the proposal may choose from.
+
+    Round 1: at least 70% of the reference (:func:`fapai.law.min_start_price`, 拍卖规定 第十条).
+    Round 2: the previous start cut by at most 20% (:func:`fapai.law.min_reauction_start_price`,
+    拍卖规定 第二十六条), and not above the previous start. Both capped at
+    :data:`MAX_START_RATIO` × reference.
+    """
+    cap = ratio_of(reference_fen, MAX_START_RATIO, rounding=ROUND_FLOOR)
+    if round_no == 1:
+        lo, hi = min_start_price(reference_fen, settings), cap
+    elif round_no == 2:
+        if previous_start_fen is None:
+            raise ValueError("round 2 needs the previous round's start price")
+        lo = min_reauction_start_price(previous_start_fen, settings)
+        hi = min(previous_start_fen, cap)
+    else:
+        raise ValueError("the outcome model proposes start prices for rounds 1 and 2 only")
+    if lo > hi:
+        raise ValueError("no lawful start price in range")
+    return lo, hi
+
+
+def _grid(reference_fen: int, lo_fen: int, hi_fen: int) -> list[int]:
+    """Start prices: both ends of the lawful range and every whole percent of the reference
+    between them."""
+    step = Decimal(reference_fen) * GRID_STEP
+    k = math.ceil(Decimal(lo_fen) / step)
+    inner = []
+    while (s := int(k * step)) < hi_fen:
+        if s > lo_fen:
+            inner.append(s)
+        k += 1
+    return [lo_fen, *inner, hi_fen] if hi_fen > lo_fen else [lo_fen]
+
+
+def _point(reference_fen: int, start_fen: int, chance: float, final_ratio: float) -> CurvePoint:
+    final = Decimal(reference_fen) * Decimal(repr(round(final_ratio, 6)))
+    final_fen = max(int(final.to_integral_value()), start_fen)
+    c = Decimal(repr(round(chance, 3)))
+    return CurvePoint(
+        start_ratio=(Decimal(start_fen) / Decimal(reference_fen)).quantize(Decimal("0.0001")),
+        start_price=fen_to_yuan(start_fen),
+        chance_of_sale=c,
+        expected_final_price=fen_to_yuan(final_fen),
+        expected_recovery=fen_to_yuan(int((c * final_fen).to_integral_value())),
+    )
