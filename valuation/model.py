@@ -261,6 +261,10 @@ class PriceModel:
             rows = city == c
             want = np.where(np.isnan(wanted[rows]), index.last, wanted[rows])
             period[rows], shift[rows], gap[rows] = index.anchor(want)
+            # Past the city's latest data the market is unseen from that day on, even inside
+            # its last half-year.
+            latest = self.coverage[c]["as_of_period"]
+            gap[rows] = np.maximum(gap[rows], want - latest)
         frame["period"] = period
         return frame, shift, gap
 

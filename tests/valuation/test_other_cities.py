@@ -67,3 +67,15 @@ def test_chengdu_file_with_elevator_filled_on_every_row_trains_and_prices(
         model.estimate({"city": "西安", "district": "雁塔", "area_m2": 90})
     assert (info.value.field, info.value.code) == ("city", "no_market_data")
     assert "西安市" in info.value.reason and "没有该地的市场数据" in info.value.reason
+
+
+def test_fapai_train_on_a_file_fails_with_a_sentence_not_a_traceback(gz_rows, tmp_path):
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    small = tmp_path / "small.csv"
+    gz_rows.head(50).assign(elevator="有", district=None).to_csv(small, index=False)
+    result = CliRunner().invoke(app, ["train", "--source", str(small)])
+    assert result.exit_code == 1 and "too few usable listings" in result.output
+    assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
