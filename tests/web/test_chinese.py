@@ -155,6 +155,7 @@ def test_every_page_is_in_chinese(walk: Walk, role: str) -> None:
     token = {"public": None, "bidder": walk.bidders[0], "court": walk.court}[role]
     client = walk.as_(token)
     paths = PUBLIC_PAGES + [f"/lots/{i}" for i in walk.lot_ids]
+    paths += [f"/lots/{i}/confirmation" for i in walk.lot_ids]
     paths += {"court": COURT_PAGES, "bidder": BIDDER_PAGES, "public": ["/me", "/desk"]}[role]
     paths += [f"/desk/lots/{i}" for i in walk.lot_ids] + ["/desk/lots/999999"]
     for path in paths:
