@@ -35,6 +35,7 @@ __all__ = [
     "BidderCreate",
     "BidderCreated",
     "ConfirmationView",
+    "CreditorCreate",
     "EventView",
     "LotCreate",
     "LotSearch",
@@ -363,6 +364,13 @@ class RenegeRequest(_Body):
     """拍卖规定 第二十四条: the costs the renege caused (费用损失), paid first from the deposit."""
 
     costs: Annotated[Decimal, Field(ge=0, le=MAX_YUAN, decimal_places=2)] = Decimal(0)
+
+
+class CreditorCreate(_Body):
+    """拍卖规定 第十七条: the applicant creditor (a bidder account) and what the debtor owes it."""
+
+    bidder_id: Id
+    claim: Money
 
 
 class SuspendRequest(_Body):

@@ -27,6 +27,7 @@ GENESIS = "0" * 64
 EVENT_LABELS: dict[str, str] = {
     "published": "发布拍卖公告",
     "priority_holder": "确认优先购买权人",
+    "creditor": "确认申请执行人",
     "registered": "竞买人报名",
     "bid": "出价",
     "extended": "延时",

@@ -329,6 +329,25 @@ def add_priority_holder(
     return holder
 
 
+def set_applicant_creditor(
+    session: Session, lot_id: int, user_id: int, claim_fen: int, now: datetime
+) -> Lot:
+    """拍卖规定 第十七条: the court names the applicant creditor (申请执行人) of the lot and what
+    the debtor owes it; the creditor may then bid without a deposit, paying the difference where
+    its claim is smaller than the deposit. Fixed before bidding starts, like priority ranks."""
+    if claim_fen <= 0:
+        raise RuleViolation("claim", "申请执行人的债权数额须大于零", law.ART_17)
+    lot = _lot(session, lot_id, lock=True)
+    _bidder(session, user_id)
+    _check_open(lot, now, "确认申请执行人")
+    if now >= lot.starts_at:
+        raise RuleViolation("claim", "申请执行人须在竞价开始前确认", law.ART_17)
+    lot.creditor_id, lot.creditor_claim = user_id, claim_fen
+    audit.record(session, lot, "creditor", now, "court", law.ART_17, claim=claim_fen)
+    session.flush()
+    return lot
+
+
 def register_bidder(
     session: Session,
     lot_id: int,
@@ -362,23 +381,30 @@ def register_bidder(
             PriorityHolder.lot_id == lot_id, PriorityHolder.user_id == user_id
         )
     ).first()
-    try:
-        request = (payments or payment_adapter(settings)).collect_deposit(
-            lot_id, user_id, lot.deposit, now
-        )
-    except PaymentDeclined as exc:
-        raise Conflict(f"保证金未能交纳：{exc}", "deposit") from exc
+    # 第十七条: the applicant creditor pays only what its claim does not cover.
+    deposit = lot.deposit
+    if lot.creditor_id == user_id and lot.creditor_claim is not None:
+        deposit = law.creditor_deposit(lot.deposit, lot.creditor_claim)
+    reference, confirmed = None, deposit == 0
+    if deposit > 0:
+        try:
+            request = (payments or payment_adapter(settings)).collect_deposit(
+                lot_id, user_id, deposit, now
+            )
+        except PaymentDeclined as exc:
+            raise Conflict(f"保证金未能交纳：{exc}", "deposit") from exc
+        reference, confirmed = request.reference, request.confirmed
     reg = Registration(
         lot_id=lot_id,
         round_id=lot.round_id,
         user_id=user_id,
         priority_rank=rank,
-        deposit=lot.deposit,
+        deposit=deposit,
         deposit_status=DEPOSIT_PENDING,
-        payment_reference=request.reference,
+        payment_reference=reference,
         registered_at=now,
     )
-    if request.confirmed:
+    if confirmed:
         _admit(lot, reg, now)
     session.add(reg)
     session.flush()

@@ -238,6 +238,9 @@ class Lot(Base):
     viewing: Mapped[str | None] = mapped_column(Text)
     purchase_restrictions: Mapped[str | None] = mapped_column(Text)
     special_conditions: Mapped[str | None] = mapped_column(Text)
+    # 拍卖规定 第十七条: the applicant creditor (a bidder account) and what the debtor owes it.
+    creditor_id: Mapped[int | None] = mapped_column(ForeignKey("auction_users.id"))
+    creditor_claim: Mapped[int | None] = mapped_column(BigInteger)
     # The audit trail (auction.audit): how many events and the hash of the last one.
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     chain_head: Mapped[str | None] = mapped_column(String(64))

@@ -33,6 +33,8 @@ from valuation.schema import (
 )
 
 PRICED_PROPERTY_TYPES = ("residential",)
+# Listing fields the price model never reads: a batch appraisal leaves them unchecked.
+UNREAD_FIELDS = ("url", "title", "listed_at", "dealt_at", "crawled_at")
 # One row is priced fastest on one thread: OpenMP threads that spin-wait for each other on a
 # busy server cost more than they save (p99 of one inquiry fell from ~240 ms to ~110 ms).
 _THREADS: list[ThreadpoolController] = []  # made at first use, once OpenMP is loaded
@@ -192,20 +194,20 @@ class PriceModel:
         refuse(np.isnan(area), "area_m2:required")
         refuse(pd.isna(district) & pd.isna(circle), "district:required")
         refuse(
-            pd.notna(ptype) & ~np.isin(ptype, PRICED_PROPERTY_TYPES),
+            pd.notna(ptype) & ~_isin(ptype, PRICED_PROPERTY_TYPES),
             "property_type:not_residential",
         )
         building = clean["building_type"].to_numpy(dtype=object)
-        refuse(pd.notna(building) & ~np.isin(building, BUILDING_TYPES), "building_type:bad_value")
-        refuse(~np.isin(city, list(self.coverage)), "city:no_market_data")
+        refuse(pd.notna(building) & ~_isin(building, BUILDING_TYPES), "building_type:bad_value")
+        refuse(~_isin(city, list(self.coverage)), "city:no_market_data")
         for c in pd.unique(city[pd.isna(reason)]):
             cov, rows = self.coverage[c], city == c
             refuse(
-                rows & pd.notna(district) & ~np.isin(district, cov["districts"]),
+                rows & pd.notna(district) & ~_isin(district, cov["districts"]),
                 "district:no_market_data",
             )
             biz = cov.get("bizcircles", [])
-            refuse(rows & pd.isna(district) & ~np.isin(circle, biz), "bizcircle:no_market_data")
+            refuse(rows & pd.isna(district) & ~_isin(circle, biz), "bizcircle:no_market_data")
             lo, hi = cov["area_m2"]
             refuse(rows & ((area < lo) | (area > hi)), "area_m2:area_out_of_data")
             if (
@@ -351,7 +353,7 @@ class PriceModel:
         cannot be priced honestly; the prices are empty then). Vectorised: each field's rule
         runs once per distinct value, the pipeline once for all priceable rows.
         """
-        clean, reason = validate_subject_frame(table)
+        clean, reason = validate_subject_frame(table, skip=UNREAD_FIELDS)
         reason = np.array([None if r is None else _code(r) for r in reason], dtype=object)
         ok = pd.isna(reason)
         reason[ok] = self._refused(clean[ok], as_of)
@@ -371,6 +373,11 @@ class PriceModel:
                 out.loc[ok, f"low{pct}"] = np.round(np.exp(log_unit - w) * area).astype(np.int64)
                 out.loc[ok, f"high{pct}"] = np.round(np.exp(log_unit + w) * area).astype(np.int64)
         return out
+
+
+def _isin(values: np.ndarray, choices: Any) -> np.ndarray:
+    """Element-wise membership by hashing (numpy's isin compares object arrays pairwise)."""
+    return pd.Series(values, dtype=object).isin(list(choices)).to_numpy(dtype=bool)
 
 
 def _code(reason: str) -> str:

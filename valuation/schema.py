@@ -374,8 +374,18 @@ def _ranged_column(
     """A numeric field's rule for a whole column: plain numbers checked at once, anything
     else (``1,234``, ``89平米``) value by value through the rule itself."""
     lo, hi = rule.bounds  # type: ignore[attr-defined]
-    number = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
-    given = np.array([not _empty(v) for v in values], dtype=bool)
+    series = pd.Series(values, dtype=object)
+    number = pd.to_numeric(series, errors="coerce").to_numpy(float, copy=True)
+    # "-1" is a placeholder (see _empty); anything that is not a number is judged by _empty
+    # once per distinct value.
+    placeholder = _by_distinct(values, lambda v: isinstance(v, str) and v.strip() == "-1")[0]
+    placeholder = placeholder.astype(bool)
+    number[placeholder] = np.nan
+    unparsed = np.isnan(number)
+    given = ~unparsed
+    if unparsed.any():
+        empty, _ = _by_distinct(values[unparsed], _empty)
+        given[unparsed] = ~empty.astype(bool)
     odd = given & np.isnan(number)
     results = np.where(np.isnan(number), None, number).astype(object)
     errors = np.full(len(values), None, dtype=object)
@@ -390,9 +400,12 @@ def _ranged_column(
     return results, errors
 
 
-def validate_subject_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def validate_subject_frame(
+    frame: pd.DataFrame, skip: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Properties to price, a whole table at once: the rules of :func:`validate_subject`, each
-    field's run once per distinct value. Returns the clean schema columns and, per row, the
+    field's run once per distinct value (``skip``: fields left unread and empty, such as the
+    free text a price model does not use). Returns the clean schema columns and, per row, the
     first broken rule's reason (``field:rule``) or None."""
     n = len(frame)
 
@@ -414,7 +427,9 @@ def validate_subject_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarra
     out["area_m2"], bad = _ranged_column("area_m2", _AREA_RULE, column("area_m2"))
     reason = np.where(pd.isna(reason), bad, reason)
     for name, rule in FIELD_RULES.items():
-        if hasattr(rule, "bounds"):
+        if name in skip:
+            out[name] = np.full(n, None, dtype=object)
+        elif hasattr(rule, "bounds"):
             out[name], bad = _ranged_column(name, rule, column(name))
         else:
             out[name], bad = _by_distinct(column(name), partial(rule, name))

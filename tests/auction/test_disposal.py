@@ -253,3 +253,28 @@ def test_audit_chain_records_every_change_and_names_the_first_tampered_event(wor
     s.execute(delete(Event).where(Event.lot_id == lot.id, Event.seq >= 3))
     s.commit()
     assert audit.verify(s, lot.id).problem == "head"  # the lot's head names what was cut
+
+
+def test_applicant_creditor_bids_without_a_deposit_up_to_its_claim_art_17(world):
+    """拍卖规定 第十七条: the applicant creditor bids without a deposit; where its claim is
+    smaller than the deposit it pays the difference. Named before bidding starts."""
+    s, lot, now = world.session, world.lot, world.clock.now()
+    with pytest.raises(RuleViolation) as err:
+        engine.set_applicant_creditor(s, lot.id, world.bidders[0].id, 0, now)
+    assert (err.value.field, err.value.article) == ("claim", "拍卖规定 第十七条")
+    s.rollback()
+    engine.set_applicant_creditor(s, lot.id, world.bidders[0].id, 50_000 * YUAN, now)
+    s.commit()
+    world.register(0)
+    world.register(1)
+    regs = {r.user_id: r for r in s.scalars(select(Registration))}
+    assert regs[world.bidders[0].id].deposit == 20_000 * YUAN  # ¥70,000 − its ¥50,000 claim
+    assert regs[world.bidders[1].id].deposit == 70_000 * YUAN
+    engine.set_applicant_creditor(s, lot.id, world.bidders[2].id, 1_000_000 * YUAN, now)
+    s.commit()
+    world.register(2)
+    reg = s.scalars(select(Registration).where(Registration.user_id == world.bidders[2].id)).one()
+    assert (reg.deposit, reg.deposit_status, reg.bidder_code) == (0, "paid", "B0003")
+    world.start_bidding()
+    with pytest.raises(RuleViolation):
+        engine.set_applicant_creditor(s, lot.id, world.bidders[1].id, 1, world.clock.now())

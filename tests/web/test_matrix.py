@@ -44,6 +44,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "POST /api/lots/{lot_id}/priority-holders": (401, 403, 403, 422, 404),
     "POST /api/lots/{lot_id}/relist": (401, 403, 403, 422, 404),
     "POST /api/lots/{lot_id}/renege": (401, 403, 403, 409, 404),  # X: not sold
+    "POST /api/lots/{lot_id}/creditor": (401, 403, 403, 422, 404),
     "POST /api/lots/{lot_id}/suspend": (401, 403, 403, 422, 404),
     "POST /api/lots/{lot_id}/resume": (401, 403, 403, 422, 404),
     "POST /api/lots/{lot_id}/withdraw": (401, 403, 403, 422, 404),
@@ -103,6 +104,10 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /desk/lots/{lot_id:int}": (303, 403, 403, 200, 404),
     "POST /desk/lots/{lot_id:int}/relist": (303, 403, 403, 422, 404),
     "POST /desk/lots/{lot_id:int}/renege": (303, 403, 403, 409, 404),
+    "POST /desk/lots/{lot_id:int}/suspend": (303, 403, 403, 422, 404),
+    "POST /desk/lots/{lot_id:int}/resume": (303, 403, 403, 422, 404),
+    "POST /desk/lots/{lot_id:int}/withdraw": (303, 403, 403, 422, 404),
+    "POST /desk/lots/{lot_id:int}/payments": (303, 403, 403, 422, 404),
     "POST /desk/lots/{lot_id:int}/priority-holders": (303, 403, 403, 422, 404),
     "POST /desk/lots/{lot_id:int}/attachments": (303, 403, 403, 422, 404),
     "POST /desk/lots/{lot_id:int}/suspend": (303, 403, 403, 422, 404),

@@ -1,5 +1,6 @@
-"""The court's disposal of a lot after publication: suspend (暂缓) or stop (中止), resume,
-withdraw (撤回), the balance payment, the confirmation (成交确认书) and the public audit trail.
+"""The court's disposal of a lot after publication: the applicant creditor, suspend (暂缓) or
+stop (中止), resume, withdraw (撤回), the balance payment, the confirmation (成交确认书) and the
+public audit trail.
 Routes parse, call the engine or a read model, and shape the answer; writes commit before they
 return (see ``app.api.routes.lots``)."""
 
@@ -11,6 +12,7 @@ from app import queries
 from app.deps import ClockDep, LotId, OwnLotId, SessionDep, SettingsDep, WriterSessionDep
 from app.schemas import (
     ConfirmationView,
+    CreditorCreate,
     EventView,
     LotView,
     PaymentCreate,
@@ -24,6 +26,22 @@ from fapai.crypto import keys
 from fapai.money import to_fen
 
 router = APIRouter(tags=["disposal"])
+
+
+@router.post("/lots/{lot_id}/creditor", response_model=LotView)
+def set_creditor(
+    lot_id: OwnLotId,
+    body: CreditorCreate,
+    session: WriterSessionDep,
+    clock: ClockDep,
+) -> LotView:
+    """Name the applicant creditor and its claim before bidding starts (court; 拍卖规定
+    第十七条): it registers without a deposit, or pays what its claim does not cover."""
+    now = clock.now()
+    engine.set_applicant_creditor(session, lot_id, body.bidder_id, to_fen(body.claim), now)
+    view = queries.get_lot(session, lot_id, now)
+    session.commit()
+    return view
 
 
 @router.post("/lots/{lot_id}/suspend", response_model=LotView)
