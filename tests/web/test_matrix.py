@@ -110,10 +110,6 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "POST /desk/lots/{lot_id:int}/payments": (303, 403, 403, 422, 404),
     "POST /desk/lots/{lot_id:int}/priority-holders": (303, 403, 403, 422, 404),
     "POST /desk/lots/{lot_id:int}/attachments": (303, 403, 403, 422, 404),
-    "POST /desk/lots/{lot_id:int}/suspend": (303, 403, 403, 422, 404),
-    "POST /desk/lots/{lot_id:int}/resume": (303, 403, 403, 422, 404),
-    "POST /desk/lots/{lot_id:int}/withdraw": (303, 403, 403, 422, 404),
-    "POST /desk/lots/{lot_id:int}/payments": (303, 403, 403, 422, 404),
     # (step: confirm; A's deposit is already confirmed, so X's confirmation changes nothing)
     "POST /desk/lots/{lot_id:int}/registrations/{registration_id:int}/{step}": (
         *(303, 403, 403, 303, 404),
