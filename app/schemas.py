@@ -417,6 +417,13 @@ class BidCreate(_Body):
     amount: Money
 
 
+class RegistrationCreate(_Body):
+    """报名. ``accept_conditions``: the bidder has read and accepts the lot's special conditions
+    and purchase restrictions (required where the notice states any, 拍卖规定 第十四条)."""
+
+    accept_conditions: bool = False
+
+
 class RegistrationView(BaseModel):
     """A registration as its bidder sees it. While ``deposit_status`` is ``pending`` there is
     no bidder code: pay the deposit into the court's account quoting ``payment_reference``."""

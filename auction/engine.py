@@ -355,13 +355,16 @@ def register_bidder(
     now: datetime,
     settings: Settings,
     payments: PaymentAdapter | None = None,
+    *,
+    accepts_conditions: bool = False,
 ) -> Registration:
     """Register a bidder for the current round with a deposit request from the payment adapter
     (``FAPAI_PAYMENT_ADAPTER``, 第十七条; for a 变卖 the whole 变卖 price, 衔接通知). A deposit the
     adapter confirms at once admits the bidder with a bidder code unique within the lot
     (第十八条); otherwise the registration is ``pending`` (no code, no bids) until
     :func:`confirm_deposit`. Registering twice returns the same registration. A buyer who
-    reneged on this lot may not register again (第二十四条)."""
+    reneged on this lot may not register again (第二十四条). A lot with special conditions or
+    purchase restrictions needs ``accepts_conditions`` (第十四条)."""
     lot = _lot(session, lot_id, lock=True)
     _bidder(session, user_id)
     mine = session.scalars(
@@ -376,6 +379,9 @@ def register_bidder(
         if reg.round_id == lot.round_id:
             return reg
     _check_open(lot, now, "报名")
+    law.check_conditions_accepted(
+        lot.special_conditions, lot.purchase_restrictions, accepts_conditions
+    )
     rank = session.scalars(
         select(PriorityHolder.rank).where(
             PriorityHolder.lot_id == lot_id, PriorityHolder.user_id == user_id

@@ -460,6 +460,20 @@ NOTICE_ARTICLES = {
 REAL_ESTATE_TYPES = frozenset({"residential", "commercial", "parking", "land"})
 
 
+def check_conditions_accepted(
+    special_conditions: str | None, purchase_restrictions: str | None, accepted: bool
+) -> None:
+    """拍卖规定 第十四条: the notice states the lot's special conditions and who may buy it (限购,
+    e.g. a car sold without its plate quota); a bidder registering for such a lot confirms
+    that it has read and accepts them."""
+    if (special_conditions or purchase_restrictions) and not accepted:
+        raise RuleViolation(
+            "accept_conditions",
+            "本标的有特别条件或买受人资格要求，报名须确认已阅读并接受",
+            ART_14,
+        )
+
+
 def check_notice(property_type: str, notice: dict[str, str | None]) -> None:
     """拍卖规定 第十三条、第十四条、第三十条: a real-estate lot states its occupancy, who bears
     the taxes and its known defects ("无" where there are none) when it is published."""

@@ -119,3 +119,24 @@ def test_real_estate_without_occupancy_is_refused_naming_it_art_13(api):
         "拍卖规定 第十三条",
     )
     assert "占有使用" in r.json()["message"]
+
+
+def test_special_conditions_must_be_accepted_when_registering_art_14(api):
+    """拍卖规定 第十四条: a lot whose notice states special conditions (here a car sold without
+    its plate quota) or purchase restrictions admits only a bidder who confirms them; a lot
+    without them needs no confirmation."""
+    conditions = {"special_conditions": "不含中小客车指标，买受人自行办理"}
+    lot = api.create_lot(**conditions)
+    url = f"/api/lots/{lot['id']}/registrations"
+    refused = api.client.post(url, headers=api.bidders[0])
+    assert refused.status_code == 422
+    assert (refused.json()["field"], refused.json()["article"]) == (
+        "accept_conditions",
+        "拍卖规定 第十四条",
+    )
+    declined = api.client.post(url, json={"accept_conditions": False}, headers=api.bidders[0])
+    assert declined.status_code == 422
+    accepted = api.client.post(url, json={"accept_conditions": True}, headers=api.bidders[0])
+    assert accepted.status_code == 201, accepted.text
+    plain = api.create_lot(case_number="(2026)粤0104执99号")
+    assert api.register(plain["id"], 1)

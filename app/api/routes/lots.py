@@ -33,6 +33,7 @@ from app.schemas import (
     Page,
     PriorityHolderCreate,
     PriorityHolderView,
+    RegistrationCreate,
     RegistrationView,
     RelistRequest,
     RenegeRequest,
@@ -133,12 +134,17 @@ def register(
     session: WriterSessionDep,
     settings: SettingsDep,
     clock: ClockDep,
+    body: RegistrationCreate | None = None,
 ) -> RegistrationView:
-    """Register for the current round (bidder; 第十七、十八条). With the court-account
-    adapter the answer is ``pending`` with a payment reference: pay the deposit into the
-    court's account quoting it; once the court confirms, the registration has its bidder code
-    and you may bid."""
-    reg = engine.register_bidder(session, lot_id, user.id, clock.now(), settings)
+    """Register for the current round (bidder; 第十七、十八条). Where the notice states special
+    conditions or purchase restrictions, send ``{"accept_conditions": true}`` (第十四条).
+    With the court-account adapter the answer is ``pending`` with a payment reference: pay the
+    deposit into the court's account quoting it; once the court confirms, the registration has
+    its bidder code and you may bid."""
+    accepted = body is not None and body.accept_conditions
+    reg = engine.register_bidder(
+        session, lot_id, user.id, clock.now(), settings, accepts_conditions=accepted
+    )
     view = queries.registration_view(session, reg)
     session.commit()
     return view

@@ -174,6 +174,7 @@ def register(
     clock: ClockDep,
     settings: SettingsDep,
     user: PageUser,
+    accept_conditions: str = Form(""),
 ) -> HTMLResponse:
     """报名: the payment adapter asks for the deposit: a payment reference to quote (pending
     until the court confirms) or, in the demo, recorded as paid with a bidder code at once."""
@@ -181,7 +182,14 @@ def register(
     if refused is not None:
         return refused
     try:
-        reg = engine.register_bidder(session, lot_id, user.id, clock.now(), settings)
+        reg = engine.register_bidder(
+            session,
+            lot_id,
+            user.id,
+            clock.now(),
+            settings,
+            accepts_conditions=accept_conditions == "yes",
+        )
     except FapaiError as exc:
         session.rollback()
         return _lot_response(request, session, lot_id, user, clock, settings, exc)
