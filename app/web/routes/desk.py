@@ -6,6 +6,7 @@ engine, with its refusals in words. The lot's files are public downloads (/lots/
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -31,6 +32,7 @@ from app.web.templating import court_only, error_page, render
 from auction import auth, deposits, engine
 from auction.attachments import KINDS, attach, attachment_path, get_attachment
 from auction.store import Lot, User
+from fapai.clock import Clock
 from fapai.errors import FapaiError, NotFound
 from fapai.money import to_fen
 from fapai.settings import Settings
@@ -123,99 +125,111 @@ def _not_mine(request: Request, user: User, lot_id: int) -> Response:
     return error_page(request, user, 404, "找不到拍品", message)
 
 
-def _act(
-    request: Request,
-    session: WriterSessionDep,
-    user: PageUser,
-    lot_id: int,
-    clock: ClockDep,
-    settings: Settings,
-    action: Callable[[], None],
-    done: str,
-    form: dict | None = None,
-) -> Response:
-    """Run ``action()`` for a court user's own lot; a refusal shows the lot's desk page with
-    it in words (and the form as typed), success redirects with a notice."""
-    refused = court_only(request, user)
-    if refused is not None:
-        return refused
-    if not _owned(session, user, lot_id):
-        return _not_mine(request, user, lot_id)
-    try:
-        action()
-    except (FormError, FapaiError) as exc:
-        session.rollback()
-        status = exc.status_code if isinstance(exc, FapaiError) else 422
-        message = explain(exc) if isinstance(exc, FapaiError) else str(exc)
-        return _lot_desk_page(
-            request, session, user, lot_id, clock.now(), settings, message, status, form
-        )
-    return RedirectResponse(f"/desk/lots/{lot_id}?done={done}", status_code=303)
+@dataclass(frozen=True)
+class DeskAction:
+    """What every action of the lot desk needs (one dependency, not six parameters): the
+    request, a writing session, the clock, the settings and the signed-in user."""
+
+    request: Request
+    session: Session
+    clock: Clock
+    settings: Settings
+    user: User | None
+
+    def run(
+        self, lot_id: int, action: Callable[[], None], done: str, form: dict | None = None
+    ) -> Response:
+        """Run ``action()`` for a court user's own lot; a refusal shows the lot's desk page
+        with it in words (and the form as typed), success redirects with a notice."""
+        request, session, user = self.request, self.session, self.user
+        refused = court_only(request, user)
+        if refused is not None:
+            return refused
+        if not _owned(session, user, lot_id):
+            return _not_mine(request, user, lot_id)
+        try:
+            action()
+        except (FormError, FapaiError) as exc:
+            session.rollback()
+            status = exc.status_code if isinstance(exc, FapaiError) else 422
+            message = explain(exc) if isinstance(exc, FapaiError) else str(exc)
+            return _lot_desk_page(
+                request,
+                session,
+                user,
+                lot_id,
+                self.clock.now(),
+                self.settings,
+                message,
+                status,
+                form,
+            )
+        return RedirectResponse(f"/desk/lots/{lot_id}?done={done}", status_code=303)
 
 
-@router.post("/desk/lots/{lot_id:int}/relist", response_class=HTMLResponse)
-def relist(
+def desk_action(
     request: Request,
-    lot_id: int,
-    form: Annotated[FormData, Depends(posted_form)],
     session: WriterSessionDep,
     clock: ClockDep,
     settings: SettingsDep,
     user: PageUser,
-) -> Response:
+) -> DeskAction:
+    return DeskAction(request, session, clock, settings, user)
+
+
+Desk = Annotated[DeskAction, Depends(desk_action)]
+Form = Annotated[FormData, Depends(posted_form)]
+
+
+def _typed(form: FormData, *hidden: str) -> dict[str, str]:
+    """The form as typed, to show again beside a refusal (never the ``hidden`` fields)."""
+    return {k: str(v) for k, v in form.items() if k not in hidden}
+
+
+@router.post("/desk/lots/{lot_id:int}/relist", response_class=HTMLResponse)
+def relist(lot_id: int, form: Form, ctx: Desk) -> Response:
     """再次拍卖 / 变卖, as ``POST /api/lots/{id}/relist`` (拍卖规定 第二十六条)."""
-    fields = {k: str(v) for k, v in form.items()}
+    fields = _typed(form)
 
     def action() -> None:
         given = money_fields(fields, ("start_price", "deposit", "increment"))
         for name in ("starts_at", "ends_at"):
-            given[name] = local_time_field(fields.get(name), settings.display_timezone)
+            given[name] = local_time_field(fields.get(name), ctx.settings.display_timezone)
         body = validate_body(RelistRequest, given)
-        engine.relist(session, lot_id, body.to_terms(), clock.now(), settings)
+        engine.relist(ctx.session, lot_id, body.to_terms(), ctx.clock.now(), ctx.settings)
 
-    return _act(request, session, user, lot_id, clock, settings, action, "relisted", fields)
+    return ctx.run(lot_id, action, "relisted", fields)
 
 
 @router.post("/desk/lots/{lot_id:int}/renege", response_class=HTMLResponse)
-def renege(
-    request: Request,
-    lot_id: int,
-    session: WriterSessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    user: PageUser,
-) -> Response:
+def renege(lot_id: int, ctx: Desk) -> Response:
     """悔拍: the buyer did not pay (拍卖规定 第二十四条)."""
 
     def action() -> None:
-        engine.renege(session, lot_id, clock.now(), settings)
+        engine.renege(ctx.session, lot_id, ctx.clock.now(), ctx.settings)
 
-    return _act(request, session, user, lot_id, clock, settings, action, "reneged")
+    return ctx.run(lot_id, action, "reneged")
 
 
 @router.post("/desk/lots/{lot_id:int}/priority-holders", response_class=HTMLResponse)
-def add_priority_holder(
-    request: Request,
-    lot_id: int,
-    form: Annotated[FormData, Depends(posted_form)],
-    session: WriterSessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    user: PageUser,
-) -> Response:
+def add_priority_holder(lot_id: int, form: Form, ctx: Desk) -> Response:
     """优先购买权人: named by name and resident ID number, with a rank (第十九条、第二十一条)."""
-    fields = {k: str(v) for k, v in form.items() if k != "id_number"}
+    fields = _typed(form, "id_number")
 
     def action() -> None:
         rank = (fields.get("rank") or "").strip()
         if not rank.isdigit() or not 1 <= int(rank) <= 1000:
             raise FormError("顺位须为 1 至 1000 的整数（1 为第一顺位，拍卖规定 第二十一条）")
         holder = auth.bidder_by_id_number(
-            session, fields.get("name", ""), str(form.get("id_number", "")), clock.now(), settings
+            ctx.session,
+            fields.get("name", ""),
+            str(form.get("id_number", "")),
+            ctx.clock.now(),
+            ctx.settings,
         )
-        engine.add_priority_holder(session, lot_id, holder.id, int(rank), clock.now())
+        engine.add_priority_holder(ctx.session, lot_id, holder.id, int(rank), ctx.clock.now())
 
-    return _act(request, session, user, lot_id, clock, settings, action, "holder_added", fields)
+    return ctx.run(lot_id, action, "holder_added", fields)
 
 
 @router.post(
@@ -227,10 +241,7 @@ def deposit_step(
     lot_id: int,
     registration_id: int,
     step: Literal["confirm", "refund"],
-    session: WriterSessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    user: PageUser,
+    ctx: Desk,
 ) -> Response:
     """确认到账 (the deposit arrived: a bidder code, 第十七条) or 记录已退还 (第二十三条), as
     ``POST /api/registrations/{id}/confirm`` and ``…/refund``."""
@@ -239,37 +250,31 @@ def deposit_step(
         if not stored_id(registration_id):
             raise NotFound(f"没有编号为 {registration_id} 的报名", "registration_id")
         if step == "confirm":
-            engine.confirm_deposit(session, registration_id, user.court_id, clock.now(), settings)
+            engine.confirm_deposit(
+                ctx.session, registration_id, ctx.user.court_id, ctx.clock.now(), ctx.settings
+            )
         else:
-            deposits.record_refund(session, registration_id, user.court_id, clock.now())
+            deposits.record_refund(ctx.session, registration_id, ctx.user.court_id, ctx.clock.now())
 
     done = "deposit_confirmed" if step == "confirm" else "refund_recorded"
-    return _act(request, session, user, lot_id, clock, settings, action, done)
+    return ctx.run(lot_id, action, done)
 
 
 @router.post("/desk/lots/{lot_id:int}/attachments", response_class=HTMLResponse)
-async def add_attachment(
-    request: Request,
-    lot_id: int,
-    form: Annotated[FormData, Depends(posted_form)],
-    session: WriterSessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    user: PageUser,
-) -> Response:
+async def add_attachment(lot_id: int, form: Form, ctx: Desk) -> Response:
     """上传公告、竞买须知、评估或询价报告（PDF）与照片."""
     upload = form.get("file")
     content = b""
     if isinstance(upload, UploadFile):
-        content = await upload.read(settings.attachment_max_bytes + 1)
+        content = await upload.read(ctx.settings.attachment_max_bytes + 1)
     kind, title = str(form.get("kind", "")), str(form.get("title", ""))
 
     def action() -> None:
-        attach(session, lot_id, kind, title, content, user.id, clock.now(), settings)
+        attach(
+            ctx.session, lot_id, kind, title, content, ctx.user.id, ctx.clock.now(), ctx.settings
+        )
 
-    return _act(
-        request, session, user, lot_id, clock, settings, action, "attached", {"title": title}
-    )
+    return ctx.run(lot_id, action, "attached", {"title": title})
 
 
 def _reason(form: FormData) -> str:
@@ -280,86 +285,58 @@ def _reason(form: FormData) -> str:
 
 
 @router.post("/desk/lots/{lot_id:int}/suspend", response_class=HTMLResponse)
-def suspend(
-    request: Request,
-    lot_id: int,
-    form: Annotated[FormData, Depends(posted_form)],
-    session: WriterSessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    user: PageUser,
-) -> Response:
+def suspend(lot_id: int, form: Form, ctx: Desk) -> Response:
     """暂缓 or 中止 (拍卖规定 第二十八条), as ``POST /api/lots/{id}/suspend``."""
 
     def action() -> None:
         stop = str(form.get("mode", "")) == "stop"
-        engine.suspend(session, lot_id, _reason(form), clock.now(), settings, stop=stop)
+        engine.suspend(ctx.session, lot_id, _reason(form), ctx.clock.now(), ctx.settings, stop=stop)
 
-    fields = {k: str(v) for k, v in form.items()}
-    return _act(request, session, user, lot_id, clock, settings, action, "suspended", fields)
+    fields = _typed(form)
+    return ctx.run(lot_id, action, "suspended", fields)
 
 
 @router.post("/desk/lots/{lot_id:int}/resume", response_class=HTMLResponse)
-def resume(
-    request: Request,
-    lot_id: int,
-    form: Annotated[FormData, Depends(posted_form)],
-    session: WriterSessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    user: PageUser,
-) -> Response:
+def resume(lot_id: int, form: Form, ctx: Desk) -> Response:
     """恢复 a suspended or stopped lot on a new schedule (第二十八条)."""
-    fields = {k: str(v) for k, v in form.items()}
+    fields = _typed(form)
 
     def action() -> None:
         given = {
-            name: local_time_field(fields.get(name), settings.display_timezone)
+            name: local_time_field(fields.get(name), ctx.settings.display_timezone)
             for name in ("starts_at", "ends_at")
         }
         body = validate_body(ResumeRequest, {k: v for k, v in given.items() if v})
-        engine.resume(session, lot_id, body.starts_at, body.ends_at, clock.now(), settings)
+        engine.resume(
+            ctx.session, lot_id, body.starts_at, body.ends_at, ctx.clock.now(), ctx.settings
+        )
 
-    return _act(request, session, user, lot_id, clock, settings, action, "resumed", fields)
+    return ctx.run(lot_id, action, "resumed", fields)
 
 
 @router.post("/desk/lots/{lot_id:int}/withdraw", response_class=HTMLResponse)
-def withdraw(
-    request: Request,
-    lot_id: int,
-    form: Annotated[FormData, Depends(posted_form)],
-    session: WriterSessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    user: PageUser,
-) -> Response:
+def withdraw(lot_id: int, form: Form, ctx: Desk) -> Response:
     """撤回, e.g. the debt was paid: bidding stops, deposits are refunded."""
 
     def action() -> None:
-        engine.withdraw(session, lot_id, _reason(form), clock.now(), settings)
+        engine.withdraw(ctx.session, lot_id, _reason(form), ctx.clock.now(), ctx.settings)
 
-    fields = {k: str(v) for k, v in form.items()}
-    return _act(request, session, user, lot_id, clock, settings, action, "withdrawn", fields)
+    fields = _typed(form)
+    return ctx.run(lot_id, action, "withdrawn", fields)
 
 
 @router.post("/desk/lots/{lot_id:int}/payments", response_class=HTMLResponse)
-def record_payment(
-    request: Request,
-    lot_id: int,
-    form: Annotated[FormData, Depends(posted_form)],
-    session: WriterSessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    user: PageUser,
-) -> Response:
+def record_payment(lot_id: int, form: Form, ctx: Desk) -> Response:
     """尾款到账 (拍卖规定 第二十五条); paid in full, the sale is confirmed."""
-    fields = {k: str(v) for k, v in form.items()}
+    fields = _typed(form)
 
     def action() -> None:
         body = validate_body(PaymentCreate, money_fields(fields, ("amount",)))
-        engine.record_payment(session, lot_id, to_fen(body.amount), clock.now(), settings)
+        engine.record_payment(
+            ctx.session, lot_id, to_fen(body.amount), ctx.clock.now(), ctx.settings
+        )
 
-    return _act(request, session, user, lot_id, clock, settings, action, "paid", fields)
+    return ctx.run(lot_id, action, "paid", fields)
 
 
 @router.get("/lots/{lot_id:int}/files/{attachment_id:int}")
