@@ -1,23 +1,31 @@
-"""Fixtures of the web tests: a stored inquiry report, the browser harness."""
+"""Fixtures of the web tests: a stored inquiry report, the usual published lot, the browser
+harness."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from app.testing import uvicorn_server
+from auction import engine
 from auction.demo import seed_demo
-from fapai.clock import SystemClock
+from fapai.clock import FrozenClock, SystemClock
 from fapai.db import make_engine, session_factory
 from fapai.settings import Settings
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
+    from sqlalchemy.orm import Session
+
+    from auction.store import Court, Lot
+
+YUAN = 100
 
 
 @pytest.fixture
@@ -115,6 +123,47 @@ def sample_report() -> dict[str, Any]:
             "curve": curve,
         },
     }
+
+
+@pytest.fixture
+def publish_lot(clock: FrozenClock) -> Callable[..., Lot]:
+    """Publishes the web tests' usual lot through the engine: a 天河区 flat of ``court``
+    appraised at ¥1,000,000, starting at ¥700,000 (deposit ¥70,000, steps of ¥5,000), bidding
+    for one day from ``starts``; ``case_number`` and ``title`` tell the tests' lots apart."""
+
+    def publish(
+        session: Session,
+        settings: Settings,
+        court: Court,
+        starts: datetime,
+        *,
+        case_number: str,
+        title: str,
+        created_by: int | None = None,
+    ) -> Lot:
+        data = engine.LotData(
+            case_number=case_number,
+            court=court.name,
+            court_id=court.id,
+            title=title,
+            property_type="residential",
+            city="广州市",
+            district="天河区",
+            reference_price=1_000_000 * YUAN,
+            reference_method="appraisal",
+            occupancy="空置",
+            taxes_borne_by="各自承担",
+            defects="无",
+            start_price=700_000 * YUAN,
+            deposit=70_000 * YUAN,
+            increment=5_000 * YUAN,
+            starts_at=starts,
+            ends_at=starts + timedelta(days=1),
+            created_by=created_by,
+        )
+        return engine.create_lot(session, data, clock.now(), settings)
+
+    return publish
 
 
 # --- the browser harness: a seeded SQLite file, a real uvicorn process, headless Chromium ------

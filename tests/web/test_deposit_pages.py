@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.testing import as_person
-from auction import auth, engine
+from auction import auth
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope, writer_engine
 from fapai.settings import Settings
@@ -24,7 +24,9 @@ BANNER = 'id="recorded-deposits"'
 
 
 @pytest.fixture
-def site(db_url: str, clock: FrozenClock) -> Iterator[tuple[TestClient, int, str, str]]:
+def site(
+    db_url: str, clock: FrozenClock, publish_lot
+) -> Iterator[tuple[TestClient, int, str, str]]:
     settings = Settings(database_url=db_url, payment_adapter="court_account")
     db = make_engine(db_url)
     with session_scope(session_factory(writer_engine(db))) as s:
@@ -32,30 +34,14 @@ def site(db_url: str, clock: FrozenClock) -> Iterator[tuple[TestClient, int, str
         clerk, court = auth.create_user(s, "书记员", "court", clock.now(), court=home)
         _, bidder = auth.create_user(s, "张三", "bidder", clock.now())
         starts = clock.now() + timedelta(days=30)
-        lot = engine.create_lot(
+        lot = publish_lot(
             s,
-            engine.LotData(
-                case_number="(2026)粤0106执8号",
-                court=home.name,
-                court_id=home.id,
-                title="华夏路8号",
-                property_type="residential",
-                city="广州市",
-                district="天河区",
-                reference_price=1_000_000 * YUAN,
-                reference_method="appraisal",
-                occupancy="空置",
-                taxes_borne_by="各自承担",
-                defects="无",
-                start_price=700_000 * YUAN,
-                deposit=70_000 * YUAN,
-                increment=5_000 * YUAN,
-                starts_at=starts,
-                ends_at=starts + timedelta(days=1),
-                created_by=clerk.id,
-            ),
-            clock.now(),
             settings,
+            home,
+            starts,
+            case_number="(2026)粤0106执8号",
+            title="华夏路8号",
+            created_by=clerk.id,
         )
         lot_id = lot.id
     clock.set(starts + timedelta(hours=1))

@@ -53,7 +53,7 @@ class Desk:
 
 
 @pytest.fixture
-def desk(db_url: str, clock: FrozenClock, tmp_path) -> Iterator[Desk]:
+def desk(db_url: str, clock: FrozenClock, tmp_path, publish_lot) -> Iterator[Desk]:
     """A court that published one lot (bidding 30 days on), another court, and two bidders
     registered with their ID numbers (张三, 李四)."""
     settings = Settings(database_url=db_url, data_dir=tmp_path / "data", attachment_max_bytes=4096)
@@ -73,30 +73,14 @@ def desk(db_url: str, clock: FrozenClock, tmp_path) -> Iterator[Desk]:
             for n, name in ((1, "张三"), (2, "李四"))
         ]
         starts = clock.now() + timedelta(days=30)
-        lot = engine.create_lot(
+        lot = publish_lot(
             session,
-            engine.LotData(
-                case_number="(2026)粤0106执5号",
-                court="广州市天河区人民法院",
-                title="天河区华夏路10号1201房",
-                property_type="residential",
-                city="广州市",
-                district="天河区",
-                reference_price=1_000_000 * YUAN,
-                reference_method="appraisal",
-                occupancy="空置",
-                taxes_borne_by="各自承担",
-                defects="无",
-                start_price=700_000 * YUAN,
-                deposit=70_000 * YUAN,
-                increment=5_000 * YUAN,
-                starts_at=starts,
-                ends_at=starts + timedelta(days=1),
-                created_by=court_user.id,
-                court_id=tianhe.id,
-            ),
-            clock.now(),
             settings,
+            tianhe,
+            starts,
+            case_number="(2026)粤0106执5号",
+            title="天河区华夏路10号1201房",
+            created_by=court_user.id,
         )
         lot_id = lot.id
     with TestClient(create_app(settings, clock), follow_redirects=False) as client:

@@ -167,7 +167,7 @@ class World:
 
 
 @pytest.fixture
-def world(db_url: str, clock: FrozenClock, sample_report: dict) -> Iterator[World]:
+def world(db_url: str, clock: FrozenClock, sample_report: dict, publish_lot) -> Iterator[World]:
     settings = Settings(database_url=db_url)
     db = make_engine(db_url)
     with session_scope(session_factory(writer_engine(db))) as s:
@@ -178,30 +178,14 @@ def world(db_url: str, clock: FrozenClock, sample_report: dict) -> Iterator[Worl
         bidder_a, token_a = auth.create_user(s, "张三", "bidder", clock.now())
         _, token_b = auth.create_user(s, "李四", "bidder", clock.now())
         starts = clock.now() + timedelta(days=30)
-        lot = engine.create_lot(
+        lot = publish_lot(
             s,
-            engine.LotData(
-                case_number="(2026)粤0106执1号",
-                court=x.name,
-                court_id=x.id,
-                title="华夏路10号",
-                property_type="residential",
-                city="广州市",
-                district="天河区",
-                reference_price=1_000_000 * YUAN,
-                reference_method="appraisal",
-                occupancy="空置",
-                taxes_borne_by="各自承担",
-                defects="无",
-                start_price=700_000 * YUAN,
-                deposit=70_000 * YUAN,
-                increment=5_000 * YUAN,
-                starts_at=starts,
-                ends_at=starts + timedelta(days=1),
-                created_by=clerk_x.id,
-            ),
-            clock.now(),
             settings,
+            x,
+            starts,
+            case_number="(2026)粤0106执1号",
+            title="华夏路10号",
+            created_by=clerk_x.id,
         )
         registration = engine.register_bidder(s, lot.id, bidder_a.id, clock.now(), settings)
         inquiry = Inquiry(

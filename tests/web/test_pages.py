@@ -38,7 +38,7 @@ class World:
 
 
 @pytest.fixture
-def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
+def world(db_url: str, clock: FrozenClock, publish_lot) -> Iterator[World]:
     """A court, a bidder and one lot in bidding (the clock moved past its start), on each
     database."""
     settings = Settings(database_url=db_url)
@@ -49,29 +49,8 @@ def world(db_url: str, clock: FrozenClock) -> Iterator[World]:
         _, court = auth.create_user(session, "法院", "court", clock.now(), court=home)
         _, bidder = auth.create_user(session, "王五", "bidder", clock.now())
         starts = clock.now() + timedelta(days=30)
-        lot = engine.create_lot(
-            session,
-            engine.LotData(
-                case_number="(2026)粤0106执1号",
-                court="广州市天河区人民法院",
-                title="华夏路10号",
-                property_type="residential",
-                city="广州市",
-                district="天河区",
-                reference_price=1_000_000 * YUAN,
-                reference_method="appraisal",
-                occupancy="空置",
-                taxes_borne_by="各自承担",
-                defects="无",
-                start_price=700_000 * YUAN,
-                deposit=70_000 * YUAN,
-                increment=5_000 * YUAN,
-                starts_at=starts,
-                ends_at=starts + timedelta(days=1),
-                court_id=home.id,
-            ),
-            clock.now(),
-            settings,
+        lot = publish_lot(
+            session, settings, home, starts, case_number="(2026)粤0106执1号", title="华夏路10号"
         )
         lot_id = lot.id
     clock.set(starts + timedelta(hours=1))
