@@ -40,7 +40,6 @@ from fapai.money import MoneyError, fen_to_yuan, json_number, to_fen
 from fapai.settings import Settings
 from valuation.comparables import Comparable
 from valuation.model import (
-    EXTRA_INPUTS,
     Estimate,
     NotPriceable,
     PriceModel,
@@ -49,7 +48,7 @@ from valuation.model import (
 )
 from valuation.outcome import Lot, OutcomeCurve, OutcomeModel
 from valuation.outcome.curve import CurvePoint
-from valuation.schema import Listing, ListingError, validate_subject
+from valuation.schema import PROPERTY_FIELDS, Listing, ListingError, validate_subject
 
 FAPAI_PLATFORM = "fapai"
 REFERENCE_RULE = f"{REFERENCE_ART_13}：参考价为名单内司法网络询价平台所出具结果的平均值"
@@ -62,27 +61,7 @@ COMPARABLES_K = 5
 # interval is flagged: a typing slip (¥1 for ¥1,000,000) would otherwise move the mean silently.
 FAR_FACTOR = Decimal("1.5")
 # Fields of a description passed to the price model (the market listing schema's names).
-SUBJECT_FIELDS = (
-    "property_type",
-    "city",
-    "district",
-    "bizcircle",
-    "community",
-    "lat",
-    "lon",
-    "area_m2",
-    "rooms",
-    "halls",
-    "bathrooms",
-    "floor",
-    "floor_level",
-    "total_floors",
-    "orientation",
-    "decoration",
-    "build_year",
-    "elevator",
-    *EXTRA_INPUTS,  # building type and near a metro: inputs of the price model
-)
+SUBJECT_FIELDS = ("property_type", *PROPERTY_FIELDS)
 
 
 class InquiryError(ValueError):

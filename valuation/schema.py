@@ -25,11 +25,9 @@ import pandas as pd
 
 from fapai.regions import normalize_city, normalize_district
 
-LISTING_FIELDS: tuple[str, ...] = (
-    "source",
-    "listing_id",
-    "url",
-    "title",
+# What describes a property, without its identity, price or dates: what a price inquiry or
+# a batch appraisal is given (beside property_type).
+PROPERTY_FIELDS: tuple[str, ...] = (
     "city",
     "district",
     "community",
@@ -49,6 +47,13 @@ LISTING_FIELDS: tuple[str, ...] = (
     "elevator",
     "building_type",
     "near_metro",
+)
+LISTING_FIELDS: tuple[str, ...] = (
+    "source",
+    "listing_id",
+    "url",
+    "title",
+    *PROPERTY_FIELDS,
     "property_type",
     "price_total",
     "unit_price",
