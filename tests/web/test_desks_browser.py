@@ -173,7 +173,10 @@ def test_the_court_desk(desk_site: DeskSite, new_page, tmp_path: Path) -> None:
     public = new_page()
     public.goto(site.url(f"/lots/{later}"))
     expect(public.locator("#documents")).to_contain_text("拍卖公告")
-    assert public.locator('img[alt="客厅"]').evaluate("img => img.naturalWidth") == 1
+    # The photo loads lazily (loading="lazy"): bring it into view, then wait for its pixels.
+    photo = public.locator('img[alt="客厅"]')
+    photo.scroll_into_view_if_needed()
+    assert wait_until(lambda: photo.evaluate("img => img.complete && img.naturalWidth") == 1, 10)
     with public.expect_download() as download:
         public.locator("#documents a").first.click()
     assert Path(download.value.path()).read_bytes() == PDF
