@@ -31,7 +31,7 @@ deposits_app = typer.Typer(
 def _database() -> Iterator[Session]:
     """A session on FAPAI_DATABASE_URL (migrated first), committed on success; a refusal is
     printed in words with exit code 2."""
-    from fapai.db import make_engine, migrate, session_factory, session_scope
+    from fapai.db import make_engine, migrate, session_factory, session_scope, writer_engine
     from fapai.errors import FapaiError
     from fapai.settings import get_settings
 
@@ -39,7 +39,9 @@ def _database() -> Iterator[Session]:
     migrate(url)
     engine = make_engine(url)
     try:
-        with session_scope(session_factory(engine)) as session:
+        # These commands write while a server may be writing too: on SQLite take the write lock
+        # at BEGIN (and wait for it) rather than fail on a lock upgrade ("database is locked").
+        with session_scope(session_factory(writer_engine(engine))) as session:
             yield session
     except FapaiError as exc:
         typer.secho(f"错误：{exc.message}", fg=typer.colors.RED, err=True)

@@ -20,7 +20,7 @@ import pytest
 from app.testing import uvicorn_server
 from auction import auth
 from fapai.clock import SystemClock
-from fapai.db import make_engine, session_factory, session_scope
+from fapai.db import make_engine, session_factory, session_scope, writer_engine
 from fapai.settings import Settings
 
 SIGNIN_LIMIT = 4
@@ -186,7 +186,7 @@ def test_sign_out_and_revocation_end_the_web_session(server: Server) -> None:
     with httpx.Client(base_url=server.base, headers={"Origin": server.base}, timeout=30) as c:
         c.post("/signin", data={"token": token})
         assert c.get("/me").status_code == 200
-        with session_scope(session_factory(db)) as s:
+        with session_scope(session_factory(writer_engine(db))) as s:  # as the CLI writes
             auth.revoke_user(s, user.id, SystemClock().now())  # fapai users revoke
         assert c.get("/me", follow_redirects=False).status_code == 303
     db.dispose()
