@@ -107,10 +107,16 @@ class Comparable:
         return PRICE_KINDS.get(self.price_kind, PRICE_KINDS["asking"])
 
 
-def _same(values: np.ndarray, target: object) -> np.ndarray:
-    if target is None:
-        return np.zeros(len(values), dtype=bool)
-    return values == target
+PLACES = ("district", "bizcircle", "community")
+
+
+def _codes(values: np.ndarray) -> tuple[dict[object, int], np.ndarray]:
+    """Names → numbers, and each row's number (-1 where the row names none)."""
+    numbers: dict[object, int] = {}
+    codes = np.array(
+        [-1 if v is None else numbers.setdefault(v, len(numbers)) for v in values], dtype=np.int64
+    )
+    return numbers, codes
 
 
 def _absdiff(values: np.ndarray, target: float | None, weight: float, unknown: float) -> np.ndarray:
@@ -157,6 +163,15 @@ class CityArrays:
 
     def __init__(self, by_city: dict[str, dict[str, np.ndarray]]) -> None:
         self.by_city = by_city
+        # Per city and place column: each name's number and the rows' numbers (-1: none), so
+        # "same place" compares integers, not every row's text.
+        self.places = {city: {col: _codes(g[col]) for col in PLACES} for city, g in by_city.items()}
+
+    def _same(self, city: str, col: str, target: object) -> np.ndarray:
+        numbers, codes = self.places[city][col]
+        if target is None:
+            return np.zeros(len(codes), dtype=bool)
+        return codes == numbers.get(target, -2)
 
     def nearest(self, subject: dict, subject_log_unit: float, k: int = 8) -> list[Comparable]:
         """The ``k`` nearest listings of the subject's city, adjusted to the subject.
@@ -166,9 +181,10 @@ class CityArrays:
         g = self.by_city.get(subject["city"])
         if g is None or k <= 0:
             return []
-        dist = W_DISTRICT * ~_same(g["district"], subject.get("district"))
-        dist += W_BIZCIRCLE * ~_same(g["bizcircle"], subject.get("bizcircle"))
-        dist += W_COMMUNITY * ~_same(g["community"], subject.get("community"))
+        city = subject["city"]
+        dist = W_DISTRICT * ~self._same(city, "district", subject.get("district"))
+        dist += W_BIZCIRCLE * ~self._same(city, "bizcircle", subject.get("bizcircle"))
+        dist += W_COMMUNITY * ~self._same(city, "community", subject.get("community"))
         dist += W_LOG_AREA * np.abs(np.log(g["area_m2"] / subject["area_m2"]))
         dist += _absdiff(g["rooms"], subject.get("rooms"), W_ROOMS, UNKNOWN_ROOMS)
         dist += _absdiff(

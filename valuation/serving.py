@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 
 from valuation.features import feature_columns, feature_frame
 from valuation.location_encoding import LocationEncoder
@@ -69,9 +69,41 @@ def _columns(ct: ColumnTransformer, X: Columns) -> np.ndarray:
             parts.append(np.column_stack([np.asarray(X[c], dtype=float) for c in cols]))
         elif isinstance(trans, LocationEncoder):
             parts.append(trans.transform({c: X[c] for c in cols}))
+        elif isinstance(trans, OrdinalEncoder) and (codes := _ordinal(trans, X, cols)) is not None:
+            parts.append(codes)
         else:
             parts.append(trans.transform(_frame({c: X[c] for c in cols})))
     return np.hstack([np.asarray(p, dtype=float) for p in parts])
+
+
+def _ordinal(encoder: OrdinalEncoder, X: Columns, cols: list[str]) -> np.ndarray | None:
+    """An OrdinalEncoder's codes by hashed lookup: each value's position among the fitted
+    categories, ``unknown_value`` for one never seen. None (sklearn's own path) for what this
+    does not cover: missing values, infrequent categories, other unknown handling."""
+    if (
+        encoder.handle_unknown != "use_encoded_value"
+        or getattr(encoder, "_infrequent_enabled", False)
+        or np.dtype(encoder.dtype) != np.float64
+    ):
+        return None
+    out = np.empty((len(np.asarray(X[cols[0]])), len(cols)))
+    for j, (col, categories) in enumerate(zip(cols, encoder.categories_, strict=True)):
+        values = np.asarray(X[col], dtype=object)
+        if pd.isna(values).any():
+            return None
+        position = _category_index(categories).get_indexer(values)
+        out[:, j] = np.where(position < 0, encoder.unknown_value, position)
+    return out
+
+
+def _category_index(categories: np.ndarray) -> pd.Index:
+    found = _INDEXES.get(id(categories))
+    if found is None or found[0] is not categories:
+        found = _INDEXES[id(categories)] = (categories, pd.Index(categories, dtype=object))
+    return found[1]
+
+
+_INDEXES: dict[int, tuple[np.ndarray, pd.Index]] = {}
 
 
 def _frame(X: Columns) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -29,7 +29,7 @@ from fapai.settings import Settings
 from valuation import serving
 from valuation.outcome.chance import MIN_OWN_ROUNDS, ChanceOfSale, SalePrior
 from valuation.outcome.records import Lot
-from valuation.outcome.regressor import features
+from valuation.outcome.regressor import feature_columns
 
 # The history has no first-round start above the reference price worth learning from (18 of
 # 16,140 rows): a higher start is lawful but outside the data, so it is not proposed.
@@ -58,7 +58,10 @@ class CurvePoint:
     expected_recovery: Decimal  # yuan = chance × expected final
 
     def to_json(self) -> dict[str, Any]:
-        return {k: json_number(v) for k, v in asdict(self).items()}
+        return {k: json_number(getattr(self, k)) for k in _POINT_FIELDS}
+
+
+_POINT_FIELDS = tuple(f.name for f in fields(CurvePoint))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,20 +163,19 @@ class OutcomeModel:
 
     def _final_ratios(self, lot: Lot, starts: list[int]) -> dict[int, float]:
         """The regressor's expected final / reference at each start (fen), one predict."""
-        frame = features(
-            pd.DataFrame(
-                {
-                    "city": lot.city,
-                    "sold_on": pd.Timestamp(lot.when),
-                    "area_m2": lot.area_m2,
-                    "reference_fen": lot.reference_fen,
-                    "start_fen": starts,
-                }
-            )
+        n = len(starts)
+        columns = feature_columns(
+            {
+                "city": np.full(n, lot.city, dtype=object),
+                "sold_on": np.full(n, pd.Timestamp(lot.when), dtype=object),
+                "area_m2": np.full(n, lot.area_m2, dtype=object),
+                "reference_fen": np.full(n, lot.reference_fen),
+                "start_fen": np.asarray(starts),
+            }
         )
         # The pipeline's fitted steps on arrays (:mod:`valuation.serving`): the same numbers as
-        # ``self.pipeline.predict(frame)`` without its per-call overhead.
-        finals = serving.predict(self.pipeline[-1], serving.transform(self.pipeline, frame))
+        # ``self.pipeline.predict(features(frame))`` without its per-call overhead.
+        finals = serving.predict(self.pipeline[-1], serving.transform(self.pipeline, columns))
         return dict(zip(starts, finals.tolist(), strict=True))
 
     def _curve(
