@@ -8,6 +8,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from valuation import serving
+from valuation.comparables import _distance
 from valuation.features import feature_columns, feature_frame, mask_inputs
 from valuation.model import _row
 from valuation.outcome import regressor
@@ -112,3 +113,33 @@ def test_the_outcome_curves_predict_is_the_pipelines_predict():
     city_encoder = pipeline[0].named_transformers_["city"]
     assert serving._ordinal(city_encoder, columns, ["city"]) is not None  # by lookup
     assert np.array_equal(serving.predict(pipeline[-1], encoded), pipeline.predict(framed))
+
+
+def test_comparables_from_the_subjects_district_are_the_whole_citys_nearest(small_model):
+    """The district-first search returns what a scan of every listing of the city returns."""
+    index = small_model.as_price_model().index
+    rng = np.random.default_rng(3)
+    searched = 0
+    for city, g in index.by_city.items():
+        for i in rng.integers(0, len(g["district"]), 25):
+            subject = {
+                "city": city,
+                "district": g["district"][i],
+                "bizcircle": g["bizcircle"][i] if rng.random() < 0.5 else None,
+                "community": g["community"][i] if rng.random() < 0.3 else None,
+                "area_m2": float(g["area_m2"][i] * rng.uniform(0.6, 1.6)),
+                "rooms": [None, 2, 3][i % 3],
+                "period": float(g["period"][i] + rng.uniform(-1, 3)),
+            }
+            places = {
+                col: index.numbers[city][col].get(subject[col], -2)
+                if subject[col] is not None
+                else -3
+                for col in ("district", "bizcircle", "community")
+            }
+            everything = _distance(g, subject, places)
+            for k in (1, 5):
+                scanned = index._nearest(g, np.arange(len(everything)), everything, subject, 9.0, k)
+                assert index.nearest(subject, 9.0, k) == scanned
+            searched += 1
+    assert searched >= 25

@@ -167,7 +167,7 @@ class OutcomeModel:
         columns = feature_columns(
             {
                 "city": np.full(n, lot.city, dtype=object),
-                "sold_on": np.full(n, pd.Timestamp(lot.when), dtype=object),
+                "sold_on": np.full(n, pd.Timestamp(lot.when).to_datetime64()),
                 "area_m2": np.full(n, lot.area_m2, dtype=object),
                 "reference_fen": np.full(n, lot.reference_fen),
                 "start_fen": np.asarray(starts),
