@@ -8,7 +8,7 @@ proposal is the start with the highest expected recovery (chance of sale × expe
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
@@ -154,18 +154,39 @@ class OutcomeModel:
 
     def _final_ratios(self, lot: Lot, starts: list[int]) -> dict[int, float]:
         """The regressor's expected final / reference at each start (fen), one predict."""
+        ratios = self._predict_ratios([lot] * len(starts), starts)
+        return dict(zip(starts, ratios.tolist(), strict=True))
+
+    def _predict_ratios(self, lots: Sequence[Lot], starts: Sequence[int]) -> np.ndarray:
+        """Expected final / reference of each lot at its start (fen), one predict for all."""
         frame = features(
             pd.DataFrame(
                 {
-                    "city": lot.city,
-                    "sold_on": pd.Timestamp(lot.when),
-                    "area_m2": lot.area_m2,
-                    "reference_fen": lot.reference_fen,
-                    "start_fen": starts,
+                    "city": [lot.city for lot in lots],
+                    "sold_on": [pd.Timestamp(lot.when) for lot in lots],
+                    "area_m2": [lot.area_m2 for lot in lots],
+                    "reference_fen": [lot.reference_fen for lot in lots],
+                    "start_fen": list(starts),
                 }
             )
         )
-        return dict(zip(starts, self.pipeline.predict(frame).tolist(), strict=True))
+        return self.pipeline.predict(frame)
+
+    def knows_city(self, city: str) -> bool:
+        """Whether the lot's city has enough sold history for the expected final price."""
+        return self.city_rows.get(city, 0) >= MIN_CITY_ROWS
+
+    def expected_finals(self, lots: Sequence[Lot], starts_fen: Sequence[int]) -> list[int]:
+        """The expected final price (fen, given a sale) of each lot at its own start price,
+        one predict for all: never below the start (拍卖规定 第二十条). Only meaningful where
+        :meth:`knows_city`."""
+        if not lots:
+            return []
+        ratios = self._predict_ratios(lots, starts_fen)
+        return [
+            _final_fen(lot.reference_fen, start, float(ratio))
+            for lot, start, ratio in zip(lots, starts_fen, ratios, strict=True)
+        ]
 
     def _curve(
         self, lot: Lot, round_no: int, lo_fen: int, hi_fen: int, finals: Mapping[int, float]
@@ -252,9 +273,14 @@ def _grid(reference_fen: int, lo_fen: int, hi_fen: int) -> list[int]:
     return [lo_fen, *inner, hi_fen] if hi_fen > lo_fen else [lo_fen]
 
 
-def _point(reference_fen: int, start_fen: int, chance: float, final_ratio: float) -> CurvePoint:
+def _final_fen(reference_fen: int, start_fen: int, final_ratio: float) -> int:
+    """Final / reference as fen of the reference, never below the start."""
     final = Decimal(reference_fen) * Decimal(repr(round(final_ratio, 6)))
-    final_fen = max(int(final.to_integral_value()), start_fen)
+    return max(int(final.to_integral_value()), start_fen)
+
+
+def _point(reference_fen: int, start_fen: int, chance: float, final_ratio: float) -> CurvePoint:
+    final_fen = _final_fen(reference_fen, start_fen, final_ratio)
     c = Decimal(repr(round(chance, 3)))
     return CurvePoint(
         start_ratio=(Decimal(start_fen) / Decimal(reference_fen)).quantize(Decimal("0.0001")),
