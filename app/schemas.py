@@ -618,6 +618,12 @@ class InquiryIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    case_number: str | None = Field(
+        None,
+        max_length=60,
+        description="案号 of the enforcement case",
+        examples=["（2026）粤0106执123号"],
+    )
     property_type: Literal[LISTING_PROPERTY_TYPES] = "residential"  # type: ignore[valid-type]
     city: str = Field(min_length=1, max_length=20, examples=["广州"])
     district: str | None = Field(None, max_length=30, examples=["天河"])

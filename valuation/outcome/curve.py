@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from fapai.law import min_reauction_start_price, min_start_price
+from fapai.law import (
+    min_reauction_start_price,
+    min_start_price,
+    whole_yuan_down,
+    whole_yuan_up,
+)
 from fapai.money import fen_to_yuan, json_number, ratio_of, to_fen
 from fapai.settings import Settings
 from valuation.outcome.chance import MIN_OWN_ROUNDS, ChanceOfSale, SalePrior
@@ -238,12 +243,14 @@ class OutcomeModel:
 def lawful_start_range(
     reference_fen: int, settings: Settings, round_no: int = 1, previous_start_fen: int | None = None
 ) -> tuple[int, int]:
-    """The lawful start prices (fen, inclusive) that the proposal may choose from.
+    """The lawful start prices (fen, inclusive) that the proposal may choose from, in whole
+    yuan (:data:`fapai.law.START_PRICE_UNIT_FEN`: the low end rounded up, the high end down).
 
     Round 1: at least 70% of the reference (:func:`fapai.law.min_start_price`, 拍卖规定 第十条).
     Round 2: the previous start cut by at most 20% (:func:`fapai.law.min_reauction_start_price`,
     拍卖规定 第二十六条), and not above the previous start. Both capped at
-    :data:`MAX_START_RATIO` × reference.
+    :data:`MAX_START_RATIO` × reference. A range with no whole yuan in it (a reference of a
+    few yuan) keeps its exact ends.
     """
     cap = ratio_of(reference_fen, MAX_START_RATIO, rounding=ROUND_FLOOR)
     if round_no == 1:
@@ -257,17 +264,18 @@ def lawful_start_range(
         raise ValueError("the outcome model proposes start prices for rounds 1 and 2 only")
     if lo > hi:
         raise ValueError("no lawful start price in range")
-    return lo, hi
+    whole_lo, whole_hi = whole_yuan_up(lo), whole_yuan_down(hi)
+    return (whole_lo, whole_hi) if whole_lo <= whole_hi else (lo, hi)
 
 
 def _grid(reference_fen: int, lo_fen: int, hi_fen: int) -> list[int]:
     """Start prices: both ends of the lawful range and every whole percent of the reference
-    between them."""
+    between them, rounded up to whole yuan."""
     step = Decimal(reference_fen) * GRID_STEP
     k = math.ceil(Decimal(lo_fen) / step)
-    inner = []
-    while (s := int(k * step)) < hi_fen:
-        if s > lo_fen:
+    inner: list[int] = []
+    while (s := whole_yuan_up(int(k * step))) < hi_fen:
+        if s > lo_fen and (not inner or s > inner[-1]):
             inner.append(s)
         k += 1
     return [lo_fen, *inner, hi_fen] if hi_fen > lo_fen else [lo_fen]
