@@ -147,16 +147,26 @@ def test_the_report_reads_back_exactly_as_issued(models, clock):
 
 def test_estimate_and_comparables_come_from_one_predict(models, clock, monkeypatch):
     """The subject is validated once and the price model predicts once per inquiry."""
+    import valuation.inquiry as inquiry
+    from valuation import serving
+
     model = models[0]
     calls = {"predict": 0, "validate": 0}
     regressor = model.pipeline[-1]
-    predict = type(regressor).predict
+    predict, serving_predict = type(regressor).predict, serving.predict
+    inside = []
 
-    def counted_predict(self, X):
-        calls["predict"] += self is regressor
+    def counted_predict(self, X):  # sklearn's own predict, called directly
+        calls["predict"] += self is regressor and not inside
         return predict(self, X)
 
-    import valuation.inquiry as inquiry
+    def counted_serving_predict(estimator, X):  # compiled trees, or sklearn's for many rows
+        calls["predict"] += estimator is regressor
+        inside.append(True)
+        try:
+            return serving_predict(estimator, X)
+        finally:
+            inside.pop()
 
     validate = inquiry.validate_subject
 
@@ -165,6 +175,7 @@ def test_estimate_and_comparables_come_from_one_predict(models, clock, monkeypat
         return validate(row)
 
     monkeypatch.setattr(type(regressor), "predict", counted_predict)
+    monkeypatch.setattr(serving, "predict", counted_serving_predict)
     monkeypatch.setattr(inquiry, "validate_subject", counted_validate)
     report = _price(models, clock)
     assert calls == {"predict": 1, "validate": 1}

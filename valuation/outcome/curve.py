@@ -26,6 +26,7 @@ from fapai.law import (
 )
 from fapai.money import fen_to_yuan, json_number, ratio_of, to_fen
 from fapai.settings import Settings
+from valuation import serving
 from valuation.outcome.chance import MIN_OWN_ROUNDS, PRIOR_STRENGTH, ChanceOfSale, SalePrior
 from valuation.outcome.records import Lot
 from valuation.outcome.regressor import features
@@ -211,7 +212,10 @@ class OutcomeModel:
                 }
             )
         )
-        return dict(zip(starts, self.pipeline.predict(frame).tolist(), strict=True))
+        # The pipeline's fitted steps on arrays (:mod:`valuation.serving`): the same numbers as
+        # ``self.pipeline.predict(frame)`` without its per-call overhead.
+        finals = serving.predict(self.pipeline[-1], serving.transform(self.pipeline, frame))
+        return dict(zip(starts, finals.tolist(), strict=True))
 
     def _curve(
         self, lot: Lot, round_no: int, lo_fen: int, hi_fen: int, finals: Mapping[int, float]
