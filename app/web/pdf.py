@@ -27,7 +27,7 @@ from app.web.report import (
     estimate_words,
     index_chart,
     index_words,
-    note_words,
+    outcome_notes,
     reference_words,
     source_rows,
 )
@@ -251,8 +251,9 @@ def report_pdf(r: InquiryReport) -> bytes:
             ),
         ],
     )
-    for note in r.outcome.fallback:
-        pdf.multi_cell(0, 6, f"说明：{note_words(note)}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, r.outcome.chance_words, new_x="LMARGIN", new_y="NEXT")
+    for note in outcome_notes(r):
+        pdf.multi_cell(0, 6, f"说明：{note}", new_x="LMARGIN", new_y="NEXT")
 
     if r.outcome.points:
         _heading(pdf, "不同起拍价下的预计结果")

@@ -99,6 +99,9 @@ def test_the_report_and_its_pdf_say_what_a_judge_needs(desk: Desk) -> None:
     chart = page.split('id="market-index-chart"')[1].split("</svg>")[0]
     assert chart.count('class="dot"') >= 5 and 'class="subject"' in chart  # the as_of mark
     assert "估价时点" in page.split('id="index-note">')[1].split("</p>")[0]
+    # The shipped outcome model learned from no finished rounds: the prior, and it says so.
+    chance = page.split('id="chance-basis">')[1].split("</p>")[0]
+    assert chance.startswith("成交概率为先验估计，未从数据学得") and "fapai train-outcome" in chance
 
     text = _pdf_text(court, path)
     for words in (
@@ -108,6 +111,7 @@ def test_the_report_and_its_pdf_say_what_a_judge_needs(desk: Desk) -> None:
         "市场指数",
         "挂牌价",
         "贝壳找房（广州）",
+        "成交概率为先验估计",
     ):
         assert words in text, words
 

@@ -57,6 +57,7 @@ def form_from_report(r: InquiryReport) -> dict[str, object]:
     place = "".join(str(d.get(k) or "") for k in ("community", "address"))
     return {
         "inquiry_id": r.id,
+        "case_number": r.case_number,
         "property_type": d.get("property_type") or "residential",
         "city": d.get("city"),
         "district": d.get("district"),
