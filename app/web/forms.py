@@ -321,11 +321,14 @@ class InquiryPlaces:
 
     @property
     def summary(self) -> str:
-        """广州市（11 个区县）、深圳市（10 个区县）… in words."""
-        return "、".join(
-            f"{c}（{len(ds)} 个区县）" if ds else f"{c}（按商圈）"
-            for c, ds in self.districts.items()
-        )
+        """广州市（11 个区县）、佛山市（南海区）… in words: a few districts by name."""
+
+        def covered(ds: tuple[str, ...]) -> str:
+            if not ds:
+                return "按商圈"
+            return "、".join(ds) if len(ds) <= 3 else f"{len(ds)} 个区县"
+
+        return "；".join(f"{c}（{covered(ds)}）" for c, ds in self.districts.items())
 
 
 def inquiry_places(coverage: Mapping[str, Mapping[str, Any]]) -> InquiryPlaces:

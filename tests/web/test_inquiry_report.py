@@ -60,6 +60,7 @@ def test_the_form_offers_only_what_fapai_can_price_and_says_why(desk: Desk) -> N
     assert _options(page, "property_type") == ["住宅用房"]
     notice = page.split('id="what-fapai-prices">')[1].split("</p>")[0]
     assert "委托评估" in notice and "参考价规定 第十四条" in notice and "车位" in notice
+    assert "佛山市（南海区）" in notice and "广州市（11 个区县）" in notice
     assert 'name="case_number"' in page
     # A hand-made request for a place without data is refused in words, never priced.
     wuhan = {**TIANHE, "city": "武汉市", "district": "洪山区"}
