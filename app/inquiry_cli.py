@@ -18,6 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from app.market import refresh_database
 from auction.auth import court_by_code
 from fapai.clock import SystemClock, to_display
 from fapai.db import make_engine, migrate, session_factory, session_scope
@@ -312,6 +313,8 @@ def train_outcome_command(
         f"({model.card['data']['rows']} sold lots; "
         f"{len(rounds)} observed finished rounds)"
     )
+    if promote and models_dir is None:  # the served models: re-price the lots' estimates
+        console.print(refresh_database(settings, SystemClock()), soft_wrap=True)
     base = m["baseline_start_times_median_premium"]
     console.print(
         f"hold-out: MdAPE {m['model']['mdape']:.1%}, Σ predicted ÷ Σ actual "

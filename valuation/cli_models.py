@@ -6,6 +6,7 @@ Thin: options in, the room's functions called (:mod:`valuation.data`, :mod:`valu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -41,6 +42,17 @@ SOURCE_HELP = (
     "Where the listings come from: 'default' (the shipped real market data), 'db' (the "
     "project database, FAPAI_DATABASE_URL) or a CSV/Parquet FILE with the listing schema."
 )
+
+
+# Run after a promotion, each saying what it did: the root command wires in the app's
+# re-pricing of the lots' stored market estimates (this room knows nothing of lots).
+_after_promote: list[Callable[[], str]] = []
+
+
+def _promoted(name: str, version: str) -> None:
+    console.print(f"promoted {name}-{version}")
+    for then in _after_promote:
+        console.print(then(), soft_wrap=True)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -207,7 +219,7 @@ def train(
         _print_report("random 10% check rows", check)
     if promote:
         registry.promote(trained.card["version"])
-        console.print(f"promoted {name}-{trained.card['version']}")
+        _promoted(name, trained.card["version"])
 
 
 def _print_report(title: str, report: dict) -> None:
@@ -334,7 +346,7 @@ def models_promote(
         registry.promote(version)
     except (UnknownModel, IncompatibleModel) as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"promoted {name}-{version}")
+    _promoted(name, version)
 
 
 def _worse_than_promoted(registry: ModelRegistry, version: str) -> str | None:
@@ -361,7 +373,9 @@ def _worse_than_promoted(registry: ModelRegistry, version: str) -> str | None:
     )
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, after_promote: Callable[[], str] | None = None) -> None:
+    """Add this module's commands; ``after_promote()`` runs after every promotion."""
+    _after_promote[:] = [after_promote] if after_promote else []
     app.add_typer(data_app, name="data")
     app.add_typer(models_app, name="models")
     app.command("train")(train)

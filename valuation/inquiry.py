@@ -474,10 +474,10 @@ def price(
     asked = flag_far_results(asked, estimate.interval90)
     for i, s in enumerate(asked):
         if s.flagged and not s.confirmed:
-            low, high = (f"¥{v:,}" for v in estimate.interval90)
+            low, high = (_yuan(v) for v in estimate.interval90)
             raise InquiryError(
                 f"sources.{i}.price",
-                f"{s.platform} 的结果 ¥{s.price:,} 与其他各来源及本平台估价 90% 区间"
+                f"{s.platform} 的结果 {_yuan(s.price)} 与其他各来源及本平台估价 90% 区间"
                 f"（{low}–{high}）相差均超过 {FAR_FACTOR} 倍，请核实；确认无误的，勾选确认后再提交"
                 "（接口参数 confirmed 为真）",
                 REFERENCE_ART_13,
@@ -550,6 +550,11 @@ class ReferenceCheck:
         }
 
 
+def _yuan(value: Decimal) -> str:
+    """¥12,500,000 or ¥3,456,789.37: money as a person reads it."""
+    return f"¥{value:,.2f}".removesuffix(".00")
+
+
 def reference_check(r: InquiryReport) -> ReferenceCheck | None:
     """Why the legal reference price lies outside fapai's 90% interval, if it does (None
     inside, or with no reference yet): the platforms' mean against the interval's end."""
@@ -565,7 +570,7 @@ def reference_check(r: InquiryReport) -> ReferenceCheck | None:
     answered = [s for s in r.sources if s.kind == "platform" and s.price is not None]
     outside = tuple(s.platform for s in answered if (s.price > high if above else s.price < low))
     side = "高于" if above else "低于"
-    results = "、".join(f"{s.platform} ¥{s.price:,}" for s in answered)
+    results = "、".join(f"{s.platform} {_yuan(s.price)}" for s in answered)
     named = "、".join(outside) if outside else "无一"
     data_to = r.estimate.data_as_of or "—"
     asking = sum(c.price_kind == "asking" for c in r.comparables)
@@ -575,8 +580,8 @@ def reference_check(r: InquiryReport) -> ReferenceCheck | None:
         else ""
     )
     words = (
-        f"法定参考价 ¥{reference:,} {side}本平台估价 90% 区间"
-        f"{'上限' if above else '下限'}（¥{end:,}）{by * 100:.1f}%。"
+        f"法定参考价 {_yuan(reference)} {side}本平台估价 90% 区间"
+        f"{'上限' if above else '下限'}（{_yuan(end)}）{by * 100:.1f}%。"
         f"参考价是名单内平台结果（{results}）的平均值（参考价规定 第十三条），"
         f"其中{named}的结果{side}该区间。本平台估价依据截至 {data_to} 的市场数据{kinds}；"
         "差异可能来自标的情况（装修、楼层、朝向、权利状况等）与所填不同、"

@@ -47,9 +47,13 @@ SORT_CHOICES: dict[str, str] = {
     "-price": "当前价从高到低",
     "bids": "出价次数最多",
     "newest": "最新发布",
+    "market_ratio": "起拍价÷市场估价从低到高",
+    "-market_ratio": "起拍价÷市场估价从高到低",
 }
 
 FIELD_NAMES: dict[str, str] = {
+    "min_market_ratio": "起拍价 ÷ 市场估价下限",
+    "max_market_ratio": "起拍价 ÷ 市场估价上限",
     "amount": "出价",
     "lot_id": "拍品",
     "deposit": "保证金",
@@ -317,11 +321,14 @@ class InquiryPlaces:
 
     @property
     def summary(self) -> str:
-        """广州市（11 个区县）、深圳市（10 个区县）… in words."""
-        return "、".join(
-            f"{c}（{len(ds)} 个区县）" if ds else f"{c}（按商圈）"
-            for c, ds in self.districts.items()
-        )
+        """广州市（11 个区县）、佛山市（南海区）… in words: a few districts by name."""
+
+        def covered(ds: tuple[str, ...]) -> str:
+            if not ds:
+                return "按商圈"
+            return "、".join(ds) if len(ds) <= 3 else f"{len(ds)} 个区县"
+
+        return "；".join(f"{c}（{covered(ds)}）" for c, ds in self.districts.items())
 
 
 def inquiry_places(coverage: Mapping[str, Mapping[str, Any]]) -> InquiryPlaces:

@@ -27,7 +27,7 @@ from app.web.report import (
     estimate_words,
     index_chart,
     index_words,
-    note_words,
+    outcome_notes,
     reference_words,
     source_rows,
 )
@@ -43,6 +43,8 @@ CJK_FONTS: tuple[Path, ...] = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
 )
 
+
+INDEX_CHART_MM = 58  # the market index chart's height
 
 # Headings shaded, not bold: the CJK font has no bold face.
 _HEADINGS = FontFace(emphasis=None, fill_color=(240, 240, 240))
@@ -87,6 +89,12 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.set_font("text", size=10)
 
 
+def _para(pdf: FPDF, text: str) -> None:
+    """A paragraph, left-aligned and wrapped at any character (Chinese has no spaces to wrap
+    at: word wrapping let long runs overflow the margin)."""
+    pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT", align="L", wrapmode="CHAR")
+
+
 def _pairs(pdf: FPDF, rows: Sequence[tuple[str, str]]) -> None:
     with pdf.table(col_widths=(35, 143), first_row_as_headings=False, line_height=6.5) as table:
         for name, value in rows:
@@ -129,10 +137,9 @@ def _dot(pdf: FPDF, x: float, y: float, radius: float) -> None:
 def _index_chart(pdf: FPDF, r: InquiryReport) -> None:
     """The city's market index by half-year, the valuation date marked: the page's chart
     geometry (:func:`app.web.report.index_chart`) drawn in millimetres."""
-    height = 58.0
-    if pdf.will_page_break(height + 4):
-        pdf.add_page()
-    frame = charts.Frame(width=int(pdf.epw), height=int(height), left=12, right=4, top=4, bottom=10)
+    frame = charts.Frame(
+        width=int(pdf.epw), height=INDEX_CHART_MM, left=12, right=4, top=4, bottom=10
+    )
     chart = index_chart(r, frame)
     if chart is None:
         return
@@ -195,10 +202,10 @@ def report_pdf(r: InquiryReport) -> bytes:
         headline = f"{display.yuan(r.reference_price)}（{display.wan(r.reference_price)}）"
     pdf.cell(0, 9, headline, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("text", size=10)
-    pdf.multi_cell(0, 6, reference_words(r), new_x="LMARGIN", new_y="NEXT")
+    _para(pdf, reference_words(r))
     if (check := r.reference_check) is not None:
         pdf.set_text_color(138, 28, 18)
-        pdf.multi_cell(0, 6, check.words, new_x="LMARGIN", new_y="NEXT")
+        _para(pdf, check.words)
         pdf.set_text_color(0)
     if r.sources:
         with pdf.table(
@@ -209,7 +216,7 @@ def report_pdf(r: InquiryReport) -> bytes:
                 t.row(list(row))
 
     _heading(pdf, "本平台估价")
-    pdf.multi_cell(0, 6, estimate_words(r), new_x="LMARGIN", new_y="NEXT")
+    _para(pdf, estimate_words(r))
     _interval_bar(pdf, r)
     _pairs(
         pdf,
@@ -223,9 +230,11 @@ def report_pdf(r: InquiryReport) -> bytes:
         ],
     )
     if est.market_index_series:
+        if pdf.will_page_break(INDEX_CHART_MM + 20):
+            pdf.add_page()
         _heading(pdf, "市场指数")
         _index_chart(pdf, r)
-        pdf.multi_cell(0, 6, index_words(r), new_x="LMARGIN", new_y="NEXT")
+        _para(pdf, index_words(r))
 
     _heading(pdf, "建议起拍价")
     p = r.outcome.proposed
@@ -251,8 +260,9 @@ def report_pdf(r: InquiryReport) -> bytes:
             ),
         ],
     )
-    for note in r.outcome.fallback:
-        pdf.multi_cell(0, 6, f"说明：{note_words(note)}", new_x="LMARGIN", new_y="NEXT")
+    _para(pdf, r.outcome.chance_words)
+    for note in outcome_notes(r):
+        _para(pdf, f"说明：{note}")
 
     if r.outcome.points:
         _heading(pdf, "不同起拍价下的预计结果")
@@ -276,15 +286,9 @@ def report_pdf(r: InquiryReport) -> bytes:
 
     _heading(pdf, "可比案例")
     if r.comparables:
-        pdf.multi_cell(
-            0,
-            6,
-            "挂牌价为卖方的要价，成交价为实际成交的价格，挂牌价通常高于成交价。",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        _para(pdf, "挂牌价为卖方的要价，成交价为实际成交的价格，挂牌价通常高于成交价。")
         with pdf.table(
-            col_widths=(30, 16, 16, 24, 24, 24, 22, 22), line_height=6, headings_style=_HEADINGS
+            col_widths=(26, 15, 14, 22, 22, 22, 23, 34), line_height=6, headings_style=_HEADINGS
         ) as t:
             t.row(["小区", "面积 m²", "价格", "日期", "单价 元/m²", "总价", "修正至本标的", "来源"])
             for c in r.comparables:
@@ -304,16 +308,12 @@ def report_pdf(r: InquiryReport) -> bytes:
         pdf.cell(0, 6, "没有可比案例。", new_x="LMARGIN", new_y="NEXT")
 
     _heading(pdf, "依据")
-    pdf.multi_cell(
-        0,
-        6,
+    _para(
+        pdf,
         f"估价模型 {r.model_version}；成交预测模型 {r.outcome_model_version}。"
         "报告按出具时的内容保存，之后更换模型不影响本报告。依据《最高人民法院关于人民法院确定"
         "财产处置参考价若干问题的规定》（法释〔2018〕15号）与《最高人民法院关于人民法院网络司法"
         "拍卖若干问题的规定》（法释〔2016〕18号）。",
-        new_x="LMARGIN",
-        new_y="NEXT",
-        align="L",
     )
     return bytes(pdf.output())
 

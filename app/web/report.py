@@ -17,6 +17,7 @@ from app.web.display import reads_as_chinese
 from fapai.money import fen_to_yuan, to_decimal
 from valuation.inquiry import FAR_FACTOR, NO_REFERENCE, InquiryReport
 from valuation.market_index import year_fraction
+from valuation.outcome.curve import PRIOR_NOTE
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def page_context(r: InquiryReport) -> dict[str, object]:
         "reference_words": reference_words(r),
         "estimate_words": estimate_words(r),
         "sources": source_rows(r, r.display_timezone),
-        "notes": [note_words(f) for f in r.outcome.fallback],
+        "notes": outcome_notes(r),
         "reference_check": r.reference_check,
         "index_words": index_words(r),
     }
@@ -169,6 +170,16 @@ def page_context(r: InquiryReport) -> dict[str, object]:
 
 _OWN_HISTORY = re.compile(r"too little own history \((\d+) finished rounds, (\d+) needed")
 _CITY_HISTORY = re.compile(r"too little sold history for (\S+) \((\d+) lots, (\d+) needed")
+
+
+def outcome_notes(r: InquiryReport) -> list[str]:
+    """The outcome model's notes beside :attr:`OutcomeCurve.chance_words` (which already says
+    why the chance of sale is the prior, when it is), in Chinese."""
+    return [
+        note_words(f)
+        for f in r.outcome.fallback
+        if not (f.startswith(PRIOR_NOTE) or _OWN_HISTORY.match(f))
+    ]
 
 
 def note_words(note: str) -> str:

@@ -60,6 +60,7 @@ def test_the_form_offers_only_what_fapai_can_price_and_says_why(desk: Desk) -> N
     assert _options(page, "property_type") == ["住宅用房"]
     notice = page.split('id="what-fapai-prices">')[1].split("</p>")[0]
     assert "委托评估" in notice and "参考价规定 第十四条" in notice and "车位" in notice
+    assert "佛山市（南海区）" in notice and "广州市（11 个区县）" in notice
     assert 'name="case_number"' in page
     # A hand-made request for a place without data is refused in words, never priced.
     wuhan = {**TIANHE, "city": "武汉市", "district": "洪山区"}
@@ -99,6 +100,9 @@ def test_the_report_and_its_pdf_say_what_a_judge_needs(desk: Desk) -> None:
     chart = page.split('id="market-index-chart"')[1].split("</svg>")[0]
     assert chart.count('class="dot"') >= 5 and 'class="subject"' in chart  # the as_of mark
     assert "估价时点" in page.split('id="index-note">')[1].split("</p>")[0]
+    # The shipped outcome model learned from no finished rounds: the prior, and it says so.
+    chance = page.split('id="chance-basis">')[1].split("</p>")[0]
+    assert chance.startswith("成交概率为先验估计，未从数据学得") and "fapai train-outcome" in chance
 
     text = _pdf_text(court, path)
     for words in (
@@ -108,6 +112,7 @@ def test_the_report_and_its_pdf_say_what_a_judge_needs(desk: Desk) -> None:
         "市场指数",
         "挂牌价",
         "贝壳找房（广州）",
+        "成交概率为先验估计",
     ):
         assert words in text, words
 

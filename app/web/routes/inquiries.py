@@ -47,10 +47,6 @@ INQUIRY_REFUSED = (
 
 # What fapai prices (the price model values homes only); the rest goes to appraisal.
 INQUIRY_TYPES = {"residential": "住宅用房"}
-CHANCE_SOURCES = {
-    "prior": "既有经验（本平台成交记录尚不足）",
-    "prior + own results": "既有经验并以本平台成交记录修正",
-}
 
 
 _cache_lock = threading.Lock()
@@ -200,6 +196,5 @@ def inquiry_report(
         user,
         nav="inquiry",
         **page_context(report),
-        chance_sources=CHANCE_SOURCES,
         expired=report.valid_until <= clock.now(),
     )
