@@ -18,10 +18,12 @@ import typer
 
 from app.cli_chinese import speak_chinese
 from app.inquiry_cli import register as register_inquiry
+from app.market import refresh_database
 from auction import demo
 from auction.cli import register as register_auction
 from crawlers.cli import register as register_crawlers
 from fapai import logs
+from fapai.clock import SystemClock
 from fapai.db import migrate
 from fapai.metrics import MULTIPROC_ENV
 from fapai.settings import Settings, get_settings
@@ -92,13 +94,22 @@ def serve(
 
 def _price_model(settings: Settings) -> str:
     """Make sure a promoted price model exists (the valuation room trains one from the shipped
-    data if none is); say which."""
+    data if none is), price the lots' market estimates with it; say both."""
     version = ensure_default_model(settings)
-    return f"当前启用的价格模型为 {version}（若原先没有，已用随附数据训练）"
+    return (
+        f"当前启用的价格模型为 {version}（若原先没有，已用随附数据训练）；"
+        f"{refresh_database(settings, SystemClock())}"
+    )
+
+
+def _after_promote() -> str:
+    """After ``fapai models promote`` or ``train --promote``: re-price the stored market
+    estimates with the newly promoted models."""
+    return refresh_database(get_settings(), SystemClock())
 
 
 register_auction(app)
 demo.register(app, ensure_model=_price_model)
-register_valuation(app)
+register_valuation(app, after_promote=_after_promote)
 register_crawlers(app)
 register_inquiry(app)

@@ -18,6 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from app.market import refresh_database
 from auction.auth import court_by_code
 from fapai.clock import SystemClock, to_display
 from fapai.db import make_engine, migrate, session_factory, session_scope
@@ -330,6 +331,8 @@ def train_outcome_command(
         f"（成交拍品 {model.card['data']['rows']} 件；已观察到的结束拍卖 {len(rounds)} 场）",
         soft_wrap=True,
     )
+    if promote and models_dir is None:  # the served models: re-price the lots' estimates
+        console.print(refresh_database(settings, SystemClock()), soft_wrap=True)
     base = m["baseline_start_times_median_premium"]
     source_of_chance = model.card["chance_of_sale"]["source"]
     console.print(

@@ -6,6 +6,7 @@ Thin: options in, the room's functions called (:mod:`valuation.data`, :mod:`valu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -42,6 +43,17 @@ SOURCE_HELP = (
     "挂牌数据的来源：default（随附的真实市场数据）、db（项目数据库，FAPAI_DATABASE_URL）"
     "或按挂牌数据格式的 CSV/Parquet 文件路径。"
 )
+
+
+# Run after a promotion, each saying what it did: the root command wires in the app's
+# re-pricing of the lots' stored market estimates (this room knows nothing of lots).
+_after_promote: list[Callable[[], str]] = []
+
+
+def _promoted(name: str, version: str) -> None:
+    console.print(f"已启用 {name}-{version}")
+    for then in _after_promote:
+        console.print(then(), soft_wrap=True)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -210,7 +222,7 @@ def train(
         _print_report("随机 10% 校验行", check)
     if promote:
         registry.promote(trained.card["version"])
-        console.print(f"已启用 {name}-{trained.card['version']}")
+        _promoted(name, trained.card["version"])
 
 
 def _print_report(title: str, report: dict) -> None:
@@ -346,7 +358,7 @@ def models_promote(
         registry.promote(version)
     except (UnknownModel, IncompatibleModel) as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"已启用 {name}-{version}")
+    _promoted(name, version)
 
 
 def _worse_than_promoted(registry: ModelRegistry, version: str) -> str | None:
@@ -373,7 +385,9 @@ def _worse_than_promoted(registry: ModelRegistry, version: str) -> str | None:
     )
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, after_promote: Callable[[], str] | None = None) -> None:
+    """Add this module's commands; ``after_promote()`` runs after every promotion."""
+    _after_promote[:] = [after_promote] if after_promote else []
     app.add_typer(data_app, name="data")
     app.add_typer(models_app, name="models")
     app.command("train")(train)

@@ -44,9 +44,45 @@ UNKNOWN_ROOMS, UNKNOWN_YEAR_BUILT = 0.3, 0.5
 _WHOLE = Decimal(1)
 
 
+# What a comparable's price is: an asking price (挂牌价) or a deal price (成交价).
+PRICE_KINDS = {"asking": "挂牌价", "deal": "成交价"}
+# Where comparables come from, as people know the sites (a source code like beike_gz_2025).
+SOURCE_SITES: dict[str, str] = {
+    "lianjia": "链家",
+    "beike": "贝壳找房",
+    "ke": "贝壳找房",
+    "anjuke": "安居客",
+    "fang": "房天下",
+    "shared": "公开挂牌数据",
+}
+_SOURCE_CITIES = {"gz": "广州", "sz": "深圳", "fs": "佛山", "dg": "东莞", "zh": "珠海"}
+
+
+def source_name(code: str | None) -> str:
+    """A source code as people know the site: ``beike_gz_2025`` → 贝壳找房（广州）; an unknown
+    code → 公开挂牌数据; none → —."""
+    if not code:
+        return "—"
+    site, *rest = code.split("_")
+    name = SOURCE_SITES.get(site, SOURCE_SITES["shared"])
+    city = next((_SOURCE_CITIES[p] for p in rest if p in _SOURCE_CITIES), None)
+    return f"{name}（{city}）" if city else name
+
+
+def price_kind_of(source: str | None, dealt: object = None) -> str:
+    """``deal`` where the row has a deal date (or, in indexes built before that was kept, its
+    source is a deals file such as ``lianjia_gz_deals_2016_17``), else ``asking``."""
+    if dealt is not None and not (isinstance(dealt, float) and np.isnan(dealt)):
+        return "deal" if bool(dealt) else "asking"
+    parts = (source or "").split("_")
+    return "deal" if "deal" in parts or "deals" in parts else "asking"
+
+
 @dataclass(frozen=True)
 class Comparable:
-    """A listing or deal near the subject; prices in yuan, adjusted to the subject."""
+    """A listing or deal near the subject; prices in yuan, adjusted to the subject.
+    ``price_kind`` says whether the price is an asking price or a deal (:data:`PRICE_KINDS`),
+    ``source_name`` the site as people know it."""
 
     source: str
     listing_id: str
@@ -62,6 +98,13 @@ class Comparable:
     adjusted_unit_price: Decimal
     adjusted_price_total: Decimal
     distance: float
+    price_kind: str = "asking"
+    source_name: str = ""
+
+    @property
+    def price_label(self) -> str:
+        """挂牌价 or 成交价."""
+        return PRICE_KINDS.get(self.price_kind, PRICE_KINDS["asking"])
 
 
 def _same(values: np.ndarray, target: object) -> np.ndarray:
@@ -87,6 +130,9 @@ class ComparablesIndex:
     def __init__(self, frame: pd.DataFrame, predicted_log_unit: np.ndarray) -> None:
         data = frame.loc[:, list(INDEX_COLUMNS)].copy()
         data["predicted_log_unit"] = predicted_log_unit
+        # A deal (成交) has its deal date; anything else is an asking price (挂牌).
+        dealt = frame["dealt_at"] if "dealt_at" in frame else pd.Series(None, index=frame.index)
+        data["dealt"] = dealt.notna().to_numpy()
         self.by_city = {c: g.reset_index(drop=True) for c, g in data.groupby("city")}
 
     def __len__(self) -> int:
@@ -146,8 +192,10 @@ class CityArrays:
         adjusted_unit = (unit * Decimal(str(round(factor, 6)))).quantize(_WHOLE)
         rooms, built, total = g["rooms"][i], g["build_year"][i], g["price_total"][i]
         listing_area = float(g["area_m2"][i])
+        source = g["source"][i]
+        dealt = g["dealt"][i] if "dealt" in g else None
         return Comparable(
-            source=g["source"][i],
+            source=source,
             listing_id=g["listing_id"][i],
             url=g["url"][i],
             district=g["district"][i],
@@ -165,4 +213,6 @@ class CityArrays:
             adjusted_unit_price=adjusted_unit,
             adjusted_price_total=(adjusted_unit * area).quantize(_WHOLE),
             distance=round(distance, 3),
+            price_kind=price_kind_of(source, dealt),
+            source_name=source_name(source),
         )

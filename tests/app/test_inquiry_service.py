@@ -232,3 +232,24 @@ def test_fapai_inquire_prints_the_report(shipped_models, tmp_path, monkeypatch):
         assert unknown.exit_code == 2 and "NOPE" in unknown.output
     finally:
         get_settings.cache_clear()
+
+
+def test_the_api_report_names_the_case_the_court_and_its_comparables(api):
+    client, who = api
+    court = _auth(who["court"])
+    body = {**TIANHE, "case_number": "（2026）粤0106执123号"}
+    made = client.post("/api/inquiries", json=body, headers=court)
+    assert made.status_code == 201, made.text
+    report = client.get(f"/api/inquiries/{made.json()['id']}", headers=court).json()
+    assert report["case_number"] == "（2026）粤0106执123号"
+    assert report["court"] == "广州市天河区人民法院"  # the asking court's name, as issued
+    assert all(
+        c["price_kind"] in ("asking", "deal") and c["source_name"] for c in report["comparables"]
+    )
+    assert float(report["proposed_start_price"]).is_integer()
+    parking = client.post(
+        "/api/inquiries", json={**TIANHE, "property_type": "parking"}, headers=court
+    )
+    assert parking.status_code == 422 and parking.json()["field"] == "property_type"
+    assert parking.json()["article"] == "参考价规定 第十四条"  # 委托评估 instead
+    assert "本模型只评估住宅" in parking.json()["message"]

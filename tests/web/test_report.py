@@ -95,7 +95,8 @@ def test_warming_without_fonts_leaves_the_error_for_the_download(sample_report) 
 
 
 def test_the_outcome_models_notes_and_the_sources_read_in_chinese() -> None:
-    from app.web.report import note_words, source_name
+    from app.web.report import note_words
+    from valuation.comparables import source_name
 
     own = note_words("too little own history (0 finished rounds, 30 needed with both sales …")
     assert own.startswith("本平台已结束的拍卖仅 0 场（需至少 30 场")

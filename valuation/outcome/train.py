@@ -101,6 +101,9 @@ def train_outcome(
             "min_own_rounds": MIN_OWN_ROUNDS,
             "own_rounds": chance.own_rounds,
             "own_sold": chance.own_sold,
+            # Observed rounds by where they were seen (the project's own, crawled results).
+            "learned_from": chance.by_origin,
+            "shipped_history": "sold lots only: it cannot teach how often a lot fails",
         },
         "versions": {
             "scikit-learn": sklearn.__version__,
