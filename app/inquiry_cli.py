@@ -36,15 +36,16 @@ CHANCE_SOURCES = {
     "prior + own results": "先验估计结合本平台的成交与流拍记录学得",
 }
 REPORT_WIDTH = 64  # the report's text column, in cells: the same lines at any terminal width
-# A comparable's fields as the report's table shows them (the first, its source, by name).
+# A comparable's fields as the report's table shows them.
 COMPARABLE_COLUMNS = {
-    "source": "来源",
+    "source_name": "来源",
+    "price_kind": "价格类型",
     "district": "区县",
     "community": "小区",
     "area_m2": "面积（m²）",
     "rooms": "室",
-    "observed_on": "挂牌日期",
-    "price_total": "挂牌总价（元）",
+    "observed_on": "日期",
+    "price_total": "总价（元）",
     "adjusted_price_total": "修正后总价（元）",
 }
 
@@ -178,7 +179,8 @@ def _yuan(v: Any) -> str:
 def _print_report(body: dict[str, Any], tz: str) -> None:
     from datetime import datetime
 
-    from app.web.report import note_words, source_name
+    from app.web.report import note_words
+    from valuation.comparables import PRICE_KINDS
 
     d = body["description"]
     saved = f"询价报告 {body['id']}" if body["id"] else "询价报告（未保存）"
@@ -229,14 +231,12 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
     for note in notes:
         console.print(note, soft_wrap=True)
     if body["comparables"]:
-        c = Table(title="可比案例（挂牌价，已按本房产修正）")
+        c = Table(title="可比案例（价格已按本房产修正）")
         for name in COMPARABLE_COLUMNS.values():
             c.add_column(name, justify="right")
         for row in body["comparables"]:
-            c.add_row(
-                source_name(row.get("source") or ""),
-                *("" if row.get(k) is None else str(row[k]) for k in list(COMPARABLE_COLUMNS)[1:]),
-            )
+            shown = {**row, "price_kind": PRICE_KINDS.get(row.get("price_kind"), "")}
+            c.add_row(*("" if shown.get(k) is None else str(shown[k]) for k in COMPARABLE_COLUMNS))
         print_whole(console, c)
     curve = Table(title="不同起拍价下的预计结果（本轮）")
     for col in ("起拍价 ÷ 参考价", "起拍价", "成交概率", "预计成交价", "预计回收"):

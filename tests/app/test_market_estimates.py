@@ -211,7 +211,7 @@ def test_fapai_models_promote_reprices_the_stored_estimates(market, db_url, monk
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert "1 lots priced with price model" in result.output.replace("\n", " ")
+    assert "为 1 件拍品估价" in result.output
     assert market.stored()[lot["id"]].model_version == newer
 
 
