@@ -3,7 +3,7 @@
 The auction room never reads inquiries (rooms are siblings); a lot published from an inquiry
 gets the inquiry's reference price and validity here, then goes to :func:`auction.engine.create_lot`
 like any other, and gets fapai's market estimate (:mod:`app.market`). Shared by the API route
-and the web form (:func:`publish_lot`).
+and the web form (:func:`publish_lot`, and :func:`relist_lot` for a lot's next round).
 """
 
 from __future__ import annotations
@@ -54,3 +54,17 @@ def publish_lot(
     lot = engine.create_lot(session, with_inquiry_reference(session, data), now, settings)
     estimate_published(session, state, lot.id, now)
     return lot
+
+
+def relist_lot(
+    session: Session,
+    state: State,
+    lot_id: int,
+    terms: engine.RelistTerms,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Open the lot's next round through the engine and price it again at its new start
+    price (as :func:`publish_lot`). The caller owns the transaction."""
+    engine.relist(session, lot_id, terms, now, settings)
+    estimate_published(session, state, lot_id, now)

@@ -10,7 +10,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,6 +32,8 @@ from valuation.estimate_store import MarketEstimate
 from valuation.registry import ModelRegistry
 
 NOT_REFERENCE = "非法定参考价"
+# Wiring that reads no SQL of its own: once, on SQLite, to keep the suite fast.
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @dataclass
@@ -197,6 +199,7 @@ def test_a_running_servers_sweep_prices_new_lots_and_reprices_after_a_promotion(
     assert (m["status"], m["model_version"]) == ("priced", newer)
 
 
+@SQLITE_ONLY
 def test_fapai_models_promote_reprices_the_stored_estimates(market, db_url, monkeypatch):
     from app.cli import app
     from fapai.settings import get_settings
@@ -254,3 +257,54 @@ def test_fapai_demo_lots_get_their_estimates(sqlite_url, models, clock):
         stored = list(s.scalars(select(MarketEstimate)))
     assert len(stored) == len(FATES)
     assert any(e.estimate for e in stored) and all(e.estimate or e.reason for e in stored)
+
+
+@SQLITE_ONLY
+def test_a_lot_from_an_inquiry_is_priced_as_its_report_priced_it(market):
+    """One pricing path: the lot's estimate is the inquiry's own (same subject, same date)."""
+    asked = (market.clock.now() - timedelta(days=1)).isoformat()
+    subject = {"city": "广州", "district": "天河", "area_m2": 89.5, "rooms": 3, "build_year": 2005}
+    sources = [{"platform": "京东", "price": 4_000_000, "asked_at": asked}]
+    made = market.client.post(
+        "/api/inquiries", json={**subject, "sources": sources}, headers=market.court
+    )
+    assert made.status_code == 201, made.text
+    report = made.json()
+    lot = market.publish(
+        40,
+        inquiry_id=report["id"],
+        reference_price=None,
+        reference_method=None,
+        start_price=2_800_000,
+        deposit=280_000,
+    )
+    m = lot["market"]
+    assert m["estimate"] == pytest.approx(report["estimate_price"], abs=1)
+    for coverage in ("80", "90"):
+        assert m["interval"][coverage] == pytest.approx(report["interval"][coverage], abs=1)
+    assert lot["reference_price"] == 4_000_000 != m["estimate"]  # the legal reference stays
+
+
+@SQLITE_ONLY
+def test_a_second_auction_is_priced_at_its_new_start(market):
+    from auction.closing import close_once
+
+    lot = market.publish(50)
+    first = lot["market"]
+    market.clock.set(datetime.fromisoformat(lot["ends_at"]))
+    state = market.state
+    close_once(state.writer_session_factory, state.clock, state.settings)  # 流拍
+    starts = market.clock.now() + timedelta(days=15)
+    terms = {
+        "start_price": 560_000,
+        "deposit": 56_000,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(days=1)).isoformat(),
+    }
+    r = market.client.post(f"/api/lots/{lot['id']}/relist", json=terms, headers=market.court)
+    assert r.status_code == 200, r.text
+    m = r.json()["market"]
+    assert m["estimate"] == first["estimate"] and m["market_ratio"] < first["market_ratio"]
+    assert m["market_ratio"] == pytest.approx(560_000 / m["estimate"], abs=1e-4)
+    assert m["expected_final_price"] >= 560_000 and m["reason"] is None
+    assert market.stored()[lot["id"]].start_price == 56_000_000

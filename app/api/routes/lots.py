@@ -23,7 +23,7 @@ from app.deps import (
     WriterSessionDep,
     court_of,
 )
-from app.publishing import publish_lot
+from app.publishing import publish_lot, relist_lot
 from app.schemas import (
     CourtRegistrationView,
     LotCreate,
@@ -94,6 +94,7 @@ def add_priority_holder(
 
 @router.post("/lots/{lot_id}/relist", response_model=LotView)
 def relist(
+    request: Request,
     lot_id: OwnLotId,
     body: RelistRequest,
     session: WriterSessionDep,
@@ -103,7 +104,7 @@ def relist(
     """Open the next round (court): after a 流拍 a 2nd auction, then a 变卖 (deposit = the whole
     变卖 price); after a 悔拍 the same round again (重新拍卖, 第二十四条)."""
     now = clock.now()
-    engine.relist(session, lot_id, body.to_terms(), now, settings)
+    relist_lot(session, request.app.state, lot_id, body.to_terms(), now, settings)
     view = queries.get_lot(session, lot_id, now)
     session.commit()
     return view
