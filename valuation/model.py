@@ -124,6 +124,12 @@ RULE_WORDS = {
 }
 
 
+def rule_words(reason: str) -> str:
+    """A counted reason ``field:rule`` (a listing rule or a refusal code) in words."""
+    rule = reason.partition(":")[2] or reason
+    return REFUSALS.get(rule) or RULE_WORDS.get(rule, rule)
+
+
 def refusal(exc: ListingError) -> NotPriceable:
     """A broken listing rule as a refusal a person reads (the rule's figures kept)."""
     keyword, _, figures = exc.rule.partition(" ")
