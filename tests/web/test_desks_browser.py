@@ -70,6 +70,13 @@ class DeskSite:
     def status(self, lot_id: int) -> str:
         return httpx.get(self.url(f"/api/lots/{lot_id}"), timeout=30).json()["status"]
 
+    def bid_at_start(self, lot_id: int, bidder: str, amount: int = 700000) -> None:
+        """``bidder`` registers for the lot and bids ``amount`` once bidding opens."""
+        assert self.api("POST", f"/api/lots/{lot_id}/registrations", bidder).status_code == 201
+        assert wait_until(lambda: self.status(lot_id) == "bidding", 15)
+        bid = self.api("POST", f"/api/lots/{lot_id}/bids", bidder, json={"amount": amount})
+        assert bid.is_success, bid.text
+
 
 @pytest.fixture
 def desk_site(db_url: str, tmp_path: Path, smtp_sink, http_sink) -> Iterator[DeskSite]:
@@ -128,10 +135,7 @@ def test_the_court_desk(desk_site: DeskSite, new_page, tmp_path: Path) -> None:
     later = site.publish("天河区华夏路8号（工作台测试）", 86400, 1)
     failing = site.publish("天河区花城大道9号（流拍测试）", 1, 2)
     selling = site.publish("天河区珠江东路3号（悔拍测试）", 1, 3)
-    buyer = site.bidders[1]
-    assert site.api("POST", f"/api/lots/{selling}/registrations", buyer).status_code == 201
-    assert wait_until(lambda: site.status(selling) == "bidding", 15)
-    assert site.api("POST", f"/api/lots/{selling}/bids", buyer, json={"amount": 700000}).is_success
+    site.bid_at_start(selling, site.bidders[1])
     assert wait_until(lambda: site.status(failing) == "failed", 20)
     assert wait_until(lambda: site.status(selling) == "sold", 20)
 
@@ -252,10 +256,7 @@ def test_the_court_desk_lifecycle(desk_site: DeskSite, new_page) -> None:
     site = desk_site
     halted = site.publish("越秀区中山五路7号（暂缓测试）", 86400, 5)
     sold = site.publish("越秀区北京路2号（尾款测试）", 1, 6)
-    buyer = site.bidders[0]
-    assert site.api("POST", f"/api/lots/{sold}/registrations", buyer).status_code == 201
-    assert wait_until(lambda: site.status(sold) == "bidding", 15)
-    assert site.api("POST", f"/api/lots/{sold}/bids", buyer, json={"amount": 700000}).is_success
+    site.bid_at_start(sold, site.bidders[0])
 
     page = new_page()
     sign_in(page, site, site.court, f"/desk/lots/{halted}")
