@@ -47,9 +47,13 @@ SORT_CHOICES: dict[str, str] = {
     "-price": "当前价从高到低",
     "bids": "出价次数最多",
     "newest": "最新发布",
+    "market_ratio": "起拍价÷市场估价从低到高",
+    "-market_ratio": "起拍价÷市场估价从高到低",
 }
 
 FIELD_NAMES: dict[str, str] = {
+    "min_market_ratio": "起拍价 ÷ 市场估价下限",
+    "max_market_ratio": "起拍价 ÷ 市场估价上限",
     "amount": "出价",
     "lot_id": "拍品",
     "deposit": "保证金",

@@ -8,8 +8,8 @@ proposal is the start with the highest expected recovery (chance of sale × expe
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -29,7 +29,7 @@ from fapai.settings import Settings
 from valuation import serving
 from valuation.outcome.chance import MIN_OWN_ROUNDS, PRIOR_STRENGTH, ChanceOfSale, SalePrior
 from valuation.outcome.records import Lot
-from valuation.outcome.regressor import features
+from valuation.outcome.regressor import feature_columns
 
 # The history has no first-round start above the reference price worth learning from (18 of
 # 16,140 rows): a higher start is lawful but outside the data, so it is not proposed.
@@ -93,7 +93,10 @@ class CurvePoint:
     expected_recovery: Decimal  # yuan = chance × expected final
 
     def to_json(self) -> dict[str, Any]:
-        return {k: json_number(v) for k, v in asdict(self).items()}
+        return {k: json_number(getattr(self, k)) for k in _POINT_FIELDS}
+
+
+_POINT_FIELDS = tuple(f.name for f in fields(CurvePoint))
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,21 +204,58 @@ class OutcomeModel:
 
     def _final_ratios(self, lot: Lot, starts: list[int]) -> dict[int, float]:
         """The regressor's expected final / reference at each start (fen), one predict."""
-        frame = features(
-            pd.DataFrame(
-                {
-                    "city": lot.city,
-                    "sold_on": pd.Timestamp(lot.when),
-                    "area_m2": lot.area_m2,
-                    "reference_fen": lot.reference_fen,
-                    "start_fen": starts,
-                }
-            )
+        finals = self._predict(lot.city, lot.when, lot.area_m2, lot.reference_fen, starts)
+        return dict(zip(starts, finals.tolist(), strict=True))
+
+    def _predict(
+        self, city: Any, when: Any, area_m2: Any, reference_fen: Any, starts: Any
+    ) -> np.ndarray:
+        """Expected final / reference, one predict: each argument one value for every row or
+        one per row."""
+        n = len(starts)
+
+        def rows(value: Any, dtype: Any = object) -> np.ndarray:
+            if isinstance(value, list | tuple | np.ndarray | pd.Series | pd.Index):
+                return np.asarray(value, dtype=dtype)
+            return np.full(n, value, dtype=dtype)
+
+        sold_on = pd.to_datetime(when)
+        columns = feature_columns(
+            {
+                "city": rows(city),
+                "sold_on": rows(sold_on.to_datetime64(), None)
+                if isinstance(sold_on, pd.Timestamp)
+                else np.asarray(sold_on),
+                "area_m2": rows(area_m2),
+                "reference_fen": rows(reference_fen, None),
+                "start_fen": np.asarray(starts),
+            }
         )
         # The pipeline's fitted steps on arrays (:mod:`valuation.serving`): the same numbers as
-        # ``self.pipeline.predict(frame)`` without its per-call overhead.
-        finals = serving.predict(self.pipeline[-1], serving.transform(self.pipeline, frame))
-        return dict(zip(starts, finals.tolist(), strict=True))
+        # ``self.pipeline.predict(features(frame))`` without its per-call overhead.
+        return serving.predict(self.pipeline[-1], serving.transform(self.pipeline, columns))
+
+    def knows_city(self, city: str) -> bool:
+        """Whether the lot's city has enough sold history for the expected final price."""
+        return self.city_rows.get(city, 0) >= MIN_CITY_ROWS
+
+    def expected_finals(self, lots: Sequence[Lot], starts_fen: Sequence[int]) -> list[int]:
+        """The expected final price (fen, given a sale) of each lot at its own start price,
+        one predict for all: never below the start (拍卖规定 第二十条). Only meaningful where
+        :meth:`knows_city`."""
+        if not lots:
+            return []
+        ratios = self._predict(
+            [lot.city for lot in lots],
+            [lot.when for lot in lots],
+            [lot.area_m2 for lot in lots],
+            [lot.reference_fen for lot in lots],
+            list(starts_fen),
+        )
+        return [
+            _final_fen(lot.reference_fen, start, float(ratio))
+            for lot, start, ratio in zip(lots, starts_fen, ratios, strict=True)
+        ]
 
     def _curve(
         self, lot: Lot, round_no: int, lo_fen: int, hi_fen: int, finals: Mapping[int, float]
@@ -309,9 +349,14 @@ def _grid(reference_fen: int, lo_fen: int, hi_fen: int) -> list[int]:
     return [lo_fen, *inner, hi_fen] if hi_fen > lo_fen else [lo_fen]
 
 
-def _point(reference_fen: int, start_fen: int, chance: float, final_ratio: float) -> CurvePoint:
+def _final_fen(reference_fen: int, start_fen: int, final_ratio: float) -> int:
+    """Final / reference as fen of the reference, never below the start."""
     final = Decimal(reference_fen) * Decimal(repr(round(final_ratio, 6)))
-    final_fen = max(int(final.to_integral_value()), start_fen)
+    return max(int(final.to_integral_value()), start_fen)
+
+
+def _point(reference_fen: int, start_fen: int, chance: float, final_ratio: float) -> CurvePoint:
+    final_fen = _final_fen(reference_fen, start_fen, final_ratio)
     c = Decimal(repr(round(chance, 3)))
     return CurvePoint(
         start_ratio=(Decimal(start_fen) / Decimal(reference_fen)).quantize(Decimal("0.0001")),
