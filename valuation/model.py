@@ -156,6 +156,8 @@ class PriceModel:
             c: MarketIndex.flat(cov["as_of_period"], cov["rows"])
             for c, cov in self.coverage.items()
         }
+        # What a report charts, per city: built once here, not per inquiry.
+        self._index_tables = {c: tuple(ix.table()) for c, ix in self.market_index.items()}
 
     # -- checks ----------------------------------------------------------------------------
     def inputs(self, subject: Mapping[str, Any], as_of: date | None = None) -> dict[str, Any]:
@@ -337,7 +339,7 @@ class PriceModel:
             model_version=self.version,
             data_as_of=self.coverage[city]["as_of"],
             market_index=round(100 * math.exp(level - index.levels[-1]), 1),
-            market_index_series=tuple(index.table()),
+            market_index_series=tuple(dict(row) for row in self._index_tables[city]),
         )
         query = {
             **inputs,

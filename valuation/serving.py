@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 
 from valuation.features import feature_columns, feature_frame
 from valuation.location_encoding import LocationEncoder
@@ -69,9 +69,41 @@ def _columns(ct: ColumnTransformer, X: Columns) -> np.ndarray:
             parts.append(np.column_stack([np.asarray(X[c], dtype=float) for c in cols]))
         elif isinstance(trans, LocationEncoder):
             parts.append(trans.transform({c: X[c] for c in cols}))
+        elif isinstance(trans, OrdinalEncoder) and (codes := _ordinal(trans, X, cols)) is not None:
+            parts.append(codes)
         else:
             parts.append(trans.transform(_frame({c: X[c] for c in cols})))
     return np.hstack([np.asarray(p, dtype=float) for p in parts])
+
+
+def _ordinal(encoder: OrdinalEncoder, X: Columns, cols: list[str]) -> np.ndarray | None:
+    """An OrdinalEncoder's codes by hashed lookup: each value's position among the fitted
+    categories, ``unknown_value`` for one never seen. None (sklearn's own path) for what this
+    does not cover: missing values, infrequent categories, other unknown handling."""
+    if (
+        encoder.handle_unknown != "use_encoded_value"
+        or getattr(encoder, "_infrequent_enabled", False)
+        or np.dtype(encoder.dtype) != np.float64
+    ):
+        return None
+    out = np.empty((len(np.asarray(X[cols[0]])), len(cols)))
+    for j, (col, categories) in enumerate(zip(cols, encoder.categories_, strict=True)):
+        values = np.asarray(X[col], dtype=object)
+        if pd.isna(values).any():
+            return None
+        position = _category_index(categories).get_indexer(values)
+        out[:, j] = np.where(position < 0, encoder.unknown_value, position)
+    return out
+
+
+def _category_index(categories: np.ndarray) -> pd.Index:
+    found = _INDEXES.get(id(categories))
+    if found is None or found[0] is not categories:
+        found = _INDEXES[id(categories)] = (categories, pd.Index(categories, dtype=object))
+    return found[1]
+
+
+_INDEXES: dict[int, tuple[np.ndarray, pd.Index]] = {}
 
 
 def _frame(X: Columns) -> pd.DataFrame:
@@ -119,14 +151,22 @@ class CompiledTrees:
         node_offset = np.repeat(offsets, sizes)
         self.n_trees = len(predictors)
         self.roots = offsets
+        is_leaf = nodes["is_leaf"].astype(bool)
+        index = np.arange(len(nodes))
+        # children[node, went_left]: a leaf is its own child, so every walk takes ``depth`` steps.
+        self.children = np.column_stack(
+            [
+                np.where(is_leaf, index, nodes["right"].astype(np.intp) + node_offset),
+                np.where(is_leaf, index, nodes["left"].astype(np.intp) + node_offset),
+            ]
+        )
+        self.depth = int(nodes["depth"].max()) if len(nodes) else 0
         self.value = nodes["value"].astype(float)
         self.feature = nodes["feature_idx"].astype(np.intp)
         self.threshold = nodes["num_threshold"].astype(float)
         self.missing_left = nodes["missing_go_to_left"].astype(bool)
-        self.is_leaf = nodes["is_leaf"].astype(bool)
-        self.left = nodes["left"].astype(np.intp) + node_offset
-        self.right = nodes["right"].astype(np.intp) + node_offset
-        self.is_categorical = nodes["is_categorical"].astype(bool)
+        self.is_categorical = nodes["is_categorical"].astype(bool) & ~is_leaf
+        self.any_categorical = bool(self.is_categorical.any())
         bitsets = [p.raw_left_cat_bitsets for p in predictors]
         bitset_offsets = np.concatenate([[0], np.cumsum([len(b) for b in bitsets])[:-1]])
         self.bitset = nodes["bitset_idx"].astype(np.intp) + np.repeat(bitset_offsets, sizes)
@@ -142,22 +182,23 @@ class CompiledTrees:
         return cls(estimator)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=float)
-        n = len(X)
+        X = np.ascontiguousarray(X, dtype=float)
+        n, width = X.shape
+        flat = X.ravel()
         node = np.broadcast_to(self.roots, (n, self.n_trees)).copy()
-        rows = np.arange(n)[:, None]
-        active = ~self.is_leaf[node]
-        while active.any():
-            x = X[rows, self.feature[node]]
-            missing = np.isnan(x)
-            left = np.where(missing, self.missing_left[node], x <= self.threshold[node])
-            categorical = self.is_categorical[node] & active & ~missing
-            if categorical.any():
-                left[categorical] = self._categorical_left(
-                    x[categorical], node[categorical], self.missing_left[node[categorical]]
-                )
-            node = np.where(active, np.where(left, self.left[node], self.right[node]), node)
-            active = ~self.is_leaf[node]
+        row_start = (np.arange(n) * width)[:, None]
+        for _ in range(self.depth):
+            x = flat[row_start + self.feature[node]]
+            # NaN <= threshold is False: a missing value goes where the split sends missing.
+            left = (x <= self.threshold[node]) | (np.isnan(x) & self.missing_left[node])
+            if self.any_categorical:
+                categorical = self.is_categorical[node] & ~np.isnan(x)
+                if categorical.any():
+                    at = node[categorical]
+                    left[categorical] = self._categorical_left(
+                        x[categorical], at, self.missing_left[at]
+                    )
+            node = self.children[node, left.view(np.int8)]
         leaves = np.concatenate([np.full((n, 1), self.baseline), self.value[node]], axis=1)
         raw = np.cumsum(leaves, axis=1)[:, -1]  # sequential, as sklearn adds tree by tree
         return self.inverse(raw)
