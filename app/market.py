@@ -95,12 +95,12 @@ class Refreshed:
         """One line for the CLI."""
         total = self.priced + sum(self.refused.values())
         if not total:
-            return f"market estimates: all current (price model {self.model_version})"
-        why = ", ".join(f"{k} {n}" for k, n in self.refused.most_common())
+            return f"市场估价：均为最新（价格模型 {self.model_version}）"
+        why = "，".join(f"{k} {n} 件" for k, n in self.refused.most_common())
         return (
-            f"market estimates: {total} lots priced with price model {self.model_version}: "
-            f"{self.priced} with an estimate"
-            + (f", {sum(self.refused.values())} without ({why})" if why else "")
+            f"市场估价：已用价格模型 {self.model_version} 为 {total} 件拍品估价，"
+            f"{self.priced} 件有估价"
+            + (f"，{sum(self.refused.values())} 件无法估价（{why}）" if why else "")
         )
 
 
@@ -271,8 +271,7 @@ def refresh_database(settings: Settings, clock: Clock) -> str:
             return refresh_estimates(session, service, clock.now()).words()
     except Exception as exc:  # noqa: BLE001 - said in words; the server's sweep retries
         return (
-            f"market estimates not re-priced ({type(exc).__name__}: {exc}); a running server "
-            "re-prices them within a minute"
+            f"市场估价未能重新计算（{type(exc).__name__}：{exc}）；运行中的服务会在一分钟内重新计算"
         )
 
 

@@ -107,10 +107,16 @@ class Comparable:
         return PRICE_KINDS.get(self.price_kind, PRICE_KINDS["asking"])
 
 
-def _same(values: np.ndarray, target: object) -> np.ndarray:
-    if target is None:
-        return np.zeros(len(values), dtype=bool)
-    return values == target
+PLACES = ("district", "bizcircle", "community")
+
+
+def _codes(values: np.ndarray) -> tuple[dict[object, int], np.ndarray]:
+    """Names → numbers, and each row's number (-1 where the row names none)."""
+    numbers: dict[object, int] = {}
+    codes = np.array(
+        [-1 if v is None else numbers.setdefault(v, len(numbers)) for v in values], dtype=np.int64
+    )
+    return numbers, codes
 
 
 def _absdiff(values: np.ndarray, target: float | None, weight: float, unknown: float) -> np.ndarray:
@@ -152,36 +158,117 @@ def _array(column: pd.Series) -> np.ndarray:
     return column.astype(object).where(column.notna(), None).to_numpy()
 
 
+def _distance(g: dict[str, np.ndarray], subject: dict, places: dict[str, int]) -> np.ndarray:
+    """Each row's distance to the subject (``places``: the subject's place numbers)."""
+    dist = W_DISTRICT * (g["district#"] != places["district"])
+    dist += W_BIZCIRCLE * (g["bizcircle#"] != places["bizcircle"])
+    dist += W_COMMUNITY * (g["community#"] != places["community"])
+    dist += W_LOG_AREA * np.abs(np.log(g["area_m2"] / subject["area_m2"]))
+    dist += _absdiff(g["rooms"], subject.get("rooms"), W_ROOMS, UNKNOWN_ROOMS)
+    dist += _absdiff(g["build_year"], subject.get("build_year"), W_YEAR_BUILT, UNKNOWN_YEAR_BUILT)
+    dist += _absdiff(g["period"], subject.get("period"), W_PERIOD, 0.0)
+    return dist
+
+
+def _around(values: np.ndarray, target: float) -> np.ndarray:
+    """The sorted ``values`` next to ``target`` (the nearest lies among them)."""
+    at = int(np.searchsorted(values, target))
+    return values[max(at - 1, 0) : at + 1]
+
+
+def _least(values: np.ndarray) -> float:
+    return float(values.min()) if len(values) else 0.0
+
+
 class CityArrays:
     """The comparables lookup of a loaded model: per city, its listings' columns as arrays."""
 
     def __init__(self, by_city: dict[str, dict[str, np.ndarray]]) -> None:
         self.by_city = by_city
+        # Per city and place column, each name's number; each row's number is a column
+        # ("district#", -1: none), so "same place" compares integers, not every row's text.
+        self.numbers: dict[str, dict[str, dict[object, int]]] = {}
+        # Per city, each district's rows and their columns: a subject's own district first.
+        self.districts: dict[str, dict[int, tuple[np.ndarray, dict[str, np.ndarray]]]] = {}
+        self.spans: dict[str, dict[str, np.ndarray]] = {}
+        self.undated: dict[str, bool] = {}
+        for city, g in by_city.items():
+            numbers = self.numbers[city] = {}
+            for col in PLACES:
+                numbers[col], g[f"{col}#"] = _codes(g[col])
+            # Each city's areas and periods, sorted: the least difference any row can have.
+            self.spans[city] = {
+                col: np.unique(g[col][~np.isnan(g[col])]) for col in ("area_m2", "period")
+            }
+            self.undated[city] = bool(np.isnan(g["period"]).any())
+            self.districts[city] = {
+                code: (rows, {col: values[rows] for col, values in g.items()})
+                for code in numbers["district"].values()
+                for rows in [np.flatnonzero(g["district#"] == code)]
+            }
 
     def nearest(self, subject: dict, subject_log_unit: float, k: int = 8) -> list[Comparable]:
         """The ``k`` nearest listings of the subject's city, adjusted to the subject.
 
         ``subject`` holds the validated subject fields (area_m2 required) and its ``period``.
+        The subject's own district is searched first: when its k-th nearest is closer than
+        any listing elsewhere can be (:meth:`_elsewhere`), the city's other rows are not read.
         """
-        g = self.by_city.get(subject["city"])
+        city = subject["city"]
+        g = self.by_city.get(city)
         if g is None or k <= 0:
             return []
-        dist = W_DISTRICT * ~_same(g["district"], subject.get("district"))
-        dist += W_BIZCIRCLE * ~_same(g["bizcircle"], subject.get("bizcircle"))
-        dist += W_COMMUNITY * ~_same(g["community"], subject.get("community"))
-        dist += W_LOG_AREA * np.abs(np.log(g["area_m2"] / subject["area_m2"]))
-        dist += _absdiff(g["rooms"], subject.get("rooms"), W_ROOMS, UNKNOWN_ROOMS)
-        dist += _absdiff(
-            g["build_year"], subject.get("build_year"), W_YEAR_BUILT, UNKNOWN_YEAR_BUILT
+        numbers = self.numbers[city]
+        # A place the subject does not name matches no row; one the index lacks, none either.
+        places = {
+            col: -3 if subject.get(col) is None else numbers[col].get(subject[col], -2)
+            for col in PLACES
+        }
+        own = self.districts[city].get(places["district"])
+        if own is not None and len(own[0]) >= k:
+            rows, arrays = own
+            dist = _distance(arrays, subject, places)
+            if np.partition(dist, k - 1)[k - 1] < self._elsewhere(city, subject, places):
+                return self._nearest(g, rows, dist, subject, subject_log_unit, k)
+        dist = _distance(g, subject, places)
+        return self._nearest(g, np.arange(len(dist)), dist, subject, subject_log_unit, k)
+
+    def _elsewhere(self, city: str, subject: dict, places: dict[str, int]) -> float:
+        """A lower bound of the distance of every listing outside the subject's district:
+        the district's weight, the place weights no row can avoid, and the least area and
+        period differences among the city's rows (less a rounding margin)."""
+        bound = W_DISTRICT
+        bound += W_BIZCIRCLE * (places["bizcircle"] < 0) + W_COMMUNITY * (places["community"] < 0)
+        areas = self.spans[city]["area_m2"]
+        bound += W_LOG_AREA * _least(
+            np.abs(np.log(_around(areas, subject["area_m2"]) / subject["area_m2"]))
         )
-        dist += _absdiff(g["period"], subject.get("period"), W_PERIOD, 0.0)
+        if subject.get("period") is not None and not self.undated[city]:
+            periods = self.spans[city]["period"]
+            bound += _least(
+                _absdiff(_around(periods, subject["period"]), subject["period"], W_PERIOD, 0.0)
+            )
+        return bound - 1e-9
+
+    def _nearest(
+        self,
+        g: dict[str, np.ndarray],
+        rows: np.ndarray,
+        dist: np.ndarray,
+        subject: dict,
+        subject_log_unit: float,
+        k: int,
+    ) -> list[Comparable]:
+        """The first ``k`` of ``rows`` (ascending) by ``dist``, then by row."""
         # Every row within the k-th smallest distance, ordered by distance then row: the first
         # k of a stable full sort, without sorting every listing of the city.
         kth = np.partition(dist, k - 1)[k - 1] if k < len(dist) else np.inf
         near = np.flatnonzero(dist <= kth)
         order = near[np.lexsort((near, dist[near]))][:k]
         area = Decimal(str(subject["area_m2"]))
-        return [self._comparable(g, i, float(dist[i]), subject_log_unit, area) for i in order]
+        return [
+            self._comparable(g, int(rows[i]), float(dist[i]), subject_log_unit, area) for i in order
+        ]
 
     @staticmethod
     def _comparable(

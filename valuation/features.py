@@ -99,12 +99,16 @@ class _Lookup:
     the value is not a key): one hashed lookup per value."""
 
     def __init__(self, table: Mapping[Any, float]) -> None:
+        self.table = dict(table)
         self.index = pd.Index(list(table), tupleize_cols=False)
         self.numbers = np.append(np.asarray(list(table.values()), dtype=float), np.nan)
 
     def __call__(self, values: np.ndarray | None, n: int) -> np.ndarray:
         if values is None:
             return np.full(n, np.nan)
+        if values.dtype == object:  # Python's hash and ==, as pandas' object lookup
+            get = self.table.get
+            return np.fromiter((get(v, np.nan) for v in values), dtype=float, count=n)
         return self.numbers[self.index.get_indexer(values)]  # -1 → the trailing NaN
 
 

@@ -124,6 +124,12 @@ RULE_WORDS = {
 }
 
 
+def rule_words(reason: str) -> str:
+    """A counted reason ``field:rule`` (a listing rule or a refusal code) in words."""
+    rule = reason.partition(":")[2] or reason
+    return REFUSALS.get(rule) or RULE_WORDS.get(rule, rule)
+
+
 def refusal(exc: ListingError) -> NotPriceable:
     """A broken listing rule as a refusal a person reads (the rule's figures kept)."""
     keyword, _, figures = exc.rule.partition(" ")
@@ -150,6 +156,8 @@ class PriceModel:
             c: MarketIndex.flat(cov["as_of_period"], cov["rows"])
             for c, cov in self.coverage.items()
         }
+        # What a report charts, per city: built once here, not per inquiry.
+        self._index_tables = {c: tuple(ix.table()) for c, ix in self.market_index.items()}
 
     # -- checks ----------------------------------------------------------------------------
     def inputs(self, subject: Mapping[str, Any], as_of: date | None = None) -> dict[str, Any]:
@@ -331,7 +339,7 @@ class PriceModel:
             model_version=self.version,
             data_as_of=self.coverage[city]["as_of"],
             market_index=round(100 * math.exp(level - index.levels[-1]), 1),
-            market_index_series=tuple(index.table()),
+            market_index_series=tuple(dict(row) for row in self._index_tables[city]),
         )
         query = {
             **inputs,

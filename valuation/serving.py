@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 
 from valuation.features import feature_columns, feature_frame
 from valuation.location_encoding import LocationEncoder
@@ -69,9 +69,41 @@ def _columns(ct: ColumnTransformer, X: Columns) -> np.ndarray:
             parts.append(np.column_stack([np.asarray(X[c], dtype=float) for c in cols]))
         elif isinstance(trans, LocationEncoder):
             parts.append(trans.transform({c: X[c] for c in cols}))
+        elif isinstance(trans, OrdinalEncoder) and (codes := _ordinal(trans, X, cols)) is not None:
+            parts.append(codes)
         else:
             parts.append(trans.transform(_frame({c: X[c] for c in cols})))
     return np.hstack([np.asarray(p, dtype=float) for p in parts])
+
+
+def _ordinal(encoder: OrdinalEncoder, X: Columns, cols: list[str]) -> np.ndarray | None:
+    """An OrdinalEncoder's codes by hashed lookup: each value's position among the fitted
+    categories, ``unknown_value`` for one never seen. None (sklearn's own path) for what this
+    does not cover: missing values, infrequent categories, other unknown handling."""
+    if (
+        encoder.handle_unknown != "use_encoded_value"
+        or getattr(encoder, "_infrequent_enabled", False)
+        or np.dtype(encoder.dtype) != np.float64
+    ):
+        return None
+    out = np.empty((len(np.asarray(X[cols[0]])), len(cols)))
+    for j, (col, categories) in enumerate(zip(cols, encoder.categories_, strict=True)):
+        values = np.asarray(X[col], dtype=object)
+        if pd.isna(values).any():
+            return None
+        position = _category_index(categories).get_indexer(values)
+        out[:, j] = np.where(position < 0, encoder.unknown_value, position)
+    return out
+
+
+def _category_index(categories: np.ndarray) -> pd.Index:
+    found = _INDEXES.get(id(categories))
+    if found is None or found[0] is not categories:
+        found = _INDEXES[id(categories)] = (categories, pd.Index(categories, dtype=object))
+    return found[1]
+
+
+_INDEXES: dict[int, tuple[np.ndarray, pd.Index]] = {}
 
 
 def _frame(X: Columns) -> pd.DataFrame:
@@ -109,7 +141,15 @@ def compiled(estimator: HistGradientBoostingRegressor) -> CompiledTrees | None:
 
 class CompiledTrees:
     """All trees of a fitted single-output HistGradientBoosting model in flat node arrays,
-    walked level by level for every (row, tree) at once."""
+    walked level by level for every (row, tree) at once.
+
+    Deepest trees first, so at each level the trees still walking are a leading slice; a leaf
+    is its own child. A missing value goes where each split sends missing values: each row is
+    kept twice, with NaN as -inf (for splits that send it left) and as NaN (right: NaN ≤ t is
+    false, even for the +inf threshold of a split on missing values), and each split reads the
+    copy it needs, so a split is one comparison. Categorical splits follow sklearn's bitsets.
+    Leaves are summed in sklearn's tree order.
+    """
 
     def __init__(self, estimator: HistGradientBoostingRegressor) -> None:
         predictors = [p for iteration in estimator._predictors for p in iteration]
@@ -117,16 +157,37 @@ class CompiledTrees:
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
         nodes = np.concatenate([p.nodes for p in predictors])
         node_offset = np.repeat(offsets, sizes)
+        is_leaf = nodes["is_leaf"].astype(bool)
+        index = np.arange(len(nodes))
+        self.width = int(estimator.n_features_in_)
         self.n_trees = len(predictors)
-        self.roots = offsets
+        depths = np.array([int(p.nodes["depth"].max()) for p in predictors])
+        order = np.argsort(-depths, kind="stable")
+        self.roots = offsets[order]
+        self.unsort = np.argsort(order)
+        self.depth = int(depths.max()) if len(depths) else 0
+        self.walking = [int((depths > level).sum()) for level in range(self.depth)]
+        # children[node, went_left]
+        self.children = np.column_stack(
+            [
+                np.where(is_leaf, index, nodes["right"].astype(np.intp) + node_offset),
+                np.where(is_leaf, index, nodes["left"].astype(np.intp) + node_offset),
+            ]
+        )
         self.value = nodes["value"].astype(float)
         self.feature = nodes["feature_idx"].astype(np.intp)
-        self.threshold = nodes["num_threshold"].astype(float)
         self.missing_left = nodes["missing_go_to_left"].astype(bool)
-        self.is_leaf = nodes["is_leaf"].astype(bool)
-        self.left = nodes["left"].astype(np.intp) + node_offset
-        self.right = nodes["right"].astype(np.intp) + node_offset
-        self.is_categorical = nodes["is_categorical"].astype(bool)
+        # Where a split reads its value: the -inf copy of the row if missing goes left.
+        self.column = self.feature + self.width * ~self.missing_left
+        self.threshold = nodes["num_threshold"].astype(float)
+        self.is_categorical = nodes["is_categorical"].astype(bool) & ~is_leaf
+        self.any_categorical = bool(self.is_categorical.any())
+        # -inf goes left at every threshold a missing-left split can have (never -inf or NaN).
+        numeric = ~is_leaf & ~self.is_categorical
+        sends_left = self.threshold[numeric & self.missing_left]
+        self.comparable = bool(
+            (sends_left > -np.inf).all() and not np.isnan(self.threshold[numeric]).any()
+        )
         bitsets = [p.raw_left_cat_bitsets for p in predictors]
         bitset_offsets = np.concatenate([[0], np.cumsum([len(b) for b in bitsets])[:-1]])
         self.bitset = nodes["bitset_idx"].astype(np.intp) + np.repeat(bitset_offsets, sizes)
@@ -139,41 +200,43 @@ class CompiledTrees:
     def of(cls, estimator: HistGradientBoostingRegressor) -> CompiledTrees | None:
         if estimator.n_trees_per_iteration_ != 1:
             return None
-        return cls(estimator)
+        trees = cls(estimator)
+        return trees if trees.comparable else None  # else sklearn's own walk
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=float)
-        n = len(X)
+        X = np.ascontiguousarray(X, dtype=float)
+        n, width = X.shape
+        both = np.concatenate([np.where(np.isnan(X), -np.inf, X), X], axis=1)
+        flat = both.ravel()
+        row_start = (np.arange(n) * 2 * width)[:, None]
         node = np.broadcast_to(self.roots, (n, self.n_trees)).copy()
-        rows = np.arange(n)[:, None]
-        active = ~self.is_leaf[node]
-        while active.any():
-            x = X[rows, self.feature[node]]
-            missing = np.isnan(x)
-            left = np.where(missing, self.missing_left[node], x <= self.threshold[node])
-            categorical = self.is_categorical[node] & active & ~missing
-            if categorical.any():
-                left[categorical] = self._categorical_left(
-                    x[categorical], node[categorical], self.missing_left[node[categorical]]
-                )
-            node = np.where(active, np.where(left, self.left[node], self.right[node]), node)
-            active = ~self.is_leaf[node]
-        leaves = np.concatenate([np.full((n, 1), self.baseline), self.value[node]], axis=1)
+        for walking in self.walking:
+            at = node[:, :walking]
+            left = flat[row_start + self.column[at]] <= self.threshold[at]
+            if self.any_categorical:
+                categorical = self.is_categorical[at]
+                if categorical.any():
+                    split = at[categorical]
+                    rows = np.nonzero(categorical)[0]
+                    left[categorical] = self._categorical_left(X[rows, self.feature[split]], split)
+            node[:, :walking] = self.children[at, left.view(np.int8)]
+        values = self.value[node][:, self.unsort]  # back to sklearn's tree order
+        leaves = np.concatenate([np.full((n, 1), self.baseline), values], axis=1)
         raw = np.cumsum(leaves, axis=1)[:, -1]  # sequential, as sklearn adds tree by tree
         return self.inverse(raw)
 
-    def _categorical_left(
-        self, x: np.ndarray, node: np.ndarray, missing_left: np.ndarray
-    ) -> np.ndarray:
-        """sklearn's categorical split: in the left bitset → left; a known category → right;
-        negative or unknown → as missing."""
-        category = np.where(x < 0, 0, x).astype(np.int64) & 0xFF  # the predictor's uint8 cast
+    def _categorical_left(self, x: np.ndarray, node: np.ndarray) -> np.ndarray:
+        """sklearn's categorical split: missing or negative → as missing; in the left bitset
+        → left; a known category → right; unknown → as missing."""
+        missing_left = self.missing_left[node]
+        absent = np.isnan(x) | (x < 0)
+        category = np.where(absent, 0, x).astype(np.int64) & 0xFF  # the predictor's uint8 cast
         word, bit = category >> 5, category & 31
         in_left = (self.left_bitsets[self.bitset[node], word] >> bit) & 1
         known_row = self.f_idx_map[self.feature[node]]
         known = (self.known_bitsets[known_row, word] >> bit) & 1
         return np.where(
-            x < 0,
+            absent,
             missing_left,
             np.where(in_left == 1, True, np.where(known == 1, False, missing_left)),
         )

@@ -199,8 +199,8 @@ def test_fapai_inquire_prints_the_report(shipped_models, tmp_path, monkeypatch):
         args += ["--source", "JD=4500000", "--source", "淘宝", "--save"]
         shown = CliRunner().invoke(app, args)
         assert shown.exit_code == 0, shown.output
-        assert "参考价规定 第十三条" in shown.output and "proposed start" in shown.output
-        assert "no answer" in shown.output and "independent check" in shown.output
+        assert "参考价规定 第十三条" in shown.output and "建议起拍价" in shown.output
+        assert "尚无结果" in shown.output and "独立核对" in shown.output
         unsaved = CliRunner().invoke(app, [*args[:-1], "--json"])
         assert json.loads(unsaved.stdout[unsaved.stdout.index("{") :])["id"] is None
         as_json = CliRunner().invoke(app, [*args, "--json"])

@@ -199,7 +199,7 @@ def test_fapai_models_promote_reprices_the_stored_estimates(market, db_url, monk
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert "1 lots priced with price model" in result.output.replace("\n", " ")
+    assert "为 1 件拍品估价" in result.output
     assert market.stored()[lot["id"]].model_version == newer
 
 
@@ -237,7 +237,7 @@ def test_fapai_demo_lots_get_their_estimates(sqlite_url, models, clock):
     factory = session_factory(writer_engine(make_engine(sqlite_url)))
     seed_demo(factory, settings, clock.now(), lots=len(FATES))
     said = _price_model(settings)  # what `fapai demo` runs after seeding
-    assert f"market estimates: {len(FATES)} lots priced" in said
+    assert f"为 {len(FATES)} 件拍品估价" in said
     with factory() as s:
         stored = list(
             s.execute(select(MarketEstimate, Lot.round).join(Lot, Lot.id == MarketEstimate.lot_id))

@@ -69,8 +69,8 @@ def model(trained):
 
 def test_train_outcome_command_writes_an_artifact_and_says_how_it_did(trained, model):
     models_dir, output = trained
-    assert "16140 sold lots; 0 observed finished rounds" in output.replace("\n", " ")
-    assert "hold-out: MdAPE" in output and "chance of sale: prior" in output
+    assert "成交拍品 16140 件；已观察到的结束拍卖 0 场" in output.replace("\n", "")
+    assert "留出检验：MdAPE" in output and "成交概率来源：先验估计" in output
     assert (models_dir / f"outcome-{model.version}.json").exists()
     assert ModelRegistry(models_dir, "outcome").promoted_version() == model.version
     assert model.card["data"]["sources"] == {
@@ -248,7 +248,7 @@ def test_artifact_from_another_sklearn_refuses_to_load(model, tmp_path):
     card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     card["versions"]["scikit-learn"] = "1.4.2"
     path.with_suffix(".json").write_text(json.dumps(card), encoding="utf-8")
-    with pytest.raises(IncompatibleModel, match="saved by scikit-learn 1.4.2.*fapai train-outcome"):
+    with pytest.raises(IncompatibleModel, match="由 scikit-learn 1.4.2 保存.*fapai train-outcome"):
         registry.load(model.version)
 
 

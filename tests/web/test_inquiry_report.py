@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from app.main import create_app
 from app.testing import as_person
+from app.web import pdf
 from auction import auth
 from fapai.clock import FrozenClock
 from fapai.db import make_engine, session_factory, session_scope, writer_engine
@@ -41,6 +42,8 @@ def desk(sqlite_url: str, clock: FrozenClock) -> Iterator[Desk]:
         _, token = auth.create_user(session, "书记员", "court", clock.now(), court=home)
     settings = Settings(database_url=sqlite_url)
     with TestClient(create_app(settings, clock), follow_redirects=False) as client:
+        # PDFs made in this process (the server's worker process is tested in test_report).
+        client.app.state.report_pdfs = pdf.ReportPDFCache(make=pdf.report_pdf)
         yield Desk(client, as_person(client, token))
 
 

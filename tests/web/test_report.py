@@ -31,6 +31,9 @@ def test_view_reads_money_exactly_and_times_as_utc(sample_report) -> None:
     ]
     assert [row[4] for row in source_rows(r, "Asia/Shanghai")] == ["是", "是"]
     assert r.subject_title == "广州市天河区华景新城 中山大道西 1 号"
+    # Issued before comparables were labelled, or the case and court recorded: read as such.
+    assert [(c.price_label, c.source_name) for c in r.comparables] == [("挂牌价", "链家")] * 2
+    assert (r.case_number, r.court) == (None, None)
 
 
 def test_view_charts_place_the_subject_and_the_proposal(sample_report) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -29,7 +29,7 @@ from fapai.settings import Settings
 from valuation import serving
 from valuation.outcome.chance import MIN_OWN_ROUNDS, PRIOR_STRENGTH, ChanceOfSale, SalePrior
 from valuation.outcome.records import Lot
-from valuation.outcome.regressor import features
+from valuation.outcome.regressor import feature_columns
 
 # The history has no first-round start above the reference price worth learning from (18 of
 # 16,140 rows): a higher start is lawful but outside the data, so it is not proposed.
@@ -93,7 +93,10 @@ class CurvePoint:
     expected_recovery: Decimal  # yuan = chance × expected final
 
     def to_json(self) -> dict[str, Any]:
-        return {k: json_number(v) for k, v in asdict(self).items()}
+        return {k: json_number(getattr(self, k)) for k in _POINT_FIELDS}
+
+
+_POINT_FIELDS = tuple(f.name for f in fields(CurvePoint))
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,20 +212,28 @@ class OutcomeModel:
     ) -> np.ndarray:
         """Expected final / reference, one predict: each argument one value for every row or
         one per row."""
-        frame = features(
-            pd.DataFrame(
-                {
-                    "city": city,
-                    "sold_on": pd.to_datetime(when),
-                    "area_m2": area_m2,
-                    "reference_fen": reference_fen,
-                    "start_fen": starts,
-                }
-            )
+        n = len(starts)
+
+        def rows(value: Any, dtype: Any = object) -> np.ndarray:
+            if isinstance(value, list | tuple | np.ndarray | pd.Series | pd.Index):
+                return np.asarray(value, dtype=dtype)
+            return np.full(n, value, dtype=dtype)
+
+        sold_on = pd.to_datetime(when)
+        columns = feature_columns(
+            {
+                "city": rows(city),
+                "sold_on": rows(sold_on.to_datetime64(), None)
+                if isinstance(sold_on, pd.Timestamp)
+                else np.asarray(sold_on),
+                "area_m2": rows(area_m2),
+                "reference_fen": rows(reference_fen, None),
+                "start_fen": np.asarray(starts),
+            }
         )
         # The pipeline's fitted steps on arrays (:mod:`valuation.serving`): the same numbers as
-        # ``self.pipeline.predict(frame)`` without its per-call overhead.
-        return serving.predict(self.pipeline[-1], serving.transform(self.pipeline, frame))
+        # ``self.pipeline.predict(features(frame))`` without its per-call overhead.
+        return serving.predict(self.pipeline[-1], serving.transform(self.pipeline, columns))
 
     def knows_city(self, city: str) -> bool:
         """Whether the lot's city has enough sold history for the expected final price."""

@@ -46,7 +46,7 @@ def train_outcome(
     data = pd.concat([history, own_sold], ignore_index=True) if len(own_sold) else history
     data = data.sort_values("sold_on", kind="stable").reset_index(drop=True)
     if len(data) < 10:
-        raise ValueError(f"too few sold lots to train on ({len(data)})")
+        raise ValueError(f"成交拍品太少，无法训练结果模型（{len(data)} 件）")
     x, y = features(data), (data["final_fen"] / data["reference_fen"]).to_numpy()
     w = data["weight"].to_numpy()
     cut = int(len(data) * (1 - HOLDOUT_SHARE))
