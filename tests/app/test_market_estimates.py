@@ -174,12 +174,11 @@ def test_a_running_servers_sweep_prices_new_lots_and_reprices_after_a_promotion(
     pending = lot["market"]
     assert (pending["status"], pending["estimate"]) == ("pending", None)
     assert "尚未计算" in pending["reason"] and lot["market_ratio"] is None
-    factory, clock = market.state.writer_session_factory, market.state.clock
-    assert sweep_once(factory, market.state, clock).priced == 1
-    assert sweep_once(factory, market.state, clock).priced == 0  # nothing stale
+    assert sweep_once(market.state).priced == 1
+    assert sweep_once(market.state).priced == 0  # nothing stale
     newer = _second_price_model(market.models)
     ModelRegistry(market.models).promote(newer)  # `fapai models promote` in another process
-    assert sweep_once(factory, market.state, clock).priced == 1
+    assert sweep_once(market.state).priced == 1
     m = market.client.get(f"/api/lots/{lot_id}").json()["market"]
     assert (m["status"], m["model_version"]) == ("priced", newer)
 
