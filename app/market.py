@@ -69,6 +69,7 @@ NOTE = (
 )
 PENDING = "市场估价尚未计算：价格模型载入后即按批量计算（通常在标的发布后一分钟内）。"
 NO_OUTCOME_CITY = "该市的法拍成交历史不足，不给出预期成交价。"
+NO_OUTCOME_SALE = "变卖阶段不给出预期成交价：拍卖结果模型只学过一拍、二拍的成交。"
 START_CHANGED = "起拍价已变更，预期成交价正按新的起拍价重新计算。"
 FIELD_WORDS = {
     "city": "城市",
@@ -181,11 +182,14 @@ def price_lots(
             k: int(getattr(p, k)) * 100 for k in ("estimate", "low80", "high80", "low90", "high90")
         }
         rows.append(EstimateRow(**common, **fen))
-    # The outcome model, for the priced lots of cities with enough sold history.
+    # The outcome model, for the priced lots of cities with enough sold history, in an
+    # auction round (it learned rounds 1 and 2; a 变卖 sells at a price fixed beforehand).
     known = [
         i
         for i, r in enumerate(rows)
-        if r.estimate is not None and outcome.knows_city(_canonical_city(subjects[i]["city"]))
+        if r.estimate is not None
+        and lots[i].round != "sale"
+        and outcome.knows_city(_canonical_city(subjects[i]["city"]))
     ]
     finals = outcome.expected_finals(
         [
@@ -204,7 +208,9 @@ def price_lots(
         rows[i] = replace(rows[i], expected_final=final)
     for i, r in enumerate(rows):
         if r.estimate is not None and r.expected_final is None:
-            rows[i] = replace(r, reason=NO_OUTCOME_CITY)
+            rows[i] = replace(
+                r, reason=NO_OUTCOME_SALE if lots[i].round == "sale" else NO_OUTCOME_CITY
+            )
     return rows
 
 
