@@ -91,19 +91,21 @@ def _ordinal(encoder: OrdinalEncoder, X: Columns, cols: list[str]) -> np.ndarray
         values = np.asarray(X[col], dtype=object)
         if pd.isna(values).any():
             return None
-        position = _category_index(categories).get_indexer(values)
-        out[:, j] = np.where(position < 0, encoder.unknown_value, position)
+        get = _positions(categories).get  # a dict, as sklearn maps categories to codes
+        unknown = encoder.unknown_value
+        out[:, j] = np.fromiter((get(v, unknown) for v in values), dtype=float, count=len(values))
     return out
 
 
-def _category_index(categories: np.ndarray) -> pd.Index:
-    found = _INDEXES.get(id(categories))
+def _positions(categories: np.ndarray) -> dict[Any, int]:
+    found = _POSITIONS.get(id(categories))
     if found is None or found[0] is not categories:
-        found = _INDEXES[id(categories)] = (categories, pd.Index(categories, dtype=object))
+        positions = {c: i for i, c in enumerate(categories.tolist())}
+        found = _POSITIONS[id(categories)] = (categories, positions)
     return found[1]
 
 
-_INDEXES: dict[int, tuple[np.ndarray, pd.Index]] = {}
+_POSITIONS: dict[int, tuple[np.ndarray, dict[Any, int]]] = {}
 
 
 def _frame(X: Columns) -> pd.DataFrame:
