@@ -11,6 +11,7 @@ price through its encoding.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -96,6 +97,25 @@ def encoding_folds(y: np.ndarray, n_folds: int) -> np.ndarray:
     return pd.util.hash_array(np.round(np.asarray(y, dtype=float), 9)) % n_folds
 
 
+def out_of_fold(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    n_folds: int,
+    width: int,
+    encode: Callable[[pd.DataFrame, np.ndarray, pd.DataFrame], np.ndarray],
+) -> np.ndarray:
+    """Training rows' encodings by cross-fitting: each fold's rows encoded by
+    ``encode(rows_in, their_targets, rows_out)`` from the other folds' rows only."""
+    fold = encoding_folds(y, n_folds)
+    out = np.empty((len(X), width))
+    for f in range(n_folds):
+        held = fold == f
+        out[held] = encode(
+            X[~held].reset_index(drop=True), y[~held], X[held].reset_index(drop=True)
+        )
+    return out
+
+
 def never_all_missing(encoded: np.ndarray) -> np.ndarray:
     """Training encodings with a column the data never fills (no community, no title in any
     row) as 0 rather than NaN: the trees cannot bin a column of nothing but NaN."""
@@ -151,13 +171,13 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
         X = X.reset_index(drop=True)
         y = np.asarray(y, dtype=float)
         self.fit(X, y)
-        fold = encoding_folds(y, self.n_folds)
-        out = np.empty((len(X), len(OUTPUT_NAMES)))
-        for f in range(self.n_folds):
-            held = fold == f
-            tables = self._tables(X[~held].reset_index(drop=True), y[~held])
-            out[held] = self._encode(X[held].reset_index(drop=True), _Lookups(tables))
-        return out
+        return out_of_fold(
+            X,
+            y,
+            self.n_folds,
+            len(OUTPUT_NAMES),
+            lambda X_in, y_in, X_out: self._encode(X_out, _Lookups(self._tables(X_in, y_in))),
+        )
 
     # -- encoding --------------------------------------------------------------------------
     def _encode(self, X: Any, lookups: _Lookups) -> np.ndarray:

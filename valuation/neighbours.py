@@ -14,15 +14,18 @@ never see a row's own price through its neighbours.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from valuation.location_encoding import (
+    _text,
     district_year_levels,
     district_years,
-    encoding_folds,
     never_all_missing,
+    out_of_fold,
 )
 
 # The columns this step reads (of valuation.features.feature_frame).
@@ -53,11 +56,17 @@ WEIGHTS = {
 }
 UNKNOWN = {"rooms": 0.15, "floor_level": 0.15, "total_floors": 0.25, "build_year": 0.15}
 K = 5
+MAX_GROUP_ROWS = 250
+_WIDTHS = (4, 16, 64)  # group-size buckets searched together; bigger groups one by one
 
 
-def _group_keys(X: pd.DataFrame, group: str) -> np.ndarray:
-    key = X["city"].fillna("") + "|" + X["district"].fillna("") + "|" + X[group]
-    return key.where(X[group].notna()).to_numpy(dtype=object)
+def _group_keys(X: Any, group: str) -> np.ndarray:
+    """``city|district|name`` of each row's community or business circle (None: not given);
+    ``X``: a DataFrame or column name → array (one subject's, on the inquiry's path)."""
+    places = zip(_text(X, "city"), _text(X, "district"), _text(X, group), strict=True)
+    return np.array(
+        [None if v is None else f"{c or ''}|{d or ''}|{v}" for c, d, v in places], dtype=object
+    )
 
 
 class NeighbourEncoder(TransformerMixin, BaseEstimator):
@@ -79,9 +88,24 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
         sorted_keys = keys[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         ends = np.r_[starts[1:], len(order)]
+        # A big group (a business circle of thousands) searched in an even spread of
+        # MAX_GROUP_ROWS of its rows: a batch appraisal stays fast, the nearest stay near.
+        kept = np.concatenate(
+            [np.zeros(0, dtype=int)]
+            + [
+                np.linspace(s, e - 1, MAX_GROUP_ROWS).astype(int)
+                if e - s > MAX_GROUP_ROWS
+                else np.arange(s, e)
+                for s, e in zip(starts, ends, strict=True)
+                if e > s
+            ]
+        )
+        order, sorted_keys = order[kept], sorted_keys[kept]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        ends = np.r_[starts[1:], len(order)]
         columns = {c: X[c].to_numpy(dtype=float)[order] for c in WEIGHTS}
         return {
-            "groups": {sorted_keys[s]: (s, e) for s, e in zip(starts, ends, strict=True)},
+            "groups": {sorted_keys[s]: (s, e) for s, e in zip(starts, ends, strict=True) if e > s},
             "columns": columns,
             "rel": rel[order],
         }
@@ -97,61 +121,90 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
         X = X.reset_index(drop=True)
         y = np.asarray(y, dtype=float)
         self.fit(X, y)
-        fold = encoding_folds(y, self.n_folds)
-        out = np.empty((len(X), len(OUTPUT_NAMES)))
-        for f in range(self.n_folds):
-            held = fold == f
-            table = self._table(X[~held], y[~held])
-            out[held] = self._encode(X[held].reset_index(drop=True), table)
-        return never_all_missing(out)
+        return never_all_missing(
+            out_of_fold(
+                X,
+                y,
+                self.n_folds,
+                len(OUTPUT_NAMES),
+                lambda X_in, y_in, X_out: self._encode(X_out, self._table(X_in, y_in)),
+            )
+        )
 
-    def _encode(self, X: pd.DataFrame, table: dict) -> np.ndarray:
-        out = np.full((len(X), len(OUTPUT_NAMES)), np.nan)
-        out[:, 3] = 0.0
+    def _encode(self, X: Any, table: dict) -> np.ndarray:
+        """The output columns; rows whose groups are of like size are searched together, each
+        against its group's rows padded to the bucket's width (no loop over groups)."""
         keys = _group_keys(X, self.group)
         groups = table["groups"]
-        query = {c: X[c].to_numpy(dtype=float) for c in WEIGHTS}
-        rows_of: dict[str, list[int]] = {}
-        for i, key in enumerate(keys):
-            if key is not None and key in groups:
-                rows_of.setdefault(key, []).append(i)
-        for key, rows in rows_of.items():
-            s, e = groups[key]
-            for start in range(0, len(rows), _CHUNK):
-                q = np.asarray(rows[start : start + _CHUNK])
-                out[q] = self._nearest(query, q, table, s, e)
+        span = np.array([groups.get(key, (0, 0)) for key in keys], dtype=np.intp).reshape(-1, 2)
+        start, size = span[:, 0], span[:, 1] - span[:, 0]
+        query = {c: np.asarray(X[c], dtype=float) for c in WEIGHTS}
+        out = np.full((len(keys), len(OUTPUT_NAMES)), np.nan)
+        out[:, 3] = 0.0
+        lower = 0
+        for width in _WIDTHS:
+            rows = np.flatnonzero((size > lower) & (size <= width))
+            lower = width
+            for first in range(0, len(rows), _CHUNK):
+                q = rows[first : first + _CHUNK]
+                out[q] = self._nearest(query, q, table, start[q], size[q], width)
+        # Big groups (business circles) are few and hold many rows: one at a time, sliced.
+        big = np.flatnonzero(size > lower)
+        for s in np.unique(start[big]):
+            in_group = big[start[big] == s]
+            for first in range(0, len(in_group), _CHUNK):
+                q = in_group[first : first + _CHUNK]
+                out[q] = self._nearest(query, q, table, start[q], size[q], int(size[q[0]]))
         return out
 
-    def _nearest(self, query: dict, q: np.ndarray, table: dict, s: int, e: int) -> np.ndarray:
-        """The output columns for query rows ``q`` against the group's rows ``s:e``."""
-        dist = np.zeros((len(q), e - s))
+    def _nearest(
+        self,
+        query: dict,
+        q: np.ndarray,
+        table: dict,
+        start: np.ndarray,
+        size: np.ndarray,
+        width: int,
+    ) -> np.ndarray:
+        """The output columns for query rows ``q``, each against its group's ``size`` rows
+        from ``start`` (at most ``width``)."""
+        slot = np.arange(width)
+        valid = slot[None, :] < size[:, None]
+        at = np.where(valid, start[:, None] + slot[None, :], 0)
+        one = start[0] if (start == start[0]).all() and (size == width).all() else None
+        dist = np.zeros(at.shape)
         for col, w in WEIGHTS.items():
-            mine = query[col][q]
-            diff = np.abs(mine[:, None] - table["columns"][col][None, s:e]) * w
+            mine = query[col][q][:, None]
+            values = table["columns"][col]
+            theirs = values[None, one : one + width] if one is not None else values[at]
+            diff = np.abs(mine - theirs) * w
             # What the subject does not state costs nothing; what a neighbour does not
             # state, where the subject does, counts as a typical difference.
-            unknown = np.where(np.isnan(mine), 0.0, UNKNOWN.get(col, 0.0))[:, None]
+            unknown = np.where(np.isnan(mine), 0.0, UNKNOWN.get(col, 0.0))
             dist += np.where(np.isnan(diff), unknown, diff)
-        rel = table["rel"][s:e]
-        k = min(self.k, e - s)
-        near = (
-            np.argpartition(dist, k - 1, axis=1)[:, :k] if k < e - s else np.indices(dist.shape)[1]
-        )
+        dist[~valid] = np.inf
+        k = min(self.k, width)
+        near = np.argpartition(dist, k - 1, axis=1)[:, :k] if k < width else at * 0 + slot
         d = np.take_along_axis(dist, near, axis=1)
         order = np.argsort(d, axis=1, kind="stable")
         near, d = np.take_along_axis(near, order, axis=1), np.take_along_axis(d, order, axis=1)
-        weight = 1.0 / (0.05 + d)
+        found = np.isfinite(d)
+        rel = np.where(found, table["rel"][np.take_along_axis(at, near, axis=1)], 0.0)
+        weight = np.where(found, 1.0 / (0.05 + np.where(found, d, 0.0)), 0.0)
         return np.column_stack(
             [
-                (rel[near] * weight).sum(axis=1) / weight.sum(axis=1),
-                rel[near[:, 0]],
+                (rel * weight).sum(axis=1) / weight.sum(axis=1),
+                rel[:, 0],
                 d[:, 0],
-                np.full(len(q), k, dtype=float),
+                np.minimum(size, self.k).astype(float),
             ]
         )
 
-    def transform(self, X: pd.DataFrame) -> np.ndarray:
-        return self._encode(X.reset_index(drop=True), self.table_)
+    def transform(self, X: Any) -> np.ndarray:
+        """The features of ``X``: a DataFrame or column name → array (:mod:`valuation.serving`)."""
+        if isinstance(X, pd.DataFrame):
+            X = X.reset_index(drop=True)
+        return self._encode(X, self.table_)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray([f"{self.group}_{name}" for name in OUTPUT_NAMES], dtype=object)

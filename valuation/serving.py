@@ -31,6 +31,7 @@ from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 
 from valuation.features import feature_columns, feature_frame
 from valuation.location_encoding import LocationEncoder
+from valuation.neighbours import NeighbourEncoder
 
 # Functions a pipeline's FunctionTransformer may hold → their form on column arrays.
 ARRAY_FORMS = {feature_frame: feature_columns}
@@ -67,7 +68,7 @@ def _columns(ct: ColumnTransformer, X: Columns) -> np.ndarray:
             continue
         if isinstance(trans, FunctionTransformer) and trans.func is None:  # passthrough
             parts.append(np.column_stack([np.asarray(X[c], dtype=float) for c in cols]))
-        elif isinstance(trans, LocationEncoder):
+        elif isinstance(trans, LocationEncoder | NeighbourEncoder):
             parts.append(trans.transform({c: X[c] for c in cols}))
         elif isinstance(trans, OrdinalEncoder) and (codes := _ordinal(trans, X, cols)) is not None:
             parts.append(codes)

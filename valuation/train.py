@@ -7,12 +7,11 @@ The pipeline (all of it saved in one artifact, so serving transforms exactly as 
                                       and of the business circle,
                                       numeric passthrough) → HistGradientBoostingRegressor
 
-predicting log yuan/m². A random check set (10%; none when an evaluation holds its own rows
-out) is set apart; of the rest, each city's latest 10% by date (up to 25% of a small file, at
-least 500 rows) calibrate and the others fit. A first pipeline fits the fit rows (plus
-shortened copies of some, see :func:`valuation.features.mask_inputs`); the conformal
-calibration scores its errors on the calibration rows it never saw, later than any it learned
-from (as the dates it will price are). The served pipeline is then refit on fit + calibration
+predicting log yuan/m². Rows are split at random into a check set (10%; none when an
+evaluation holds its own rows out), calibration (10% of the rest; up to 25% of a small file,
+at least 500 rows) and fit rows. A first pipeline fits the fit rows (plus shortened copies of
+some, see :func:`valuation.features.mask_inputs`); the conformal calibration scores its errors
+on the calibration rows it never saw. The served pipeline is then refit on fit + calibration
 rows: it is a little more accurate than the one calibrated, so the intervals err on the wide
 side, and their coverage is measured on the check rows (and by ``fapai evaluate`` on a later
 hold-out), never assumed.
@@ -65,7 +64,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "l2_regularization": 1.0,
 }
 CHECK_SHARE = 0.10  # random rows that check the model for its card
-CALIBRATION_SHARE = 0.1  # of the rest, each city's latest: conformal calibration
+CALIBRATION_SHARE = 0.1  # of the rest: conformal calibration; the others fit the pipeline
 # ... but at least this many rows where the data allow (at most MAX_CALIBRATION_SHARE): a
 # small file's 10% is too few for a steady quantile. It costs the served model nothing (it is
 # refit on fit + calibration rows), and a weaker calibrating pipeline errs on the wide side.
@@ -149,14 +148,6 @@ def prepare_training_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[s
     return frame.reset_index(drop=True), skipped
 
 
-def latest_rows_apart(rows: pd.DataFrame, share: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each city's latest ``share`` of rows apart from the others (same-day rows by a hash of
-    their id): the intervals are calibrated on the rows nearest the dates the model prices,
-    by a pipeline that has not seen them, so a moving market widens them as it should."""
-    parts = [time_ordered_split(g, share) for _, g in rows.groupby("city", sort=True)]
-    return pd.concat([p[0] for p in parts]), pd.concat([p[1] for p in parts])
-
-
 def data_hash(frame: pd.DataFrame) -> str:
     """A fingerprint of the training rows (ids and prices), independent of row order."""
     keys = (
@@ -231,9 +222,10 @@ def train_price_model(
     rng = np.random.default_rng(random_state)
     draw = rng.random(len(data))
     check_rows = data[draw >= 1 - check_share]
-    rest = data[draw < 1 - check_share]
-    share = min(max(CALIBRATION_SHARE, MIN_CALIBRATION_ROWS / len(rest)), MAX_CALIBRATION_SHARE)
-    fit_rows, cal_rows = latest_rows_apart(rest, share)
+    rest = draw < 1 - check_share
+    share = min(max(CALIBRATION_SHARE, MIN_CALIBRATION_ROWS / rest.sum()), MAX_CALIBRATION_SHARE)
+    fit_rows = data[draw < (1 - check_share) * (1 - share)]
+    cal_rows = data[rest & (draw >= (1 - check_share) * (1 - share))]
 
     def with_masked_copies(rows: pd.DataFrame) -> pd.DataFrame:
         copies = mask_inputs(rows.sample(frac=MASKED_SHARE, random_state=random_state), rng)
@@ -315,8 +307,9 @@ def train_price_model(
             },
         },
         "interval": {
-            "method": "normalised split-conformal (σ(x) from a boosted model of |error|) on "
-            "each city's latest rows, calibrated before the refit on fit + calibration rows",
+            "method": "normalised split-conformal (σ(x) from a boosted model of |error|, its "
+            "leaves at least 1/8 of the rows), calibrated before the refit on fit + "
+            "calibration rows",
             "quantiles": {str(k): v for k, v in calibration.quantiles.items()},
         },
         "versions": {

@@ -76,3 +76,15 @@ def test_neighbours_of_training_rows_are_out_of_fold():
     y = np.log(np.linspace(20_000, 60_000, 40))
     out = NeighbourEncoder().fit_transform(train[list(NEIGHBOUR_INPUTS)], y)
     assert (out[:, 3] == 0).all()
+
+
+def test_business_circle_neighbours_stand_in_where_the_community_is_unknown():
+    train = _homes(
+        bizcircle=["珠江新城"] * 4, community=[None] * 4, area_m2=[60.0, 61.0, 140.0, 141.0]
+    )
+    y = np.log([50_000, 51_000, 90_000, 91_000])
+    encoder = NeighbourEncoder("bizcircle", k=2).fit(train[list(NEIGHBOUR_INPUTS)], y)
+    subject = _homes(bizcircle=["珠江新城"], community=[None], area_m2=[139.0])
+    out = encoder.transform(subject[list(NEIGHBOUR_INPUTS)])
+    assert out[0, 0] > 0.2 and out[0, 3] == 2  # its two large neighbours, dearer per m²
+    assert encoder.get_feature_names_out()[0] == "bizcircle_nb_rel"
