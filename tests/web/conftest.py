@@ -215,8 +215,9 @@ def site(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    """One headless Chromium for the session (each test's pages get fresh contexts)."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (as .ci/run does)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
