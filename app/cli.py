@@ -16,29 +16,35 @@ from pathlib import Path
 
 import typer
 
+from app.cli_chinese import speak_chinese
 from app.inquiry_cli import register as register_inquiry
+from app.market import refresh_database
 from auction import demo
 from auction.cli import register as register_auction
 from crawlers.cli import register as register_crawlers
 from fapai import logs
+from fapai.clock import SystemClock
 from fapai.db import migrate
 from fapai.metrics import MULTIPROC_ENV
 from fapai.settings import Settings, get_settings
 from valuation.cli import register as register_valuation
 from valuation.registry import ensure_default_model
 
+speak_chinese()
 app = typer.Typer(
     name="fapai",
-    help="fapai 法拍: online price inquiry and online judicial auction for court enforcement.",
+    help="fapai 法拍：法院强制执行的网络询价与网络司法拍卖。",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
 
 
 @app.callback()
-def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug detail.")) -> None:
+def _main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="记录调试细节（含数据库迁移）。"),
+) -> None:
     if not logging.getLogger().handlers:  # like basicConfig: a host that set up logging wins
-        logs.configure("DEBUG" if verbose else "INFO", "text")
+        logs.configure("DEBUG" if verbose else "INFO", "text", migrations=verbose)
 
 
 @contextmanager
@@ -63,12 +69,12 @@ def _metrics_dir() -> Iterator[None]:
 
 @app.command("serve")
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 for all)."),
-    port: int = typer.Option(8000, help="TCP port."),
-    workers: int = typer.Option(1, min=1, help="Worker processes (each runs the closing loop)."),
+    host: str = typer.Option("127.0.0.1", help="监听的网络接口（0.0.0.0 为全部）。"),
+    port: int = typer.Option(8000, help="TCP 端口。"),
+    workers: int = typer.Option(1, min=1, help="工作进程数（每个都运行结拍循环）。"),
 ) -> None:
-    """Run the API and the web pages with uvicorn on FAPAI_DATABASE_URL: migrated once, here,
-    before the workers start; logs as JSON lines (FAPAI_LOG_FORMAT=text for plain text)."""
+    """以 uvicorn 运行接口与网页（数据库为 FAPAI_DATABASE_URL，在工作进程启动前迁移一次）；
+    日志为 JSON 行（FAPAI_LOG_FORMAT=text 为纯文本）。"""
     import uvicorn
 
     settings = get_settings()
@@ -88,13 +94,22 @@ def serve(
 
 def _price_model(settings: Settings) -> str:
     """Make sure a promoted price model exists (the valuation room trains one from the shipped
-    data if none is); say which."""
+    data if none is), price the lots' market estimates with it; say both."""
     version = ensure_default_model(settings)
-    return f"price model {version} is the promoted one (trained from the shipped data if none was)"
+    return (
+        f"当前启用的价格模型为 {version}（若原先没有，已用随附数据训练）；"
+        f"{refresh_database(settings, SystemClock())}"
+    )
+
+
+def _after_promote() -> str:
+    """After ``fapai models promote`` or ``train --promote``: re-price the stored market
+    estimates with the newly promoted models."""
+    return refresh_database(get_settings(), SystemClock())
 
 
 register_auction(app)
 demo.register(app, ensure_model=_price_model)
-register_valuation(app)
+register_valuation(app, after_promote=_after_promote)
 register_crawlers(app)
 register_inquiry(app)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import State
 
 from app.schemas import InquiryIn
+from auction.store import Court
 from fapai.clock import Clock
 from fapai.errors import RuleViolation
 from fapai.settings import Settings
@@ -57,9 +58,9 @@ class InquiryService:
     def outcome_model(self) -> OutcomeModel:
         return self.outcomes.current()
 
-    def price(self, request: InquiryIn) -> InquiryReport:
-        """The report for ``request``, not stored."""
-        description = request.model_dump(exclude={"sources", "confirmed"})
+    def price(self, request: InquiryIn, court: str | None = None) -> InquiryReport:
+        """The report for ``request`` asked by the court named ``court``, not stored."""
+        description = request.model_dump(exclude={"sources", "confirmed", "case_number"})
         sources = [s.model_dump() for s in request.sources]
         try:
             return price(
@@ -70,14 +71,18 @@ class InquiryService:
                 self.outcome_model(),
                 self.settings,
                 confirmed=request.confirmed,
+                case_number=request.case_number,
+                court=court,
             )
         except InquiryError as exc:
             raise RuleViolation(exc.field, exc.reason, exc.article) from exc
 
     def inquire(self, session: Session, request: InquiryIn, court_id: int | None) -> dict[str, Any]:
         """Price ``request`` and store the report as the court ``court_id``'s; the report as
-        issued, with its ``id``. The caller owns the transaction."""
-        return save_inquiry(session, self.price(request), court_id)
+        issued, with its ``id`` (and the court's name). The caller owns the transaction."""
+        court = session.get(Court, court_id) if court_id is not None else None
+        report = self.price(request, None if court is None else court.name)
+        return save_inquiry(session, report, court_id)
 
 
 def stored_report(

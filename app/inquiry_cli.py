@@ -18,85 +18,94 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from app.market import refresh_database
 from auction.auth import court_by_code
 from fapai.clock import SystemClock, to_display
 from fapai.db import make_engine, migrate, session_factory, session_scope
 from fapai.errors import NotFound, RuleViolation
 from fapai.settings import get_settings
+from fapai.terminal import print_whole
 
 if TYPE_CHECKING:
     from valuation.outcome import FinishedRound
 
 console = Console()
-COMPARABLE_COLUMNS = (
-    "district",
-    "community",
-    "area_m2",
-    "rooms",
-    "observed_on",
-    "price_total",
-    "adjusted_price_total",
-)
+# Where the outcome model's chance of sale comes from (its card's code) in words.
+CHANCE_SOURCES = {
+    "prior": "先验估计（尚无足够的成交与流拍记录）",
+    "prior + own results": "先验估计结合本平台的成交与流拍记录学得",
+}
+REPORT_WIDTH = 64  # the report's text column, in cells: the same lines at any terminal width
+# A comparable's fields as the report's table shows them.
+COMPARABLE_COLUMNS = {
+    "source_name": "来源",
+    "price_kind": "价格类型",
+    "district": "区县",
+    "community": "小区",
+    "area_m2": "面积（m²）",
+    "rooms": "室",
+    "observed_on": "日期",
+    "price_total": "总价（元）",
+    "adjusted_price_total": "修正后总价（元）",
+}
 
 
 def _parse_source(raw: str) -> dict[str, str | None]:
     platform, sep, amount = raw.partition("=")
     if not platform.strip() or (sep and not amount.strip()):
         raise typer.BadParameter(
-            f"{raw!r}: write PLATFORM=PRICE in yuan, e.g. 京东=2100000 (PLATFORM alone: asked, "
-            "no answer)"
+            f"{raw!r}：应写作 平台=价格（元），如 京东=2100000（只写平台：已询价，尚无结果）"
         )
     return {"platform": platform.strip(), "price": amount.strip() or None}
 
 
 def inquire(
-    city: str = typer.Option(..., help="City, e.g. 广州 or 广州市."),
-    district: str = typer.Option(None, help="District, e.g. 天河 or 天河区."),
-    area: float = typer.Option(..., "--area", help="Building area in m²."),
-    community: str = typer.Option(None, help="Residential community (小区)."),
-    address: str = typer.Option(None, help="Address, kept in the report as given."),
-    property_type: str = typer.Option("residential", help="residential, commercial, parking…"),
-    rooms: int = typer.Option(None, help="Bedrooms (室)."),
-    halls: int = typer.Option(None, help="Living rooms (厅)."),
-    bathrooms: int = typer.Option(None, help="Bathrooms (卫)."),
-    floor: int = typer.Option(None, help="Floor number."),
-    total_floors: int = typer.Option(None, help="Floors in the building."),
-    build_year: int = typer.Option(None, help="Year built."),
-    decoration: str = typer.Option(None, help="精装, 简装, 毛坯 or 其他."),
-    building_type: str = typer.Option(None, help="塔楼 (tower), 板塔结合 (mixed) or 板楼 (slab)."),
+    city: str = typer.Option(..., help="城市，如 广州 或 广州市。"),
+    district: str = typer.Option(None, help="区县，如 天河 或 天河区。"),
+    area: float = typer.Option(..., "--area", help="建筑面积（m²）。"),
+    community: str = typer.Option(None, help="小区名称。"),
+    address: str = typer.Option(None, help="地址，报告中照录。"),
+    property_type: str = typer.Option(
+        "residential", help="房产类型：residential（住宅）、commercial（商业）、parking（车位）…"
+    ),
+    rooms: int = typer.Option(None, help="室。"),
+    halls: int = typer.Option(None, help="厅。"),
+    bathrooms: int = typer.Option(None, help="卫。"),
+    floor: int = typer.Option(None, help="所在楼层。"),
+    total_floors: int = typer.Option(None, help="总楼层。"),
+    build_year: int = typer.Option(None, help="建成年份。"),
+    decoration: str = typer.Option(None, help="装修：精装、简装、毛坯或其他。"),
+    building_type: str = typer.Option(None, help="建筑类型：塔楼、板塔结合或板楼。"),
     near_metro: bool = typer.Option(
-        None, "--near-metro/--no-near-metro", help="Near a metro station, if known."
+        None, "--near-metro/--no-near-metro", help="是否近地铁站（知道时填写）。"
     ),
     source: list[str] = typer.Option(
         [],
         "--source",
-        help="A listed inquiry platform asked, PLATFORM=YUAN (its result) or PLATFORM (no "
-        "answer); repeat for more.",
+        help="已询价的名单内询价平台：平台=元（其结果）或只写平台（尚无结果）；可重复。",
     ),
     confirmed: bool = typer.Option(
-        False, "--confirm", help="Keep a platform result flagged as far from every other source."
+        False, "--confirm", help="保留被标为与其他来源相差过大的平台结果（确认无误）。"
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出报告。"),
     save: bool = typer.Option(
         False,
         "--save/--no-save",
-        help="Store the report in the database so a lot can take its reference price.",
+        help="把报告存入数据库，以便拍品采用其参考价（默认不存）。",
     ),
     court: str = typer.Option(
         None,
         "--court",
-        help="With --save: the court (its code) whose report it is; only that court's users "
-        "see it and publish from it.",
+        help="与 --save 同用：报告所属法院的代码；只有该院用户能看到并据以发布。",
     ),
     as_of: str = typer.Option(
-        None, "--as-of", help="Valuation date (YYYY-MM-DD); default today (Asia/Shanghai)."
+        None, "--as-of", help="估价时点（YYYY-MM-DD）；默认今天（北京时间）。"
     ),
-    bizcircle: str = typer.Option(None, help="Business circle (商圈), where no district."),
+    bizcircle: str = typer.Option(None, help="商圈（无区县时填写）。"),
 ) -> None:
-    """Price a property: the legal reference price (the mean of the listed platforms'
-    results, 参考价规定 第十三条), fapai's estimate beside it with interval and comparables,
-    start-price floor (70%, 拍卖规定 第十条), proposed start price with its expected outcome,
-    and deposit range (5–20%, 第十七条)."""
+    """询价：法定参考价（名单内询价平台结果的平均值，参考价规定 第十三条），
+    旁列 fapai 的估价及其区间与可比案例、起拍价下限（70%，
+    拍卖规定 第十条）、建议起拍价及预期结果、保证金范围（5%–20%，拍卖规定 第十七条）。"""
     from pydantic import ValidationError
 
     from app.inquiry import InquiryService
@@ -129,11 +138,18 @@ def inquire(
             }
         )
     except ValidationError as exc:
+        from app.web.forms import FIELD_NAMES, validation_words
+
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        console.print(f"[red]Cannot price this property[/red]: {where}: {first['msg']}")
+        words = validation_words(first)
+        if first["type"] == "value_error":  # the validator's own sentence
+            words = str(first["msg"]).removeprefix("Value error, ")
+        console.print(
+            f"[red]无法询价[/red]：{FIELD_NAMES.get(where, where)}：{words}", soft_wrap=True
+        )
         raise typer.Exit(2) from exc
-    with console.status("loading models…"):
+    with console.status("正在载入模型…"):
         service = InquiryService.load(settings, clock)
     try:
         if save:
@@ -147,11 +163,8 @@ def inquire(
         console.print(f"[red]{exc.message}[/red]", soft_wrap=True)
         raise typer.Exit(2) from exc
     except RuleViolation as exc:
-        article = f" ({exc.article})" if exc.article else ""
-        console.print(
-            f"[red]Cannot price this property[/red]: {exc.field}: {exc.rule}{article}",
-            soft_wrap=True,
-        )
+        where = f"{exc.field}：" if exc.field else ""
+        console.print(f"[red]无法询价[/red]：{where}{exc.message}", soft_wrap=True)
         raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
@@ -166,61 +179,67 @@ def _yuan(v: Any) -> str:
 def _print_report(body: dict[str, Any], tz: str) -> None:
     from datetime import datetime
 
+    from app.web.report import note_words
+    from valuation.comparables import PRICE_KINDS
+
     d = body["description"]
-    title = f"Inquiry {body['id'] or '(not saved)'}: {d['city']}{d.get('district') or ''}"
-    t = Table(title=title, show_header=False)
+    saved = f"询价报告 {body['id']}" if body["id"] else "询价报告（未保存）"
+    t = Table(title=f"{saved}：{d['city']}{d.get('district') or ''}", show_header=False)
+    t.add_column(no_wrap=True)
+    t.add_column(max_width=REPORT_WIDTH, overflow="fold")
     # The legal words on lines of their own, never wrapped inside a cell.
     if body["reference_price"] is None:
-        t.add_row("reference price", "[bold yellow]none yet[/bold yellow]")
+        t.add_row("参考价", "[bold yellow]尚无[/bold yellow]")
         notes = [body["reference_note"]]
     else:
-        t.add_row("reference price", f"[bold]{_yuan(body['reference_price'])}[/bold]")
+        t.add_row("参考价", f"[bold]{_yuan(body['reference_price'])}[/bold]")
         notes = [body["reference_rule"]]
     for s in body["sources"]:
-        answer = _yuan(s["price"]) if s["price"] is not None else "no answer"
-        flag = " [yellow](far from the others; confirmed)[/yellow]" if s["flagged"] else ""
-        t.add_row(f"  source {s['platform']}", f"{answer}, asked {s['asked_at'][:16]}{flag}")
-    counts = "counts as a source" if body["estimate_counts_as_source"] else "independent check"
-    t.add_row("fapai estimate", f"{_yuan(body['estimate_price'])}  ({counts})")
-    t.add_row("unit price (fapai)", f"{_yuan(body['unit_price'])} / m²")
+        answer = _yuan(s["price"]) if s["price"] is not None else "尚无结果"
+        flag = " [yellow]（与其他来源相差过大，已确认）[/yellow]" if s["flagged"] else ""
+        asked = to_display(datetime.fromisoformat(s["asked_at"]), tz).strftime("%Y-%m-%d %H:%M")
+        t.add_row(f"  询价平台 {s['platform']}", f"{answer}，询价于 {asked}{flag}")
+    counts = "计入参考价来源" if body["estimate_counts_as_source"] else "独立核对，不计入参考价"
+    t.add_row("fapai 估价", f"{_yuan(body['estimate_price'])}（{counts}）")
+    t.add_row("估价时点", body["valuation_date"]["as_of"])
+    t.add_row("单价（fapai）", f"{_yuan(body['unit_price'])} / m²")
     for level, (lo, hi) in body["interval"].items():
-        t.add_row(f"{level}% interval", f"{_yuan(lo)} – {_yuan(hi)}")
-    t.add_row("start price floor", f"{_yuan(body['start_price_floor'])}  (拍卖规定 第十条)")
+        t.add_row(f"{level}% 区间", f"{_yuan(lo)} – {_yuan(hi)}")
+    t.add_row("起拍价下限", f"{_yuan(body['start_price_floor'])}（拍卖规定 第十条）")
     exp = body["expected_outcome"]
     t.add_row(
-        "proposed start",
-        f"[bold]{_yuan(body['proposed_start_price'])}[/bold]  "
-        f"chance of sale {exp['chance_of_sale']:.0%}, expected final "
-        f"{_yuan(exp['expected_final_price'])}, expected recovery "
-        f"{_yuan(exp['expected_recovery'])}",
+        "建议起拍价",
+        f"[bold]{_yuan(body['proposed_start_price'])}[/bold]，"
+        f"成交概率 {exp['chance_of_sale']:.0%}，预计成交价 "
+        f"{_yuan(exp['expected_final_price'])}，预计回收 {_yuan(exp['expected_recovery'])}",
     )
     again = body["if_unsold"]
     t.add_row(
-        "if unsold: round 2",
-        f"start {_yuan(again['proposed']['start_price'])} in "
-        f"{_yuan(again['lawful_range'][0])} – {_yuan(again['lawful_range'][1])} "
-        "(cut ≤ 20%, 拍卖规定 第二十六条)",
+        "如流拍：二拍",
+        f"起拍 {_yuan(again['proposed']['start_price'])}，可在 "
+        f"{_yuan(again['lawful_range'][0])} – {_yuan(again['lawful_range'][1])} 之间"
+        "（降价不超过 20%，拍卖规定 第二十六条）",
     )
     lo, hi = body["deposit_range"]
-    t.add_row("deposit range", f"{_yuan(lo)} – {_yuan(hi)}  (拍卖规定 第十七条)")
+    t.add_row("保证金范围", f"{_yuan(lo)} – {_yuan(hi)}（拍卖规定 第十七条）")
     valid = to_display(datetime.fromisoformat(body["valid_until"]), tz)
-    t.add_row("valid until", valid.strftime("%Y-%m-%d %H:%M %Z"))
-    t.add_row("models", f"price {body['model_version']}, outcome {body['outcome_model_version']}")
+    t.add_row("有效期至", valid.strftime("%Y-%m-%d %H:%M"))
+    t.add_row("模型", f"价格模型 {body['model_version']}，结果模型 {body['outcome_model_version']}")
     for note in body["outcome"]["fallback"]:
-        t.add_row("[yellow]note[/yellow]", note)
-    console.print(t)
+        t.add_row("[yellow]说明[/yellow]", note_words(note))
+    print_whole(console, t)
     for note in notes:
         console.print(note, soft_wrap=True)
     if body["comparables"]:
-        c = Table(title="Comparables (price adjusted to the subject)")
-        keys = [k for k in COMPARABLE_COLUMNS if k in body["comparables"][0]]
-        for k in keys:
-            c.add_column(k.replace("_", " "), justify="right")
+        c = Table(title="可比案例（价格已按本房产修正）")
+        for name in COMPARABLE_COLUMNS.values():
+            c.add_column(name, justify="right")
         for row in body["comparables"]:
-            c.add_row(*("" if row.get(k) is None else str(row[k]) for k in keys))
-        console.print(c)
-    curve = Table(title="Outcome by start price (this round)")
-    for col in ("start ratio", "start", "chance of sale", "expected final", "expected recovery"):
+            shown = {**row, "price_kind": PRICE_KINDS.get(row.get("price_kind"), "")}
+            c.add_row(*("" if shown.get(k) is None else str(shown[k]) for k in COMPARABLE_COLUMNS))
+        print_whole(console, c)
+    curve = Table(title="不同起拍价下的预计结果（本轮）")
+    for col in ("起拍价 ÷ 参考价", "起拍价", "成交概率", "预计成交价", "预计回收"):
         curve.add_column(col, justify="right")
     proposed = body["proposed_start_price"]
     for p in body["outcome"]["curve"][::5]:
@@ -233,7 +252,7 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
             _yuan(p["expected_recovery"]),
             style=style,
         )
-    console.print(curve)
+    print_whole(console, curve)
 
 
 def own_finished_rounds(session: Session) -> list[FinishedRound]:
@@ -256,18 +275,18 @@ def own_finished_rounds(session: Session) -> list[FinishedRound]:
 def train_outcome_command(
     source: str = typer.Option(
         "db",
-        help="db: the shipped history plus the database's finished rounds (own auctions "
-        "and crawled results); shipped: the shipped history only.",
+        help="db：随附的历史成交加上数据库中已结束的拍卖（本平台的与爬取的）；"
+        "shipped：只用随附的历史成交。",
     ),
-    models_dir: Path = typer.Option(None, help="Where to write the artifact (default: settings)."),
+    models_dir: Path = typer.Option(None, help="模型文件写到哪里（默认：配置中的目录）。"),
     promote: bool = typer.Option(
         False,
         "--promote",
-        help="Serve it at once; otherwise it serves once promoted (`fapai models promote V`).",
+        help="训练后立即启用；否则待启用后才用于询价（`fapai models promote 版本`）。",
     ),
 ) -> None:
-    """Train the auction-outcome model (chance of sale and expected final price by start ratio)
-    and write models/outcome-VERSION.joblib with its JSON card (the one model registry)."""
+    """训练拍卖结果模型（按起拍价与参考价之比估计成交概率与预计成交价），
+    写出 models/outcome-版本.joblib 及其 JSON 模型卡。"""
     from valuation.outcome import (
         MODEL_NAME,
         crawled_rounds,
@@ -277,22 +296,22 @@ def train_outcome_command(
     from valuation.registry import ModelRegistry
 
     if source not in ("db", "shipped"):
-        raise typer.BadParameter("--source is db or shipped")
+        raise typer.BadParameter("应为 db 或 shipped", param_hint="'--source'")
     settings = get_settings()
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as progress:
-        step = progress.add_task("reading the shipped history", total=3)
+        step = progress.add_task("读取随附的历史成交（共 3 步）", total=3)
         history = load_history()
         own: list[FinishedRound] = []
         crawled: list[FinishedRound] = []
         if source == "db":
-            progress.update(step, description="reading finished rounds from the database")
+            progress.update(step, description="从数据库读取已结束的拍卖（共 3 步）")
             migrate(settings.database_url)
             with session_scope(session_factory(make_engine(settings.database_url))) as session:
                 own = own_finished_rounds(session)
                 crawled = crawled_rounds(session)
-        progress.update(step, advance=1, description="training")
+        progress.update(step, advance=1, description="训练（共 3 步）")
         rounds = own + crawled
         model = train_outcome(
             history,
@@ -300,24 +319,28 @@ def train_outcome_command(
             SystemClock().now(),
             {"own_rounds": len(own), "crawled_rounds": len(crawled)},
         )
-        progress.update(step, advance=1, description="saving")
+        progress.update(step, advance=1, description="保存（共 3 步）")
         registry = ModelRegistry(models_dir or settings.models_dir, MODEL_NAME)
         path = registry.save(model.artifact(), model.card)
         if promote:
             registry.promote(model.version)
-        progress.update(step, advance=1, description="done")
+        progress.update(step, advance=1, description="完成")
     m = model.card["metrics"]
     console.print(
-        f"wrote {path}{' (promoted)' if promote else ''} "
-        f"({model.card['data']['rows']} sold lots; "
-        f"{len(rounds)} observed finished rounds)"
+        f"已写出 {path}{'（已启用）' if promote else ''}"
+        f"（成交拍品 {model.card['data']['rows']} 件；已观察到的结束拍卖 {len(rounds)} 场）",
+        soft_wrap=True,
     )
+    if promote and models_dir is None:  # the served models: re-price the lots' estimates
+        console.print(refresh_database(settings, SystemClock()), soft_wrap=True)
     base = m["baseline_start_times_median_premium"]
+    source_of_chance = model.card["chance_of_sale"]["source"]
     console.print(
-        f"hold-out: MdAPE {m['model']['mdape']:.1%}, Σ predicted ÷ Σ actual "
-        f"{m['model']['total_ratio']:.3f} (baseline start × median premium: "
-        f"{base['mdape']:.1%}, {base['total_ratio']:.3f}); chance of sale: "
-        f"{model.card['chance_of_sale']['source']}"
+        f"留出检验：MdAPE {m['model']['mdape']:.1%}，Σ预测 ÷ Σ实际 "
+        f"{m['model']['total_ratio']:.3f}（基线 起拍价 × 溢价中位数："
+        f"{base['mdape']:.1%}，{base['total_ratio']:.3f}）；成交概率来源："
+        f"{CHANCE_SOURCES.get(source_of_chance, source_of_chance)}",
+        soft_wrap=True,
     )
 
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI
 
+from app.market import estimate_loop
 from auction.closing import close_once, closing_loop
 from fapai.clock import Clock, SystemClock
 from fapai.db import make_engine, migrate, session_factory, writer_engine
@@ -39,14 +40,21 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         closing_loop(app.state.writer_session_factory, app.state.clock, settings)
     )
     warm = asyncio.create_task(_warm_models(app)) if settings.warm_models else None
+    # fapai's market estimate of every lot: priced once the models are loaded, and again when
+    # a lot's round or the promoted models change (app.market).
+    estimates = asyncio.create_task(
+        estimate_loop(app.state.writer_session_factory, app.state, app.state.clock, settings)
+    )
     try:
         yield
     finally:
         if warm is not None:
             warm.cancel()
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        estimates.cancel()
+        for running in (task, estimates):
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
         app.state.committer.shutdown(wait=True)
         engine.dispose()
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Float,
     Integer,
     Select,
     and_,
@@ -23,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from app.market import market_view
 from app.schemas import (
     OUTCOMES,
     SORT_KEYS,
@@ -66,7 +68,11 @@ from fapai.errors import Conflict, NotFound, RuleViolation
 from fapai.law import ART_22, NOTICE_FIELDS
 from fapai.money import fen_to_yuan, to_fen
 from fapai.regions import normalize_city
+from valuation.estimate_store import MarketEstimate, estimates_of
 
+# 起拍价 ÷ fapai's market estimate (NULL where the lot has none: those sort last).
+_MARKET_RATIO = cast(Lot.start_price, Float) / MarketEstimate.estimate
+_UNPRICED = case((MarketEstimate.estimate.is_(None), 1), else_=0)
 # Lots still open to bidders (announced, bidding, 变卖) before finished ones: the open ones
 # ending soonest first, then the finished ones most recent first.
 _OPEN = Lot.status.in_(OPEN_STATUSES)
@@ -83,7 +89,12 @@ SORTS: dict[str, tuple[ColumnElement, ...]] = {
     "-price": (Lot.current_price.desc(), Lot.id.desc()),
     "bids": (Lot.bid_count.desc(), Lot.id.desc()),
     "newest": (Lot.id.desc(),),
+    "market_ratio": (_UNPRICED, _MARKET_RATIO.asc(), Lot.id.asc()),
+    "-market_ratio": (_UNPRICED, _MARKET_RATIO.desc(), Lot.id.desc()),
 }
+# The sorts and filters that read the stored market estimates (the others read lots alone).
+MARKET_SORTS = ("market_ratio", "-market_ratio")
+RATIO_SCALE = 10_000  # market ratios have at most 4 decimals (app.schemas.MarketRatio)
 assert tuple(SORTS) == SORT_KEYS, "every sort the API accepts has its SQL order here"
 
 
@@ -123,6 +134,12 @@ def _summary_fields(lot: Lot, case: Case, now: datetime) -> dict[str, object]:
         "case_number": case.case_number,
         "court": case.court,
     }
+
+
+def _market_fields(lot: Lot, estimate: MarketEstimate | None) -> dict[str, object]:
+    """A search item's market estimate and 起拍价 ÷ 市场估价 (None where there is none)."""
+    view = market_view(estimate, lot.start_price)
+    return {"market_estimate": view.estimate, "market_ratio": view.market_ratio}
 
 
 def lot_summary(lot: Lot, case: Case, now: datetime) -> LotSummary:
@@ -184,7 +201,29 @@ def _lot_conditions(query: LotQuery, now: datetime, dialect: str) -> list[Column
     if query.court:
         court_id = select(Court.id).where(Court.code == query.court.strip()).scalar_subquery()
         conditions.append(Lot.court_id == court_id)
+    # Exactly, in integers: start × 10⁴ against ratio × 10⁴ × estimate (fen).
+    if query.min_market_ratio is not None:
+        bound = int(query.min_market_ratio * RATIO_SCALE)
+        conditions.append(Lot.start_price * RATIO_SCALE >= bound * MarketEstimate.estimate)
+    if query.max_market_ratio is not None:
+        bound = int(query.max_market_ratio * RATIO_SCALE)
+        conditions.append(Lot.start_price * RATIO_SCALE <= bound * MarketEstimate.estimate)
     return conditions
+
+
+def _reads_estimates(query: LotQuery) -> bool:
+    return (
+        query.sort in MARKET_SORTS
+        or query.min_market_ratio is not None
+        or query.max_market_ratio is not None
+    )
+
+
+def _with_estimates(stmt: Select, query: LotQuery) -> Select:
+    """``stmt`` joined to the stored market estimates where the sort or a filter reads them."""
+    if not _reads_estimates(query):
+        return stmt
+    return stmt.outerjoin(MarketEstimate, MarketEstimate.lot_id == Lot.id)
 
 
 def search_lots(session: Session, query: LotQuery, now: datetime) -> Page[LotSummary]:
@@ -200,19 +239,27 @@ def search_lots(session: Session, query: LotQuery, now: datetime) -> Page[LotSum
     conditions = _lot_conditions(query, now, session.get_bind().dialect.name)
     offset = (query.page - 1) * query.page_size
     page_ids = (
-        select(Lot.id).where(*conditions).order_by(*order).limit(query.page_size).offset(offset)
+        _with_estimates(select(Lot.id), query)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(query.page_size)
+        .offset(offset)
     )
     rows = session.execute(
-        select(Lot, Case)
-        .join(Case, Case.id == Lot.case_id)
+        _with_estimates(select(Lot, Case).join(Case, Case.id == Lot.case_id), query)
         .where(Lot.id.in_(page_ids))
         .order_by(*order)
     ).all()
     if len(rows) < query.page_size and (rows or offset == 0):
         total = offset + len(rows)  # the page holds the end of the result
     else:
-        total = int(session.scalar(select(func.count(Lot.id)).where(*conditions)) or 0)
-    items = [LotSummary(**_summary_fields(lot, case, now)) for lot, case in rows]
+        count = _with_estimates(select(func.count(Lot.id)), query).where(*conditions)
+        total = int(session.scalar(count) or 0)
+    estimates = estimates_of(session, [lot.id for lot, _ in rows])
+    items = [
+        LotSummary(**_summary_fields(lot, case, now), **_market_fields(lot, estimates.get(lot.id)))
+        for lot, case in rows
+    ]
     return Page[LotSummary](items=items, total=total, page=query.page, page_size=query.page_size)
 
 
@@ -238,6 +285,8 @@ def get_lot(session: Session, lot_id: int, now: datetime) -> LotView:
             Registration.round_id == lot.round_id, Registration.deposit_status != DEPOSIT_PENDING
         )
     )
+    estimate = session.scalar(select(MarketEstimate).where(MarketEstimate.lot_id == lot_id))
+    market = market_view(estimate, lot.start_price)
     return LotView(
         **_summary_fields(lot, case, now),
         address=lot.address,
@@ -254,6 +303,9 @@ def get_lot(session: Session, lot_id: int, now: datetime) -> LotView:
         event_count=lot.event_count,
         chain_head=lot.chain_head,
         **{name: getattr(lot, name) for name in NOTICE_FIELDS},
+        market_estimate=market.estimate,
+        market_ratio=market.market_ratio,
+        market=market,
     )
 
 

@@ -62,7 +62,17 @@ Yuan = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="j
 RoundLabel = int | Literal["sale"]
 T = TypeVar("T")
 
-SORT_KEYS = ("live", "ends_at", "-ends_at", "price", "-price", "bids", "newest")
+SORT_KEYS = (
+    "live",
+    "ends_at",
+    "-ends_at",
+    "price",
+    "-price",
+    "bids",
+    "newest",
+    "market_ratio",
+    "-market_ratio",
+)
 OUTCOMES = ("sold", "failed", "reneged", "suspended", "stopped", "withdrawn")
 
 MAX_INT_ID = 2**31 - 1
@@ -77,6 +87,34 @@ class Page(BaseModel, Generic[T]):
     total: int
     page: int
     page_size: int
+
+
+Ratio = Yuan  # a Decimal shown as a JSON number
+
+
+class MarketEstimateView(BaseModel):
+    """fapai's own market estimate of a lot: an independent estimate from the price model,
+    never the legal reference price (参考价规定 第十三条). ``status``: ``priced`` (the figures),
+    ``refused`` (``reason`` says why fapai cannot price it honestly) or ``pending`` (not yet
+    computed)."""
+
+    status: Literal["priced", "refused", "pending"]
+    label: str
+    note: str
+    estimate: Yuan | None = None
+    interval: dict[str, tuple[Yuan, Yuan]] | None = Field(
+        None, description='{"80": [low, high], "90": [low, high]}: the prediction intervals'
+    )
+    market_ratio: Ratio | None = Field(None, description="起拍价 ÷ 市场估价 (the current start)")
+    expected_final_price: Yuan | None = Field(
+        None, description="The outcome model's expected final price at the start, given a sale"
+    )
+    reason: str | None = None
+    refused: str | None = Field(None, description="field:code where fapai cannot price the lot")
+    as_of: date | None = None
+    computed_at: datetime | None = None
+    model_version: str | None = None
+    outcome_model_version: str | None = None
 
 
 class LotSummary(BaseModel):
@@ -97,6 +135,9 @@ class LotSummary(BaseModel):
     ends_at: datetime
     case_number: str
     court: str
+    # fapai's independent market estimate (not the reference price) and 起拍价 ÷ 市场估价.
+    market_estimate: Yuan | None = None
+    market_ratio: Ratio | None = None
 
 
 class LotView(LotSummary):
@@ -123,6 +164,8 @@ class LotView(LotSummary):
     # The audit trail's head (auction.audit): anyone can check the public events against it.
     event_count: int = 0
     chain_head: str | None = None
+    # fapai's independent market estimate in full (app.market), never the reference price.
+    market: MarketEstimateView | None = None
 
 
 class EventView(BaseModel):
@@ -218,6 +261,9 @@ class LotQuery:
     max_price: Decimal | None = None
     q: str | None = None
     court: str | None = None  # a court's code
+    # 起拍价 ÷ fapai's market estimate: lots without an estimate never match these.
+    min_market_ratio: Decimal | None = None
+    max_market_ratio: Decimal | None = None
     sort: str = "ends_at"
     page: int = 1
     page_size: int = 20
@@ -265,6 +311,7 @@ def _plain_amount(value: object) -> object:
     return text
 
 
+MarketRatio = Annotated[Decimal, Field(ge=0, le=100, decimal_places=4)]
 Money = Annotated[
     Decimal, BeforeValidator(_plain_amount), Field(gt=0, le=MAX_YUAN, decimal_places=2)
 ]
@@ -509,7 +556,17 @@ class LotSearch(BaseModel):
     max_price: Annotated[Decimal, Field(ge=0, le=MAX_YUAN, decimal_places=2)] | None = None
     q: text(100, 0) | None = None
     court: text(20) | None = Field(None, description="A court's code (GET /api/courts)")
-    sort: Literal[SORT_KEYS] = "ends_at"  # type: ignore[valid-type]
+    min_market_ratio: MarketRatio | None = Field(
+        None, description="起拍价 ÷ fapai's market estimate at least this (e.g. 0.6)"
+    )
+    max_market_ratio: MarketRatio | None = Field(
+        None, description="起拍价 ÷ fapai's market estimate at most this (e.g. 0.8)"
+    )
+    sort: Literal[SORT_KEYS] = Field(  # type: ignore[valid-type]
+        "ends_at",
+        description="market_ratio / -market_ratio: by 起拍价 ÷ fapai's market estimate (lots "
+        "without one last)",
+    )
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(20, ge=1, le=100)
 
@@ -561,6 +618,12 @@ class InquiryIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    case_number: str | None = Field(
+        None,
+        max_length=60,
+        description="案号 of the enforcement case",
+        examples=["（2026）粤0106执123号"],
+    )
     property_type: Literal[LISTING_PROPERTY_TYPES] = "residential"  # type: ignore[valid-type]
     city: str = Field(min_length=1, max_length=20, examples=["广州"])
     district: str | None = Field(None, max_length=30, examples=["天河"])

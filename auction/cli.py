@@ -17,13 +17,10 @@ class Role(StrEnum):
     bidder = "bidder"
 
 
-users_app = typer.Typer(
-    help="Accounts: court clerks and bidders, with bearer tokens.", no_args_is_help=True
-)
-courts_app = typer.Typer(help="Courts: each manages only its own lots.", no_args_is_help=True)
+users_app = typer.Typer(help="账户：法院书记员与竞买人，凭访问令牌登录。", no_args_is_help=True)
+courts_app = typer.Typer(help="法院：每个法院只管理自己的拍品。", no_args_is_help=True)
 deposits_app = typer.Typer(
-    help="Deposits: confirm from a bank statement, refunds, overdue refunds.",
-    no_args_is_help=True,
+    help="保证金：按银行流水确认到账、记录退还、列出逾期未退。", no_args_is_help=True
 )
 
 
@@ -58,13 +55,15 @@ def _now():
 
 @users_app.command("add")
 def users_add(
-    name: str = typer.Argument(..., help="The person's name, e.g. '天河法院 书记员 李四'."),
-    role: Role = typer.Option(..., "--role", help="court (publishes and manages lots) or bidder."),
+    name: str = typer.Argument(..., help="姓名，如“天河法院 书记员 李四”。"),
+    role: Role = typer.Option(
+        ..., "--role", help="court（法院：发布并管理拍品）或 bidder（竞买人）。"
+    ),
     court: str | None = typer.Option(
-        None, "--court", help="The court's code (fapai courts add); required for --role court."
+        None, "--court", help="法院代码（见 fapai courts add）；--role court 时必填。"
     ),
 ) -> None:
-    """Create a user and print its bearer token ONCE (only its hash is stored)."""
+    """新建用户并只显示一次其访问令牌（库中只存其哈希）。"""
     from auction import auth
     from fapai.settings import get_settings
 
@@ -79,19 +78,19 @@ def users_add(
             token_days=get_settings().api_token_days,
         )
         user_id = user.id
-    typer.echo(f"user {user_id} ({role.value}) created. Token, shown once, keep it safe:")
+    shown = {"court": "法院用户", "bidder": "竞买人"}[role.value]
+    typer.echo(f"已创建用户 {user_id}（{shown}）。访问令牌只显示这一次，请妥善保管：")
     typer.echo(token)
 
 
-audit_app = typer.Typer(help="The lots' audit trail (hash chain per lot).", no_args_is_help=True)
+audit_app = typer.Typer(help="拍品的审计记录（每个拍品一条哈希链）。", no_args_is_help=True)
 
 
 @audit_app.command("verify")
 def audit_verify(
-    lot: int | None = typer.Argument(None, help="A lot id; every lot with a trail when omitted."),
+    lot: int | None = typer.Argument(None, help="拍品编号；省略时核验所有有记录的拍品。"),
 ) -> None:
-    """Recompute each lot's hash chain; name the first event altered, inserted or removed.
-    Exit status 1 when any chain is broken."""
+    """重新计算每个拍品的哈希链，指出第一个被改动、插入或删除的事件；任何一条链断裂时退出码为 1。"""
     from auction import audit
 
     with _database() as session:
@@ -105,44 +104,44 @@ def audit_verify(
 
 
 @users_app.command("revoke")
-def users_revoke(user_id: int = typer.Argument(..., help="The user's id.")) -> None:
-    """End every token and web session of a user at once."""
+def users_revoke(user_id: int = typer.Argument(..., help="用户编号。")) -> None:
+    """立即终止该用户的全部访问令牌与网页登录。"""
     from auction import auth
 
     with _database() as session:
         ended = auth.revoke_user(session, user_id, _now())
-    typer.echo(f"user {user_id}: {ended} token(s) and session(s) ended.")
+    typer.echo(f"用户 {user_id}：已终止 {ended} 个令牌或登录。")
 
 
 @users_app.command("rotate")
-def users_rotate(user_id: int = typer.Argument(..., help="The user's id.")) -> None:
-    """Issue a new token (printed ONCE); the user's old tokens and sessions end."""
+def users_rotate(user_id: int = typer.Argument(..., help="用户编号。")) -> None:
+    """签发新令牌（只显示一次）；该用户原有的令牌与登录随即失效。"""
     from auction import auth
     from fapai.settings import get_settings
 
     with _database() as session:
         token = auth.rotate_token(session, user_id, _now(), get_settings().api_token_days)
-    typer.echo(f"user {user_id}: new token, shown once, keep it safe:")
+    typer.echo(f"用户 {user_id}：新访问令牌只显示这一次，请妥善保管：")
     typer.echo(token)
 
 
 @courts_app.command("add")
 def courts_add(
-    code: str = typer.Argument(..., help="Short code, e.g. GZTH (letters, digits, - and _)."),
-    name: str = typer.Argument(..., help="Full name, e.g. 广州市天河区人民法院."),
+    code: str = typer.Argument(..., help="简短代码，如 GZTH（字母、数字、- 与 _）。"),
+    name: str = typer.Argument(..., help="全称，如 广州市天河区人民法院。"),
 ) -> None:
-    """Add a court; then `fapai users add NAME --role court --court CODE`."""
+    """新增法院；之后用 `fapai users add 姓名 --role court --court 代码` 为其添加用户。"""
     from auction import auth
 
     with _database() as session:
         court = auth.create_court(session, code, name, _now())
         shown = f"{court.code} {court.name}"
-    typer.echo(f"court {shown} created.")
+    typer.echo(f"已创建法院 {shown}。")
 
 
 @courts_app.command("list")
 def courts_list() -> None:
-    """Every court: code and name."""
+    """列出所有法院：代码与名称。"""
     from sqlalchemy import select
 
     from auction.store import Court
@@ -154,11 +153,11 @@ def courts_list() -> None:
 
 @deposits_app.command("import")
 def deposits_import(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The bank's CSV."),
-    court: str = typer.Option(..., "--court", help="The court's code (whose account it is)."),
-    encoding: str = typer.Option("utf-8", help="The file's encoding (gb18030 for many banks)."),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="银行流水 CSV 文件。"),
+    court: str = typer.Option(..., "--court", help="法院代码（收款账户所属的法院）。"),
+    encoding: str = typer.Option("utf-8", help="文件编码（不少银行为 gb18030）。"),
 ) -> None:
-    """Confirm the pending deposits a bank statement shows arrived (by payment reference)."""
+    """按付款附言确认银行流水显示已到账的待确认保证金。"""
     from auction import auth, deposits
     from fapai.settings import get_settings
 
@@ -183,10 +182,10 @@ def deposits_import(
 
 @deposits_app.command("refund")
 def deposits_refund(
-    reference: str = typer.Argument(..., help="The payment reference of the deposit."),
-    court: str = typer.Option(..., "--court", help="The court's code."),
+    reference: str = typer.Argument(..., help="保证金的付款附言。"),
+    court: str = typer.Option(..., "--court", help="法院代码。"),
 ) -> None:
-    """Record that a deposit was refunded (拍卖规定 第二十三条)."""
+    """记录保证金已退还（拍卖规定 第二十三条）。"""
     from auction import auth, deposits
 
     with _database() as session:
@@ -197,9 +196,9 @@ def deposits_refund(
 
 @deposits_app.command("overdue")
 def deposits_overdue(
-    court: str = typer.Option(..., "--court", help="The court's code."),
+    court: str = typer.Option(..., "--court", help="法院代码。"),
 ) -> None:
-    """Deposits whose 24-hour refund deadline (拍卖规定 第二十三条) has passed."""
+    """列出已超过 24 小时退还期限（拍卖规定 第二十三条）仍未退还的保证金。"""
     from auction import auth, deposits
     from fapai.clock import to_display
     from fapai.money import fen_to_yuan

@@ -37,6 +37,7 @@ from fapai.clock import SystemClock
 from fapai.db import make_engine, migrate, session_factory, session_scope, writer_engine
 from fapai.money import ratio_of, to_fen
 from fapai.settings import Settings, get_settings
+from fapai.terminal import print_whole
 
 DEFAULT_LOTS = 60
 SEED = 20261125
@@ -754,6 +755,7 @@ def seed_demo(
 
 
 EnsureModel = Callable[[Settings], str]
+ROLE_NAMES = {"court": "法院用户", "bidder": "竞买人　"}
 
 
 def run_demo(if_empty: bool, skip_model: bool, lots: int, ensure_model: EnsureModel) -> None:
@@ -765,10 +767,10 @@ def run_demo(if_empty: bool, skip_model: bool, lots: int, ensure_model: EnsureMo
     factory = session_factory(writer_engine(make_engine(settings.database_url)))
     existing = count_lots(factory)
     if if_empty and existing:
-        console.print(f"The database already has {existing} lots: no demo seeded.")
+        console.print(f"数据库中已有 {existing} 个拍品：未写入演示数据。")
     else:
         with Progress(console=console, transient=True) as bar:
-            task = bar.add_task("Playing the demo through the auction engine", total=None)
+            task = bar.add_task("经拍卖引擎演示各拍品的步骤（步）", total=None)
             summary = seed_demo(
                 factory,
                 settings,
@@ -778,28 +780,30 @@ def run_demo(if_empty: bool, skip_model: bool, lots: int, ensure_model: EnsureMo
             )
         _print_summary(console, summary)
     if skip_model:
-        console.print("Price model: not asked for (--skip-model).")
+        console.print("价格模型：未要求（--skip-model）。")
         return
-    with console.status("Making sure a price model exists (the first training takes a minute)"):
-        console.print(f"Price model: {ensure_model(settings)}.")
+    with console.status("正在确认已有价格模型（首次训练约需一分钟）"):
+        console.print(f"价格模型：{ensure_model(settings)}。")
 
 
 def _print_summary(console: Console, summary: DemoSummary) -> None:
-    states = Table(title=f"{summary.lots} demo lots, by status (as the API shows them)")
-    states.add_column("status")
-    states.add_column("lots", justify="right")
+    states = Table(title=f"演示拍品 {summary.lots} 个")
+    states.add_column("状态（接口代码）")
+    states.add_column("拍品数", justify="right")
     for status, n in summary.states.items():
         states.add_row(status, str(n))
-    console.print(states)
-    console.print("Cities: " + ", ".join(f"{c} {n}" for c, n in summary.cities.items()))
-    console.print("Demo users: sign in with the header `Authorization: Bearer <token>`")
+    print_whole(console, states)
+    console.print("城市：" + "，".join(f"{c} {n}" for c, n in summary.cities.items()))
+    console.print(
+        "演示用户：在网页“登录”处粘贴令牌，或在接口请求头中写 `Authorization: Bearer <令牌>`"
+    )
     for user in summary.users:
         # Whole, on a line of its own, never wrapped or cut: people copy it.
-        console.print(f"  {user.role:<7} {user.name}", highlight=False)
+        console.print(f"  {ROLE_NAMES[user.role]} {user.name}", highlight=False)
         console.print(f"          {user.token}", soft_wrap=True, highlight=False, markup=False)
     console.print(
-        "[bold]These are demo tokens[/bold], shown only this once and stored hashed: anyone "
-        "who sees them can act as these users. Never seed a demo into a production database."
+        "[bold]以上是演示令牌[/bold]，只显示这一次，库中只存其哈希：看到它们的人都能以这些用户"
+        "的身份操作。切勿把演示数据写入生产数据库。"
     )
 
 
@@ -813,25 +817,24 @@ def register(app: typer.Typer, ensure_model: EnsureModel) -> None:
         if_empty: bool = typer.Option(
             False,
             "--if-empty",
-            help="Do nothing (but make sure a price model exists) when the database already "
-            "has lots. `make serve` runs `fapai demo --if-empty` every time.",
+            help="数据库中已有拍品时不写入演示数据（但仍确认已有价格模型）。"
+            "`make serve` 每次都运行 `fapai demo --if-empty`。",
         ),
         skip_model: bool = typer.Option(
             False,
             "--skip-model",
-            help="Do not train or promote the default price model (faster; price inquiries "
-            "need one: `fapai train` makes it later).",
+            help="不训练也不启用默认价格模型（更快；询价需要模型，可稍后用 `fapai train` 训练）。",
         ),
         lots: int = typer.Option(
             DEFAULT_LOTS,
             "--lots",
             min=len(FATES),
-            help=f"How many demo lots to seed ({len(FATES)} or more shows every state; at "
-            "most the rows of auction/demo_data/lots.csv).",
+            help=f"写入多少个演示拍品（不少于 {len(FATES)} 个即可覆盖每种状态；"
+            "至多为 auction/demo_data/lots.csv 的行数）。",
         ),
     ) -> None:
-        """Seed a realistic demo into FAPAI_DATABASE_URL: real sold Guangdong lots (from the
-        sf.taobao.com archive, see auction/demo_data/DATA_CARD.md) in every state (announced,
-        bidding, some ending within the hour, sold, failed, second round, 变卖 sale, reneged),
-        a demo court user and demo bidders whose sign-in tokens are printed once."""
+        """向 FAPAI_DATABASE_URL 写入贴近真实的演示数据：
+        广东真实成交的拍品（取自 sf.taobao.com 存档，见 auction/demo_data/DATA_CARD.md），
+        覆盖每种状态（预告、竞价中、一小时内结束、已成交、流拍、二拍、变卖、悔拍），
+        以及一个演示法院用户和若干演示竞买人，其登录令牌只显示一次。"""
         run_demo(if_empty, skip_model, lots, ensure_model)

@@ -39,7 +39,7 @@ def feed_for(path: Path) -> dict[str, dict[str, Any]]:
     fmt = FEED_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise CrawlSetupError(
-            f"cannot tell the feed format of {path.name}: use one of {', '.join(FEED_FORMATS)}"
+            f"无法判断 {path.name} 的输出格式：请用 {'、'.join(FEED_FORMATS)} 之一"
         )
     return {str(path): {"format": fmt, "encoding": "utf-8", "overwrite": True}}
 
@@ -50,7 +50,7 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise CrawlSetupError(f"--set wants NAME=VALUE, got {pair!r}")
+            raise CrawlSetupError(f"--set 应写作 名称=值，收到的是 {pair!r}")
         out[name.strip()] = value
     return out
 
@@ -126,7 +126,7 @@ def run_crawl(spider: str, settings: Settings, **spider_args: Any) -> CrawlSumma
     Log lines go to the caller's logging handlers (Scrapy installs none of its own).
     """
     if spider not in spider_names():
-        raise CrawlSetupError(f"no spider {spider!r}; known: {', '.join(spider_names())}")
+        raise CrawlSetupError(f"没有爬虫 {spider!r}；可用：{'、'.join(spider_names())}")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider)
     process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})

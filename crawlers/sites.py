@@ -40,7 +40,7 @@ CITIES: dict[str, City] = _load_cities(Path(__file__).with_name("cities.csv"))
 
 class UnknownCityError(ValueError):
     def __init__(self, code: str) -> None:
-        super().__init__(f"unknown city code {code!r}; known: {', '.join(sorted(CITIES))}")
+        super().__init__(f"未知的城市代码 {code!r}；可用：{'、'.join(sorted(CITIES))}")
 
 
 def city(code: str) -> City:
@@ -53,7 +53,7 @@ def city(code: str) -> City:
 class BadBaseUrlError(ValueError):
     def __init__(self, url: str) -> None:
         super().__init__(
-            f"--base-url must be an http(s) address like http://127.0.0.1:8123, got {url!r}"
+            f"--base-url 应为 http(s) 地址，如 http://127.0.0.1:8123，收到的是 {url!r}"
         )
 
 

@@ -524,6 +524,23 @@ def min_reauction_start_price(previous_start_fen: int, settings: Settings) -> in
     return ratio_of(previous_start_fen, reauction_keep_ratio(settings), rounding=ROUND_CEILING)
 
 
+# The law bounds the start price from below (拍卖规定 第十条: at least 70% of the reference;
+# 第二十六条: a re-auction at least 80% of the previous start) and sets no unit. A proposed
+# start price is whole yuan, as platforms publish start prices, rounded up so that rounding
+# never takes it below its floor (the lawful side, which is also the court's: a higher start).
+START_PRICE_UNIT_FEN = 100
+
+
+def whole_yuan_up(fen: int) -> int:
+    """``fen`` rounded up to whole yuan (a start price never rounded below its floor)."""
+    return -(-int(fen) // START_PRICE_UNIT_FEN) * START_PRICE_UNIT_FEN
+
+
+def whole_yuan_down(fen: int) -> int:
+    """``fen`` rounded down to whole yuan (a start price never rounded above its cap)."""
+    return int(fen) // START_PRICE_UNIT_FEN * START_PRICE_UNIT_FEN
+
+
 def deposit_range(start_fen: int, settings: Settings) -> tuple[int, int]:
     """拍卖规定 第十七条: the lawful deposits for a start price, 5%–20% of it (fen, inclusive:
     the low end rounded up, the high end down)."""

@@ -69,9 +69,14 @@ class RedactingText(logging.Formatter):
         return redact(super().format(record))
 
 
-def logging_config(level: str = "INFO", fmt: LogFormat = "json") -> dict[str, Any]:
+def logging_config(
+    level: str = "INFO", fmt: LogFormat = "json", migrations: bool = True
+) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for fapai and uvicorn: every line to stderr in ``fmt``;
-    uvicorn's own access log off (fapai writes one line per request itself)."""
+    uvicorn's own access log off (fapai writes one line per request itself). Without
+    ``migrations`` the schema check every command makes says nothing below a warning (a
+    command-line tool's output is its own; ``fapai -v`` shows them)."""
+    schema_level = level if migrations else "WARNING"
     formatter = {"()": JsonLines} if fmt == "json" else {"()": RedactingText, "format": TEXT_FORMAT}
     return {
         "version": 1,
@@ -91,11 +96,13 @@ def logging_config(level: str = "INFO", fmt: LogFormat = "json") -> dict[str, An
             "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
             # Alembic announces every plugin it sets up; keep only the migrations it runs.
             "alembic.runtime.plugins": {"level": "WARNING"},
+            "alembic": {"level": schema_level},
+            "fapai.db": {"level": schema_level},
             STATE_CHANGES: {"level": level},
         },
     }
 
 
-def configure(level: str = "INFO", fmt: LogFormat = "json") -> None:
+def configure(level: str = "INFO", fmt: LogFormat = "json", migrations: bool = True) -> None:
     """Configure this process's logging (see :func:`logging_config`)."""
-    logging.config.dictConfig(logging_config(level, fmt))
+    logging.config.dictConfig(logging_config(level, fmt, migrations))

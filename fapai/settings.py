@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     closing_interval_seconds: float = Field(
         1.0, description="How often the server's closing loop looks for rounds that ended."
     )
+    market_estimate_interval_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="How often the server re-prices lots whose market estimate is missing or "
+        "stale (a new lot, a new round, a newly promoted model), once its models are loaded; "
+        "0: never (`fapai models promote` and publication still price them).",
+    )
     log_format: Literal["json", "text"] = Field(
         "json",
         description="`fapai serve` logs: JSON lines (one object a line, for a log shipper) or "

@@ -29,6 +29,8 @@ from fapai.db import make_engine, migrate, normalize_url
 # Apps made by tests load the inquiry models on first use, not in the background at start-up
 # (a test that checks the warm-up turns it on for itself).
 os.environ.setdefault("FAPAI_WARM_MODELS", "0")
+# Nor do they re-price market estimates in the background (tests call app.market.sweep_once).
+os.environ.setdefault("FAPAI_MARKET_ESTIMATE_INTERVAL_SECONDS", "0")
 # Tests record deposits as paid unless they test the court-account flow, keep the
 # server secret in a folder of their own, serve TestClient's host, and rate-limit only where a
 # test checks the limits (those tests set their own).

@@ -7,12 +7,15 @@ which wire rooms together, are the app's: ``app.inquiry_cli``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
 from valuation import cli_appraise, cli_models
 
 
-def register(app: typer.Typer) -> None:
-    """Add this room's commands to the root app."""
-    cli_models.register(app)
+def register(app: typer.Typer, after_promote: Callable[[], str] | None = None) -> None:
+    """Add this room's commands to the root app; ``after_promote()`` runs after a model is
+    promoted (the root command re-prices the lots' market estimates) and says what it did."""
+    cli_models.register(app, after_promote)
     cli_appraise.register(app)

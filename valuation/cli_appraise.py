@@ -19,8 +19,9 @@ from rich.table import Table
 
 from fapai.clock import SystemClock, to_display
 from fapai.settings import get_settings
+from fapai.terminal import print_whole
 from valuation.data import read_listing_file, write_listing_file
-from valuation.model import REFUSALS
+from valuation.model import rule_words
 
 console = Console()
 CHUNK_ROWS = 20_000
@@ -32,14 +33,16 @@ def _fail(message: str) -> typer.Exit:
 
 
 def appraise(
-    file: Path = typer.Argument(..., help="CSV (.csv, .csv.gz) or Parquet file, schema columns."),
-    out: Path = typer.Option(..., "-o", "--out", help="Output .csv, .csv.gz or .parquet file."),
+    file: Path = typer.Argument(
+        ..., help="CSV（.csv、.csv.gz）或 Parquet 文件，列名同挂牌数据格式。"
+    ),
+    out: Path = typer.Option(..., "-o", "--out", help="输出文件：.csv、.csv.gz 或 .parquet。"),
     as_of: str = typer.Option(
-        None, "--as-of", help="Valuation date (YYYY-MM-DD); default today (Asia/Shanghai)."
+        None, "--as-of", help="估价时点（YYYY-MM-DD）；默认今天（北京时间）。"
     ),
 ) -> None:
-    """Price every property in FILE at one valuation date; write OUT with the input's columns
-    plus estimate, low80, high80, low90, high90 (yuan) and refused (why a row has no price)."""
+    """批量评估：按同一估价时点为文件中的每处房产估价；输出文件保留输入的列，
+    另加 estimate、low80、high80、low90、high90（元）与 refused（无法估价的原因）。"""
     from valuation.registry import ModelRegistry, ensure_default_model
 
     settings = get_settings()
@@ -58,7 +61,7 @@ def appraise(
         write_listing_file(table.head(0), out)  # the output type is checked before the work
     except ValueError as exc:
         raise _fail(str(exc)) from exc
-    with console.status("loading the price model…"):
+    with console.status("正在载入价格模型…"):
         ensure_default_model(settings)
         model = ModelRegistry(settings.models_dir).current()
     parts = []
@@ -69,7 +72,7 @@ def appraise(
         TimeElapsedColumn(),
         console=console,
     ) as bar:
-        task = bar.add_task("properties appraised", total=len(table))
+        task = bar.add_task("已评估的房产（处）", total=len(table))
         for start in range(0, len(table), CHUNK_ROWS):
             chunk = table.iloc[start : start + CHUNK_ROWS]
             parts.append(model.appraise(chunk, when))
@@ -78,17 +81,17 @@ def appraise(
     write_listing_file(result, out)
     refused = result["refused"].value_counts()
     console.print(
-        f"{len(table):,} properties, {len(table) - int(refused.sum()):,} priced at {when} "
-        f"by price model {model.version}, {int(refused.sum()):,} refused; wrote {out}",
+        f"共 {len(table):,} 处房产：{len(table) - int(refused.sum()):,} 处已由价格模型 "
+        f"{model.version} 按 {when} 估价，{int(refused.sum()):,} 处无法估价；已写出 {out}",
         soft_wrap=True,
     )
     if len(refused):
-        t = Table(title="refused rows by reason")
-        for col in ("reason", "rows", "why"):
-            t.add_column(col, justify="right" if col == "rows" else "left")
+        t = Table(title="无法估价的行，按原因")
+        for col in ("原因（字段:代码）", "行数", "说明"):
+            t.add_column(col, justify="right" if col == "行数" else "left")
         for reason, n in refused.items():
-            t.add_row(reason, f"{n:,}", REFUSALS[reason.partition(":")[2]])
-        console.print(t)
+            t.add_row(reason, f"{n:,}", rule_words(reason))
+        print_whole(console, t)
 
 
 def register(app: typer.Typer) -> None:

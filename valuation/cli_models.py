@@ -6,6 +6,8 @@ Thin: options in, the room's functions called (:mod:`valuation.data`, :mod:`valu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -14,9 +16,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fapai.clock import SystemClock
+from fapai.clock import SystemClock, to_display
 from fapai.db import make_engine, migrate, session_factory
 from fapai.settings import get_settings
+from fapai.terminal import print_whole
 from valuation.data import (
     import_listings,
     listings_frame,
@@ -26,26 +29,36 @@ from valuation.data import (
     write_rejects,
 )
 from valuation.evaluate import report_rows
+from valuation.model import rule_words
 from valuation.registry import IncompatibleModel, ModelRegistry, UnknownModel, model_names
 
 console = Console()
-data_app = typer.Typer(
-    help="Market listings in and out of the project database.", no_args_is_help=True
-)
+data_app = typer.Typer(help="市场挂牌数据：导入项目数据库、从中导出。", no_args_is_help=True)
 models_app = typer.Typer(
-    help="Trained models of every kind (price, outcome): list them, promote one.",
-    no_args_is_help=True,
+    help="各类已训练模型（价格模型、结果模型）：列出版本，启用其一。", no_args_is_help=True
 )
 
+KIND_NAMES = {"price": "价格", "outcome": "结果"}
 SOURCE_HELP = (
-    "Where the listings come from: 'default' (the shipped real market data), 'db' (the "
-    "project database, FAPAI_DATABASE_URL) or a CSV/Parquet FILE with the listing schema."
+    "挂牌数据的来源：default（随附的真实市场数据）、db（项目数据库，FAPAI_DATABASE_URL）"
+    "或按挂牌数据格式的 CSV/Parquet 文件路径。"
 )
+
+
+# Run after a promotion, each saying what it did: the root command wires in the app's
+# re-pricing of the lots' stored market estimates (this room knows nothing of lots).
+_after_promote: list[Callable[[], str]] = []
+
+
+def _promoted(name: str, version: str) -> None:
+    console.print(f"已启用 {name}-{version}")
+    for then in _after_promote:
+        console.print(then(), soft_wrap=True)
 
 
 def _fail(message: str) -> typer.Exit:
     # A sentence is never broken at the terminal width: a path in it must stay copyable.
-    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    console.print(f"[red]错误：[/red]{message}", soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -66,11 +79,11 @@ def _load_source(source: str, limit: int | None) -> pd.DataFrame:
         with factory() as session:
             frame = listings_frame(session)
         if frame.empty:
-            raise _fail("the project database holds no listings: `fapai data import FILE` first")
+            raise _fail("项目数据库中没有挂牌数据：请先运行 `fapai data import 文件`")
     else:
         path = Path(source)
         if not path.exists():
-            raise _fail(f"{path}: no such file (the source is 'default', 'db' or a file)")
+            raise _fail(f"{path}：文件不存在（来源应为 default、db 或一个文件）")
         try:
             frame = read_listing_file(path)
         except ValueError as exc:
@@ -89,14 +102,15 @@ def _validated(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _print_rejects(read: int, kept: int, rejected: dict[str, int]) -> None:
-    console.print(f"{read:,} rows read, {kept:,} valid, {read - kept:,} rejected")
+    console.print(f"读取 {read:,} 行，有效 {kept:,} 行，拒收 {read - kept:,} 行")
     if rejected:
-        t = Table(title="rejected rows by reason")
-        t.add_column("reason")
-        t.add_column("rows", justify="right")
+        t = Table(title="拒收的行，按原因")
+        t.add_column("原因（字段:规则）")
+        t.add_column("说明")
+        t.add_column("行数", justify="right")
         for reason, n in sorted(rejected.items(), key=lambda kv: -kv[1]):
-            t.add_row(reason, f"{n:,}")
-        console.print(t)
+            t.add_row(reason, rule_words(reason), f"{n:,}")
+        print_whole(console, t)
 
 
 def _progress() -> Progress:
@@ -112,29 +126,30 @@ def _progress() -> Progress:
 # --- data ---------------------------------------------------------------------------------
 @data_app.command("import")
 def data_import(
-    file: Path = typer.Argument(..., help="CSV (.csv, .csv.gz) or Parquet file, schema columns."),
-    batch_size: int = typer.Option(2000, help="Rows per transaction."),
+    file: Path = typer.Argument(
+        ..., help="CSV（.csv、.csv.gz）或 Parquet 文件，列名同挂牌数据格式。"
+    ),
+    batch_size: int = typer.Option(2000, help="每个事务写入的行数。"),
     rejects: Path = typer.Option(
         None,
         "--rejects",
-        help="Where to write the rejected rows (default: FILE's name + .rejects.csv beside it).",
+        help="拒收行写到哪里（默认：与文件同目录，文件名加 .rejects.csv）。",
     ),
 ) -> None:
-    """Validate listings from FILE and upsert them into the project database.
+    """校验文件中的挂牌数据并写入项目数据库（已有的更新）。
 
-    Every rejected row is counted by reason (field:rule) and printed, and written with its row
-    number (1 = the first row after the header) to a rejects file; none is dropped silently.
-    Prices may carry decimals (rounded to the yuan).
+    每个拒收的行按原因（字段:规则）计数并显示，连同行号（1 = 表头后的第一行）写入拒收文件，
+    不会悄悄丢弃。价格可带小数（单价、总价均可）。
     """
     if not file.exists():
-        raise _fail(f"{file}: no such file")
+        raise _fail(f"{file}：文件不存在")
     try:
         frame = read_listing_file(file)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     factory = _factory()
     with _progress() as bar:
-        task = bar.add_task(f"importing {file.name} (rows)", total=len(frame))
+        task = bar.add_task(f"导入 {file.name}（行）", total=len(frame))
         report = import_listings(
             factory, frame, SystemClock().now(), batch_size, progress=lambda n: bar.advance(task, n)
         )
@@ -142,19 +157,19 @@ def data_import(
     if report.rejected_rows:
         path = rejects or file.with_name(file.name + ".rejects.csv")
         write_rejects(report.rejected_rows, path)
-        console.print(f"rejected rows with their row numbers: {path}", soft_wrap=True)
+        console.print(f"拒收的行及其行号已写入：{path}", soft_wrap=True)
     s = report.stored
     console.print(
-        f"stored: {s.inserted:,} new, {s.updated:,} updated "
-        f"({s.price_changed:,} price changes), {s.unchanged:,} unchanged"
+        f"已写入：新增 {s.inserted:,} 条，更新 {s.updated:,} 条"
+        f"（其中价格变动 {s.price_changed:,} 条），未变 {s.unchanged:,} 条"
     )
 
 
 @data_app.command("export")
 def data_export(
-    file: Path = typer.Argument(..., help="Output .csv, .csv.gz or .parquet file."),
+    file: Path = typer.Argument(..., help="输出文件：.csv、.csv.gz 或 .parquet。"),
 ) -> None:
-    """Write every listing in the project database to FILE (the listing schema's columns)."""
+    """把项目数据库中的全部挂牌数据写入文件（挂牌数据格式的列）。"""
     factory = _factory()
     with factory() as session:
         frame = listings_frame(session)
@@ -162,9 +177,9 @@ def data_export(
         from valuation.market_data import default_listings_path
 
         console.print(
-            "the project database holds no listings: nothing to export. The shipped market "
-            f"data is {default_listings_path()} (`fapai train --source default` uses it; "
-            "`fapai data import` it to have it in the database).",
+            "项目数据库中没有挂牌数据，无可导出。随附的市场数据在 "
+            f"{default_listings_path()}（`fapai train --source default` 即用它训练；"
+            "用 `fapai data import` 导入后即在数据库中）。",
             soft_wrap=True,
         )
         raise typer.Exit(code=1)
@@ -172,23 +187,23 @@ def data_export(
         write_listing_file(frame, file)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"wrote {len(frame):,} listings to {file}")
+    console.print(f"已把 {len(frame):,} 条挂牌数据写入 {file}", soft_wrap=True)
 
 
 # --- training and evaluation --------------------------------------------------------------
 def train(
     source: str = typer.Option("default", "--source", help=SOURCE_HELP),
-    name: str = typer.Option("price", "--name", help="Model name: the artifact is NAME-VERSION."),
-    limit: int = typer.Option(None, "--limit", help="Train on a seeded random slice of N rows."),
-    promote: bool = typer.Option(False, "--promote", help="Promote the new version at once."),
+    name: str = typer.Option("price", "--name", help="模型名称：模型文件为 名称-版本。"),
+    limit: int = typer.Option(None, "--limit", help="只用固定随机种子抽取的 N 行训练。"),
+    promote: bool = typer.Option(False, "--promote", help="训练后立即启用新版本。"),
 ) -> None:
-    """Train a price model and write models/NAME-VERSION.joblib with its JSON model card."""
+    """训练价格模型，写出 models/名称-版本.joblib 及其 JSON 模型卡。"""
     from valuation.train import train_price_model
 
     settings = get_settings()
     frame = _load_source(source, limit)
     with _progress() as bar:
-        task = bar.add_task("training (share of the steps)", total=1.0)
+        task = bar.add_task("训练（已完成的步骤占比）", total=1.0)
 
         def step(what: str, done: float) -> None:
             bar.update(task, completed=done, description=what)
@@ -201,41 +216,41 @@ def train(
             raise _fail(str(exc)) from exc
     registry = ModelRegistry(settings.models_dir, name)
     path = registry.save(trained.artifact, trained.card)
-    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) and its card", soft_wrap=True)
+    console.print(f"已写出 {path}（{path.stat().st_size / 1e6:.1f} MB）及其模型卡", soft_wrap=True)
     check = trained.card.get("metrics", {}).get("check_rows_random_10pct")
     if check:
-        _print_report("random 10% check rows", check)
+        _print_report("随机 10% 校验行", check)
     if promote:
         registry.promote(trained.card["version"])
-        console.print(f"promoted {name}-{trained.card['version']}")
+        _promoted(name, trained.card["version"])
 
 
 def _print_report(title: str, report: dict) -> None:
     t = Table(title=title)
-    for col in ("metric", "model", "district median × area"):
-        t.add_column(col, justify="left" if col == "metric" else "right")
+    for col in ("指标", "模型", "区县单价中位数 × 面积"):
+        t.add_column(col, justify="left" if col == "指标" else "right")
     for row in report_rows(report):
         t.add_row(*row)
-    console.print(t)
+    print_whole(console, t)
 
 
 def evaluate(
     source: str = typer.Option("default", "--source", help=SOURCE_HELP),
     test_share: float = typer.Option(
-        0.2, "--test-share", min=0.05, max=0.5, help="The latest share of rows held out."
+        0.2, "--test-share", min=0.05, max=0.5, help="按时间留出最新的这一比例的行作检验。"
     ),
-    limit: int = typer.Option(None, "--limit", help="Use a seeded random slice of N rows."),
+    limit: int = typer.Option(None, "--limit", help="只用固定随机种子抽取的 N 行。"),
 ) -> None:
-    """Time-ordered hold-out: train on earlier listings, price the latest, beside the baseline.
+    """按时间留出检验：用较早的挂牌训练，为最新的估价，并与基线对照。
 
-    Prints MdAPE, within ±10%/±20%, the IAAO median ratio, COD and PRD, and the 80%/90%
-    interval coverage, each beside district median unit price × area from the same rows.
+    显示 MdAPE、误差在 ±10%/±20% 以内的比例、IAAO 中位比率、COD 与 PRD、80%/90% 区间覆盖率，
+    每项都与同一批行上的“区县单价中位数 × 面积”对照。
     """
     from valuation.train import evaluate_time_ordered
 
     frame = _load_source(source, limit)
     with _progress() as bar:
-        task = bar.add_task("evaluating (share of the steps)", total=1.0)
+        task = bar.add_task("检验（已完成的步骤占比）", total=1.0)
         try:
             report = evaluate_time_ordered(
                 frame,
@@ -247,8 +262,8 @@ def evaluate(
             raise _fail(str(exc)) from exc
     s = report["split"]
     _print_report(
-        f"time-ordered hold-out: {s['train_rows']:,} train, {s['test_rows']:,} test "
-        f"({s['test_from']} – {s['test_to']})",
+        f"按时间留出检验：训练 {s['train_rows']:,} 行，检验 {s['test_rows']:,} 行"
+        f"（{s['test_from']} – {s['test_to']}）",
         report,
     )
 
@@ -267,52 +282,61 @@ def _coverage(card: dict) -> str:
     return f"{m['coverage_80']:.1%}" if "coverage_80" in m else "—"
 
 
+def _shown_time(stamp: str, tz: str) -> str:
+    """A card's UTC time stamp as people read it (the display time zone)."""
+    return to_display(datetime.fromisoformat(stamp), tz).strftime("%Y-%m-%d %H:%M")
+
+
 @models_app.command("list")
 def models_list(
-    name: str = typer.Option(None, "--name", help="Only this model name (price, outcome…)."),
+    name: str = typer.Option(None, "--name", help="只列这一名称的模型（price、outcome…）。"),
 ) -> None:
-    """Saved versions of every model kind with their data, accuracy and whether promoted."""
-    models_dir = get_settings().models_dir
+    """列出各类模型已保存的版本：训练数据、精度、是否已启用。"""
+    settings = get_settings()
+    models_dir, tz = settings.models_dir, settings.display_timezone
     names = [name] if name else model_names(models_dir)
     cards = [c for n in names for c in ModelRegistry(models_dir, n).list()]
     if not cards:
-        console.print(f"no models in {models_dir}: run `fapai train`", soft_wrap=True)
+        console.print(f"{models_dir} 中没有模型：请运行 `fapai train`", soft_wrap=True)
         return
-    t = Table(title=f"models in {models_dir}")
-    t.add_column("name", no_wrap=True, min_width=max(len(c["name"]) for c in cards))
-    # A version id is copied into `fapai models promote`: never cut, whatever the width.
-    t.add_column("version", no_wrap=True, min_width=max(len(c["version"]) for c in cards))
-    for col in ("kind", "created", "rows", "MdAPE", "80% cov.", "sklearn", "promoted"):
-        t.add_column(col, overflow="fold")
+    t = Table(title=f"{models_dir} 中的模型")
+    for col in (
+        "名称",
+        "版本",
+        "种类",
+        "创建时间",
+        "行数",
+        "MdAPE",
+        "80%覆盖率",
+        "sklearn",
+        "已启用",
+    ):
+        t.add_column(col, no_wrap=True)
     for c in cards:
         t.add_row(
             c["name"],
             c["version"],
-            c.get("kind", "price"),
-            c["created_at"][:19],
+            KIND_NAMES.get(c.get("kind", "price"), c.get("kind", "price")),
+            _shown_time(c["created_at"], tz),
             f"{c['data']['rows']:,}",
             _mdape(c),
             _coverage(c),
-            c["versions"]["scikit-learn"] + ("" if c["compatible"] else " [red](incompatible)"),
-            "[green]yes[/green]" if c["promoted"] else "",
+            c["versions"]["scikit-learn"] + ("" if c["compatible"] else " [red]（不兼容）"),
+            "[green]是[/green]" if c["promoted"] else "",
         )
-    console.print(t)
+    print_whole(console, t)  # a version id is copied into `fapai models promote`: never cut
 
 
 @models_app.command("promote")
 def models_promote(
-    version: str = typer.Argument(..., help="The version to serve (see `fapai models list`)."),
-    name: str = typer.Option(
-        None, "--name", help="The model name; found from the version when not given."
-    ),
-    force: bool = typer.Option(
-        False, "--force", help="Promote even if VERSION scores worse on the same hold-out."
-    ),
+    version: str = typer.Argument(..., help="要启用的版本（见 `fapai models list`）。"),
+    name: str = typer.Option(None, "--name", help="模型名称；不填时按版本查找。"),
+    force: bool = typer.Option(False, "--force", help="即使该版本在同一批留出行上得分更差也启用。"),
 ) -> None:
-    """Serve VERSION (of any kind) from now on; running servers switch at their next inquiry.
+    """从现在起启用该版本（任何种类的模型）；运行中的服务在下一次询价时切换。
 
-    When VERSION and the promoted version were checked on the same hold-out rows (the same
-    training data and seed), a worse MdAPE is refused unless --force.
+    若该版本与当前启用的版本在同一批留出行上检验过（同一训练数据与随机种子），
+    MdAPE 更差时拒绝启用，除非加 --force。
     """
     models_dir = get_settings().models_dir
     if name is None:
@@ -322,19 +346,19 @@ def models_promote(
             if ModelRegistry(models_dir, n).card_path(version).exists()
         ]
         if len(owners) > 1:
-            raise _fail(f"version {version!r} exists for {', '.join(owners)}: add --name")
+            raise _fail(f"{'、'.join(owners)} 都有版本 {version!r}：请加 --name")
         name = owners[0] if owners else "price"
     registry = ModelRegistry(models_dir, name)
     try:
         worse = _worse_than_promoted(registry, version)
         if worse and not force:
-            raise _fail(f"{worse}; add --force to promote it anyway")
+            raise _fail(f"{worse}；如仍要启用，请加 --force")
         if worse:
-            console.print(f"[yellow]warning:[/yellow] {worse}", soft_wrap=True)
+            console.print(f"[yellow]警告：[/yellow]{worse}", soft_wrap=True)
         registry.promote(version)
     except (UnknownModel, IncompatibleModel) as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"promoted {name}-{version}")
+    _promoted(name, version)
 
 
 def _worse_than_promoted(registry: ModelRegistry, version: str) -> str | None:
@@ -356,12 +380,14 @@ def _worse_than_promoted(registry: ModelRegistry, version: str) -> str | None:
     if new_m is None or old_m is None or new_m <= old_m:
         return None
     return (
-        f"{version} scores worse than the promoted {current} on the same hold-out "
-        f"(MdAPE {new_m:.2%} vs {old_m:.2%})"
+        f"{version} 在同一批留出行上比当前启用的 {current} 更差"
+        f"（MdAPE {new_m:.2%}，对比 {old_m:.2%}）"
     )
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, after_promote: Callable[[], str] | None = None) -> None:
+    """Add this module's commands; ``after_promote()`` runs after every promotion."""
+    _after_promote[:] = [after_promote] if after_promote else []
     app.add_typer(data_app, name="data")
     app.add_typer(models_app, name="models")
     app.command("train")(train)

@@ -173,7 +173,7 @@ def read_listing_file(path: Path) -> pd.DataFrame:
         return pd.read_parquet(path)
     if suffix in (".csv", ".csv.gz"):
         return pd.read_csv(path, dtype=str, keep_default_na=False)
-    raise ValueError(f"{path.name}: unsupported file type (use .csv, .csv.gz or .parquet)")
+    raise ValueError(f"{path.name}：不支持的文件类型（请用 .csv、.csv.gz 或 .parquet）")
 
 
 def validate_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[str]]:
@@ -237,4 +237,4 @@ def write_listing_file(frame: pd.DataFrame, path: Path) -> None:
     elif path.suffix == ".csv" or path.suffixes[-2:] == [".csv", ".gz"]:
         frame.to_csv(path, index=False)
     else:
-        raise ValueError(f"{path.name}: unsupported file type (use .csv, .csv.gz or .parquet)")
+        raise ValueError(f"{path.name}：不支持的文件类型（请用 .csv、.csv.gz 或 .parquet）")

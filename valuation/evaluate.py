@@ -89,15 +89,15 @@ def compare(
 
 
 METRIC_LABELS = (
-    ("n", "rows", "{:,.0f}"),
+    ("n", "行数", "{:,.0f}"),
     ("mdape", "MdAPE", "{:.1%}"),
-    ("within_10", "within ±10%", "{:.1%}"),
-    ("within_20", "within ±20%", "{:.1%}"),
-    ("median_ratio", "median ratio", "{:.3f}"),
+    ("within_10", "误差 ±10% 以内", "{:.1%}"),
+    ("within_20", "误差 ±20% 以内", "{:.1%}"),
+    ("median_ratio", "中位比率", "{:.3f}"),
     ("cod", "COD", "{:.1f}"),
     ("prd", "PRD", "{:.3f}"),
-    ("coverage_80", "80% interval coverage", "{:.1%}"),
-    ("coverage_90", "90% interval coverage", "{:.1%}"),
+    ("coverage_80", "80% 区间覆盖率", "{:.1%}"),
+    ("coverage_90", "90% 区间覆盖率", "{:.1%}"),
 )
 
 

@@ -7,7 +7,9 @@ gradient-boosted trees learn where a missing value goes, so minimal input still 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,19 +66,84 @@ def _community_prior_table() -> pd.Series:
     )
 
 
-def community_prior(frame: pd.DataFrame) -> pd.Series:
+# What the feature functions read: a listing DataFrame, or column name → array (one subject's
+# values as arrays of one: the inquiry's path, with no pandas overhead). Each feature is defined
+# once, on arrays, so a DataFrame and a single row get the same numbers.
+Columns = Mapping[str, Any]
+
+
+def _values(frame: Columns, name: str) -> np.ndarray | None:
+    """A column as a NumPy array (numeric extension dtypes as float with NaN), None if absent."""
+    if name not in frame:
+        return None
+    column = frame[name]
+    if isinstance(column, pd.Series):
+        if isinstance(column.dtype, pd.api.extensions.ExtensionDtype) and (
+            pd.api.types.is_numeric_dtype(column.dtype)
+            and not pd.api.types.is_bool_dtype(column.dtype)
+        ):
+            return column.to_numpy(dtype=float, na_value=np.nan)
+        return column.to_numpy()
+    return np.asarray(column)
+
+
+def _numbers(values: np.ndarray | None, n: int) -> np.ndarray:
+    """Numbers as float (NaN where missing or not a number)."""
+    if values is None:
+        return np.full(n, np.nan)
+    return np.asarray(pd.to_numeric(values, errors="coerce"), dtype=float)
+
+
+class _Lookup:
+    """A value → number table applied to an array, as ``Series.map(dict)`` does (NaN where
+    the value is not a key): one hashed lookup per value."""
+
+    def __init__(self, table: Mapping[Any, float]) -> None:
+        self.table = dict(table)
+        self.index = pd.Index(list(table), tupleize_cols=False)
+        self.numbers = np.append(np.asarray(list(table.values()), dtype=float), np.nan)
+
+    def __call__(self, values: np.ndarray | None, n: int) -> np.ndarray:
+        if values is None:
+            return np.full(n, np.nan)
+        if values.dtype == object:  # Python's hash and ==, as pandas' object lookup
+            get = self.table.get
+            return np.fromiter((get(v, np.nan) for v in values), dtype=float, count=n)
+        return self.numbers[self.index.get_indexer(values)]  # -1 → the trailing NaN
+
+
+_FLOOR_LEVEL_OF = _Lookup(_FLOOR_LEVEL)
+_DECORATION_OF = _Lookup(_DECORATION)
+_BUILDING_TYPE_OF = _Lookup(_BUILDING_TYPE)
+_ELEVATOR_OF = _Lookup({True: 1.0, False: 0.0})
+# The sources only ever say "near a metro" (a tag); False reads as not said, like no tag.
+_NEAR_METRO_OF = _Lookup({True: 1.0})
+
+
+@cache
+def _community_prior_lookup() -> dict[tuple[str, str], float]:
+    table = _community_prior_table()
+    return dict(zip(table.index, table.to_numpy(dtype=float), strict=True))
+
+
+def community_prior(frame: Columns, n: int) -> np.ndarray:
     """The community's 2017 price level (log yuan/m²) where the public list names it.
 
     A prior, not a price: the trees learn how far 2017 levels carry to the rows' own period.
     """
-    if "community" not in frame:
-        return pd.Series(np.nan, index=frame.index, dtype=float)
-    keys = pd.MultiIndex.from_arrays(
-        [frame["district"].astype(object), frame["community"].astype(object)]
+    community = _values(frame, "community")
+    if community is None:
+        return np.full(n, np.nan)
+    district = _values(frame, "district")
+    district = np.full(n, None, dtype=object) if district is None else district
+    lookup = _community_prior_lookup()
+    prior = np.fromiter(
+        (lookup.get((d, c), np.nan) for d, c in zip(district, community, strict=True)),
+        dtype=float,
+        count=n,
     )
-    prior = _community_prior_table().reindex(keys).to_numpy()
-    in_city = (frame["city"] == PRIOR_CITY).to_numpy()
-    return pd.Series(np.where(in_city, prior, np.nan), index=frame.index, dtype=float)
+    in_city = np.asarray(_values(frame, "city") == PRIOR_CITY, dtype=bool)
+    return np.where(in_city, prior, np.nan)
 
 
 def observed_at(frame: pd.DataFrame) -> pd.Series:
@@ -94,54 +161,73 @@ def period_years(when: pd.Series) -> pd.Series:
     return when.dt.year + (when.dt.day_of_year - 1) / 365.25
 
 
-def _floor_level(frame: pd.DataFrame) -> pd.Series:
+def _floor_level(frame: Columns, n: int) -> np.ndarray:
     """低/中/高 → 0/1/2; from floor / total_floors in thirds where only the number is known."""
-    level = frame.get("floor_level", pd.Series(index=frame.index, dtype=object)).map(_FLOOR_LEVEL)
+    level = _FLOOR_LEVEL_OF(_values(frame, "floor_level"), n)
     if "floor" in frame and "total_floors" in frame:
-        ratio = pd.to_numeric(frame["floor"], errors="coerce") / pd.to_numeric(
-            frame["total_floors"], errors="coerce"
-        )
-        level = level.fillna(np.floor(ratio.clip(0, 0.999) * 3))
-    return level.astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = _numbers(_values(frame, "floor"), n) / _numbers(
+                _values(frame, "total_floors"), n
+            )
+        level = np.where(np.isnan(level), np.floor(np.clip(ratio, 0, 0.999) * 3), level)
+    return level
 
 
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name not in frame:
-        return pd.Series(np.nan, index=frame.index, dtype=float)
-    return pd.to_numeric(frame[name], errors="coerce").astype(float)
+def _south(values: np.ndarray | None, n: int) -> np.ndarray:
+    if values is None:
+        return np.full(n, np.nan)
+    return np.fromiter(
+        (float("南" in o) if isinstance(o, str) else np.nan for o in values), dtype=float, count=n
+    )
 
 
-def feature_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Listing columns → the model's columns: location names as text, the rest numeric.
+def _text(values: np.ndarray | None, n: int) -> np.ndarray:
+    """Names as objects, None where missing."""
+    if values is None:
+        return np.full(n, None, dtype=object)
+    out = np.array(values, dtype=object)
+    out[pd.isna(out)] = None
+    return out
+
+
+def feature_columns(frame: Columns) -> dict[str, np.ndarray]:
+    """Listing columns → the model's columns as arrays: location names as text, the rest
+    numeric. The one definition of the features, for a whole table and for one subject.
 
     ``period`` is the year the price was observed (``observed_at``); for a subject to price the
     caller sets it to the model's as-of date.
     """
-    out = pd.DataFrame(index=frame.index)
-    for col in LOCATION_COLUMNS:
-        values = frame[col] if col in frame else pd.Series(None, index=frame.index, dtype=object)
-        out[col] = values.astype(object).where(values.notna(), None)
-    out["log_area"] = np.log(_col(frame, "area_m2"))
+    n = len(frame) if isinstance(frame, pd.DataFrame) else len(_values(frame, "city"))
+    out = {col: _text(_values(frame, col), n) for col in LOCATION_COLUMNS}
+    out["log_area"] = np.log(_numbers(_values(frame, "area_m2"), n))
     for col in ("rooms", "halls", "bathrooms", "total_floors", "build_year"):
-        out[col] = _col(frame, col)
-    out["floor_level"] = _floor_level(frame)
-    decoration = frame.get("decoration", pd.Series(index=frame.index, dtype=object))
-    out["decoration"] = decoration.map(_DECORATION).astype(float)
-    elevator = frame.get("elevator", pd.Series(index=frame.index, dtype=object))
-    out["elevator"] = elevator.map({True: 1.0, False: 0.0}).astype(float)
-    orientation = frame.get("orientation", pd.Series(index=frame.index, dtype=object))
-    out["south"] = orientation.map(lambda o: float("南" in o) if isinstance(o, str) else np.nan)
-    building = frame.get("building_type", pd.Series(index=frame.index, dtype=object))
-    out["building_type"] = building.map(_BUILDING_TYPE).astype(float)
-    metro = frame.get("near_metro", pd.Series(index=frame.index, dtype=object))
-    # The sources only ever say "near a metro" (a tag); False reads as not said, like no tag.
-    out["near_metro"] = metro.map({True: 1.0}).astype(float)
-    out["community_prior"] = community_prior(frame)
+        out[col] = _numbers(_values(frame, col), n)
+    out["floor_level"] = _floor_level(frame, n)
+    out["decoration"] = _DECORATION_OF(_values(frame, "decoration"), n)
+    out["elevator"] = _ELEVATOR_OF(_values(frame, "elevator"), n)
+    out["south"] = _south(_values(frame, "orientation"), n)
+    out["building_type"] = _BUILDING_TYPE_OF(_values(frame, "building_type"), n)
+    out["near_metro"] = _NEAR_METRO_OF(_values(frame, "near_metro"), n)
+    out["community_prior"] = community_prior(frame, n)
     if "period" in frame:
-        out["period"] = frame["period"].astype(float)
+        out["period"] = np.asarray(_values(frame, "period"), dtype=float)
     else:
-        out["period"] = period_years(observed_at(frame)).astype(float)
+        table = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(dict(frame))
+        out["period"] = period_years(observed_at(table)).to_numpy(dtype=float)
     return out
+
+
+def feature_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Listing columns → the model's columns (:func:`feature_columns`) as a DataFrame."""
+    return pd.DataFrame(
+        {
+            col: pd.Series(
+                values, index=frame.index, dtype=object if col in LOCATION_COLUMNS else float
+            )
+            for col, values in feature_columns(frame).items()
+        },
+        index=frame.index,
+    )
 
 
 def log_unit_price(frame: pd.DataFrame) -> np.ndarray:

@@ -38,7 +38,7 @@ from fapai.law import (
 )
 from fapai.money import MoneyError, fen_to_yuan, json_number, to_fen
 from fapai.settings import Settings
-from valuation.comparables import Comparable
+from valuation.comparables import Comparable, price_kind_of, source_name
 from valuation.model import (
     Estimate,
     NotPriceable,
@@ -211,6 +211,8 @@ class InquiryReport:
     floor_rule: str
     deposit_rule: str
     id: int | None = None
+    case_number: str | None = None  # 案号 of the enforcement case the property is seized in
+    court: str | None = None  # the court that asked (its name when the report was issued)
 
     @property
     def basis_fen(self) -> int:
@@ -236,6 +238,11 @@ class InquiryReport:
         return fen_to_yuan(low), fen_to_yuan(high)
 
     @property
+    def reference_check(self) -> ReferenceCheck | None:
+        """How the legal reference price stands against fapai's 90% interval, when outside."""
+        return reference_check(self)
+
+    @property
     def subject_title(self) -> str:
         d = self.description
         place = "".join(str(d.get(k) or "") for k in ("city", "district", "community"))
@@ -244,13 +251,17 @@ class InquiryReport:
     def to_json(self) -> dict[str, Any]:
         proposed = self.outcome.proposed
         reference = self.reference_price_fen
+        check = self.reference_check
         return {
+            "case_number": self.case_number,
+            "court": self.court,
             "description": self.description,
             "reference_price": None if reference is None else json_number(fen_to_yuan(reference)),
             "reference_rule": REFERENCE_RULE,
             "reference_note": None if reference is not None else NO_REFERENCE,
             "estimate_price": json_number(self.estimate.price_total),
             "estimate_counts_as_source": self.estimate_counts,
+            "reference_outside_interval": None if check is None else check.to_json(),
             "unit_price": json_number(self.estimate.unit_price),
             "interval": {
                 "80": [json_number(v) for v in self.estimate.interval80],
@@ -330,6 +341,8 @@ class InquiryReport:
             display_timezone=display_timezone,
             floor_rule=str(body.get("start_price_floor_rule") or ""),
             deposit_rule=str(body.get("deposit_rule") or ""),
+            case_number=body.get("case_number"),
+            court=body.get("court"),
         )
 
 
@@ -371,6 +384,9 @@ def _comparable(c: Mapping[str, Any]) -> Comparable:
             **{f.name: c.get(f.name) for f in dataclasses.fields(Comparable)},
             **{k: _decimal(c[k]) for k in money if c.get(k) is not None},
             "observed_on": date.fromisoformat(observed[:10]) if observed else None,
+            # Reports issued before comparables were labelled: from their source code.
+            "price_kind": c.get("price_kind") or price_kind_of(c.get("source")),
+            "source_name": c.get("source_name") or source_name(c.get("source")),
         }
     )
 
@@ -436,6 +452,8 @@ def price(
     outcome: OutcomeModel,
     settings: Settings,
     confirmed: bool = False,
+    case_number: str | None = None,
+    court: str | None = None,
 ) -> InquiryReport:
     """Price a property and build the report (see the module docstring for the rules): the
     description is validated once and the price model predicts once.
@@ -456,10 +474,10 @@ def price(
     asked = flag_far_results(asked, estimate.interval90)
     for i, s in enumerate(asked):
         if s.flagged and not s.confirmed:
-            low, high = (f"¥{v:,}" for v in estimate.interval90)
+            low, high = (_yuan(v) for v in estimate.interval90)
             raise InquiryError(
                 f"sources.{i}.price",
-                f"{s.platform} 的结果 ¥{s.price:,} 与其他各来源及本平台估价 90% 区间"
+                f"{s.platform} 的结果 {_yuan(s.price)} 与其他各来源及本平台估价 90% 区间"
                 f"（{low}–{high}）相差均超过 {FAR_FACTOR} 倍，请核实；确认无误的，勾选确认后再提交"
                 "（接口参数 confirmed 为真）",
                 REFERENCE_ART_13,
@@ -484,6 +502,7 @@ def price(
         curve, reauction = outcome.curves(lot, settings)
     proposed_fen = to_fen(curve.proposed.start_price)
     fields = {k: v for k, v in subject.to_dict().items() if k in SUBJECT_FIELDS}
+    floor_pct = _pct(settings.start_price_floor_ratio)
     return InquiryReport(
         description={**fields, "address": description.get("address")},
         reference_price_fen=reference_fen,
@@ -500,12 +519,73 @@ def price(
         reauction=reauction,
         deposit_range_fen=deposit_range(proposed_fen, settings),
         display_timezone=settings.display_timezone,
-        floor_rule=f"拍卖规定 第十条: at least {_pct(settings.start_price_floor_ratio)} of the "
-        "reference price",
-        deposit_rule=f"拍卖规定 第十七条: {_pct(settings.deposit_min_ratio)}–"
-        f"{_pct(settings.deposit_max_ratio)} of the start price",
+        floor_rule=f"拍卖规定 第十条：起拍价不得低于参考价的 {floor_pct}",
+        deposit_rule=f"拍卖规定 第十七条：保证金为起拍价的 {_pct(settings.deposit_min_ratio)}–"
+        f"{_pct(settings.deposit_max_ratio)}",
+        case_number=(case_number or "").strip() or None,
+        court=court,
     )
 
 
 def _pct(ratio: Decimal) -> str:
     return f"{(ratio * 100).normalize():f}%"
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceCheck:
+    """The legal reference price outside fapai's 90% interval: on which side, by how much (a
+    share of the interval's nearer end), the platforms' results outside it, and in words."""
+
+    side: str  # "above" or "below"
+    by: Decimal  # (reference − high) / high above, (low − reference) / low below; 4 places
+    outside: tuple[str, ...]  # the platforms whose results lie on that side
+    words: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "side": self.side,
+            "by": json_number(self.by),
+            "outside": list(self.outside),
+            "words": self.words,
+        }
+
+
+def _yuan(value: Decimal) -> str:
+    """¥12,500,000 or ¥3,456,789.37: money as a person reads it."""
+    return f"¥{value:,.2f}".removesuffix(".00")
+
+
+def reference_check(r: InquiryReport) -> ReferenceCheck | None:
+    """Why the legal reference price lies outside fapai's 90% interval, if it does (None
+    inside, or with no reference yet): the platforms' mean against the interval's end."""
+    reference = r.reference_price
+    if reference is None:
+        return None
+    low, high = r.estimate.interval90
+    if low <= reference <= high:
+        return None
+    above = reference > high
+    end = high if above else low
+    by = (abs(reference - end) / end).quantize(Decimal("0.0001"))
+    answered = [s for s in r.sources if s.kind == "platform" and s.price is not None]
+    outside = tuple(s.platform for s in answered if (s.price > high if above else s.price < low))
+    side = "高于" if above else "低于"
+    results = "、".join(f"{s.platform} {_yuan(s.price)}" for s in answered)
+    named = "、".join(outside) if outside else "无一"
+    data_to = r.estimate.data_as_of or "—"
+    asking = sum(c.price_kind == "asking" for c in r.comparables)
+    kinds = (
+        "，可比案例多为挂牌价（挂牌价通常高于成交价）"
+        if asking * 2 > len(r.comparables) > 0
+        else ""
+    )
+    words = (
+        f"法定参考价 {_yuan(reference)} {side}本平台估价 90% 区间"
+        f"{'上限' if above else '下限'}（{_yuan(end)}）{by * 100:.1f}%。"
+        f"参考价是名单内平台结果（{results}）的平均值（参考价规定 第十三条），"
+        f"其中{named}的结果{side}该区间。本平台估价依据截至 {data_to} 的市场数据{kinds}；"
+        "差异可能来自标的情况（装修、楼层、朝向、权利状况等）与所填不同、"
+        "数据截止后的市场变化，或平台结果有误。本平台估价仅供核对，不改变法定参考价；"
+        "法院认为平台结果有误的，可以要求平台说明或更正。"
+    )
+    return ReferenceCheck("above" if above else "below", by, outside, words)

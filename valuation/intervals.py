@@ -18,22 +18,26 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline
 
+from valuation import serving
 from valuation.features import DETAIL_FIELDS
+from valuation.serving import Columns
 
 COVERAGES = (0.8, 0.9)
 _MIN_SIGMA = 0.01  # log units: never claim an error below ~1%
 
 
 def _difficulty_inputs(
-    price_pipeline: Pipeline, X: pd.DataFrame, encoded: np.ndarray | None = None
+    price_pipeline: Pipeline, X: Columns, encoded: np.ndarray | None = None
 ) -> np.ndarray:
     """σ's inputs: the price model's own encoded features (``encoded`` if already built)
-    plus how many details are missing and whether the community is."""
+    plus how many details are missing and whether the community is. ``X``: a DataFrame, or
+    column name → array."""
     if encoded is None:
-        encoded = price_pipeline[:-1].transform(X)
+        encoded = serving.transform(price_pipeline, X)
+    n = len(encoded)
     known = [c for c in DETAIL_FIELDS if c in X]
-    missing = X[known].isna().sum(axis=1).to_numpy() if known else np.zeros(len(X))
-    no_community = X["community"].isna().to_numpy() if "community" in X else np.ones(len(X))
+    missing = sum((pd.isna(np.asarray(X[c])) for c in known), np.zeros(n, dtype=np.int64))
+    no_community = pd.isna(np.asarray(X["community"])) if "community" in X else np.ones(n)
     return np.column_stack([encoded, missing, no_community])
 
 
@@ -63,12 +67,13 @@ class Calibration:
     n_calibration: int
 
     def half_widths(
-        self, price_pipeline: Pipeline, X: pd.DataFrame, encoded: np.ndarray | None = None
+        self, price_pipeline: Pipeline, X: Columns, encoded: np.ndarray | None = None
     ) -> dict[float, np.ndarray]:
         """Half-widths of each interval in log yuan/m², one per row of ``X`` (``encoded``:
         the price pipeline's features of ``X`` where the caller has them already)."""
         sigma = np.maximum(
-            self.difficulty.predict(_difficulty_inputs(price_pipeline, X, encoded)), _MIN_SIGMA
+            serving.predict(self.difficulty, _difficulty_inputs(price_pipeline, X, encoded)),
+            _MIN_SIGMA,
         )
         return {c: q * sigma for c, q in self.quantiles.items()}
 

@@ -11,6 +11,8 @@ price through its encoding.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -25,14 +27,54 @@ OUTPUT_NAMES = (
 )
 
 
-def _keys(X: pd.DataFrame) -> dict[str, pd.Series]:
-    """Each level's key, qualified by its parents so 中山 in two cities never collide."""
-    city = X["city"].fillna("")
-    district = city + "|" + X["district"].fillna("")
+def _text(X: Any, name: str) -> np.ndarray:
+    """A location column as objects, None where missing (X: a DataFrame or name → array)."""
+    values = np.array(X[name], dtype=object)
+    values[pd.isna(values)] = None
+    return values
+
+
+def _keys(X: Any) -> dict[str, np.ndarray]:
+    """Each level's key, qualified by its parents so 中山 in two cities never collide (None
+    where the row has no such level)."""
+    city = [c or "" for c in _text(X, "city")]
+    district = [f"{c}|{d or ''}" for c, d in zip(city, _text(X, "district"), strict=True)]
     keys = {"city": city, "district": district}
-    keys["bizcircle"] = (district + "|" + X["bizcircle"]).where(X["bizcircle"].notna())
-    keys["community"] = (district + "|" + X["community"]).where(X["community"].notna())
-    return keys
+    for level in ("bizcircle", "community"):
+        keys[level] = [
+            None if v is None else f"{d}|{v}"
+            for d, v in zip(district, _text(X, level), strict=True)
+        ]
+    return {name: np.array(k, dtype=object) for name, k in keys.items()}
+
+
+_NONE = (0.0, 0)  # a key the tables never saw: no sum, no rows
+
+
+class _Lookups:
+    """An encoder's tables as dicts: one hashed lookup per row and level, whatever the rows."""
+
+    def __init__(self, tables: dict) -> None:
+        level = tables["level"]
+        by_district: dict[str, tuple[list[int], list[float]]] = {}
+        for (d, year), value in level.items():
+            years, levels = by_district.setdefault(d, ([], []))
+            years.append(year)
+            levels.append(value)
+        self.level = {
+            d: (np.asarray(ys), np.asarray(vs, dtype=float)) for d, (ys, vs) in by_district.items()
+        }
+        self.stats = {
+            name: dict(
+                zip(
+                    table.index,
+                    zip(table["sum"].to_numpy(dtype=float), table["count"].to_numpy(), strict=True),
+                    strict=True,
+                )
+            )
+            for name, table in tables["stats"].items()
+        }
+        self.biz_of = tables["biz_of"].to_dict()
 
 
 class LocationEncoder(TransformerMixin, BaseEstimator):
@@ -55,11 +97,11 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
     def _tables(self, X: pd.DataFrame, y: np.ndarray) -> dict:
         keys = _keys(X)
         district = keys["district"]
-        year = np.floor(X["period"].astype(float)).astype(int)
-        level = pd.Series(y).groupby([district.to_numpy(), year.to_numpy()]).mean()
+        year = np.floor(X["period"].to_numpy(dtype=float)).astype(int)
+        level = pd.Series(y).groupby([district, year]).mean()
         rel = y - level.reindex(pd.MultiIndex.from_arrays([district, year])).to_numpy()
         stats = {
-            name: pd.DataFrame({"k": keys[name].to_numpy(), "r": rel})
+            name: pd.DataFrame({"k": keys[name], "r": rel})
             .dropna(subset=["k"])
             .groupby("k")["r"]
             .agg(["sum", "count"])
@@ -75,6 +117,7 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> LocationEncoder:
         self.tables_ = self._tables(X.reset_index(drop=True), np.asarray(y, dtype=float))
+        self.__dict__.pop("_lookups", None)
         return self
 
     def fit_transform(
@@ -90,47 +133,68 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
         for f in range(self.n_folds):
             held = fold == f
             tables = self._tables(X[~held].reset_index(drop=True), y[~held])
-            out[held] = self._encode(X[held].reset_index(drop=True), tables)
+            out[held] = self._encode(X[held].reset_index(drop=True), _Lookups(tables))
         return out
 
     # -- encoding --------------------------------------------------------------------------
-    def _encode(self, X: pd.DataFrame, tables: dict) -> np.ndarray:
+    def _encode(self, X: Any, lookups: _Lookups) -> np.ndarray:
+        """The encodings of ``X`` (a DataFrame, or name → array: one subject as arrays of
+        one), by hashed lookups into the fitted tables."""
         keys = _keys(X)
         district = keys["district"]
-        year = np.floor(X["period"].astype(float)).astype(int).to_numpy()
-        level = tables["level"]
+        n = len(district)
+        year = np.floor(np.asarray(X["period"], dtype=float)).astype(int)
         # The district's level in that year, else in its nearest known year (no extrapolation).
-        district_level = np.full(len(X), np.nan)
-        known = set(level.index.get_level_values(0))
-        for d in district.unique():
-            if d not in known:
+        district_level = np.full(n, np.nan)
+        for d in pd.unique(district):
+            if d not in lookups.level:
                 continue
-            years = level.loc[d]
-            rows = (district == d).to_numpy()
-            nearest = years.index.to_numpy()[
-                np.abs(year[rows][:, None] - years.index.to_numpy()[None, :]).argmin(1)
-            ]
-            district_level[rows] = years.loc[nearest].to_numpy()
-        biz = keys["bizcircle"].fillna(keys["community"].map(tables["biz_of"]))
-        keys["bizcircle"] = biz
+            years, levels = lookups.level[d]
+            rows = district == d
+            district_level[rows] = levels[np.abs(year[rows][:, None] - years[None, :]).argmin(1)]
+        keys["bizcircle"] = np.array(
+            [
+                b if b is not None else lookups.biz_of.get(c)
+                for b, c in zip(keys["bizcircle"], keys["community"], strict=True)
+            ],
+            dtype=object,
+        )
         m = self.smoothing
-        prior = np.zeros(len(X))
+        prior = np.zeros(n)
         encoded = {}
         for name in LEVELS:
-            s = tables["stats"][name].reindex(keys[name])
-            total, n = s["sum"].fillna(0).to_numpy(), s["count"].fillna(0).to_numpy()
-            prior = (total + m * prior) / (n + m)
+            stats = lookups.stats[name]
+            total = np.fromiter((stats.get(k, _NONE)[0] for k in keys[name]), float, count=n)
+            count = np.fromiter((stats.get(k, _NONE)[1] for k in keys[name]), float, count=n)
+            prior = (total + m * prior) / (count + m)
             encoded[name] = prior
-        n_comm = tables["stats"]["community"]["count"].reindex(keys["community"]).fillna(0)
+        n_comm = np.fromiter(
+            (lookups.stats["community"].get(k, _NONE)[1] for k in keys["community"]),
+            float,
+            count=n,
+        )
         return np.column_stack(
             [
                 district_level,
                 encoded["district"],
                 encoded["bizcircle"],
                 encoded["community"],
-                np.log1p(n_comm.to_numpy()),
+                np.log1p(n_comm),
             ]
         )
+
+    @property
+    def lookups(self) -> _Lookups:
+        """The fitted tables as hashed lookups, built on first use (not pickled)."""
+        found = self.__dict__.get("_lookups")
+        if found is None:
+            found = self.__dict__["_lookups"] = _Lookups(self.tables_)
+        return found
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_lookups", None)
+        return state
 
     def bizcircle_of(self, city: str, district: str, community: str | None) -> str | None:
         """The business circle a known community lies in, from the training rows."""
@@ -139,8 +203,9 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
         key = self.tables_["biz_of"].get(f"{city}|{district}|{community}")
         return key.rsplit("|", 1)[-1] if isinstance(key, str) else None
 
-    def transform(self, X: pd.DataFrame) -> np.ndarray:
-        return self._encode(X.reset_index(drop=True), self.tables_)
+    def transform(self, X: Any) -> np.ndarray:
+        """Encode ``X``: a DataFrame, or column name → array (one subject's as arrays of one)."""
+        return self._encode(X, self.lookups)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(OUTPUT_NAMES, dtype=object)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import ThreadpoolController
 
+from valuation import serving
 from valuation.comparables import Comparable
 from valuation.features import LOCATION_COLUMNS
 from valuation.market_index import BACKFILL_YEARS, MarketIndex, year_fraction
@@ -123,6 +124,12 @@ RULE_WORDS = {
 }
 
 
+def rule_words(reason: str) -> str:
+    """A counted reason ``field:rule`` (a listing rule or a refusal code) in words."""
+    rule = reason.partition(":")[2] or reason
+    return REFUSALS.get(rule) or RULE_WORDS.get(rule, rule)
+
+
 def refusal(exc: ListingError) -> NotPriceable:
     """A broken listing rule as a refusal a person reads (the rule's figures kept)."""
     keyword, _, figures = exc.rule.partition(" ")
@@ -149,6 +156,8 @@ class PriceModel:
             c: MarketIndex.flat(cov["as_of_period"], cov["rows"])
             for c, cov in self.coverage.items()
         }
+        # What a report charts, per city: built once here, not per inquiry.
+        self._index_tables = {c: tuple(ix.table()) for c, ix in self.market_index.items()}
 
     # -- checks ----------------------------------------------------------------------------
     def inputs(self, subject: Mapping[str, Any], as_of: date | None = None) -> dict[str, Any]:
@@ -168,7 +177,7 @@ class PriceModel:
         """The inputs the model uses for an already validated subject, checked against what
         it knows (cities, districts or business circles, areas, dates)."""
         clean = listing.to_dict()
-        reason = self._refused(pd.DataFrame([clean]), as_of)[0]
+        reason = self._refused(_row(clean), as_of)[0]
         if reason is not None:
             raise self._explain(reason, clean)
         inputs = {k: clean[k] for k in LISTING_FIELDS if clean.get(k) is not None}
@@ -177,19 +186,20 @@ class PriceModel:
         inputs["property_type"] = clean["property_type"] or "residential"
         return inputs
 
-    def _refused(self, clean: pd.DataFrame, as_of: date | None) -> np.ndarray:
-        """Per row of clean subjects, why the model cannot price it (``field:code``) or None."""
-        n = len(clean)
+    def _refused(self, clean: serving.Columns, as_of: date | None) -> np.ndarray:
+        """Per row of clean subjects (a DataFrame, or :func:`_row`), why the model cannot
+        price it (``field:code``) or None."""
+        n = len(clean["city"])
         reason = np.full(n, None, dtype=object)
 
         def refuse(bad: np.ndarray, why: str) -> None:
             reason[pd.isna(reason) & bad] = why
 
-        city = clean["city"].to_numpy(dtype=object)
-        district = clean["district"].to_numpy(dtype=object)
-        circle = clean["bizcircle"].to_numpy(dtype=object)
-        area = pd.to_numeric(clean["area_m2"], errors="coerce").to_numpy(dtype=float)
-        ptype = clean["property_type"].to_numpy(dtype=object)
+        city = _objects(clean["city"])
+        district = _objects(clean["district"])
+        circle = _objects(clean["bizcircle"])
+        area = np.asarray(pd.to_numeric(clean["area_m2"], errors="coerce"), dtype=float)
+        ptype = _objects(clean["property_type"])
         refuse(pd.isna(city), "city:required")
         refuse(np.isnan(area), "area_m2:required")
         refuse(pd.isna(district) & pd.isna(circle), "district:required")
@@ -197,7 +207,7 @@ class PriceModel:
             pd.notna(ptype) & ~_isin(ptype, PRICED_PROPERTY_TYPES),
             "property_type:not_residential",
         )
-        building = clean["building_type"].to_numpy(dtype=object)
+        building = _objects(clean["building_type"])
         refuse(pd.notna(building) & ~_isin(building, BUILDING_TYPES), "building_type:bad_value")
         refuse(~_isin(city, list(self.coverage)), "city:no_market_data")
         for c in pd.unique(city[pd.isna(reason)]):
@@ -243,19 +253,25 @@ class PriceModel:
         return self._frames(pd.DataFrame([inputs]), as_of)[0]
 
     def _frames(
-        self, clean: pd.DataFrame, as_of: date | None, periods: np.ndarray | None = None
-    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        self, clean: serving.Columns, as_of: date | None, periods: np.ndarray | None = None
+    ) -> tuple[Any, np.ndarray, np.ndarray]:
         """The pipeline's input for priceable rows at their anchor half-year, the log shift
         along the index to the valuation date (``as_of``, or per row ``periods`` in fractional
-        years; neither: the city's latest data) and the years of unseen market in between."""
-        frame = clean.reindex(columns=list(LISTING_FIELDS)).reset_index(drop=True)
-        for col in LOCATION_COLUMNS:
-            frame[col] = frame[col].astype(object)
-        wanted = np.full(len(frame), np.nan if as_of is None else year_fraction(as_of))
+        years; neither: the city's latest data) and the years of unseen market in between.
+        ``clean``: a DataFrame (→ a DataFrame) or one subject's :func:`_row` (→ its arrays)."""
+        if isinstance(clean, pd.DataFrame):
+            frame = clean.reindex(columns=list(LISTING_FIELDS)).reset_index(drop=True)
+            for col in LOCATION_COLUMNS:
+                frame[col] = frame[col].astype(object)
+        else:
+            none = np.full(len(clean["city"]), None, dtype=object)
+            frame = {c: clean.get(c, none) for c in LISTING_FIELDS}
+        n = len(frame["city"])
+        wanted = np.full(n, np.nan if as_of is None else year_fraction(as_of))
         if periods is not None:
             wanted = np.asarray(periods, dtype=float)
-        period, shift, gap = wanted.copy(), np.zeros(len(frame)), np.zeros(len(frame))
-        city = frame["city"].to_numpy(dtype=object)
+        period, shift, gap = wanted.copy(), np.zeros(n), np.zeros(n)
+        city = _objects(frame["city"])
         for c in pd.unique(city):
             index = self.market_index.get(c)
             if index is None:  # evaluation rows of a city the model never saw
@@ -271,13 +287,14 @@ class PriceModel:
         return frame, shift, gap
 
     def _price(
-        self, frame: pd.DataFrame, shift: np.ndarray, gap: np.ndarray
+        self, frame: serving.Columns, shift: np.ndarray, gap: np.ndarray
     ) -> tuple[np.ndarray, dict[float, np.ndarray]]:
-        """Log yuan/m² at the valuation date and each interval's half-width."""
-        encoded = self.pipeline[:-1].transform(frame)  # once, for the price and its σ
-        log_unit = self.pipeline[-1].predict(encoded) + shift
+        """Log yuan/m² at the valuation date and each interval's half-width (the pipeline's
+        fitted steps on arrays, :mod:`valuation.serving`: the same numbers, less overhead)."""
+        encoded = serving.transform(self.pipeline, frame)  # once, for the price and its σ
+        log_unit = serving.predict(self.pipeline[-1], encoded) + shift
         widths = self.calibration.half_widths(self.pipeline, frame, encoded)
-        city = frame["city"].to_numpy(dtype=object)
+        city = _objects(frame["city"])
         for c in pd.unique(city):
             rows = city == c
             for coverage, w in widths.items():
@@ -296,7 +313,7 @@ class PriceModel:
         """Price checked ``inputs`` (:meth:`checked_inputs`) once at the valuation date ``as_of``
         (None: the city's latest market data): the estimate with its 80%/90% intervals and the
         ``k`` nearest comparables adjusted to the subject, from one encoding and one predict."""
-        frame, shift, gap = self._frames(pd.DataFrame([inputs]), as_of)
+        frame, shift, gap = self._frames(_row(inputs), as_of)
         with one_thread():
             log_units, all_widths = self._price(frame, shift, gap)
         log_unit = float(log_units[0])
@@ -322,11 +339,11 @@ class PriceModel:
             model_version=self.version,
             data_as_of=self.coverage[city]["as_of"],
             market_index=round(100 * math.exp(level - index.levels[-1]), 1),
-            market_index_series=tuple(index.table()),
+            market_index_series=tuple(dict(row) for row in self._index_tables[city]),
         )
         query = {
             **inputs,
-            "period": float(frame["period"].iloc[0]),
+            "period": float(frame["period"][0]),
             "bizcircle": inputs.get("bizcircle")
             or self._encoder.bizcircle_of(
                 inputs["city"], inputs.get("district"), inputs.get("community")
@@ -377,7 +394,17 @@ class PriceModel:
 
 def _isin(values: np.ndarray, choices: Any) -> np.ndarray:
     """Element-wise membership by hashing (numpy's isin compares object arrays pairwise)."""
-    return pd.Series(values, dtype=object).isin(list(choices)).to_numpy(dtype=bool)
+    choices = set(choices)
+    return np.fromiter((v in choices for v in values), dtype=bool, count=len(values))
+
+
+def _row(subject: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """One subject's fields as arrays of one: what the pricing steps read, without a frame."""
+    return {k: np.array([v], dtype=object) for k, v in subject.items()}
+
+
+def _objects(values: Any) -> np.ndarray:
+    return np.asarray(values, dtype=object)
 
 
 def _code(reason: str) -> str:

@@ -92,9 +92,9 @@ def incompatibility(card: Mapping[str, Any]) -> str | None:
         return None
     kind = KINDS.get(card.get("kind", "price"), KINDS["price"])
     return (
-        f"model {card.get('name')}-{card.get('version')} was saved by scikit-learn {saved} "
-        f"but {installed} is installed; the major.minor must match. Retrain it with "
-        f"`{kind.retrain}` or install scikit-learn=={_major_minor(saved)}.*"
+        f"模型 {card.get('name')}-{card.get('version')} 由 scikit-learn {saved} 保存，"
+        f"而本机安装的是 {installed}；主次版本号须一致。请用 `{kind.retrain}` 重新训练，"
+        f"或安装 scikit-learn=={_major_minor(saved)}.*"
     )
 
 
@@ -122,7 +122,7 @@ class ModelRegistry:
     def card(self, version: str) -> dict[str, Any]:
         path = self.card_path(version)
         if not path.exists():
-            raise UnknownModel(f"no {self.name} model version {version!r} in {self.models_dir}")
+            raise UnknownModel(f"{self.models_dir} 中没有 {self.name} 模型的版本 {version!r}")
         return json.loads(path.read_text(encoding="utf-8"))
 
     def save(self, artifact: Mapping[str, Any], card: Mapping[str, Any]) -> Path:
@@ -167,7 +167,7 @@ class ModelRegistry:
         """Make ``version`` the served one (checked loadable first; atomic pointer write)."""
         self._check_compatible(self.card(version))
         if not self.artifact_path(version).exists():
-            raise UnknownModel(f"artifact {self.artifact_path(version).name} is missing")
+            raise UnknownModel(f"模型文件 {self.artifact_path(version).name} 不存在")
         pointers = {**self.pointers(), self.name: version}
         tmp = self.pointer_path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(
@@ -196,13 +196,13 @@ class ModelRegistry:
         try:
             st = self.pointer_path.stat()
         except FileNotFoundError as exc:
-            raise UnknownModel(f"no {self.name} model promoted in {self.models_dir}") from exc
+            raise UnknownModel(f"{self.models_dir} 中没有已启用的 {self.name} 模型") from exc
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         with self._lock:
             if self._current is None or stamp != self._pointer_stat:
                 version = self.promoted_version()
                 if version is None:
-                    raise UnknownModel(f"no {self.name} model promoted in {self.models_dir}")
+                    raise UnknownModel(f"{self.models_dir} 中没有已启用的 {self.name} 模型")
                 if self._current is None or self._current.version != version:
                     self._current = self.load(version)
                 self._pointer_stat = stamp

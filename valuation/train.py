@@ -201,7 +201,7 @@ def train_price_model(
     progress("preparing data", 0.0)
     data, skipped = prepare_training_frame(frame)
     if len(data) < 200:
-        raise ValueError(f"too few usable listings to train a price model: {len(data)} (< 200)")
+        raise ValueError(f"可用的挂牌数据太少，无法训练价格模型：{len(data)} 条（至少 200 条）")
     rng = np.random.default_rng(random_state)
     draw = rng.random(len(data))
     fit_share = (1 - check_share) * (1 - CALIBRATION_SHARE)

@@ -287,3 +287,47 @@ def ratio_strips(groups: dict[str, Sequence[Number]], frame_width: int = 640) ->
             )
         )
     return StripPlot(frame=frame, rows=rows, x_ticks=x_ticks, reference_x=sx(1.0))
+
+
+# --- inquiry report: the city's market index by half-year ---------------------------------
+
+
+@dataclass(frozen=True)
+class IndexLine:
+    frame: Frame
+    path: str
+    dots: list[Dot]
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+    as_of: Dot | None  # the valuation date on the line
+    base_y: float  # where 100 (the latest half-year) is drawn
+
+
+def index_line(
+    series: Sequence[tuple[Number, Number, str]],
+    as_of: tuple[Number, Number, str] | None = None,
+    frame: Frame | None = None,
+) -> IndexLine:
+    """A market index through time: (fractional year, index, hover text) per half-year, the
+    valuation date marked on it. Years on the x axis (whole-year ticks), the index on y with
+    100 (the latest half-year) always in view."""
+    if not series:
+        raise ValueError("an index line needs at least one half-year")
+    frame = frame or Frame(height=240)
+    years = [float(p[0]) for p in series] + ([float(as_of[0])] if as_of else [])
+    lo, hi = math.floor(min(years) - 0.25), math.ceil(max(years) + 0.25)
+    every = max(1, math.ceil((hi - lo) / 8))
+    sx = Scale(lo, hi, frame.x0, frame.x1)
+    x_ticks = [Tick(sx(y), f"{y}") for y in range(lo, hi + 1, every)]
+    values = [p[1] for p in series] + [100] + ([as_of[1]] if as_of else [])
+    sy, y_ticks = _axis(values, frame.y0, frame.y1, lambda v: f"{v:.0f}")
+    dots = [Dot(sx(x), sy(y), text) for x, y, text in series]
+    return IndexLine(
+        frame=frame,
+        path="M" + " L".join(f"{d.x},{d.y}" for d in dots),
+        dots=dots,
+        x_ticks=x_ticks,
+        y_ticks=y_ticks,
+        as_of=Dot(sx(as_of[0]), sy(as_of[1]), as_of[2]) if as_of else None,
+        base_y=sy(100),
+    )

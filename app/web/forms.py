@@ -9,9 +9,10 @@ puts it in Chinese, keeping the engine's detail (and its article).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
@@ -30,6 +31,7 @@ from app.web.display import reads_as_chinese, yuan
 from fapai.errors import Conflict, FapaiError, Forbidden, NotFound, RuleViolation
 from fapai.law import NOTICE_FIELDS
 from fapai.money import to_fen
+from fapai.regions import districts_of
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
 
@@ -45,9 +47,13 @@ SORT_CHOICES: dict[str, str] = {
     "-price": "当前价从高到低",
     "bids": "出价次数最多",
     "newest": "最新发布",
+    "market_ratio": "起拍价÷市场估价从低到高",
+    "-market_ratio": "起拍价÷市场估价从高到低",
 }
 
 FIELD_NAMES: dict[str, str] = {
+    "min_market_ratio": "起拍价 ÷ 市场估价下限",
+    "max_market_ratio": "起拍价 ÷ 市场估价上限",
     "amount": "出价",
     "lot_id": "拍品",
     "deposit": "保证金",
@@ -303,6 +309,41 @@ def inquiry_request(
         return InquiryIn.model_validate({**given, "sources": sources})
     except ValidationError as exc:
         raise _validation_words(exc, given) from None
+
+
+@dataclass(frozen=True)
+class InquiryPlaces:
+    """What the inquiry form offers: the cities the price model has market data for, each
+    with its districts and business circles (GB/T 2260 names, in the gazetteer's order)."""
+
+    districts: dict[str, tuple[str, ...]]
+    bizcircles: dict[str, tuple[str, ...]]
+
+    @property
+    def summary(self) -> str:
+        """广州市（11 个区县）、佛山市（南海区）… in words: a few districts by name."""
+
+        def covered(ds: tuple[str, ...]) -> str:
+            if not ds:
+                return "按商圈"
+            return "、".join(ds) if len(ds) <= 3 else f"{len(ds)} 个区县"
+
+        return "；".join(f"{c}（{covered(ds)}）" for c, ds in self.districts.items())
+
+
+def inquiry_places(coverage: Mapping[str, Mapping[str, Any]]) -> InquiryPlaces:
+    """The places a price model's ``coverage`` (city → what its data covered) can price,
+    the most listed city first."""
+    order = sorted(coverage, key=lambda c: (-int(coverage[c].get("rows") or 0), c))
+    districts: dict[str, tuple[str, ...]] = {}
+    circles: dict[str, tuple[str, ...]] = {}
+    for city in order:
+        known = list(districts_of(city))
+        covered = [str(d) for d in coverage[city].get("districts") or ()]
+        rank = {d: i for i, d in enumerate(known)}
+        districts[city] = tuple(sorted(covered, key=lambda d: (rank.get(d, len(known)), d)))
+        circles[city] = tuple(sorted(str(b) for b in coverage[city].get("bizcircles") or ()))
+    return InquiryPlaces(districts, circles)
 
 
 def local_time_field(value: str | None, tz: str) -> str | None:

@@ -22,8 +22,15 @@ from pathlib import Path
 
 from fpdf import FPDF, FontFace
 
-from app.web import display
-from app.web.report import estimate_words, note_words, reference_words, source_rows
+from app.web import charts, display
+from app.web.report import (
+    estimate_words,
+    index_chart,
+    index_words,
+    outcome_notes,
+    reference_words,
+    source_rows,
+)
 from valuation.inquiry import InquiryReport
 
 LATIN_FONTS: tuple[Path, ...] = (
@@ -36,6 +43,8 @@ CJK_FONTS: tuple[Path, ...] = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
 )
 
+
+INDEX_CHART_MM = 58  # the market index chart's height
 
 # Headings shaded, not bold: the CJK font has no bold face.
 _HEADINGS = FontFace(emphasis=None, fill_color=(240, 240, 240))
@@ -80,6 +89,12 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.set_font("text", size=10)
 
 
+def _para(pdf: FPDF, text: str) -> None:
+    """A paragraph, left-aligned and wrapped at any character (Chinese has no spaces to wrap
+    at: word wrapping let long runs overflow the margin)."""
+    pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT", align="L", wrapmode="CHAR")
+
+
 def _pairs(pdf: FPDF, rows: Sequence[tuple[str, str]]) -> None:
     with pdf.table(col_widths=(35, 143), first_row_as_headings=False, line_height=6.5) as table:
         for name, value in rows:
@@ -114,6 +129,53 @@ def _interval_bar(pdf: FPDF, r: InquiryReport) -> None:
     pdf.set_font("text", size=10)
 
 
+def _dot(pdf: FPDF, x: float, y: float, radius: float) -> None:
+    """A filled dot centred on (x, y) (``ellipse`` takes its corner in every fpdf2 version)."""
+    pdf.ellipse(x - radius, y - radius, 2 * radius, 2 * radius, style="F")
+
+
+def _index_chart(pdf: FPDF, r: InquiryReport) -> None:
+    """The city's market index by half-year, the valuation date marked: the page's chart
+    geometry (:func:`app.web.report.index_chart`) drawn in millimetres."""
+    frame = charts.Frame(
+        width=int(pdf.epw), height=INDEX_CHART_MM, left=12, right=4, top=4, bottom=10
+    )
+    chart = index_chart(r, frame)
+    if chart is None:
+        return
+    x0, y0 = pdf.l_margin, pdf.get_y() + 1
+    f = chart.frame
+    pdf.set_font("text", size=7)
+    pdf.set_text_color(90)
+    pdf.set_draw_color(208, 215, 222)
+    pdf.set_line_width(0.15)
+    for t in chart.y_ticks:
+        pdf.line(x0 + f.x0, y0 + t.at, x0 + f.x1, y0 + t.at)
+        pdf.text(x0 + 1, y0 + t.at + 1, t.text)
+    for t in chart.x_ticks:
+        pdf.text(x0 + t.at - 3, y0 + f.y0 + 5, t.text)
+    pdf.line(x0 + f.x0, y0 + f.y0, x0 + f.x1, y0 + f.y0)
+    pdf.set_draw_color(11, 92, 173)
+    pdf.set_line_width(0.5)
+    for a, b in zip(chart.dots, chart.dots[1:], strict=False):
+        pdf.line(x0 + a.x, y0 + a.y, x0 + b.x, y0 + b.y)
+    pdf.set_fill_color(11, 92, 173)
+    for d in chart.dots:
+        _dot(pdf, x0 + d.x, y0 + d.y, 0.9)
+    if chart.as_of is not None:
+        pdf.set_draw_color(198, 40, 40)
+        pdf.set_line_width(0.3)
+        pdf.line(x0 + chart.as_of.x, y0 + f.y1, x0 + chart.as_of.x, y0 + f.y0)
+        pdf.set_fill_color(198, 40, 40)
+        _dot(pdf, x0 + chart.as_of.x, y0 + chart.as_of.y, 1.3)
+    pdf.set_draw_color(0)
+    pdf.set_line_width(0.2)
+    pdf.set_fill_color(255)
+    pdf.set_text_color(0)
+    pdf.set_font("text", size=10)
+    pdf.set_y(y0 + f.height + 1)
+
+
 def report_pdf(r: InquiryReport) -> bytes:
     """The report as PDF bytes. Raises :class:`NoFont` when a needed font is not installed."""
     tz = r.display_timezone
@@ -123,7 +185,14 @@ def report_pdf(r: InquiryReport) -> bytes:
     pdf.set_font("text", size=17)
     pdf.cell(0, 10, f"网络询价报告 第{r.id}号", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("text", size=10)
-    pdf.multi_cell(0, 6, r.subject_title, new_x="LMARGIN", new_y="NEXT")
+    _pairs(
+        pdf,
+        [
+            ("案号", r.case_number or "未填写"),
+            ("询价法院", r.court or "未记录"),
+            ("标的", r.subject_title),
+        ],
+    )
 
     _heading(pdf, "法定参考价")
     pdf.set_font("text", size=16)
@@ -133,7 +202,11 @@ def report_pdf(r: InquiryReport) -> bytes:
         headline = f"{display.yuan(r.reference_price)}（{display.wan(r.reference_price)}）"
     pdf.cell(0, 9, headline, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("text", size=10)
-    pdf.multi_cell(0, 6, reference_words(r), new_x="LMARGIN", new_y="NEXT")
+    _para(pdf, reference_words(r))
+    if (check := r.reference_check) is not None:
+        pdf.set_text_color(138, 28, 18)
+        _para(pdf, check.words)
+        pdf.set_text_color(0)
     if r.sources:
         with pdf.table(
             col_widths=(40, 38, 38, 42, 20), line_height=6, headings_style=_HEADINGS
@@ -143,7 +216,7 @@ def report_pdf(r: InquiryReport) -> bytes:
                 t.row(list(row))
 
     _heading(pdf, "本平台估价")
-    pdf.multi_cell(0, 6, estimate_words(r), new_x="LMARGIN", new_y="NEXT")
+    _para(pdf, estimate_words(r))
     _interval_bar(pdf, r)
     _pairs(
         pdf,
@@ -156,6 +229,12 @@ def report_pdf(r: InquiryReport) -> bytes:
             ("有效期至", f"{display.local_date(r.valid_until, tz)}（参考价规定 第二十七条）"),
         ],
     )
+    if est.market_index_series:
+        if pdf.will_page_break(INDEX_CHART_MM + 20):
+            pdf.add_page()
+        _heading(pdf, "市场指数")
+        _index_chart(pdf, r)
+        _para(pdf, index_words(r))
 
     _heading(pdf, "建议起拍价")
     p = r.outcome.proposed
@@ -181,8 +260,9 @@ def report_pdf(r: InquiryReport) -> bytes:
             ),
         ],
     )
-    for note in r.outcome.fallback:
-        pdf.multi_cell(0, 6, f"说明：{note_words(note)}", new_x="LMARGIN", new_y="NEXT")
+    _para(pdf, r.outcome.chance_words)
+    for note in outcome_notes(r):
+        _para(pdf, f"说明：{note}")
 
     if r.outcome.points:
         _heading(pdf, "不同起拍价下的预计结果")
@@ -206,35 +286,34 @@ def report_pdf(r: InquiryReport) -> bytes:
 
     _heading(pdf, "可比案例")
     if r.comparables:
+        _para(pdf, "挂牌价为卖方的要价，成交价为实际成交的价格，挂牌价通常高于成交价。")
         with pdf.table(
-            col_widths=(40, 20, 28, 30, 30, 30), line_height=6, headings_style=_HEADINGS
+            col_widths=(26, 15, 14, 22, 22, 22, 23, 34), line_height=6, headings_style=_HEADINGS
         ) as t:
-            t.row(["小区", "面积 m²", "时间", "单价 元/m²", "总价", "修正至本标的"])
+            t.row(["小区", "面积 m²", "价格", "日期", "单价 元/m²", "总价", "修正至本标的", "来源"])
             for c in r.comparables:
                 t.row(
                     [
                         c.community or "—",
                         str(c.area_m2),
+                        c.price_label,
                         str(c.observed_on or "—"),
                         display.yuan(c.unit_price),
                         display.wan(c.price_total),
                         display.wan(c.adjusted_price_total),
+                        c.source_name,
                     ]
                 )
     else:
         pdf.cell(0, 6, "没有可比案例。", new_x="LMARGIN", new_y="NEXT")
 
     _heading(pdf, "依据")
-    pdf.multi_cell(
-        0,
-        6,
+    _para(
+        pdf,
         f"估价模型 {r.model_version}；成交预测模型 {r.outcome_model_version}。"
         "报告按出具时的内容保存，之后更换模型不影响本报告。依据《最高人民法院关于人民法院确定"
         "财产处置参考价若干问题的规定》（法释〔2018〕15号）与《最高人民法院关于人民法院网络司法"
         "拍卖若干问题的规定》（法释〔2016〕18号）。",
-        new_x="LMARGIN",
-        new_y="NEXT",
-        align="L",
     )
     return bytes(pdf.output())
 

@@ -7,13 +7,17 @@ into the chart geometry of :mod:`app.web.charts`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from app.web import charts, display
 from app.web.display import reads_as_chinese
 from fapai.money import fen_to_yuan, to_decimal
-from valuation.inquiry import NO_REFERENCE, InquiryReport
+from valuation.inquiry import FAR_FACTOR, NO_REFERENCE, InquiryReport
+from valuation.market_index import year_fraction
+from valuation.outcome.curve import PRIOR_NOTE
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class ReportCharts:
     interval: charts.IntervalBar
     scatter: charts.Scatter | None
     outcome: charts.Curve | None
+    index: charts.IndexLine | None = None
 
 
 def report_charts(r: InquiryReport) -> ReportCharts:
@@ -62,7 +67,43 @@ def report_charts(r: InquiryReport) -> ReportCharts:
             chosen_ratio=r.outcome.proposed.start_ratio,
             floor_ratio=r.outcome.lawful_min / basis,
         )
-    return ReportCharts(interval, scatter, outcome)
+    return ReportCharts(interval, scatter, outcome, index_chart(r))
+
+
+def index_chart(r: InquiryReport, frame: charts.Frame | None = None) -> charts.IndexLine | None:
+    """The city's market index by half-year with the valuation date marked (None for reports
+    issued before the index)."""
+    est = r.estimate
+    series = [
+        (
+            float(p["period"]),
+            float(p["index"]),
+            f"{p['from'][:7]} 起半年：指数 {p['index']}（{p['rows']:,} 条市场数据）",
+        )
+        for p in est.market_index_series
+    ]
+    if not series:
+        return None
+    marked = None
+    with contextlib.suppress(ValueError):
+        when = date.fromisoformat(est.as_of[:10])
+        marked = (
+            year_fraction(when),
+            est.market_index,
+            f"估价时点 {when}：指数 {est.market_index}",
+        )
+    return charts.index_line(series, marked, frame)
+
+
+def index_words(r: InquiryReport) -> str:
+    """The market index in a sentence (page legend and PDF)."""
+    est = r.estimate
+    city = r.description.get("city") or "该市"
+    return (
+        f"{city}住宅市场指数（模型从各半年的市场数据学得，固定一篮子住宅按各期估价；"
+        f"最近半年 = 100）。估价时点 {est.as_of or '—'} 的指数为 {est.market_index}，"
+        f"市场数据截至 {est.data_as_of or '—'}；估价时点晚于数据截止日的，价格区间相应加宽。"
+    )
 
 
 def reference_words(r: InquiryReport) -> str:
@@ -71,7 +112,15 @@ def reference_words(r: InquiryReport) -> str:
         return NO_REFERENCE
     counted = [s for s in r.sources if s.counted]
     names = "、".join(s.platform if s.kind == "platform" else "本平台" for s in counted)
-    return f"{names} 共 {len(counted)} 个询价结果的平均值（参考价规定 第十三条）。"
+    words = f"{names} 共 {len(counted)} 个询价结果的平均值（参考价规定 第十三条）。"
+    flagged = [s for s in counted if s.flagged]
+    if flagged:
+        who = "、".join(f"{s.platform}（{display.yuan(s.price)}）" for s in flagged)
+        words += (
+            f"其中{who}的结果与其他各来源及本平台估价 90% 区间相差均超过 {FAR_FACTOR} 倍，"
+            "经法院核实确认后计入。"
+        )
+    return words
 
 
 def estimate_words(r: InquiryReport) -> str:
@@ -113,31 +162,24 @@ def page_context(r: InquiryReport) -> dict[str, object]:
         "reference_words": reference_words(r),
         "estimate_words": estimate_words(r),
         "sources": source_rows(r, r.display_timezone),
-        "notes": [note_words(f) for f in r.outcome.fallback],
-        "comparable_sources": [source_name(c.source) for c in r.comparables],
+        "notes": outcome_notes(r),
+        "reference_check": r.reference_check,
+        "index_words": index_words(r),
     }
-
-
-# Where comparables come from, as people know the sites (a crawler's code like beike_gz).
-SOURCE_NAMES: dict[str, str] = {
-    "lianjia": "链家",
-    "beike": "贝壳找房",
-    "anjuke": "安居客",
-    "fang": "房天下",
-    "shared": "公开挂牌数据",
-}
-_CITY_CODES = {"gz": "广州", "sz": "深圳", "fs": "佛山", "dg": "东莞", "zh": "珠海"}
-
-
-def source_name(code: str) -> str:
-    """``beike_gz`` → 贝壳找房（广州）; an unknown code → 公开挂牌数据."""
-    site, _, city = code.partition("_")
-    name = SOURCE_NAMES.get(site, SOURCE_NAMES["shared"] if code else "—")
-    return f"{name}（{_CITY_CODES[city]}）" if city in _CITY_CODES else name
 
 
 _OWN_HISTORY = re.compile(r"too little own history \((\d+) finished rounds, (\d+) needed")
 _CITY_HISTORY = re.compile(r"too little sold history for (\S+) \((\d+) lots, (\d+) needed")
+
+
+def outcome_notes(r: InquiryReport) -> list[str]:
+    """The outcome model's notes beside :attr:`OutcomeCurve.chance_words` (which already says
+    why the chance of sale is the prior, when it is), in Chinese."""
+    return [
+        note_words(f)
+        for f in r.outcome.fallback
+        if not (f.startswith(PRIOR_NOTE) or _OWN_HISTORY.match(f))
+    ]
 
 
 def note_words(note: str) -> str:

@@ -199,8 +199,8 @@ def test_fapai_inquire_prints_the_report(shipped_models, tmp_path, monkeypatch):
         args += ["--source", "JD=4500000", "--source", "淘宝", "--save"]
         shown = CliRunner().invoke(app, args)
         assert shown.exit_code == 0, shown.output
-        assert "参考价规定 第十三条" in shown.output and "proposed start" in shown.output
-        assert "no answer" in shown.output and "independent check" in shown.output
+        assert "参考价规定 第十三条" in shown.output and "建议起拍价" in shown.output
+        assert "尚无结果" in shown.output and "独立核对" in shown.output
         unsaved = CliRunner().invoke(app, [*args[:-1], "--json"])
         assert json.loads(unsaved.stdout[unsaved.stdout.index("{") :])["id"] is None
         as_json = CliRunner().invoke(app, [*args, "--json"])
@@ -232,3 +232,24 @@ def test_fapai_inquire_prints_the_report(shipped_models, tmp_path, monkeypatch):
         assert unknown.exit_code == 2 and "NOPE" in unknown.output
     finally:
         get_settings.cache_clear()
+
+
+def test_the_api_report_names_the_case_the_court_and_its_comparables(api):
+    client, who = api
+    court = _auth(who["court"])
+    body = {**TIANHE, "case_number": "（2026）粤0106执123号"}
+    made = client.post("/api/inquiries", json=body, headers=court)
+    assert made.status_code == 201, made.text
+    report = client.get(f"/api/inquiries/{made.json()['id']}", headers=court).json()
+    assert report["case_number"] == "（2026）粤0106执123号"
+    assert report["court"] == "广州市天河区人民法院"  # the asking court's name, as issued
+    assert all(
+        c["price_kind"] in ("asking", "deal") and c["source_name"] for c in report["comparables"]
+    )
+    assert float(report["proposed_start_price"]).is_integer()
+    parking = client.post(
+        "/api/inquiries", json={**TIANHE, "property_type": "parking"}, headers=court
+    )
+    assert parking.status_code == 422 and parking.json()["field"] == "property_type"
+    assert parking.json()["article"] == "参考价规定 第十四条"  # 委托评估 instead
+    assert "本模型只评估住宅" in parking.json()["message"]

@@ -66,7 +66,7 @@ def test_rotate_and_revoke_end_the_old_tokens(fapai, sqlite_url):
     assert _user(sqlite_url, old)[0] is None
     assert _user(sqlite_url, new)[0].id == user.id
     revoked = fapai("users", "revoke", str(user.id))
-    assert revoked.exit_code == 0 and "1 token" in revoked.output
+    assert revoked.exit_code == 0 and "已终止 1 个令牌" in revoked.output
     assert _user(sqlite_url, new)[0] is None
     assert fapai("users", "revoke", "999").exit_code == 2
 

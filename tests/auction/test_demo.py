@@ -117,7 +117,7 @@ def test_demo_command_with_no_announcement_period_answers_without_a_traceback(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert result.exception is None
-    assert "demo tokens" in result.output
+    assert "演示令牌" in result.output
 
 
 def test_sold_lots_end_at_real_prices_with_lawful_bids(factory, settings: Settings) -> None:
@@ -213,9 +213,9 @@ def test_demo_command_seeds_once_with_if_empty(
     finally:
         get_settings.cache_clear()
     assert first.exit_code == 0, first.output
-    assert "demo tokens" in first.output and "bidder" in first.output
+    assert "演示令牌" in first.output and "竞买人" in first.output
     assert second.exit_code == 0, second.output
-    assert f"already has {len(demo.FATES)} lots" in second.output
+    assert f"已有 {len(demo.FATES)} 个拍品" in second.output
     engine = make_engine(sqlite_url)
     with session_scope(session_factory(engine)) as session:
         assert len(session.scalars(select(Lot.id)).all()) == len(demo.FATES)

@@ -163,11 +163,11 @@ def test_crawl_recrawl_with_new_prices_then_a_changed_layout(
     # Second crawl: detail pages only for the listings whose list entry changed.
     changed_details = {detail(r) for r in ROWS if r["n"] % 5 == 0} - {detail(FORBIDDEN)}
     assert {p for p in fetched_second if p.endswith(".html")} == changed_details
-    assert "detail pages skipped (unchanged)" in second.stdout and "48" in second.stdout
+    assert "跳过的详情页（未变）" in second.stdout and "48" in second.stdout
 
     # Third crawl: the layout change is caught by the fill rates and fails the command.
     assert third.returncode == 3, third.stdout + third.stderr
-    assert "fill rates fell" in third.stdout and "list:area_m2" in third.stdout
+    assert "填充率下降" in third.stdout and "list:area_m2" in third.stdout
 
 
 @pytest.mark.slow
@@ -308,4 +308,4 @@ def test_a_crawl_that_reaches_nothing_says_so_and_fails(sqlite_url: str, tmp_pat
         timeout=90,
     )
     assert result.returncode == 5, result.stdout + result.stderr
-    assert "no page could be fetched" in result.stdout
+    assert "一个页面也没抓到" in result.stdout

@@ -38,9 +38,9 @@ def test_feeds_redis_and_overrides() -> None:
     assert s["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
     assert s["SCHEDULER_QUEUE_KEY"] == "c1:%(spider)s:requests" and s.getbool("SCHEDULER_PERSIST")
     assert s.getfloat("DOWNLOAD_DELAY") == 0
-    with pytest.raises(CrawlSetupError, match="feed format"):
+    with pytest.raises(CrawlSetupError, match="输出格式"):
         crawl_settings(database_url=None, output=Path("out.xlsx"))
-    with pytest.raises(CrawlSetupError, match="NAME=VALUE"):
+    with pytest.raises(CrawlSetupError, match="名称=值"):
         parse_overrides(["DOWNLOAD_DELAY"])
 
 
@@ -63,10 +63,10 @@ def test_spiders_and_command_errors_in_words() -> None:
     listed = runner.invoke(app, ["crawl", "--list"])
     assert listed.exit_code == 0 and listed.output.split() == spider_names()
     for args, words in [
-        (["crawl", "nosuch"], "no spider 'nosuch'"),
-        (["crawl", "lianjia", "--city", "xx"], "unknown city code 'xx'"),
-        (["crawl", "lianjia", "--base-url", "ftp://x"], "must be an http(s) address"),
-        (["crawl", "lianjia", "-o", "out.xlsx"], "cannot tell the feed format"),
+        (["crawl", "nosuch"], "没有爬虫 'nosuch'"),
+        (["crawl", "lianjia", "--city", "xx"], "未知的城市代码 'xx'"),
+        (["crawl", "lianjia", "--base-url", "ftp://x"], "应为 http(s) 地址"),
+        (["crawl", "lianjia", "-o", "out.xlsx"], "无法判断 out.xlsx 的输出格式"),
     ]:
         result = runner.invoke(app, args)
         assert result.exit_code == 2, result.output

@@ -39,6 +39,15 @@ def test_deposit_is_5_to_20_percent_of_start_art_17(deposit, ok):
         assert violation(law.check_deposit, deposit, 100_000, S).article == "拍卖规定 第十七条"
 
 
+def test_start_prices_round_to_whole_yuan_on_the_lawful_side():
+    """A proposed start is whole yuan: up from a floor (第十条, 第二十六条), down from a cap."""
+    assert law.START_PRICE_UNIT_FEN == 100
+    assert law.whole_yuan_up(123_401) == 123_500 and law.whole_yuan_up(123_400) == 123_400
+    assert law.whole_yuan_down(123_499) == 123_400 and law.whole_yuan_down(0) == 0
+    floor = law.min_start_price(345_678_937, S)  # 70% of ¥3,456,789.37, to the fen
+    law.check_start_price(law.whole_yuan_up(floor), 345_678_937, S)
+
+
 def test_increment_must_be_positive_art_20():
     law.check_increment(1)
     assert violation(law.check_increment, 0).field == "increment"

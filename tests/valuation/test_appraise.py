@@ -107,7 +107,9 @@ def test_fapai_appraise_writes_the_input_columns_plus_prices(
             app, ["appraise", str(src), "-o", str(out), "--as-of", "2024-06-30"]
         )
         assert result.exit_code == 0, result.output
-        assert "49 priced at 2024-06-30" in result.output and "city:no_market_data" in result.output
+        said = "".join(result.output.split())
+        assert "49处已由价格模型" in said and "按2024-06-30估价" in said
+        assert "city:no_market_data" in said and "没有该地的市场数据" in said
         priced = pd.read_parquet(out)
         assert list(priced.columns) == [*table.columns, *OUTPUT_COLUMNS]
         assert priced["case_no"].tolist() == table["case_no"].tolist()

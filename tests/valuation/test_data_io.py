@@ -103,20 +103,21 @@ def test_cli_import_prints_rejects_in_words(sqlite_url, tmp_path, monkeypatch):
         runner = CliRunner()
         result = runner.invoke(app, ["data", "import", str(src)])
         assert result.exit_code == 0, result.output
-        assert "6 rows read, 2 valid, 4 rejected" in result.output
+        assert "读取 6 行，有效 2 行，拒收 4 行" in result.output
+        assert "导入 in.csv（行）" in result.output  # the progress bar says what it counts
         assert "district:unknown_district" in result.output
         out = tmp_path / "out.parquet"
         assert runner.invoke(app, ["data", "export", str(out)]).exit_code == 0
         assert len(pd.read_parquet(out)) == 2
         missing = runner.invoke(app, ["data", "import", str(tmp_path / "nope.csv")])
-        assert missing.exit_code == 1 and "no such file" in missing.output
+        assert missing.exit_code == 1 and "文件不存在" in missing.output
     finally:
         get_settings.cache_clear()
 
 
 @pytest.mark.parametrize("name", ["x.xlsx", "x.json"])
 def test_unsupported_file_types_are_named(tmp_path, name):
-    with pytest.raises(ValueError, match="unsupported file type"):
+    with pytest.raises(ValueError, match="不支持的文件类型"):
         read_listing_file(tmp_path / name)
 
 
@@ -137,7 +138,7 @@ def test_cli_import_takes_decimal_prices_and_writes_rejects_with_row_numbers(
         assert empty.exit_code == 1 and "listings.parquet" in empty.output
         result = runner.invoke(app, ["data", "import", str(src)])
         assert result.exit_code == 0, result.output
-        assert "5 rows read, 1 valid, 4 rejected" in result.output
+        assert "读取 5 行，有效 1 行，拒收 4 行" in result.output
         rejects = pd.read_csv(tmp_path / "in.csv.rejects.csv", dtype=str)
         assert rejects[["row", "field", "listing_id"]].values.tolist() == [
             ["2", "area_m2", "3"],

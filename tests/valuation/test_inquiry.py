@@ -113,8 +113,8 @@ def test_report_dates_floor_proposal_and_deposit(models, clock: FrozenClock):
     ref = report.reference_price_fen
     # 拍卖规定 第十条: the floor is 70% of the reference, rounded up to the fen.
     assert report.start_price_floor_fen == -(-ref * 7 // 10)
-    assert body["start_price_floor_rule"] == "拍卖规定 第十条: at least 70% of the reference price"
-    assert body["deposit_rule"] == "拍卖规定 第十七条: 5%–20% of the start price"
+    assert body["start_price_floor_rule"] == "拍卖规定 第十条：起拍价不得低于参考价的 70%"
+    assert body["deposit_rule"] == "拍卖规定 第十七条：保证金为起拍价的 5%–20%"
     proposed = to_fen(body["proposed_start_price"])
     check_start_price(proposed, ref, settings)
     assert proposed <= ref
@@ -147,16 +147,26 @@ def test_the_report_reads_back_exactly_as_issued(models, clock):
 
 def test_estimate_and_comparables_come_from_one_predict(models, clock, monkeypatch):
     """The subject is validated once and the price model predicts once per inquiry."""
+    import valuation.inquiry as inquiry
+    from valuation import serving
+
     model = models[0]
     calls = {"predict": 0, "validate": 0}
     regressor = model.pipeline[-1]
-    predict = type(regressor).predict
+    predict, serving_predict = type(regressor).predict, serving.predict
+    inside = []
 
-    def counted_predict(self, X):
-        calls["predict"] += self is regressor
+    def counted_predict(self, X):  # sklearn's own predict, called directly
+        calls["predict"] += self is regressor and not inside
         return predict(self, X)
 
-    import valuation.inquiry as inquiry
+    def counted_serving_predict(estimator, X):  # compiled trees, or sklearn's for many rows
+        calls["predict"] += estimator is regressor
+        inside.append(True)
+        try:
+            return serving_predict(estimator, X)
+        finally:
+            inside.pop()
 
     validate = inquiry.validate_subject
 
@@ -165,6 +175,7 @@ def test_estimate_and_comparables_come_from_one_predict(models, clock, monkeypat
         return validate(row)
 
     monkeypatch.setattr(type(regressor), "predict", counted_predict)
+    monkeypatch.setattr(serving, "predict", counted_serving_predict)
     monkeypatch.setattr(inquiry, "validate_subject", counted_validate)
     report = _price(models, clock)
     assert calls == {"predict": 1, "validate": 1}
@@ -215,3 +226,71 @@ def test_building_type_and_metro_reach_the_price_model(models, clock):
         return _price(models, clock, {**TIANHE, **extra}).estimate.price_total
 
     assert priced(building_type="板楼", near_metro=True) != priced()
+
+
+def test_proposed_start_prices_are_whole_yuan_and_still_lawful(models, clock):
+    """A reference with fen (the mean of ¥3,456,789.37 and ¥3,456,790.00): every start the
+    curves offer is whole yuan, rounded up so none falls below its floor (拍卖规定 第十条,
+    第二十六条)."""
+    sources = [{"platform": "京东", "price": "3456789.37"}, {"platform": "淘宝", "price": 3456790}]
+    report = _price(models, clock, sources=sources)
+    ref = report.reference_price_fen
+    assert ref % 100 != 0
+    for curve in (report.outcome, report.reauction):
+        assert all(to_fen(p.start_price) % 100 == 0 for p in curve.points)
+    proposed = to_fen(report.outcome.proposed.start_price)
+    check_start_price(proposed, ref, Settings())
+    again = to_fen(report.reauction.proposed.start_price)
+    check_reauction_start_price(again, proposed, Settings())
+    assert to_fen(report.outcome.points[0].start_price) == -(-ref * 7 // 10 // 100) * 100
+    assert isinstance(report.to_json()["proposed_start_price"], int)
+
+
+def test_the_report_carries_the_case_number_and_the_court(models, clock):
+    report = _price(
+        models, clock, case_number=" （2026）粤0106执123号 ", court="广州市天河区人民法院"
+    )
+    body = report.to_json()
+    assert body["case_number"] == "（2026）粤0106执123号"
+    assert body["court"] == "广州市天河区人民法院"
+    again = InquiryReport.from_json({"id": 1, **body}, "Asia/Shanghai")
+    assert (again.case_number, again.court) == ("（2026）粤0106执123号", "广州市天河区人民法院")
+
+
+def test_a_reference_outside_fapais_interval_is_explained(models, clock):
+    inside = _price(models, clock, sources=[{"platform": "京东", "price": 4400000}])
+    low, high = inside.estimate.interval90
+    assert low <= inside.reference_price <= high
+    assert inside.to_json()["reference_outside_interval"] is None
+    # Both platforms above the interval's top, neither far enough to be flagged.
+    up = [{"platform": "京东", "price": str(high * 12 / 10)}, {"platform": "淘宝", "price": high}]
+    report = _price(models, clock, sources=up)
+    check = report.to_json()["reference_outside_interval"]
+    mean = (high * 12 / 10 + high) / 2
+    assert check["side"] == "above" and check["outside"] == ["京东"]
+    assert check["by"] == pytest.approx(float((mean - high) / high), abs=1e-4)
+    assert "高于本平台估价 90% 区间上限" in check["words"] and "第十三条" in check["words"]
+    assert f"{check['by'] * 100:.1f}%" in check["words"]
+    down = _price(models, clock, sources=[{"platform": "京东", "price": str(low * 8 / 10)}])
+    assert down.reference_check.side == "below" and "低于" in down.reference_check.words
+
+
+def test_comparables_say_whether_they_are_asking_prices_or_deals(models, clock):
+    """Each comparable names its site (not a code) and whether its price was asked or paid;
+    the Guangzhou deals of 2016–17 are deals, the listings asking prices."""
+    from valuation.comparables import price_kind_of, source_name
+
+    report = _price(models, clock)
+    body = report.to_json()["comparables"]
+    assert body and all(c["price_kind"] in ("asking", "deal") for c in body)
+    assert all(c["source_name"] and "_" not in c["source_name"] for c in body)
+    assert all(c["observed_on"] for c in body)  # (Beike listings name no community)
+    assert price_kind_of("lianjia_gz_deals_2016_17") == "deal"
+    assert price_kind_of("beike_gz_2025") == "asking"
+    assert price_kind_of("beike_gz_2025", dealt=True) == "deal"
+    assert source_name("lianjia_gz_deals_2016_17") == "链家（广州）"
+    then = _price(models, clock, {**TIANHE, "as_of": "2016-10-01"}).comparables
+    assert "deal" in {c.price_kind for c in then} and {c.price_label for c in then} <= {
+        "挂牌价",
+        "成交价",
+    }

@@ -77,5 +77,5 @@ def test_fapai_train_on_a_file_fails_with_a_sentence_not_a_traceback(gz_rows, tm
     small = tmp_path / "small.csv"
     gz_rows.head(50).assign(elevator="有", district=None).to_csv(small, index=False)
     result = CliRunner().invoke(app, ["train", "--source", str(small)])
-    assert result.exit_code == 1 and "too few usable listings" in result.output
+    assert result.exit_code == 1 and "可用的挂牌数据太少" in result.output
     assert "Traceback" not in result.output and result.exception.__class__ is SystemExit

@@ -69,8 +69,8 @@ def model(trained):
 
 def test_train_outcome_command_writes_an_artifact_and_says_how_it_did(trained, model):
     models_dir, output = trained
-    assert "16140 sold lots; 0 observed finished rounds" in output.replace("\n", " ")
-    assert "hold-out: MdAPE" in output and "chance of sale: prior" in output
+    assert "成交拍品 16140 件；已观察到的结束拍卖 0 场" in output.replace("\n", "")
+    assert "留出检验：MdAPE" in output and "成交概率来源：先验估计" in output
     assert (models_dir / f"outcome-{model.version}.json").exists()
     assert ModelRegistry(models_dir, "outcome").promoted_version() == model.version
     assert model.card["data"]["sources"] == {
@@ -156,8 +156,9 @@ def test_too_little_own_history_says_so_and_uses_the_stated_prior(model):
     curve = model.curve(GZ, SETTINGS)
     assert curve.chance_source == "prior"
     assert len(curve.fallback) == 1
-    assert "too little own history (0 finished rounds" in curve.fallback[0]
-    assert "90% of lots sold" in curve.fallback[0]
+    assert curve.fallback[0].startswith("有成交也有流拍的已结束拍卖仅 0 场（需至少 30 场）")
+    assert "浙江法院网拍两拍之内约九成成交" in curve.fallback[0]
+    assert curve.chance_words.startswith("成交概率为先验估计，未从数据学得：尚无有成交也有流拍")
     assert "Zhejiang" in model.card["chance_of_sale"]["prior"]
 
 
@@ -167,7 +168,7 @@ def test_a_city_with_too_little_sold_history_falls_back_to_the_lawful_floor(mode
     lot = replace(GZ, city="珠海市", district="香洲区")
     curve = model.curve(lot, SETTINGS)
     assert curve.proposed == curve.points[0]  # the floor: 70% of the reference
-    assert any(f"too little sold history for 珠海市 ({few} lots" in f for f in curve.fallback)
+    assert any(f.startswith(f"珠海市的成交记录仅 {few} 件") for f in curve.fallback)
 
 
 def _rounds(n_low_sold: int, n_high_failed: int) -> list[FinishedRound]:
@@ -181,7 +182,8 @@ def test_own_rounds_update_the_prior_once_there_are_enough(history, model):
     prior_curve = model.curve(GZ, SETTINGS)
     too_few = chance_of_sale(model.prior, _rounds(10, MIN_OWN_ROUNDS - 11))
     assert not too_few.learned and too_few.chances == model.chance.chances
-    learned = train_outcome(history, _rounds(20, 40), NOW)
+    crawled = [replace(r, origin="crawled") for r in _rounds(15, 25)]
+    learned = train_outcome(history, _rounds(5, 15) + crawled, NOW)
     curve = learned.curve(GZ, SETTINGS)
     assert curve.chance_source == "prior + own results" and curve.fallback == ()
     # Every own round at 70% sold, every one at 95% failed: the curve moves that way.
@@ -191,6 +193,34 @@ def test_own_rounds_update_the_prior_once_there_are_enough(history, model):
     assert at[Decimal("0.9500")] < before[Decimal("0.9500")]
     assert curve.history["own_finished_rounds"] == 60
     assert learned.card["data"]["sources"]["observed_sold_rounds"] == 20
+    # Where they were observed, counted apart in the card (the report's words: below).
+    assert learned.card["chance_of_sale"]["learned_from"] == {
+        "own": {"rounds": 20, "sold": 5},
+        "crawled": {"rounds": 40, "sold": 15},
+    }
+
+
+def _with_rounds(model, rounds):
+    return replace(model, chance=chance_of_sale(model.prior, rounds))
+
+
+def test_the_chance_of_sale_says_which_finished_rounds_it_learned_from(model):
+    """Own rounds and crawled platform results, sold and failed, counted apart; too few, or
+    all of one outcome, and the report says the chance is the prior and why."""
+    crawled = [replace(r, origin="crawled") for r in _rounds(15, 25)]
+    curve = _with_rounds(model, _rounds(5, 15) + crawled).curve(GZ, SETTINGS)
+    assert curve.chance_source == "prior + own results"
+    assert curve.history["rounds_crawled"] == 40 and curve.history["sold_own"] == 5
+    words = curve.to_json()["chance_basis"]
+    assert words.startswith("成交概率由有成交也有流拍的已结束拍卖学得：")
+    assert "本平台已结束的拍卖 20 场（成交 5、流拍 15）" in words
+    assert "各司法拍卖平台公开的拍卖结果 40 场（成交 15、流拍 25）" in words
+    few = chance_of_sale(model.prior, crawled[:12])
+    assert not few.learned and few.by_origin["crawled"] == {"rounds": 12, "sold": 12}
+    one_sided = _with_rounds(model, _rounds(MIN_OWN_ROUNDS, 0)).curve(GZ, SETTINGS)
+    assert "均为成交，无从学习成交与流拍之别" in one_sided.chance_words
+    too_few = _with_rounds(model, _rounds(4, 6)).curve(GZ, SETTINGS).chance_words
+    assert "仅 本平台已结束的拍卖 10 场（成交 4、流拍 6），需至少 30 场" in too_few
 
 
 def test_card_and_artifact_round_trip(model, tmp_path):
@@ -218,7 +248,7 @@ def test_artifact_from_another_sklearn_refuses_to_load(model, tmp_path):
     card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     card["versions"]["scikit-learn"] = "1.4.2"
     path.with_suffix(".json").write_text(json.dumps(card), encoding="utf-8")
-    with pytest.raises(IncompatibleModel, match="saved by scikit-learn 1.4.2.*fapai train-outcome"):
+    with pytest.raises(IncompatibleModel, match="由 scikit-learn 1.4.2 保存.*fapai train-outcome"):
         registry.load(model.version)
 
 
@@ -338,3 +368,4 @@ def test_observed_rounds_are_own_finished_rounds_and_crawled_results(db_url, clo
     # Closed as of its end (a late or restarted closing pass records the same time).
     assert own.lot.when == (starts + timedelta(days=1)).date()
     assert [(r.sold, r.final_fen) for r in crawled] == [(True, 160_000_000), (False, None)]
+    assert own.origin == "own" and {r.origin for r in crawled} == {"crawled"}

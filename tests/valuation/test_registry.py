@@ -115,16 +115,16 @@ def test_cli_models_list_and_promote_speak_in_words(small_model, models_dir, mon
     try:
         runner = CliRunner()
         empty = runner.invoke(app, ["models", "list"])
-        assert empty.exit_code == 0 and "run `fapai train`" in " ".join(empty.output.split())
+        assert empty.exit_code == 0 and "请运行 `fapai train`" in " ".join(empty.output.split())
         ModelRegistry(models_dir).save(small_model.artifact, small_model.card)
         unknown = runner.invoke(app, ["models", "promote", "nope"])
         assert unknown.exit_code == 1
-        assert "no price model version 'nope'" in " ".join(unknown.output.split())
+        assert "没有 price 模型的版本 'nope'" in " ".join(unknown.output.split())
         version = small_model.card["version"]
         ok = runner.invoke(app, ["models", "promote", version])
         assert ok.exit_code == 0 and ModelRegistry(models_dir).promoted_version() == version
         listed = runner.invoke(app, ["models", "list"]).output
-        assert "yes" in listed and version[:8] in listed
+        assert "是" in listed and version in listed
 
         # A version scoring worse on the same hold-out (same data, seed, split) needs --force.
         card = json.loads(json.dumps(small_model.card))
@@ -132,10 +132,10 @@ def test_cli_models_list_and_promote_speak_in_words(small_model, models_dir, mon
         card["metrics"]["check_rows_random_10pct"]["model"]["mdape"] += 0.01
         ModelRegistry(models_dir).save(small_model.artifact, card)
         refused = runner.invoke(app, ["models", "promote", card["version"]])
-        assert refused.exit_code == 1 and "scores worse" in " ".join(refused.output.split())
+        assert refused.exit_code == 1 and "更差" in refused.output and "--force" in refused.output
         assert ModelRegistry(models_dir).promoted_version() == version
         forced = runner.invoke(app, ["models", "promote", card["version"], "--force"])
-        assert forced.exit_code == 0 and "warning" in forced.output
+        assert forced.exit_code == 0 and "警告：" in forced.output
 
         # Whole version ids however narrow the terminal.
         monkeypatch.setattr(cli_models.console, "width", 40)
@@ -175,7 +175,7 @@ def test_one_registry_serves_every_kind_and_the_cli_lists_and_promotes_both(
         runner = CliRunner()
         promoted = runner.invoke(app, ["models", "promote", outcome.version])
         assert promoted.exit_code == 0, promoted.output
-        assert f"promoted outcome-{outcome.version}" in promoted.output
+        assert f"已启用 outcome-{outcome.version}" in promoted.output
         assert isinstance(outcomes.current(), OutcomeModel)
         assert outcomes.pointers() == {
             "price": small_model.card["version"],
@@ -185,6 +185,8 @@ def test_one_registry_serves_every_kind_and_the_cli_lists_and_promotes_both(
         names = {line.split("│")[1].strip() for line in listed.splitlines() if "│" in line}
         assert {"outcome", "price"} <= names  # whole names and versions at any width
         assert outcome.version in listed and small_model.card["version"] in listed
+        row = next(line for line in listed.splitlines() if outcome.version in line)
+        assert f"{outcome.card['metrics']['model']['mdape']:.1%}" in row  # its hold-out MdAPE
     finally:
         get_settings.cache_clear()
 

@@ -249,8 +249,13 @@ def test_judge_requests_an_inquiry_and_downloads_its_report(site, new_page) -> N
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile("/inquiries/new"))
 
+    page.get_by_label("案号").fill("（2026）粤0106执9001号")
+    page.get_by_label("城市").select_option("深圳市")
+    # Only the chosen city's districts are offered (the cities fapai has market data for).
+    shown = page.locator("#district optgroup:not([hidden])")
+    assert shown.evaluate_all("groups => groups.map(g => g.label)") == ["深圳市"]
     page.get_by_label("城市").select_option("广州市")
-    page.get_by_label("区县").fill("天河区")
+    page.get_by_label("区县").select_option("天河区")
     page.get_by_label("建筑面积（m²）").fill("89")
     page.get_by_label("询价结果 1（元）").fill("3000000")
     page.get_by_role("button", name="询价").click()
@@ -281,7 +286,9 @@ def test_judge_requests_an_inquiry_and_downloads_its_report(site, new_page) -> N
     assert _yuan(page.locator("#estimate-price").inner_text()) > 0  # fapai's, beside it
     proposed = _yuan(page.locator("#proposed-start").inner_text().split("（")[0])
     assert proposed >= reference * Decimal("0.7")  # 拍卖规定 第十条
-    assert page.locator("svg.chart").count() == 3  # interval bar, outcome curve, scatter
+    # The interval bar, the market index, the outcome curve and the comparables' scatter.
+    assert page.locator("svg.chart").count() == 4
+    assert page.locator("#case-number").inner_text() == "（2026）粤0106执9001号"
     shot(page, "10-inquiry-report")
     page.emulate_media(media="print")
     assert not page.get_by_role("link", name="下载 PDF").is_visible()
@@ -296,6 +303,7 @@ def test_judge_requests_an_inquiry_and_downloads_its_report(site, new_page) -> N
     # The judge publishes the lot from the report: reference price by inquiry, start proposed.
     page.get_by_role("link", name="据此发布拍卖").click()
     assert _yuan(page.get_by_label("起拍价（元）").input_value()) == proposed
+    assert page.get_by_label("案号").input_value() == "（2026）粤0106执9001号"  # from the report
     page.get_by_label("案号").fill("(2026)粤0106执9002号")
     me = httpx.get(site.url("/api/me"), headers={"Authorization": f"Bearer {site.court_token}"})
     assert page.get_by_label("法院").input_value() == me.json()["court"]["name"]  # the judge's

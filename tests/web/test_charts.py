@@ -75,3 +75,18 @@ def test_ratio_strips_one_row_per_group_with_median() -> None:
     assert first.median_x > plot.reference_x > plot.rows[1].median_x
     with pytest.raises(ValueError):
         charts.ratio_strips({"空": []})
+
+
+def test_index_line_draws_years_left_to_right_and_marks_the_valuation_date() -> None:
+    series = [(2016.25, 73.1, "2016"), (2021.25, 112.0, "2021"), (2025.25, 100.0, "2025")]
+    chart = charts.index_line(series, as_of=(2026.9, 100.0, "估价时点"))
+    a, b, c = chart.dots
+    assert a.x < b.x < c.x < chart.as_of.x  # the date after the data, drawn after it
+    assert b.y < c.y < a.y  # a higher index is drawn higher (smaller y)
+    assert chart.as_of.y == chart.base_y == c.y  # 100 = the latest half-year
+    assert [t.text for t in chart.x_ticks][:2] == ["2016", "2018"]
+    assert chart.path.count("L") == 2
+    alone = charts.index_line([(2025.25, 100.0, "2025")])  # one half-year: still a chart
+    assert alone.as_of is None and alone.x_ticks[0].at < alone.dots[0].x
+    with pytest.raises(ValueError):
+        charts.index_line([])

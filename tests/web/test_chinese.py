@@ -23,25 +23,8 @@ from fapai.clock import SystemClock
 from fapai.db import make_engine, session_factory
 from fapai.settings import Settings
 
-# Names and units that are no sentence: the brand, formats, standards, units, currency.
-ALLOWED = {
-    "fapai",
-    "pdf",
-    "api",
-    "id",
-    "gb",
-    "spc",
-    "svg",
-    "csv",
-    "json",
-    "http",
-    "https",
-    "url",
-    "m",
-}
-WORDS = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-ASCII_RUN = re.compile(r"[A-Za-z][\x20-\x7e]*[A-Za-z]")
-CODE_NAME = re.compile(r"\b[a-z]+_[a-z_]+\b")
+from .chinese import english
+
 READ_ATTRIBUTES = ("placeholder", "aria-label", "alt", "title")
 
 
@@ -74,18 +57,6 @@ def visible_text(html: str) -> list[str]:
     parser = _Visible()
     parser.feed(html)
     return parser.parts
-
-
-def english(texts: list[str]) -> list[str]:
-    """The English sentences and code names in ``texts``."""
-    found = []
-    for text in texts:
-        found += CODE_NAME.findall(text)
-        for run in ASCII_RUN.findall(text):
-            words = [w for w in WORDS.findall(run) if w.lower() not in ALLOWED and len(w) > 1]
-            if len(words) >= 2 and run not in found:
-                found.append(run)
-    return found
 
 
 def test_the_detector_finds_english_and_spares_names() -> None:

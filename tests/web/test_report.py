@@ -31,6 +31,9 @@ def test_view_reads_money_exactly_and_times_as_utc(sample_report) -> None:
     ]
     assert [row[4] for row in source_rows(r, "Asia/Shanghai")] == ["是", "是"]
     assert r.subject_title == "广州市天河区华景新城 中山大道西 1 号"
+    # Issued before comparables were labelled, or the case and court recorded: read as such.
+    assert [(c.price_label, c.source_name) for c in r.comparables] == [("挂牌价", "链家")] * 2
+    assert (r.case_number, r.court) == (None, None)
 
 
 def test_view_charts_place_the_subject_and_the_proposal(sample_report) -> None:
@@ -95,7 +98,8 @@ def test_warming_without_fonts_leaves_the_error_for_the_download(sample_report) 
 
 
 def test_the_outcome_models_notes_and_the_sources_read_in_chinese() -> None:
-    from app.web.report import note_words, source_name
+    from app.web.report import note_words
+    from valuation.comparables import source_name
 
     own = note_words("too little own history (0 finished rounds, 30 needed with both sales …")
     assert own.startswith("本平台已结束的拍卖仅 0 场（需至少 30 场")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
 
-from valuation.outcome.records import FinishedRound
+from valuation.outcome.records import ORIGINS, FinishedRound
 
 # The prior: DOMAIN.md, Zhejiang courts on Taobao, first 17 months (2012–13): "over 90% sold".
 # Read as: 90% of lots sell within their first two rounds.
@@ -71,13 +71,17 @@ class SalePrior:
 
 @dataclass(frozen=True, slots=True)
 class ChanceOfSale:
-    """Chance of sale on a ratio grid, non-increasing; ``learned`` when own rounds updated it."""
+    """Chance of sale on a ratio grid, non-increasing; ``learned`` when observed rounds updated
+    it. ``own_rounds``/``own_sold`` count every observed round; ``by_origin`` splits them by
+    where they were observed (:data:`~valuation.outcome.records.ORIGINS`: the project's own
+    auctions, the platforms' crawled results) as ``{origin: {"rounds": n, "sold": s}}``."""
 
     ratios: tuple[float, ...]
     chances: tuple[float, ...]
     own_rounds: int
     own_sold: int
     learned: bool
+    by_origin: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def __call__(self, ratio: np.ndarray) -> np.ndarray:
         return np.interp(np.asarray(ratio, float), self.ratios, self.chances)
@@ -98,8 +102,15 @@ def chance_of_sale(prior: SalePrior, own: Sequence[FinishedRound]) -> ChanceOfSa
     prior_p = prior(grid)
     sold = sum(r.sold for r in own)
     learned = len(own) >= MIN_OWN_ROUNDS and 0 < sold < len(own)
+    by_origin = {
+        origin: {
+            "rounds": sum(r.origin == origin for r in own),
+            "sold": sum(r.origin == origin and r.sold for r in own),
+        }
+        for origin in ORIGINS
+    }
     if not learned:
-        return ChanceOfSale(tuple(grid), tuple(prior_p), len(own), sold, False)
+        return ChanceOfSale(tuple(grid), tuple(prior_p), len(own), sold, False, by_origin)
     bins = _ratio_bin(grid)
     n = np.zeros(len(grid))
     s = np.zeros(len(grid))
@@ -110,4 +121,4 @@ def chance_of_sale(prior: SalePrior, own: Sequence[FinishedRound]) -> ChanceOfSa
     post = (PRIOR_STRENGTH * prior_p + s) / (PRIOR_STRENGTH + n)
     iso = IsotonicRegression(increasing=False, y_min=0.0, y_max=1.0)
     fitted = iso.fit_transform(grid, post, sample_weight=PRIOR_STRENGTH + n)
-    return ChanceOfSale(tuple(grid), tuple(fitted), len(own), sold, True)
+    return ChanceOfSale(tuple(grid), tuple(fitted), len(own), sold, True, by_origin)

@@ -8,8 +8,8 @@ proposal is the start with the highest expected recovery (chance of sale × expe
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -18,12 +18,18 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from fapai.law import min_reauction_start_price, min_start_price
+from fapai.law import (
+    min_reauction_start_price,
+    min_start_price,
+    whole_yuan_down,
+    whole_yuan_up,
+)
 from fapai.money import fen_to_yuan, json_number, ratio_of, to_fen
 from fapai.settings import Settings
-from valuation.outcome.chance import MIN_OWN_ROUNDS, ChanceOfSale, SalePrior
+from valuation import serving
+from valuation.outcome.chance import MIN_OWN_ROUNDS, PRIOR_STRENGTH, ChanceOfSale, SalePrior
 from valuation.outcome.records import Lot
-from valuation.outcome.regressor import features
+from valuation.outcome.regressor import feature_columns
 
 # The history has no first-round start above the reference price worth learning from (18 of
 # 16,140 rows): a higher start is lawful but outside the data, so it is not proposed.
@@ -33,14 +39,49 @@ GRID_STEP = Decimal("0.01")
 MIN_CITY_ROWS = 50
 
 FALLBACK_PRIOR = (
-    "chance of sale from the stated prior (no own results learned yet): a logistic curve in "
-    "the start ratio through the round-1 and round-2 sale rates implied by the history's round "
-    "mix and the Zhejiang figure of 90% of lots sold"
+    "成交概率按先验估计：由历史成交记录中一拍、二拍成交的比例，结合浙江法院网拍两拍之内约九成"
+    "成交的公开数据推算"
 )
 FALLBACK_FLOOR = (
-    "the lowest lawful start: 70% of the reference in round 1 (拍卖规定 第十条), 80% of the "
-    "previous start in round 2 (拍卖规定 第二十六条)"
+    "建议起拍价取法定最低：一拍为参考价的 70%（拍卖规定 第十条），二拍为前次起拍价的 80%"
+    "（拍卖规定 第二十六条）"
 )
+# How the fallback note on the chance of sale begins (the report shows :func:`chance_basis`
+# in its place).
+PRIOR_NOTE = "有成交也有流拍的已结束拍卖"
+# Who observed the finished rounds the chance of sale learns from, in words.
+ORIGIN_WORDS = {"own": "本平台已结束的拍卖", "crawled": "各司法拍卖平台公开的拍卖结果"}
+
+
+def _rounds_words(rounds: int, sold: int) -> str:
+    return f"{rounds} 场（成交 {sold}、流拍 {rounds - sold}）"
+
+
+def chance_basis(chance_source: str, history: Mapping[str, int]) -> str:
+    """Which data the chance of sale was learned from, or why it is the prior, in Chinese
+    (from a curve's ``chance_source`` and ``history``, as stored in a report)."""
+    total, sold = history.get("own_finished_rounds", 0), history.get("own_sold_rounds", 0)
+    parts = [
+        f"{words} {_rounds_words(history[f'rounds_{o}'], history.get(f'sold_{o}', 0))}"
+        for o, words in ORIGIN_WORDS.items()
+        if history.get(f"rounds_{o}")
+    ] or ([f"已结束的拍卖 {_rounds_words(total, sold)}"] if total else [])
+    seen = "、".join(parts)
+    if chance_source != "prior":
+        return (
+            f"成交概率由有成交也有流拍的已结束拍卖学得：{seen}；按起拍价与参考价之比分段，"
+            f"在先验估计上修正（每段先验的权重相当于 {PRIOR_STRENGTH:g} 场拍卖）。"
+        )
+    if not total:
+        why = "尚无有成交也有流拍的已结束拍卖可供学习"
+    elif 0 < sold < total:
+        why = f"有成交也有流拍的已结束拍卖仅 {seen}，需至少 {MIN_OWN_ROUNDS} 场"
+    else:
+        why = f"已结束的拍卖 {seen}，{'均为成交' if sold else '均为流拍'}，无从学习成交与流拍之别"
+    return (
+        f"成交概率为先验估计，未从数据学得：{why}。{FALLBACK_PRIOR}。"
+        "随本平台及抓取的拍卖结果积累，重新训练成交预测模型（fapai train-outcome）即可学得。"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +93,10 @@ class CurvePoint:
     expected_recovery: Decimal  # yuan = chance × expected final
 
     def to_json(self) -> dict[str, Any]:
-        return {k: json_number(v) for k, v in asdict(self).items()}
+        return {k: json_number(getattr(self, k)) for k in _POINT_FIELDS}
+
+
+_POINT_FIELDS = tuple(f.name for f in fields(CurvePoint))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +112,18 @@ class OutcomeCurve:
     fallback: tuple[str, ...]  # the fallback policies in force, with why; empty if none
     history: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def chance_words(self) -> str:
+        """Which data the chance of sale was learned from (or why not), in Chinese."""
+        return chance_basis(self.chance_source, self.history)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "round": self.round_no,
             "lawful_range": [json_number(self.lawful_min), json_number(self.lawful_max)],
             "proposed": self.proposed.to_json(),
             "chance_source": self.chance_source,
+            "chance_basis": self.chance_words,
             "fallback": list(self.fallback),
             "history": dict(self.history),
             "curve": [p.to_json() for p in self.points],
@@ -154,18 +204,58 @@ class OutcomeModel:
 
     def _final_ratios(self, lot: Lot, starts: list[int]) -> dict[int, float]:
         """The regressor's expected final / reference at each start (fen), one predict."""
-        frame = features(
-            pd.DataFrame(
-                {
-                    "city": lot.city,
-                    "sold_on": pd.Timestamp(lot.when),
-                    "area_m2": lot.area_m2,
-                    "reference_fen": lot.reference_fen,
-                    "start_fen": starts,
-                }
-            )
+        finals = self._predict(lot.city, lot.when, lot.area_m2, lot.reference_fen, starts)
+        return dict(zip(starts, finals.tolist(), strict=True))
+
+    def _predict(
+        self, city: Any, when: Any, area_m2: Any, reference_fen: Any, starts: Any
+    ) -> np.ndarray:
+        """Expected final / reference, one predict: each argument one value for every row or
+        one per row."""
+        n = len(starts)
+
+        def rows(value: Any, dtype: Any = object) -> np.ndarray:
+            if isinstance(value, list | tuple | np.ndarray | pd.Series | pd.Index):
+                return np.asarray(value, dtype=dtype)
+            return np.full(n, value, dtype=dtype)
+
+        sold_on = pd.to_datetime(when)
+        columns = feature_columns(
+            {
+                "city": rows(city),
+                "sold_on": rows(sold_on.to_datetime64(), None)
+                if isinstance(sold_on, pd.Timestamp)
+                else np.asarray(sold_on),
+                "area_m2": rows(area_m2),
+                "reference_fen": rows(reference_fen, None),
+                "start_fen": np.asarray(starts),
+            }
         )
-        return dict(zip(starts, self.pipeline.predict(frame).tolist(), strict=True))
+        # The pipeline's fitted steps on arrays (:mod:`valuation.serving`): the same numbers as
+        # ``self.pipeline.predict(features(frame))`` without its per-call overhead.
+        return serving.predict(self.pipeline[-1], serving.transform(self.pipeline, columns))
+
+    def knows_city(self, city: str) -> bool:
+        """Whether the lot's city has enough sold history for the expected final price."""
+        return self.city_rows.get(city, 0) >= MIN_CITY_ROWS
+
+    def expected_finals(self, lots: Sequence[Lot], starts_fen: Sequence[int]) -> list[int]:
+        """The expected final price (fen, given a sale) of each lot at its own start price,
+        one predict for all: never below the start (拍卖规定 第二十条). Only meaningful where
+        :meth:`knows_city`."""
+        if not lots:
+            return []
+        ratios = self._predict(
+            [lot.city for lot in lots],
+            [lot.when for lot in lots],
+            [lot.area_m2 for lot in lots],
+            [lot.reference_fen for lot in lots],
+            list(starts_fen),
+        )
+        return [
+            _final_fen(lot.reference_fen, start, float(ratio))
+            for lot, start, ratio in zip(lots, starts_fen, ratios, strict=True)
+        ]
 
     def _curve(
         self, lot: Lot, round_no: int, lo_fen: int, hi_fen: int, finals: Mapping[int, float]
@@ -184,14 +274,13 @@ class OutcomeModel:
         fallback: list[str] = []
         if not self.chance.learned:
             fallback.append(
-                f"too little own history ({self.chance.own_rounds} finished rounds, "
-                f"{MIN_OWN_ROUNDS} needed with both sales and failures): {FALLBACK_PRIOR}"
+                f"{PRIOR_NOTE}仅 {self.chance.own_rounds} 场（需至少 "
+                f"{MIN_OWN_ROUNDS} 场），{FALLBACK_PRIOR}"
             )
         city_n = self.city_rows.get(lot.city, 0)
         if city_n < MIN_CITY_ROWS:
             fallback.append(
-                f"too little sold history for {lot.city} ({city_n} lots, {MIN_CITY_ROWS} "
-                f"needed): proposed start is {FALLBACK_FLOOR}"
+                f"{lot.city}的成交记录仅 {city_n} 件（需至少 {MIN_CITY_ROWS} 件），{FALLBACK_FLOOR}"
             )
             proposed = points[0]
         else:
@@ -210,6 +299,11 @@ class OutcomeModel:
                 "sold_lots_in_city": city_n,
                 "own_finished_rounds": self.chance.own_rounds,
                 "own_sold_rounds": self.chance.own_sold,
+                **{
+                    f"{key}_{origin}": n[key]
+                    for origin, n in self.chance.by_origin.items()
+                    for key in ("rounds", "sold")
+                },
             },
         )
 
@@ -217,12 +311,14 @@ class OutcomeModel:
 def lawful_start_range(
     reference_fen: int, settings: Settings, round_no: int = 1, previous_start_fen: int | None = None
 ) -> tuple[int, int]:
-    """The lawful start prices (fen, inclusive) that the proposal may choose from.
+    """The lawful start prices (fen, inclusive) that the proposal may choose from, in whole
+    yuan (:data:`fapai.law.START_PRICE_UNIT_FEN`: the low end rounded up, the high end down).
 
     Round 1: at least 70% of the reference (:func:`fapai.law.min_start_price`, 拍卖规定 第十条).
     Round 2: the previous start cut by at most 20% (:func:`fapai.law.min_reauction_start_price`,
     拍卖规定 第二十六条), and not above the previous start. Both capped at
-    :data:`MAX_START_RATIO` × reference.
+    :data:`MAX_START_RATIO` × reference. A range with no whole yuan in it (a reference of a
+    few yuan) keeps its exact ends.
     """
     cap = ratio_of(reference_fen, MAX_START_RATIO, rounding=ROUND_FLOOR)
     if round_no == 1:
@@ -236,25 +332,31 @@ def lawful_start_range(
         raise ValueError("the outcome model proposes start prices for rounds 1 and 2 only")
     if lo > hi:
         raise ValueError("no lawful start price in range")
-    return lo, hi
+    whole_lo, whole_hi = whole_yuan_up(lo), whole_yuan_down(hi)
+    return (whole_lo, whole_hi) if whole_lo <= whole_hi else (lo, hi)
 
 
 def _grid(reference_fen: int, lo_fen: int, hi_fen: int) -> list[int]:
     """Start prices: both ends of the lawful range and every whole percent of the reference
-    between them."""
+    between them, rounded up to whole yuan."""
     step = Decimal(reference_fen) * GRID_STEP
     k = math.ceil(Decimal(lo_fen) / step)
-    inner = []
-    while (s := int(k * step)) < hi_fen:
-        if s > lo_fen:
+    inner: list[int] = []
+    while (s := whole_yuan_up(int(k * step))) < hi_fen:
+        if s > lo_fen and (not inner or s > inner[-1]):
             inner.append(s)
         k += 1
     return [lo_fen, *inner, hi_fen] if hi_fen > lo_fen else [lo_fen]
 
 
-def _point(reference_fen: int, start_fen: int, chance: float, final_ratio: float) -> CurvePoint:
+def _final_fen(reference_fen: int, start_fen: int, final_ratio: float) -> int:
+    """Final / reference as fen of the reference, never below the start."""
     final = Decimal(reference_fen) * Decimal(repr(round(final_ratio, 6)))
-    final_fen = max(int(final.to_integral_value()), start_fen)
+    return max(int(final.to_integral_value()), start_fen)
+
+
+def _point(reference_fen: int, start_fen: int, chance: float, final_ratio: float) -> CurvePoint:
+    final_fen = _final_fen(reference_fen, start_fen, final_ratio)
     c = Decimal(repr(round(chance, 3)))
     return CurvePoint(
         start_ratio=(Decimal(start_fen) / Decimal(reference_fen)).quantize(Decimal("0.0001")),

@@ -77,6 +77,7 @@ def crawled_rounds(session: Session) -> list[FinishedRound]:
             r.start_price_fen,
             r.status == "sold",
             r.final_price_fen,
+            origin="crawled",
         )
         for r in session.scalars(
             select(AuctionResultRow).where(

@@ -22,6 +22,11 @@ class Lot:
     district: str | None = None
 
 
+# Where a finished round was observed: the project's own auctions or a platform's published
+# results (crawled). The report says which the chance of sale learned from.
+ORIGINS = ("own", "crawled")
+
+
 @dataclass(frozen=True, slots=True)
 class FinishedRound:
     """One finished round (sold or failed) of the project's own auctions or of a crawl."""
@@ -30,6 +35,7 @@ class FinishedRound:
     start_fen: int
     sold: bool
     final_fen: int | None = None
+    origin: str = "own"  # one of ORIGINS
 
     @property
     def start_ratio(self) -> float:

@@ -3,6 +3,9 @@ accuracy measures its card reports."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -13,19 +16,24 @@ from sklearn.preprocessing import OrdinalEncoder
 FEATURES = ("city", "start_ratio", "log_area", "log_reference", "year")
 
 
+def feature_columns(df: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Model inputs as arrays: city, start ratio, log area (m²), log reference (yuan),
+    fractional year. ``df``: a DataFrame, or column name → array (a lot's curve, no frame)."""
+    when = pd.DatetimeIndex(pd.to_datetime(np.asarray(df["sold_on"])))
+    reference = np.asarray(df["reference_fen"], dtype=float)
+    area = pd.to_numeric(np.asarray(df["area_m2"]), errors="coerce")
+    return {
+        "city": pd.Series(np.asarray(df["city"], dtype=object)).astype(str).to_numpy(),
+        "start_ratio": np.asarray(df["start_fen"], dtype=float) / reference,
+        "log_area": np.log(np.asarray(area, dtype=float)),
+        "log_reference": np.log(reference / 100.0),
+        "year": np.asarray(when.year + (when.day_of_year - 1) / 365.25, dtype=float),
+    }
+
+
 def features(df: pd.DataFrame) -> pd.DataFrame:
-    """Model inputs: city, start ratio, log area (m²), log reference (yuan), fractional year."""
-    when = pd.to_datetime(df["sold_on"])
-    return pd.DataFrame(
-        {
-            "city": df["city"].astype(str),
-            "start_ratio": df["start_fen"].astype(float) / df["reference_fen"].astype(float),
-            "log_area": np.log(pd.to_numeric(df["area_m2"], errors="coerce").astype(float)),
-            "log_reference": np.log(df["reference_fen"].astype(float) / 100.0),
-            "year": when.dt.year + (when.dt.day_of_year - 1) / 365.25,
-        },
-        index=df.index,
-    )
+    """Model inputs (:func:`feature_columns`) as a DataFrame."""
+    return pd.DataFrame(feature_columns(df), index=df.index)
 
 
 def pipeline() -> Pipeline:

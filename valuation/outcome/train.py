@@ -46,7 +46,7 @@ def train_outcome(
     data = pd.concat([history, own_sold], ignore_index=True) if len(own_sold) else history
     data = data.sort_values("sold_on", kind="stable").reset_index(drop=True)
     if len(data) < 10:
-        raise ValueError(f"too few sold lots to train on ({len(data)})")
+        raise ValueError(f"成交拍品太少，无法训练结果模型（{len(data)} 件）")
     x, y = features(data), (data["final_fen"] / data["reference_fen"]).to_numpy()
     w = data["weight"].to_numpy()
     cut = int(len(data) * (1 - HOLDOUT_SHARE))
@@ -101,6 +101,9 @@ def train_outcome(
             "min_own_rounds": MIN_OWN_ROUNDS,
             "own_rounds": chance.own_rounds,
             "own_sold": chance.own_sold,
+            # Observed rounds by where they were seen (the project's own, crawled results).
+            "learned_from": chance.by_origin,
+            "shipped_history": "sold lots only: it cannot teach how often a lot fails",
         },
         "versions": {
             "scikit-learn": sklearn.__version__,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from app import queries
 from app.deps import (
@@ -23,7 +23,7 @@ from app.deps import (
     WriterSessionDep,
     court_of,
 )
-from app.publishing import with_inquiry_reference
+from app.publishing import publish_lot, relist_lot
 from app.schemas import (
     CourtRegistrationView,
     LotCreate,
@@ -61,6 +61,7 @@ def get_lot(lot_id: LotId, session: SessionDep, clock: ClockDep) -> LotView:
 
 @router.post("/lots", response_model=LotView, status_code=201)
 def create_lot(
+    request: Request,
     body: LotCreate,
     user: CourtUser,
     session: WriterSessionDep,
@@ -68,10 +69,10 @@ def create_lot(
     clock: ClockDep,
 ) -> LotView:
     """Publish a lot of your court (court). Refused with 422 naming the rule if any term
-    breaks the law."""
+    breaks the law. The lot gets fapai's market estimate (``market``) once priced."""
     now = clock.now()
     data = body.to_data(user.id, court_of(session, user))
-    lot = engine.create_lot(session, with_inquiry_reference(session, data), now, settings)
+    lot = publish_lot(session, request.app.state, data, now, settings)
     view = queries.get_lot(session, lot.id, now)
     session.commit()
     return view
@@ -93,6 +94,7 @@ def add_priority_holder(
 
 @router.post("/lots/{lot_id}/relist", response_model=LotView)
 def relist(
+    request: Request,
     lot_id: OwnLotId,
     body: RelistRequest,
     session: WriterSessionDep,
@@ -102,7 +104,7 @@ def relist(
     """Open the next round (court): after a 流拍 a 2nd auction, then a 变卖 (deposit = the whole
     变卖 price); after a 悔拍 the same round again (重新拍卖, 第二十四条)."""
     now = clock.now()
-    engine.relist(session, lot_id, body.to_terms(), now, settings)
+    relist_lot(session, request.app.state, lot_id, body.to_terms(), now, settings)
     view = queries.get_lot(session, lot_id, now)
     session.commit()
     return view

@@ -25,6 +25,7 @@ from app.deps import (
     posted_form,
     stored_id,
 )
+from app.publishing import relist_lot
 from app.schemas import PaymentCreate, RelistRequest, ResumeRequest
 from app.web import desk
 from app.web.forms import FormError, explain, local_time_field, money_fields, validate_body
@@ -196,7 +197,8 @@ def relist(lot_id: int, form: Form, ctx: Desk) -> Response:
         for name in ("starts_at", "ends_at"):
             given[name] = local_time_field(fields.get(name), ctx.settings.display_timezone)
         body = validate_body(RelistRequest, given)
-        engine.relist(ctx.session, lot_id, body.to_terms(), ctx.clock.now(), ctx.settings)
+        state, now = ctx.request.app.state, ctx.clock.now()
+        relist_lot(ctx.session, state, lot_id, body.to_terms(), now, ctx.settings)
 
     return ctx.run(lot_id, action, "relisted", fields)
 

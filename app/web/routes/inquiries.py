@@ -19,12 +19,13 @@ from app.deps import (
     posted_form,
     stored_id,
 )
-from app.inquiry import stored_report
+from app.inquiry import InquiryService, stored_report
 from app.security import NO_STORE
 from app.web.forms import (
     FIELD_NAMES,
     PLATFORM_ROWS,
     FormError,
+    inquiry_places,
     inquiry_request,
     reads_as_chinese,
 )
@@ -33,7 +34,6 @@ from app.web.report import page_context
 from app.web.templating import court_only, error_page, render
 from auction.store import User
 from fapai.errors import RuleViolation
-from fapai.regions import CITIES
 from fapai.settings import Settings
 from valuation.inquiry import InquiryReport
 
@@ -45,11 +45,8 @@ INQUIRY_REFUSED = (
     "（参考价规定 第十四条）"
 )
 
-INQUIRY_TYPES = {"residential": "住宅用房", "commercial": "商业用房", "parking": "车位"}
-CHANCE_SOURCES = {
-    "prior": "既有经验（本平台成交记录尚不足）",
-    "prior + own results": "既有经验并以本平台成交记录修正",
-}
+# What fapai prices (the price model values homes only); the rest goes to appraisal.
+INQUIRY_TYPES = {"residential": "住宅用房"}
 
 
 _cache_lock = threading.Lock()
@@ -70,6 +67,7 @@ PdfCacheDep = Annotated[ReportPDFCache, Depends(pdf_cache)]
 def _form_page(
     request: Request,
     user: User,
+    service: InquiryService,
     form: dict,
     status_code: int = 200,
     error: str | None = None,
@@ -86,14 +84,14 @@ def _form_page(
         form=form,
         error=error,
         ask_confirm=ask_confirm,
-        cities=CITIES,
+        places=inquiry_places(service.price_model().coverage),
         residential_types=INQUIRY_TYPES,
     )
 
 
 @router.get("/inquiries/new", response_class=HTMLResponse)
-def inquiry_form(request: Request, user: PageUser) -> Response:
-    return court_only(request, user) or _form_page(request, user, {"city": "广州市"})
+def inquiry_form(request: Request, user: PageUser, service: InquiryServiceDep) -> Response:
+    return court_only(request, user) or _form_page(request, user, service, {})
 
 
 @router.post("/inquiries", response_class=HTMLResponse)
@@ -119,14 +117,14 @@ def create_inquiry(
         body = inquiry_request(fields, platforms, prices, asked, settings.display_timezone)
         stored = service.inquire(session, body, user.court_id)
     except FormError as exc:
-        return _form_page(request, user, shown, 422, str(exc))
+        return _form_page(request, user, service, shown, 422, str(exc))
     except RuleViolation as exc:
         field = FIELD_NAMES.get(exc.field.split(".")[0], exc.field)
         article = f"（{exc.article}）" if exc.article else ""
         reason = exc.rule if reads_as_chinese(exc.rule) else INQUIRY_REFUSED
         message = f"无法询价（{field}）：{reason}{article}"
         flagged = exc.field.startswith("sources.") and exc.field.endswith(".price")
-        return _form_page(request, user, shown, 422, message, ask_confirm=flagged)
+        return _form_page(request, user, service, shown, 422, message, ask_confirm=flagged)
     return RedirectResponse(f"/inquiries/{stored['id']}", status_code=303)
 
 
@@ -198,6 +196,5 @@ def inquiry_report(
         user,
         nav="inquiry",
         **page_context(report),
-        chance_sources=CHANCE_SOURCES,
         expired=report.valid_until <= clock.now(),
     )

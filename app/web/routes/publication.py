@@ -21,11 +21,10 @@ from app.deps import (
     stored_id,
 )
 from app.inquiry import stored_report
-from app.publishing import with_inquiry_reference
+from app.publishing import publish_lot
 from app.web import display
 from app.web.forms import FormError, explain, lot_create
 from app.web.templating import court_only, render
-from auction import engine
 from auction.store import User
 from fapai import law
 from fapai.errors import FapaiError
@@ -58,6 +57,7 @@ def form_from_report(r: InquiryReport) -> dict[str, object]:
     place = "".join(str(d.get(k) or "") for k in ("community", "address"))
     return {
         "inquiry_id": r.id,
+        "case_number": r.case_number,
         "property_type": d.get("property_type") or "residential",
         "city": d.get("city"),
         "district": d.get("district"),
@@ -140,9 +140,10 @@ def publish(
     fields = {k: str(v) for k, v in form.items()}
     try:
         body = lot_create(fields, settings.display_timezone)
-        lot = engine.create_lot(
+        lot = publish_lot(
             session,
-            with_inquiry_reference(session, body.to_data(user.id, court_of(session, user))),
+            request.app.state,
+            body.to_data(user.id, court_of(session, user)),
             clock.now(),
             settings,
         )

@@ -1,0 +1,220 @@
+"""Fitted scikit-learn pipelines run on a few rows without their per-call overhead.
+
+An inquiry prices one subject; scikit-learn's Pipeline, ColumnTransformer and DataFrames cost
+tens of milliseconds for it, and a HistGradientBoosting predict walks its trees one Python call
+at a time. Here the *same fitted steps* run on column arrays:
+
+- :func:`transform` runs a pipeline's transformers on a mapping of column name → array (or a
+  DataFrame): the feature step through its array form (:func:`valuation.features.feature_columns`
+  is the one definition :func:`~valuation.features.feature_frame` wraps), the ColumnTransformer
+  by its fitted column lists, our encoders on arrays; any other step through its own
+  ``transform`` on a DataFrame, so a new step is slower here, never different.
+- :func:`predict` evaluates a fitted HistGradientBoosting model's trees all at once, level by
+  level (:class:`CompiledTrees`), for a few rows, and sums the leaves in sklearn's order: the
+  same floats. Large batches go to sklearn's own predictor.
+
+Tests check both against the plain pipeline on many rows, bit for bit.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
+
+from valuation.features import feature_columns, feature_frame
+from valuation.location_encoding import LocationEncoder
+
+# Functions a pipeline's FunctionTransformer may hold → their form on column arrays.
+ARRAY_FORMS = {feature_frame: feature_columns}
+# Rows × trees up to which the trees are walked all at once (beyond: sklearn's predictor).
+COMPILED_CELLS = 100_000
+
+Columns = Mapping[str, Any]  # column name → array, or a DataFrame
+
+
+def transform(pipeline: Pipeline, X: Columns) -> np.ndarray:
+    """``pipeline[:-1].transform(X)`` for column arrays or a DataFrame: the same numbers."""
+    out: Any = X
+    for _, step in pipeline.steps[:-1]:
+        out = _step(step, out)
+    return np.asarray(out, dtype=float)
+
+
+def _step(step: Any, X: Columns) -> Any:
+    if isinstance(step, FunctionTransformer) and step.func in ARRAY_FORMS:
+        return ARRAY_FORMS[step.func](X)
+    if isinstance(step, ColumnTransformer):
+        return _columns(step, X)
+    return step.transform(_frame(X))
+
+
+def _columns(ct: ColumnTransformer, X: Columns) -> np.ndarray:
+    parts = []
+    for _, trans, cols in ct.transformers_:
+        if isinstance(trans, str) and trans == "drop":
+            continue
+        if not all(isinstance(c, str) for c in cols):
+            return ct.transform(_frame(X))  # columns by position: sklearn's own path
+        if not cols:
+            continue
+        if isinstance(trans, FunctionTransformer) and trans.func is None:  # passthrough
+            parts.append(np.column_stack([np.asarray(X[c], dtype=float) for c in cols]))
+        elif isinstance(trans, LocationEncoder):
+            parts.append(trans.transform({c: X[c] for c in cols}))
+        elif isinstance(trans, OrdinalEncoder) and (codes := _ordinal(trans, X, cols)) is not None:
+            parts.append(codes)
+        else:
+            parts.append(trans.transform(_frame({c: X[c] for c in cols})))
+    return np.hstack([np.asarray(p, dtype=float) for p in parts])
+
+
+def _ordinal(encoder: OrdinalEncoder, X: Columns, cols: list[str]) -> np.ndarray | None:
+    """An OrdinalEncoder's codes by hashed lookup: each value's position among the fitted
+    categories, ``unknown_value`` for one never seen. None (sklearn's own path) for what this
+    does not cover: missing values, infrequent categories, other unknown handling."""
+    if (
+        encoder.handle_unknown != "use_encoded_value"
+        or getattr(encoder, "_infrequent_enabled", False)
+        or np.dtype(encoder.dtype) != np.float64
+    ):
+        return None
+    out = np.empty((len(np.asarray(X[cols[0]])), len(cols)))
+    for j, (col, categories) in enumerate(zip(cols, encoder.categories_, strict=True)):
+        values = np.asarray(X[col], dtype=object)
+        if pd.isna(values).any():
+            return None
+        position = _category_index(categories).get_indexer(values)
+        out[:, j] = np.where(position < 0, encoder.unknown_value, position)
+    return out
+
+
+def _category_index(categories: np.ndarray) -> pd.Index:
+    found = _INDEXES.get(id(categories))
+    if found is None or found[0] is not categories:
+        found = _INDEXES[id(categories)] = (categories, pd.Index(categories, dtype=object))
+    return found[1]
+
+
+_INDEXES: dict[int, tuple[np.ndarray, pd.Index]] = {}
+
+
+def _frame(X: Columns) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        return X
+    return pd.DataFrame(
+        {c: pd.Series(np.asarray(v), dtype=np.asarray(v).dtype) for c, v in X.items()}
+    )
+
+
+def predict(estimator: Any, X: np.ndarray) -> np.ndarray:
+    """``estimator.predict(X)``; a HistGradientBoostingRegressor's few rows by its compiled
+    trees (the same floats)."""
+    if isinstance(estimator, HistGradientBoostingRegressor):
+        trees = compiled(estimator)
+        if trees is not None and len(X) * trees.n_trees <= COMPILED_CELLS:
+            return trees.predict(X)
+    return estimator.predict(X)
+
+
+_COMPILED: weakref.WeakKeyDictionary[Any, CompiledTrees | None] = weakref.WeakKeyDictionary()
+
+
+def compiled(estimator: HistGradientBoostingRegressor) -> CompiledTrees | None:
+    """The estimator's trees as flat arrays, built once per fitted estimator (None: a model
+    this module does not compile)."""
+    try:
+        return _COMPILED[estimator]
+    except KeyError:
+        pass
+    trees = CompiledTrees.of(estimator)
+    _COMPILED[estimator] = trees
+    return trees
+
+
+class CompiledTrees:
+    """All trees of a fitted single-output HistGradientBoosting model in flat node arrays,
+    walked level by level for every (row, tree) at once."""
+
+    def __init__(self, estimator: HistGradientBoostingRegressor) -> None:
+        predictors = [p for iteration in estimator._predictors for p in iteration]
+        sizes = [len(p.nodes) for p in predictors]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+        nodes = np.concatenate([p.nodes for p in predictors])
+        node_offset = np.repeat(offsets, sizes)
+        self.n_trees = len(predictors)
+        self.roots = offsets
+        is_leaf = nodes["is_leaf"].astype(bool)
+        index = np.arange(len(nodes))
+        # children[node, went_left]: a leaf is its own child, so every walk takes ``depth`` steps.
+        self.children = np.column_stack(
+            [
+                np.where(is_leaf, index, nodes["right"].astype(np.intp) + node_offset),
+                np.where(is_leaf, index, nodes["left"].astype(np.intp) + node_offset),
+            ]
+        )
+        self.depth = int(nodes["depth"].max()) if len(nodes) else 0
+        self.value = nodes["value"].astype(float)
+        self.feature = nodes["feature_idx"].astype(np.intp)
+        self.threshold = nodes["num_threshold"].astype(float)
+        self.missing_left = nodes["missing_go_to_left"].astype(bool)
+        self.is_categorical = nodes["is_categorical"].astype(bool) & ~is_leaf
+        self.any_categorical = bool(self.is_categorical.any())
+        bitsets = [p.raw_left_cat_bitsets for p in predictors]
+        bitset_offsets = np.concatenate([[0], np.cumsum([len(b) for b in bitsets])[:-1]])
+        self.bitset = nodes["bitset_idx"].astype(np.intp) + np.repeat(bitset_offsets, sizes)
+        self.left_bitsets = np.concatenate(bitsets) if bitsets else np.zeros((0, 8), np.uint32)
+        self.known_bitsets, self.f_idx_map = estimator._bin_mapper.make_known_categories_bitsets()
+        self.baseline = float(estimator._baseline_prediction.ravel()[0])
+        self.inverse = estimator._loss.link.inverse
+
+    @classmethod
+    def of(cls, estimator: HistGradientBoostingRegressor) -> CompiledTrees | None:
+        if estimator.n_trees_per_iteration_ != 1:
+            return None
+        return cls(estimator)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=float)
+        n, width = X.shape
+        flat = X.ravel()
+        node = np.broadcast_to(self.roots, (n, self.n_trees)).copy()
+        row_start = (np.arange(n) * width)[:, None]
+        for _ in range(self.depth):
+            x = flat[row_start + self.feature[node]]
+            # NaN <= threshold is False: a missing value goes where the split sends missing.
+            left = (x <= self.threshold[node]) | (np.isnan(x) & self.missing_left[node])
+            if self.any_categorical:
+                categorical = self.is_categorical[node] & ~np.isnan(x)
+                if categorical.any():
+                    at = node[categorical]
+                    left[categorical] = self._categorical_left(
+                        x[categorical], at, self.missing_left[at]
+                    )
+            node = self.children[node, left.view(np.int8)]
+        leaves = np.concatenate([np.full((n, 1), self.baseline), self.value[node]], axis=1)
+        raw = np.cumsum(leaves, axis=1)[:, -1]  # sequential, as sklearn adds tree by tree
+        return self.inverse(raw)
+
+    def _categorical_left(
+        self, x: np.ndarray, node: np.ndarray, missing_left: np.ndarray
+    ) -> np.ndarray:
+        """sklearn's categorical split: in the left bitset → left; a known category → right;
+        negative or unknown → as missing."""
+        category = np.where(x < 0, 0, x).astype(np.int64) & 0xFF  # the predictor's uint8 cast
+        word, bit = category >> 5, category & 31
+        in_left = (self.left_bitsets[self.bitset[node], word] >> bit) & 1
+        known_row = self.f_idx_map[self.feature[node]]
+        known = (self.known_bitsets[known_row, word] >> bit) & 1
+        return np.where(
+            x < 0,
+            missing_left,
+            np.where(in_left == 1, True, np.where(known == 1, False, missing_left)),
+        )
