@@ -17,7 +17,7 @@ from sqlalchemy import text
 from app.main import create_app
 from app.testing import fast_rules, lot_request, uvicorn_server, wait_until
 from auction import auth
-from fapai.db import make_engine, session_factory, session_scope
+from fapai.db import make_engine, session_factory, session_scope, writer_engine
 from fapai.settings import Settings
 
 
@@ -50,7 +50,8 @@ def test_serve_with_three_workers_on_a_fresh_database_takes_bids(
     with uvicorn_server(env, log_path, workers=3, timeout=180) as base:
         # The server migrated the fresh database: accounts can be made in it.
         engine = make_engine(fresh_url)
-        with session_scope(session_factory(engine)) as s:
+        # Beside the running workers, writes take the write lock at BEGIN (as the CLI does).
+        with session_scope(session_factory(writer_engine(engine))) as s:
             yuexiu = auth.ensure_court(s, "GZYX", "广州市越秀区人民法院")
             court = auth.create_user(s, "court", "court", court=yuexiu)[1]
             bidders = [auth.create_user(s, f"b{i}", "bidder")[1] for i in range(2)]
