@@ -80,9 +80,14 @@ class InquiryService:
     def inquire(self, session: Session, request: InquiryIn, court_id: int | None) -> dict[str, Any]:
         """Price ``request`` and store the report as the court ``court_id``'s; the report as
         issued, with its ``id`` (and the court's name). The caller owns the transaction."""
-        court = session.get(Court, court_id) if court_id is not None else None
-        report = self.price(request, None if court is None else court.name)
+        report = self.price(request, court_name(session, court_id))
         return save_inquiry(session, report, court_id)
+
+
+def court_name(session: Session, court_id: int | None) -> str | None:
+    """The name of the court ``court_id`` (None for none), as its reports carry it."""
+    court = session.get(Court, court_id) if court_id is not None else None
+    return None if court is None else court.name
 
 
 def stored_report(

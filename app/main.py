@@ -42,9 +42,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     warm = asyncio.create_task(_warm_models(app)) if settings.warm_models else None
     # fapai's market estimate of every lot: priced once the models are loaded, and again when
     # a lot's round or the promoted models change (app.market).
-    estimates = asyncio.create_task(
-        estimate_loop(app.state.writer_session_factory, app.state, app.state.clock, settings)
-    )
+    estimates = asyncio.create_task(estimate_loop(app.state, settings))
     try:
         yield
     finally:

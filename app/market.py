@@ -69,6 +69,7 @@ NOTE = (
 )
 PENDING = "市场估价尚未计算：价格模型载入后即按批量计算（通常在标的发布后一分钟内）。"
 NO_OUTCOME_CITY = "该市的法拍成交历史不足，不给出预期成交价。"
+NO_OUTCOME_SALE = "变卖阶段不给出预期成交价：拍卖结果模型只学过一拍、二拍的成交。"
 START_CHANGED = "起拍价已变更，预期成交价正按新的起拍价重新计算。"
 FIELD_WORDS = {
     "city": "城市",
@@ -89,6 +90,10 @@ class Refreshed:
     priced: int = 0
     refused: Counter[str] = field(default_factory=Counter)
     model_version: str = ""
+
+    def count(self, rows: Sequence[EstimateRow]) -> None:
+        self.priced += sum(r.estimate is not None for r in rows)
+        self.refused.update(r.refused for r in rows if r.refused)
 
     def words(self) -> str:
         """One line for the CLI."""
@@ -181,11 +186,14 @@ def price_lots(
             k: int(getattr(p, k)) * 100 for k in ("estimate", "low80", "high80", "low90", "high90")
         }
         rows.append(EstimateRow(**common, **fen))
-    # The outcome model, for the priced lots of cities with enough sold history.
+    # The outcome model, for the priced lots of cities with enough sold history, in an
+    # auction round (it learned rounds 1 and 2; a 变卖 sells at a price fixed beforehand).
     known = [
         i
         for i, r in enumerate(rows)
-        if r.estimate is not None and outcome.knows_city(_canonical_city(subjects[i]["city"]))
+        if r.estimate is not None
+        and lots[i].round != "sale"
+        and outcome.knows_city(_canonical_city(subjects[i]["city"]))
     ]
     finals = outcome.expected_finals(
         [
@@ -204,7 +212,9 @@ def price_lots(
         rows[i] = replace(rows[i], expected_final=final)
     for i, r in enumerate(rows):
         if r.estimate is not None and r.expected_final is None:
-            rows[i] = replace(r, reason=NO_OUTCOME_CITY)
+            rows[i] = replace(
+                r, reason=NO_OUTCOME_SALE if lots[i].round == "sale" else NO_OUTCOME_CITY
+            )
     return rows
 
 
@@ -230,25 +240,46 @@ def stale_lot_ids(session: Session, model_version: str, outcome_version: str) ->
     return list(session.scalars(query))
 
 
+def _lots(session: Session, lot_ids: Sequence[int]) -> list[Lot]:
+    return list(session.scalars(select(Lot).where(Lot.id.in_(lot_ids)).order_by(Lot.id)))
+
+
+def _chunks(lot_ids: Sequence[int]) -> list[Sequence[int]]:
+    return [lot_ids[i : i + CHUNK] for i in range(0, len(lot_ids), CHUNK)]
+
+
 def refresh_estimates(
-    session: Session,
+    session: Session, service: InquiryService, now: datetime, lot_ids: Sequence[int]
+) -> Refreshed:
+    """Price and store the estimates of ``lot_ids`` in the caller's transaction (a lot just
+    published or relisted)."""
+    done = Refreshed(model_version=service.price_model().version)
+    for chunk in _chunks(lot_ids):
+        rows = price_lots(session, _lots(session, chunk), service, now)
+        save_estimates(session, rows)
+        done.count(rows)
+    return done
+
+
+def refresh_stale(
+    reader: sessionmaker[Session],
+    writer: sessionmaker[Session],
     service: InquiryService,
     now: datetime,
-    lot_ids: Sequence[int] | None = None,
 ) -> Refreshed:
-    """Price and store the estimates of ``lot_ids`` (None: every lot whose stored estimate is
-    missing or stale), in chunks. The caller owns the transaction."""
+    """Price every lot whose stored estimate is missing or stale with the promoted models:
+    chunk by chunk, each priced outside any write transaction and stored in a short one of
+    its own (bids are never kept waiting for a whole re-pricing)."""
     model, outcome = service.price_model(), service.outcome_model()
-    if lot_ids is None:
-        lot_ids = stale_lot_ids(session, model.version, outcome.version)
+    with reader() as session:
+        stale = stale_lot_ids(session, model.version, outcome.version)
     done = Refreshed(model_version=model.version)
-    for start in range(0, len(lot_ids), CHUNK):
-        chunk = lot_ids[start : start + CHUNK]
-        lots = list(session.scalars(select(Lot).where(Lot.id.in_(chunk)).order_by(Lot.id)))
-        rows = price_lots(session, lots, service, now)
-        save_estimates(session, rows)
-        done.priced += sum(r.estimate is not None for r in rows)
-        done.refused.update(r.refused for r in rows if r.refused)
+    for chunk in _chunks(stale):
+        with reader() as session:
+            rows = price_lots(session, _lots(session, chunk), service, now)
+        with session_scope(writer) as session:
+            save_estimates(session, rows)
+        done.count(rows)
     return done
 
 
@@ -260,9 +291,12 @@ def refresh_database(settings: Settings, clock: Clock) -> str:
     try:
         migrate(settings.database_url)
         service = InquiryService.load(settings, clock)
-        factory = session_factory(writer_engine(make_engine(settings.database_url)))
-        with session_scope(factory) as session:
-            return refresh_estimates(session, service, clock.now()).words()
+        engine = make_engine(settings.database_url)
+        try:
+            reader, writer = session_factory(engine), session_factory(writer_engine(engine))
+            return refresh_stale(reader, writer, service, clock.now()).words()
+        finally:
+            engine.dispose()
     except Exception as exc:  # noqa: BLE001 - said in words; the server's sweep retries
         return (
             f"市场估价未能重新计算（{type(exc).__name__}：{exc}）；运行中的服务会在一分钟内重新计算"
@@ -289,22 +323,21 @@ def estimate_published(session: Session, state: State, lot_id: int, now: datetim
         log.exception("could not price lot %s now; the sweep will", lot_id)
 
 
-def sweep_once(writer_factory: sessionmaker[Session], state: State, clock: Clock) -> Refreshed:
-    """Re-price every stale estimate with the promoted models, if loaded (the registry
-    switches to a newly promoted version here)."""
+def sweep_once(state: State) -> Refreshed:
+    """The server's pass: re-price every stale estimate with the promoted models, if loaded
+    (the registry switches to a newly promoted version here)."""
     service = loaded_service(state)
     if service is None:
         return Refreshed()
-    with session_scope(writer_factory) as session:
-        done = refresh_estimates(session, service, clock.now())
+    done = refresh_stale(
+        state.session_factory, state.writer_session_factory, service, state.clock.now()
+    )
     if done.priced or done.refused:
         log.info(done.words())
     return done
 
 
-async def estimate_loop(
-    writer_factory: sessionmaker[Session], state: State, clock: Clock, settings: Settings
-) -> None:
+async def estimate_loop(state: State, settings: Settings) -> None:
     """The server's sweep: every ``market_estimate_interval_seconds`` (0: never), re-price
     what is stale (new lots, a promoted model, a new round's start price). Until the models
     are loaded it looks every second, so the first sweep follows the warm-up at once. A
@@ -315,7 +348,7 @@ async def estimate_loop(
         await asyncio.sleep(min(1.0, settings.market_estimate_interval_seconds))
     while True:
         try:
-            await asyncio.to_thread(sweep_once, writer_factory, state, clock)
+            await asyncio.to_thread(sweep_once, state)
         except Exception:
             log.exception("market estimate sweep failed; retrying")
         await asyncio.sleep(settings.market_estimate_interval_seconds)

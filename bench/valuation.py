@@ -30,6 +30,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -180,7 +181,7 @@ def throughput_table(rows: int = 100_000) -> list[str]:
     t0 = time.perf_counter()
     out = model.appraise(table, as_of)
     batch = time.perf_counter() - t0
-    frame, _, _ = model._frames(table, as_of)
+    frame, *_ = model._frames(table, as_of)
     X = model.pipeline[:-1].transform(frame)
     t0 = time.perf_counter()
     model.pipeline[-1].predict(X)
@@ -285,12 +286,15 @@ def main() -> None:
         "throughput": lambda: print(
             "\n## Batch appraisal throughput\n\n" + "\n".join(throughput_table())
         ),
+        # chain, not a list: each line is printed as soon as it is made
         "training": lambda: [
             print(line, flush=True)
-            for line in ["\n## Training (fresh process per run)\n", *training_table(args.sizes)]
+            for line in chain(
+                ["\n## Training (fresh process per run)\n"], training_table(args.sizes)
+            )
         ],
         "accuracy": lambda: [
-            print(line, flush=True) for line in ["\n## Accuracy", *accuracy_tables()]
+            print(line, flush=True) for line in chain(["\n## Accuracy"], accuracy_tables())
         ],
     }
     for name, run in parts.items():

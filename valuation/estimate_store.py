@@ -18,7 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ColumnElement, Date, Integer, String, Text, delete, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Date, Integer, String, Text, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fapai.db import Base, UTCDateTime
@@ -65,15 +66,20 @@ class EstimateRow:
     reason: str | None = None
 
 
+_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def save_estimates(session: Session, rows: Sequence[EstimateRow]) -> None:
-    """Store ``rows``, replacing each lot's earlier estimate. The caller owns the transaction."""
+    """Store ``rows``, replacing each lot's earlier estimate, in one statement: an upsert on
+    ``lot_id``, so two servers storing the same lot at once both succeed. The caller owns the
+    transaction."""
     if not rows:
         return
-    session.execute(
-        delete(MarketEstimate).where(MarketEstimate.lot_id.in_([r.lot_id for r in rows]))
-    )
-    session.add_all(MarketEstimate(**asdict(r)) for r in rows)
-    session.flush()
+    insert = _UPSERTS[session.get_bind().dialect.name](MarketEstimate)
+    values = [asdict(r) for r in rows]
+    changed = {name: insert.excluded[name] for name in values[0] if name != "lot_id"}
+    upsert = insert.on_conflict_do_update(index_elements=["lot_id"], set_=changed)
+    session.execute(upsert, values)
 
 
 def estimates_of(session: Session, lot_ids: Iterable[int]) -> dict[int, MarketEstimate]:

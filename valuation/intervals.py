@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 
 from valuation import serving
 from valuation.features import DETAIL_FIELDS
+from valuation.location_encoding import never_all_missing
 from valuation.serving import Columns
 
 COVERAGES = (0.8, 0.9)
@@ -85,7 +86,7 @@ def calibrate(
 
     σ is cross-fitted in two halves so each row's score uses a σ fitted without it.
     """
-    Z = _difficulty_inputs(price_pipeline, X_cal)
+    Z = never_all_missing(_difficulty_inputs(price_pipeline, X_cal))
     abs_err = np.abs(np.asarray(y_cal) - price_pipeline.predict(X_cal))
     half = np.random.default_rng(random_state).random(len(Z)) < 0.5
     scores = np.empty(len(Z))

@@ -77,6 +77,32 @@ class _Lookups:
         self.biz_of = tables["biz_of"].to_dict()
 
 
+def district_year_levels(X: pd.DataFrame, y: np.ndarray) -> pd.Series:
+    """Mean log yuan/m² by (``city|district``, calendar year of ``period``)."""
+    keys = district_years(X)
+    return pd.Series(y).groupby([keys.get_level_values(0), keys.get_level_values(1)]).mean()
+
+
+def district_years(X: pd.DataFrame) -> pd.MultiIndex:
+    """Each row's (``city|district``, calendar year of ``period``)."""
+    district = X["city"].fillna("") + "|" + X["district"].fillna("")
+    year = np.floor(X["period"].astype(float)).astype(int)
+    return pd.MultiIndex.from_arrays([district.to_numpy(), year.to_numpy()])
+
+
+def encoding_folds(y: np.ndarray, n_folds: int) -> np.ndarray:
+    """Cross-fitting folds by a hash of the target, so a masked copy of a row shares the
+    row's fold (its own price never reaches it through an encoding)."""
+    return pd.util.hash_array(np.round(np.asarray(y, dtype=float), 9)) % n_folds
+
+
+def never_all_missing(encoded: np.ndarray) -> np.ndarray:
+    """Training encodings with a column the data never fills (no community, no title in any
+    row) as 0 rather than NaN: the trees cannot bin a column of nothing but NaN."""
+    encoded[:, np.isnan(encoded).all(axis=0)] = 0.0
+    return encoded
+
+
 class LocationEncoder(TransformerMixin, BaseEstimator):
     """Encode (city, district, bizcircle, community, period) → relative price levels.
 
@@ -96,10 +122,8 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
     # -- fitting ---------------------------------------------------------------------------
     def _tables(self, X: pd.DataFrame, y: np.ndarray) -> dict:
         keys = _keys(X)
-        district = keys["district"]
-        year = np.floor(X["period"].to_numpy(dtype=float)).astype(int)
-        level = pd.Series(y).groupby([district, year]).mean()
-        rel = y - level.reindex(pd.MultiIndex.from_arrays([district, year])).to_numpy()
+        level = district_year_levels(X, y)
+        rel = y - level.reindex(district_years(X)).to_numpy()
         stats = {
             name: pd.DataFrame({"k": keys[name], "r": rel})
             .dropna(subset=["k"])
@@ -127,8 +151,7 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
         X = X.reset_index(drop=True)
         y = np.asarray(y, dtype=float)
         self.fit(X, y)
-        # Folds by a hash of the target so a masked copy of a row shares the row's fold.
-        fold = pd.util.hash_array(np.round(y, 9)) % self.n_folds
+        fold = encoding_folds(y, self.n_folds)
         out = np.empty((len(X), len(OUTPUT_NAMES)))
         for f in range(self.n_folds):
             held = fold == f

@@ -254,10 +254,11 @@ class PriceModel:
 
     def _frames(
         self, clean: serving.Columns, as_of: date | None, periods: np.ndarray | None = None
-    ) -> tuple[Any, np.ndarray, np.ndarray]:
+    ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
         """The pipeline's input for priceable rows at their anchor half-year, the log shift
         along the index to the valuation date (``as_of``, or per row ``periods`` in fractional
-        years; neither: the city's latest data) and the years of unseen market in between.
+        years; neither: the city's latest data), the years of unseen market in between and
+        the part of the shift extrapolated past the latest data (its damped trend).
         ``clean``: a DataFrame (→ a DataFrame) or one subject's :func:`_row` (→ its arrays)."""
         if isinstance(clean, pd.DataFrame):
             frame = clean.reindex(columns=list(LISTING_FIELDS)).reset_index(drop=True)
@@ -270,24 +271,25 @@ class PriceModel:
         wanted = np.full(n, np.nan if as_of is None else year_fraction(as_of))
         if periods is not None:
             wanted = np.asarray(periods, dtype=float)
-        period, shift, gap = wanted.copy(), np.zeros(n), np.zeros(n)
+        period, shift, gap, ahead = wanted.copy(), np.zeros(n), np.zeros(n), np.zeros(n)
         city = _objects(frame["city"])
         for c in pd.unique(city):
             index = self.market_index.get(c)
             if index is None:  # evaluation rows of a city the model never saw
                 continue
             rows = city == c
-            want = np.where(np.isnan(wanted[rows]), index.last, wanted[rows])
+            latest = self.coverage[c]["as_of_period"]
+            want = np.where(np.isnan(wanted[rows]), latest, wanted[rows])
             period[rows], shift[rows], gap[rows] = index.anchor(want)
+            ahead[rows] = index.extrapolated(want)
             # Past the city's latest data the market is unseen from that day on, even inside
             # its last half-year.
-            latest = self.coverage[c]["as_of_period"]
             gap[rows] = np.maximum(gap[rows], want - latest)
         frame["period"] = period
-        return frame, shift, gap
+        return frame, shift, gap, ahead
 
     def _price(
-        self, frame: serving.Columns, shift: np.ndarray, gap: np.ndarray
+        self, frame: serving.Columns, shift: np.ndarray, gap: np.ndarray, ahead: np.ndarray
     ) -> tuple[np.ndarray, dict[float, np.ndarray]]:
         """Log yuan/m² at the valuation date and each interval's half-width (the pipeline's
         fitted steps on arrays, :mod:`valuation.serving`: the same numbers, less overhead)."""
@@ -299,23 +301,22 @@ class PriceModel:
             rows = city == c
             for coverage, w in widths.items():
                 if c in self.market_index:
-                    w[rows] = self.market_index[c].widen(w[rows], coverage, gap[rows])
+                    w[rows] = self.market_index[c].widen(w[rows], coverage, gap[rows], ahead[rows])
         return log_unit, widths
 
     def price_rows(self, rows: pd.DataFrame) -> tuple[np.ndarray, dict[float, np.ndarray]]:
         """Evaluation: listing rows priced at the dates they were seen (their ``period``), as
         an inquiry at that date would: log yuan/m² and each interval's half-width."""
-        frame, shift, gap = self._frames(rows, None, rows["period"].to_numpy(dtype=float))
-        return self._price(frame, shift, gap)
+        return self._price(*self._frames(rows, None, rows["period"].to_numpy(dtype=float)))
 
     # -- the interface ---------------------------------------------------------------------
     def value(self, inputs: dict[str, Any], as_of: date | None = None, k: int = 8) -> Valuation:
         """Price checked ``inputs`` (:meth:`checked_inputs`) once at the valuation date ``as_of``
         (None: the city's latest market data): the estimate with its 80%/90% intervals and the
         ``k`` nearest comparables adjusted to the subject, from one encoding and one predict."""
-        frame, shift, gap = self._frames(_row(inputs), as_of)
+        frame, *moves = self._frames(_row(inputs), as_of)
         with one_thread():
-            log_units, all_widths = self._price(frame, shift, gap)
+            log_units, all_widths = self._price(frame, *moves)
         log_unit = float(log_units[0])
         area = inputs["area_m2"]
         unit = _yuan(math.exp(log_unit))
@@ -327,8 +328,8 @@ class PriceModel:
 
         city = inputs["city"]
         index = self.market_index[city]
-        wanted = index.last if as_of is None else year_fraction(as_of)
-        level = float(np.interp(wanted, index.periods, index.levels))
+        # No date: the latest data, 100 by the index's definition.
+        level = index.levels[-1] if as_of is None else index.level(year_fraction(as_of))
         estimate = Estimate(
             unit_price=unit,
             price_total=total,
@@ -380,8 +381,8 @@ class PriceModel:
             out[col] = pd.array([pd.NA] * len(table), dtype="Int64")
         out["refused"] = reason
         if ok.any():
-            frame, shift, gap = self._frames(clean[ok], as_of)
-            log_unit, widths = self._price(frame, shift, gap)
+            frame, *moves = self._frames(clean[ok], as_of)
+            log_unit, widths = self._price(frame, *moves)
             area = frame["area_m2"].to_numpy(dtype=float)
             unit = np.round(np.exp(log_unit))
             out.loc[ok, "estimate"] = np.round(unit * area).astype(np.int64)

@@ -91,19 +91,21 @@ def _ordinal(encoder: OrdinalEncoder, X: Columns, cols: list[str]) -> np.ndarray
         values = np.asarray(X[col], dtype=object)
         if pd.isna(values).any():
             return None
-        position = _category_index(categories).get_indexer(values)
-        out[:, j] = np.where(position < 0, encoder.unknown_value, position)
+        get = _positions(categories).get  # a dict, as sklearn maps categories to codes
+        unknown = encoder.unknown_value
+        out[:, j] = np.fromiter((get(v, unknown) for v in values), dtype=float, count=len(values))
     return out
 
 
-def _category_index(categories: np.ndarray) -> pd.Index:
-    found = _INDEXES.get(id(categories))
+def _positions(categories: np.ndarray) -> dict[Any, int]:
+    found = _POSITIONS.get(id(categories))
     if found is None or found[0] is not categories:
-        found = _INDEXES[id(categories)] = (categories, pd.Index(categories, dtype=object))
+        positions = {c: i for i, c in enumerate(categories.tolist())}
+        found = _POSITIONS[id(categories)] = (categories, positions)
     return found[1]
 
 
-_INDEXES: dict[int, tuple[np.ndarray, pd.Index]] = {}
+_POSITIONS: dict[int, tuple[np.ndarray, dict[Any, int]]] = {}
 
 
 def _frame(X: Columns) -> pd.DataFrame:
@@ -141,7 +143,15 @@ def compiled(estimator: HistGradientBoostingRegressor) -> CompiledTrees | None:
 
 class CompiledTrees:
     """All trees of a fitted single-output HistGradientBoosting model in flat node arrays,
-    walked level by level for every (row, tree) at once."""
+    walked level by level for every (row, tree) at once.
+
+    Deepest trees first, so at each level the trees still walking are a leading slice; a leaf
+    is its own child. A missing value goes where each split sends missing values: each row is
+    kept twice, with NaN as -inf (for splits that send it left) and as NaN (right: NaN ≤ t is
+    false, even for the +inf threshold of a split on missing values), and each split reads the
+    copy it needs, so a split is one comparison. Categorical splits follow sklearn's bitsets.
+    Leaves are summed in sklearn's tree order.
+    """
 
     def __init__(self, estimator: HistGradientBoostingRegressor) -> None:
         predictors = [p for iteration in estimator._predictors for p in iteration]
@@ -149,24 +159,37 @@ class CompiledTrees:
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
         nodes = np.concatenate([p.nodes for p in predictors])
         node_offset = np.repeat(offsets, sizes)
-        self.n_trees = len(predictors)
-        self.roots = offsets
         is_leaf = nodes["is_leaf"].astype(bool)
         index = np.arange(len(nodes))
-        # children[node, went_left]: a leaf is its own child, so every walk takes ``depth`` steps.
+        self.width = int(estimator.n_features_in_)
+        self.n_trees = len(predictors)
+        depths = np.array([int(p.nodes["depth"].max()) for p in predictors])
+        order = np.argsort(-depths, kind="stable")
+        self.roots = offsets[order]
+        self.unsort = np.argsort(order)
+        self.depth = int(depths.max()) if len(depths) else 0
+        self.walking = [int((depths > level).sum()) for level in range(self.depth)]
+        # children[node, went_left]
         self.children = np.column_stack(
             [
                 np.where(is_leaf, index, nodes["right"].astype(np.intp) + node_offset),
                 np.where(is_leaf, index, nodes["left"].astype(np.intp) + node_offset),
             ]
         )
-        self.depth = int(nodes["depth"].max()) if len(nodes) else 0
         self.value = nodes["value"].astype(float)
         self.feature = nodes["feature_idx"].astype(np.intp)
-        self.threshold = nodes["num_threshold"].astype(float)
         self.missing_left = nodes["missing_go_to_left"].astype(bool)
+        # Where a split reads its value: the -inf copy of the row if missing goes left.
+        self.column = self.feature + self.width * ~self.missing_left
+        self.threshold = nodes["num_threshold"].astype(float)
         self.is_categorical = nodes["is_categorical"].astype(bool) & ~is_leaf
         self.any_categorical = bool(self.is_categorical.any())
+        # -inf goes left at every threshold a missing-left split can have (never -inf or NaN).
+        numeric = ~is_leaf & ~self.is_categorical
+        sends_left = self.threshold[numeric & self.missing_left]
+        self.comparable = bool(
+            (sends_left > -np.inf).all() and not np.isnan(self.threshold[numeric]).any()
+        )
         bitsets = [p.raw_left_cat_bitsets for p in predictors]
         bitset_offsets = np.concatenate([[0], np.cumsum([len(b) for b in bitsets])[:-1]])
         self.bitset = nodes["bitset_idx"].astype(np.intp) + np.repeat(bitset_offsets, sizes)
@@ -179,42 +202,43 @@ class CompiledTrees:
     def of(cls, estimator: HistGradientBoostingRegressor) -> CompiledTrees | None:
         if estimator.n_trees_per_iteration_ != 1:
             return None
-        return cls(estimator)
+        trees = cls(estimator)
+        return trees if trees.comparable else None  # else sklearn's own walk
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         X = np.ascontiguousarray(X, dtype=float)
         n, width = X.shape
-        flat = X.ravel()
+        both = np.concatenate([np.where(np.isnan(X), -np.inf, X), X], axis=1)
+        flat = both.ravel()
+        row_start = (np.arange(n) * 2 * width)[:, None]
         node = np.broadcast_to(self.roots, (n, self.n_trees)).copy()
-        row_start = (np.arange(n) * width)[:, None]
-        for _ in range(self.depth):
-            x = flat[row_start + self.feature[node]]
-            # NaN <= threshold is False: a missing value goes where the split sends missing.
-            left = (x <= self.threshold[node]) | (np.isnan(x) & self.missing_left[node])
+        for walking in self.walking:
+            at = node[:, :walking]
+            left = flat[row_start + self.column[at]] <= self.threshold[at]
             if self.any_categorical:
-                categorical = self.is_categorical[node] & ~np.isnan(x)
+                categorical = self.is_categorical[at]
                 if categorical.any():
-                    at = node[categorical]
-                    left[categorical] = self._categorical_left(
-                        x[categorical], at, self.missing_left[at]
-                    )
-            node = self.children[node, left.view(np.int8)]
-        leaves = np.concatenate([np.full((n, 1), self.baseline), self.value[node]], axis=1)
+                    split = at[categorical]
+                    rows = np.nonzero(categorical)[0]
+                    left[categorical] = self._categorical_left(X[rows, self.feature[split]], split)
+            node[:, :walking] = self.children[at, left.view(np.int8)]
+        values = self.value[node][:, self.unsort]  # back to sklearn's tree order
+        leaves = np.concatenate([np.full((n, 1), self.baseline), values], axis=1)
         raw = np.cumsum(leaves, axis=1)[:, -1]  # sequential, as sklearn adds tree by tree
         return self.inverse(raw)
 
-    def _categorical_left(
-        self, x: np.ndarray, node: np.ndarray, missing_left: np.ndarray
-    ) -> np.ndarray:
-        """sklearn's categorical split: in the left bitset → left; a known category → right;
-        negative or unknown → as missing."""
-        category = np.where(x < 0, 0, x).astype(np.int64) & 0xFF  # the predictor's uint8 cast
+    def _categorical_left(self, x: np.ndarray, node: np.ndarray) -> np.ndarray:
+        """sklearn's categorical split: missing or negative → as missing; in the left bitset
+        → left; a known category → right; unknown → as missing."""
+        missing_left = self.missing_left[node]
+        absent = np.isnan(x) | (x < 0)
+        category = np.where(absent, 0, x).astype(np.int64) & 0xFF  # the predictor's uint8 cast
         word, bit = category >> 5, category & 31
         in_left = (self.left_bitsets[self.bitset[node], word] >> bit) & 1
         known_row = self.f_idx_map[self.feature[node]]
         known = (self.known_bitsets[known_row, word] >> bit) & 1
         return np.where(
-            x < 0,
+            absent,
             missing_left,
             np.where(in_left == 1, True, np.where(known == 1, False, missing_left)),
         )

@@ -20,6 +20,7 @@ from auction.store import (
     ANNOUNCED,
     CONFIRMED,
     FAILED,
+    HALTED_STATUSES,
     RENEGED,
     SALE,
     SALE_BIDDING,
@@ -123,6 +124,38 @@ def _whole_yuan(fen: int) -> int:
     return -(-fen // 100) * 100
 
 
+def _schedule(earliest: datetime, kind: str, settings: Settings) -> tuple[datetime, datetime]:
+    """Bidding from 10:00 (Beijing time) on the first morning at or after ``earliest``, for the
+    minimum bidding time (at least a day), or the 变卖期 for a 变卖."""
+    tz = ZoneInfo(settings.display_timezone)
+    first = earliest.astimezone(tz)
+    starts = datetime.combine(first.date(), BIDDING_OPENS, tz)
+    if starts < first:
+        starts += timedelta(days=1)
+    if kind == "sale":
+        return starts, starts + timedelta(days=settings.sale_period_days)
+    return starts, starts + timedelta(seconds=max(settings.min_bidding_seconds, 86400))
+
+
+@dataclass(frozen=True)
+class ResumeProposal:
+    """A lawful new schedule for a suspended or stopped lot (拍卖规定 第二十八条)."""
+
+    starts_at: str  # datetime-local, Beijing time
+    ends_at: str
+    latest_start: datetime  # bidding must start within the resume period
+
+
+def resume_proposal(lot: Lot, now: datetime, settings: Settings) -> ResumeProposal | None:
+    """For a halted lot: bidding from the next 10:00, well within the days 第二十八条 allows."""
+    if lot.status not in HALTED_STATUSES:
+        return None
+    starts, ends = _schedule(now, lot.round, settings)
+    tz = settings.display_timezone
+    latest = now + timedelta(days=settings.resume_within_days)
+    return ResumeProposal(local_input(starts, tz), local_input(ends, tz), latest)
+
+
 def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> Proposal | None:
     """Terms for the next round of ``lot`` (failed or reneged) that the law allows today.
 
@@ -152,15 +185,7 @@ def proposal(session: Session, lot: Lot, now: datetime, settings: Settings) -> P
         deposit = _whole_yuan(ratio_of(start, share, rounding=ROUND_CEILING))
         deposit = min(deposit, ratio_of(start, settings.deposit_max_ratio) // 100 * 100)
         days = law.announcement_days(lot.property_type, settings, reauction=True)
-    tz = ZoneInfo(settings.display_timezone)
-    first = (now + timedelta(days=days)).astimezone(tz)
-    starts = datetime.combine(first.date(), BIDDING_OPENS, tz)
-    if starts < first:
-        starts += timedelta(days=1)
-    if kind == "sale":
-        ends = starts + timedelta(days=settings.sale_period_days)
-    else:
-        ends = starts + timedelta(seconds=max(settings.min_bidding_seconds, 86400))
+    starts, ends = _schedule(now + timedelta(days=days), kind, settings)
     deadline = None
     if not reneged and previous.closed_at is not None:
         within = settings.sale_announce_within_days if kind == "sale" else None
@@ -213,6 +238,7 @@ class LotDesk:
     attachments: list[Attachment]
     proposal: Proposal | None
     followers: int
+    resume: ResumeProposal | None = None  # a halted lot's proposed new schedule (第二十八条)
     payment: schemas.PaymentView | None = None  # a sold lot's balance (第二十五条)
     events: list[schemas.EventView] = field(default_factory=list)
 
@@ -262,6 +288,7 @@ def lot_desk(
         attachments=lot_attachments(session, lot_id),
         proposal=proposal(session, lot, now, settings),
         followers=int(followers),
+        resume=resume_proposal(lot, now, settings),
         payment=balance(session, lot_id),
         events=queries.list_events(session, lot_id),
     )

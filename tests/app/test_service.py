@@ -48,9 +48,10 @@ def test_serve_with_three_workers_on_a_fresh_database_takes_bids(
     }
     log_path = tmp_path / "serve.log"
     with uvicorn_server(env, log_path, workers=3, timeout=180) as base:
-        # The server migrated the fresh database: accounts can be made in it.
+        # The server migrated the fresh database: accounts can be made in it. The other workers
+        # may still be starting (each closes what is due, holding SQLite's write lock): take
+        # the lock at BEGIN and wait for it, as the CLI does, rather than fail on an upgrade.
         engine = make_engine(fresh_url)
-        # Beside the running workers, writes take the write lock at BEGIN (as the CLI does).
         with session_scope(session_factory(writer_engine(engine))) as s:
             yuexiu = auth.ensure_court(s, "GZYX", "广州市越秀区人民法院")
             court = auth.create_user(s, "court", "court", court=yuexiu)[1]

@@ -3,8 +3,10 @@ index; ``PriceModel.appraise``, ``fapai appraise`` and ``POST /api/appraisals`` 
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +16,7 @@ from app.main import create_app
 from auction.auth import create_user, ensure_court
 from fapai.db import make_engine, session_factory, session_scope
 from fapai.settings import Settings
-from valuation.market_index import year_fraction
+from valuation.market_index import DAMPING_YEARS, MarketIndex, year_fraction
 from valuation.model import NotPriceable
 
 SUBJECT = {"city": "广州", "district": "天河", "area_m2": 90, "rooms": 3}
@@ -39,13 +41,36 @@ def test_as_of_moves_the_price_along_the_market_index(small_model):
         model.estimate(SUBJECT, between).price_total / model.estimate(SUBJECT, anchor).price_total
     )
     assert float(moved) == pytest.approx(expected, rel=0.002)
-    # Past the last data the level holds, and the interval widens with the unseen years.
+    # Past the last data the price would follow the index's damped trend; none is measured
+    # here (Guangzhou's last year of data is one crawl), so the level holds, and the interval
+    # widens with the unseen years.
+    assert model.market_index["广州市"].trend == 0.0
     latest, later = model.estimate(SUBJECT), model.estimate(SUBJECT, date(2028, 1, 1))
     assert later.price_total == latest.price_total
     assert later.interval90[0] < latest.interval90[0] and later.interval90[1] > latest.interval90[1]
     with pytest.raises(NotPriceable) as info:
         model.estimate(SUBJECT, date(2010, 1, 1))
     assert (info.value.field, info.value.code) == ("as_of", "before_data")
+
+
+def test_past_the_data_the_index_follows_its_trend_damped_and_the_interval_widens():
+    index = MarketIndex((2019.25, 2019.75), (10.0, 10.1), (500, 500), 0.05, 0.2, 2019.9)
+    days = np.array([2019.5, 2019.9, 2020.4, 2030.0])
+    at, shift, _ = index.anchor(days)
+    # Inside the data: priced at the day itself; past it: at the latest day, then moved.
+    assert at.tolist() == [2019.5, 2019.9, 2019.9, 2019.9] and shift[:2].tolist() == [0, 0]
+    half_year = 0.2 * DAMPING_YEARS * (1 - math.exp(-0.5 / DAMPING_YEARS))
+    assert shift[2] == pytest.approx(half_year)
+    # Damped: ten years on, the shift has converged to trend × DAMPING_YEARS, not 10 × trend.
+    assert shift[3] == pytest.approx(0.2 * DAMPING_YEARS, rel=1e-4)
+    assert index.level(2030.0) == pytest.approx(
+        np.interp(2019.9, [2019.25, 2019.75], [10, 10.1]) + shift[3]
+    )
+    # The interval widens with the unseen years and with the size of the extrapolation.
+    base = np.array([0.1, 0.1, 0.1])
+    gap = np.array([0.0, 0.5, 0.5])
+    wide = index.widen(base, 0.9, gap, np.array([0.0, 0.0, shift[2]]))
+    assert wide[0] == 0.1 < wide[1] < wide[2]
 
 
 def test_appraise_prices_a_table_row_for_row_and_says_why_not(small_model, small_listings):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from valuation.features import feature_frame
 from valuation.market_data import load_community_prices
+from valuation.neighbours import NEIGHBOUR_INPUTS, NeighbourEncoder
+from valuation.neighbours import OUTPUT_NAMES as NB_OUTPUTS
 
 
 def test_community_prior_is_the_2017_level_of_a_named_guangzhou_community():
@@ -42,3 +45,34 @@ def test_building_type_and_metro_tag_as_numbers():
     assert X["building_type"].tolist()[:2] == [0.0, 2.0] and math.isnan(X["building_type"][2])
     # The sources only tag "near metro": False is read as not said.
     assert X["near_metro"].iloc[0] == 1.0 and X["near_metro"].iloc[1:].isna().all()
+
+
+def _homes(**columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    base = {"city": ["广州市"] * n, "district": ["天河区"] * n, "period": [2022.9] * n}
+    return feature_frame(pd.DataFrame({**base, **columns}))
+
+
+def test_neighbours_price_a_home_by_its_nearest_sister_units_of_the_community():
+    # Two sizes in one community, the large flats dearer per m² than the district.
+    train = _homes(
+        community=["骏景花园"] * 6 + ["别的小区"] * 2,
+        area_m2=[60, 61, 62, 120, 121, 122, 90, 90],
+    )
+    y = np.log([30_000, 30_500, 31_000, 60_000, 61_000, 62_000, 40_000, 40_000])
+    encoder = NeighbourEncoder(k=3).fit(train[list(NEIGHBOUR_INPUTS)], y)
+    subject = _homes(community=["骏景花园", "骏景花园", "没见过的小区"], area_m2=[120.5, 60.5, 90])
+    out = pd.DataFrame(encoder.transform(subject[list(NEIGHBOUR_INPUTS)]), columns=NB_OUTPUTS)
+    # The 120 m² subject reads its three 120 m² sister units, the 60 m² one its 60 m² ones.
+    assert out["nb_rel"][0] > 0.3 > -0.3 > out["nb_rel"][1]
+    assert out["nb_distance"][0] < 0.1 and out["nb_count"].tolist() == [3, 3, 0]
+    # An unknown community: nothing said, never a guess.
+    assert np.isnan(out["nb_rel"][2])
+
+
+def test_neighbours_of_training_rows_are_out_of_fold():
+    # One listing per community: out of fold, a row has no neighbour (its own price is hidden).
+    train = _homes(community=[f"小区{i}" for i in range(40)], area_m2=[80.0] * 40)
+    y = np.log(np.linspace(20_000, 60_000, 40))
+    out = NeighbourEncoder().fit_transform(train[list(NEIGHBOUR_INPUTS)], y)
+    assert (out[:, 3] == 0).all()

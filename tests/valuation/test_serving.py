@@ -54,9 +54,12 @@ def test_compiled_trees_follow_categorical_splits_missing_and_unknown_values():
     X = np.column_stack([rng.integers(0, 12, n).astype(float), rng.normal(size=n)])
     X[rng.random(n) < 0.1, 1] = np.nan
     y = X[:, 0] % 5 + np.nan_to_num(X[:, 1]) + rng.normal(scale=0.1, size=n)
+    y[np.isnan(X[:, 1])] += 3  # worth a split on missing values alone (threshold +inf)
     model = HistGradientBoostingRegressor(
         categorical_features=[0], max_iter=40, random_state=0
     ).fit(X, y)
+    nodes = [p.nodes for (p,) in model._predictors]
+    assert any(np.isinf(t["num_threshold"]).any() for t in nodes)
     Z = X.copy()
     Z[:50, 0] = np.nan  # missing category
     Z[50:100, 0] = 40.0  # a category never seen

@@ -1,8 +1,10 @@
 """The two desks end to end in headless Chromium against a real uvicorn process, on a SQLite file
 and on PostgreSQL: a clerk confirms a priority purchaser, attaches the announcement and a photo
 (which the public lot page offers), relists a failed lot on the proposed lawful schedule and
-records a renege; a bidder follows a lot and gets the reminder by e-mail (a local SMTP server)
-and webhook (a local HTTP server) and on 我的竞拍, and sees the win with the balance due.
+records a renege; suspends a lot, resumes it on the proposed schedule and withdraws it, and
+records a sold lot's balance, confirming the sale; a bidder follows a lot and gets the reminder
+by e-mail (a local SMTP server) and webhook (a local HTTP server) and on 我的竞拍, and sees the
+win with the balance due.
 Screenshots of the two desks go to ../screenshots (beside the worktree, not committed)."""
 
 from __future__ import annotations
@@ -68,6 +70,13 @@ class DeskSite:
     def status(self, lot_id: int) -> str:
         return httpx.get(self.url(f"/api/lots/{lot_id}"), timeout=30).json()["status"]
 
+    def bid_at_start(self, lot_id: int, bidder: str, amount: int = 700000) -> None:
+        """``bidder`` registers for the lot and bids ``amount`` once bidding opens."""
+        assert self.api("POST", f"/api/lots/{lot_id}/registrations", bidder).status_code == 201
+        assert wait_until(lambda: self.status(lot_id) == "bidding", 15)
+        bid = self.api("POST", f"/api/lots/{lot_id}/bids", bidder, json={"amount": amount})
+        assert bid.is_success, bid.text
+
 
 @pytest.fixture
 def desk_site(db_url: str, tmp_path: Path, smtp_sink, http_sink) -> Iterator[DeskSite]:
@@ -126,10 +135,7 @@ def test_the_court_desk(desk_site: DeskSite, new_page, tmp_path: Path) -> None:
     later = site.publish("天河区华夏路8号（工作台测试）", 86400, 1)
     failing = site.publish("天河区花城大道9号（流拍测试）", 1, 2)
     selling = site.publish("天河区珠江东路3号（悔拍测试）", 1, 3)
-    buyer = site.bidders[1]
-    assert site.api("POST", f"/api/lots/{selling}/registrations", buyer).status_code == 201
-    assert wait_until(lambda: site.status(selling) == "bidding", 15)
-    assert site.api("POST", f"/api/lots/{selling}/bids", buyer, json={"amount": 700000}).is_success
+    site.bid_at_start(selling, site.bidders[1])
     assert wait_until(lambda: site.status(failing) == "failed", 20)
     assert wait_until(lambda: site.status(selling) == "sold", 20)
 
@@ -242,3 +248,41 @@ def test_the_bidder_desk(desk_site: DeskSite, new_page) -> None:
     expect(a.locator("#my-registrations")).to_contain_text("未竞得")
     expect(a.locator("#my-registrations")).to_contain_text("待退还")
     desk_shot(a, f"bidder-desk-outbid-{site.backend}")
+
+
+def test_the_court_desk_lifecycle(desk_site: DeskSite, new_page) -> None:
+    """暂缓 with a reason, 恢复 on the schedule the desk proposes, 撤回; a sold lot's balance
+    recorded as paid, the sale confirmed and its 成交确认书 shown (拍卖规定 第二十二至二十八条)."""
+    site = desk_site
+    halted = site.publish("越秀区中山五路7号（暂缓测试）", 86400, 5)
+    sold = site.publish("越秀区北京路2号（尾款测试）", 1, 6)
+    site.bid_at_start(sold, site.bidders[0])
+
+    page = new_page()
+    sign_in(page, site, site.court, f"/desk/lots/{halted}")
+    page.get_by_label("理由", exact=True).fill("案外人提出异议，需审查（拍卖规定 第二十八条）")
+    page.get_by_role("button", name="暂缓或中止拍卖").click()
+    expect(page.locator("#desk-status")).to_have_text("暂缓")
+    expect(page.get_by_role("status").first).to_contain_text("已暂缓")
+    # The desk proposes a lawful new schedule; resuming on it opens the same round again.
+    assert page.locator("#resume-starts").input_value().endswith("T10:00")
+    page.get_by_role("button", name="恢复拍卖").click()
+    expect(page.get_by_role("status").first).to_have_text("已恢复拍卖。")
+    expect(page.locator("#desk-status")).to_have_text("即将开始")
+    page.get_by_label("撤回理由").fill("被执行人已履行全部债务")
+    page.get_by_role("button", name="撤回拍卖").click()
+    expect(page.locator("#desk-status")).to_have_text("已撤回")
+    public = httpx.get(site.url(f"/lots/{halted}")).text
+    assert "已撤回" in public and "被执行人已履行全部债务" in public
+
+    # The balance arrives in full: the sale is confirmed (第二十五条) with its 成交确认书.
+    assert wait_until(lambda: site.status(sold) == "sold", 20)
+    page.goto(site.url(f"/desk/lots/{sold}"))
+    assert page.locator("#payment-amount").input_value() == "630000.00"  # less the deposit
+    page.get_by_role("button", name="记录尾款到账").click()
+    expect(page.get_by_role("status").first).to_have_text("已记录尾款。")
+    expect(page.locator("#desk-status")).to_have_text("已成交确认")
+    page.get_by_role("link", name="查看成交确认书").click()
+    expect(page.locator("#confirm-h")).to_have_text("网络司法拍卖成交确认书")
+    expect(page.locator("main")).to_contain_text("越秀区北京路2号（尾款测试）")
+    desk_shot(page, f"court-desk-confirmation-{site.backend}")

@@ -22,12 +22,16 @@ def feature_columns(df: Mapping[str, Any]) -> dict[str, np.ndarray]:
     when = pd.DatetimeIndex(pd.to_datetime(np.asarray(df["sold_on"])))
     reference = np.asarray(df["reference_fen"], dtype=float)
     area = pd.to_numeric(np.asarray(df["area_m2"]), errors="coerce")
+    city = np.asarray(df["city"], dtype=object)
+    if not all(type(c) is str for c in city):  # names already text need no conversion
+        city = pd.Series(city).astype(str).to_numpy()
+    day = np.asarray(when.day_of_year, dtype=float)
     return {
-        "city": pd.Series(np.asarray(df["city"], dtype=object)).astype(str).to_numpy(),
+        "city": city,
         "start_ratio": np.asarray(df["start_fen"], dtype=float) / reference,
         "log_area": np.log(np.asarray(area, dtype=float)),
         "log_reference": np.log(reference / 100.0),
-        "year": np.asarray(when.year + (when.day_of_year - 1) / 365.25, dtype=float),
+        "year": np.asarray(when.year, dtype=float) + (day - 1) / 365.25,
     }
 
 

@@ -5,21 +5,35 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from app.deps import CourtUser, InquiryServiceDep, SessionDep, WriterSessionDep
+from app.inquiry import court_name
 from app.schemas import MAX_INT_ID, InquiryIn
 from fapai.errors import NotFound
-from valuation.inquiry_store import get_inquiry
+from valuation.inquiry import InquiryReport
+from valuation.inquiry_store import get_inquiry, save_inquiry
 
 router = APIRouter(tags=["inquiries"])
 InquiryId = Annotated[int, Path(ge=1, le=MAX_INT_ID, description="The inquiry's id")]
 
 
+def priced_inquiry(
+    request: Request, user: CourtUser, body: InquiryIn, service: InquiryServiceDep
+) -> InquiryReport:
+    """The court's report, priced before the route's write transaction begins: on SQLite that
+    transaction holds the one write lock, for storing the report only, not while pricing."""
+    with request.app.state.session_factory() as session:
+        court = court_name(session, user.court_id)
+    return service.price(body, court)
+
+
 @router.post("/inquiries", status_code=201, summary="Price a property (online inquiry)")
 def create_inquiry(
-    body: InquiryIn, user: CourtUser, session: WriterSessionDep, service: InquiryServiceDep
+    user: CourtUser,
+    report: Annotated[InquiryReport, Depends(priced_inquiry)],
+    session: WriterSessionDep,
 ) -> JSONResponse:
     """The legal reference price: the mean of the listed platforms' results the court enters
     (参考价规定 第十三条; none yet without them), fapai's estimate beside it with interval and
@@ -27,7 +41,7 @@ def create_inquiry(
     outcome, deposit range (第十七条) and validity (参考价规定 第二十七条). 422 naming the
     field when the property cannot be priced honestly, or a platform result far from every
     other source is not ``confirmed``."""
-    return JSONResponse(service.inquire(session, body, user.court_id), status_code=201)
+    return JSONResponse(save_inquiry(session, report, user.court_id), status_code=201)
 
 
 @router.get("/inquiries/{inquiry_id}", summary="An inquiry report, exactly as issued")
