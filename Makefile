@@ -22,8 +22,11 @@ serve: $(VENV)/.installed
 	$(BIN)/fapai demo --if-empty
 	FAPAI_PAYMENT_ADAPTER=$${FAPAI_PAYMENT_ADAPTER:-recorded} $(BIN)/fapai serve --host $(HOST) --port $(PORT)
 
+# The tests run in PYTEST_WORKERS processes (pytest-xdist; each worker has its own SQLite files,
+# PostgreSQL database, ports and Redis keys); PYTEST_WORKERS=0 runs them all in one process.
+PYTEST_WORKERS ?= 2
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

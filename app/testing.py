@@ -11,9 +11,10 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,85 @@ def server_command(port: int, workers: int | None = None) -> list[str]:
     ]
 
 
+def listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` or one of its children listens on ``port`` (so the server
+    answering there is this one, not another process that took the port first)."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        family = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return False
+    for proc in family:
+        try:
+            sockets = proc.net_connections(kind="tcp")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in sockets):
+            return True
+    return False
+
+
+def start_server(
+    env: Mapping[str, str],
+    log_path: Path,
+    *,
+    workers: int | None = None,
+    timeout: float = 60,
+    attempts: int = 3,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A fapai server process on a free port and its base URL, once it answers there.
+
+    :func:`free_port` can only say the port was free a moment ago: uvicorn binds after the
+    app's start-up (seconds), and another process (a parallel test's server, any outgoing
+    connection) may take the port in between. So the process must itself listen on the port
+    before it counts as started, and a start that lost its port is tried again on another.
+    Its output is appended to ``log_path`` (quoted when it fails to start).
+    """
+    deadline = time.monotonic() + timeout
+    for attempt in range(1, attempts + 1):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        offset = log_path.stat().st_size if log_path.exists() else 0
+        with log_path.open("ab") as log:
+            proc = subprocess.Popen(
+                server_command(port, workers),
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            while not (listens(proc.pid, port) and _answers(base)):
+                if proc.poll() is not None:
+                    said = log_path.read_bytes()[offset:].decode(errors="replace")
+                    if "address already in use" in said.lower() and attempt < attempts:
+                        break  # the port was taken in between: try another
+                    raise RuntimeError(f"the server exited ({proc.returncode}): {said[-3000:]}")
+                if time.monotonic() > deadline:
+                    said = log_path.read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"the server did not answer in {timeout:.0f} s: {said}")
+                time.sleep(0.1)  # waiting for another process to bind its port
+            else:
+                return proc, base
+        except BaseException:
+            stop_server(proc)
+            raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stops a server process (and only it): SIGTERM, then SIGKILL after 15 s."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def uvicorn_server(
     env: Mapping[str, str],
@@ -114,42 +194,19 @@ def uvicorn_server(
 ) -> Iterator[str]:
     """A fapai server process on a free port; its base URL once ``GET /api/lots`` answers.
 
-    Its output goes to ``log_path`` (quoted when it fails to start), else nowhere. It stays in
-    the caller's process group, so stopping the tests' group stops it too; ``fapai serve``
-    stops its own workers on SIGTERM.
+    Its output goes to ``log_path`` (quoted when it fails to start), else to a temporary file
+    removed afterwards. It stays in the caller's process group, so stopping the tests' group
+    stops it too; ``fapai serve`` stops its own workers on SIGTERM.
     """
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = log_path.open("wb") if log_path is not None else None
-    proc = subprocess.Popen(
-        server_command(port, workers),
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=log or subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-
-    def said() -> str:
-        return log_path.read_text(errors="replace")[-3000:] if log_path is not None else ""
-
-    try:
-        deadline = time.monotonic() + timeout
-        while not _answers(base):
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited ({proc.returncode}): {said()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not answer in {timeout:.0f} s: {said()}")
-            time.sleep(0.1)  # waiting for another process to bind its port
-        yield base
-    finally:
-        proc.terminate()
+    with ExitStack() as stack:
+        if log_path is None:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="fapai-server-"))
+            log_path = Path(folder) / "server.log"
+        proc, base = start_server(env, log_path, workers=workers, timeout=timeout)
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if log is not None:
-            log.close()
+            yield base
+        finally:
+            stop_server(proc)
 
 
 def as_person(client: httpx.Client, token: str | None) -> httpx.Client:

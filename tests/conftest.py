@@ -1,8 +1,10 @@
 """Shared fixtures: real databases (SQLite file, PostgreSQL), an injected clock, settings.
 
 PostgreSQL tests run when ``FAPAI_TEST_POSTGRES_URL`` is set (``.ci/run`` sets it when the
-local server answers); each test session gets its own database, created and dropped here, so
-parallel runs never see each other's rows. Without it they are skipped with the reason.
+local server answers); each test process (the session, or each pytest-xdist worker of it) gets
+its own database, created and dropped here, so parallel workers and runs never see each other's
+rows. Without it they are skipped with the reason. Everything else a test touches is its own
+too: SQLite files under its tmp_path, servers on free ports, Redis keys under a fresh prefix.
 """
 
 from __future__ import annotations
@@ -185,8 +187,14 @@ def smtp_sink() -> Iterator[tuple[int, Mailbox]]:
     from app.testing import free_port
 
     box = Mailbox()
-    controller = controller_module.Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    for attempt in range(3):  # a port taken between free_port() and the bind: take another
+        controller = controller_module.Controller(box, hostname="127.0.0.1", port=free_port())
+        try:
+            controller.start()
+            break
+        except OSError:
+            if attempt == 2:
+                raise
     try:
         yield controller.port, box
     finally:

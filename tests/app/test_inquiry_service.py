@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,8 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from app.inquiry import inquiry_service
 from app.main import create_app
 from app.publishing import with_inquiry_reference
+from app.testing import as_person
 from auction.auth import create_user, ensure_court
 from auction.engine import LotData
 from auction.store import Court
@@ -253,3 +256,38 @@ def test_the_api_report_names_the_case_the_court_and_its_comparables(api):
     assert parking.status_code == 422 and parking.json()["field"] == "property_type"
     assert parking.json()["article"] == "参考价规定 第十四条"  # 委托评估 instead
     assert "本模型只评估住宅" in parking.json()["message"]
+
+
+def test_pricing_an_inquiry_leaves_sqlite_free_for_writers(sqlite_url, shipped_models, clock):
+    """On SQLite one writer at a time: the API and the court's form price before their write
+    transaction begins, so a bid (any writer) is not kept waiting while a property is priced.
+    While the service prices, another connection takes the write lock at once (timeout 0)."""
+    settings = Settings(database_url=sqlite_url, models_dir=shipped_models)
+    path = sqlite_url.removeprefix("sqlite:///")
+    with TestClient(create_app(settings, clock)) as client:
+        with session_scope(session_factory(make_engine(sqlite_url))) as s:
+            home = ensure_court(s, "GZTH", "广州市天河区人民法院")
+            _, token = create_user(s, "天河法院 书记员", "court", clock.now(), court=home)
+        service = client.app.state.inquiry_service = inquiry_service(client.app.state)
+        locked: list[str] = []
+        price = service.price
+
+        def price_and_try_a_writer(*args, **kwargs):
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+            except sqlite3.OperationalError as exc:
+                locked.append(str(exc))
+            finally:
+                other.close()
+            return price(*args, **kwargs)
+
+        service.price = price_and_try_a_writer
+        made = client.post("/api/inquiries", json=TIANHE, headers=_auth(token))
+        assert made.status_code == 201, made.text
+        as_person(client, token)
+        form = {**TIANHE, "property_type": "residential"}
+        page = client.post("/inquiries", data=form, follow_redirects=False)
+        assert page.status_code == 303, "the form was refused: " + page.text[-400:]
+        assert locked == []

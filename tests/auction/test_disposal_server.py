@@ -7,9 +7,7 @@ times dictate, as if it had never stopped."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,11 +17,10 @@ import httpx
 import pytest
 
 from app.testing import (
-    ROOT,
     fast_rules,
-    free_port,
     lot_request,
-    server_command,
+    start_server,
+    stop_server,
     uvicorn_server,
     wait_until,
 )
@@ -155,23 +152,7 @@ class _Server:
         self.base = ""
 
     def start(self) -> str:
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen(
-            server_command(port),
-            cwd=ROOT,
-            env={**os.environ, **self.env},
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-
-        def answers() -> bool:
-            try:
-                return httpx.get(f"{self.base}/api/lots", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        assert wait_until(answers, 60), self.log.read_text(errors="replace")[-2000:]
+        self.proc, self.base = start_server(self.env, self.log)
         return self.base
 
     def kill(self) -> None:
@@ -180,9 +161,8 @@ class _Server:
         self.proc.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
+        if self.proc is not None:
+            stop_server(self.proc)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def resident_id(serial: int) -> str:
 
 def _publish_lot(site, title: str) -> dict:
     """The court publishes a lot through the API whose bidding starts in 2 s and lasts the
-    shortened minimum (8 s)."""
+    shortened minimum (FAST_RULES)."""
     now = datetime.now().astimezone()
     starts = now + timedelta(seconds=2)
     body = {

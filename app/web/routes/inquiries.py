@@ -19,7 +19,7 @@ from app.deps import (
     posted_form,
     stored_id,
 )
-from app.inquiry import InquiryService, stored_report
+from app.inquiry import InquiryService, court_name, stored_report
 from app.security import NO_STORE
 from app.web.forms import (
     FIELD_NAMES,
@@ -36,6 +36,7 @@ from auction.store import User
 from fapai.errors import RuleViolation
 from fapai.settings import Settings
 from valuation.inquiry import InquiryReport
+from valuation.inquiry_store import save_inquiry
 
 router = APIRouter()
 
@@ -99,12 +100,14 @@ def create_inquiry(
     request: Request,
     user: PageUser,
     form: Annotated[FormData, Depends(posted_form)],
-    session: WriterSessionDep,
+    session: SessionDep,
+    writer: WriterSessionDep,
     settings: SettingsDep,
     service: InquiryServiceDep,
 ) -> Response:
     """Price the property with the one inquiry service (as ``POST /api/inquiries``), store the
-    report as issued, and show it."""
+    report as issued, and show it. Priced before the writer session is first used: on SQLite
+    its transaction holds the one write lock, for storing the report only."""
     refused = court_only(request, user)
     if refused is not None:
         return refused
@@ -115,7 +118,8 @@ def create_inquiry(
     shown = {**fields, "platforms": platforms, "platform_prices": prices, "platform_asked": asked}
     try:
         body = inquiry_request(fields, platforms, prices, asked, settings.display_timezone)
-        stored = service.inquire(session, body, user.court_id)
+        report = service.price(body, court_name(session, user.court_id))
+        stored = save_inquiry(writer, report, user.court_id)
     except FormError as exc:
         return _form_page(request, user, service, shown, 422, str(exc))
     except RuleViolation as exc:
