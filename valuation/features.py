@@ -106,9 +106,11 @@ class _Lookup:
     def __call__(self, values: np.ndarray | None, n: int) -> np.ndarray:
         if values is None:
             return np.full(n, np.nan)
-        if values.dtype == object:  # Python's hash and ==, as pandas' object lookup
+        if values.dtype == object:  # Python's hash and ==, once per distinct value
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
             get = self.table.get
-            return np.fromiter((get(v, np.nan) for v in values), dtype=float, count=n)
+            numbers = [get(v, np.nan) for v in uniques]
+            return np.asarray([*numbers, np.nan], dtype=float)[codes]  # -1 (missing) → NaN
         return self.numbers[self.index.get_indexer(values)]  # -1 → the trailing NaN
 
 

@@ -35,25 +35,52 @@ def _text(X: Any, name: str) -> np.ndarray:
     return values
 
 
+def joined(columns: list[np.ndarray], last_given: bool = False) -> np.ndarray:
+    """Row by row ``"|".join`` of text columns (None as ""), each string built once per
+    distinct combination of values; ``last_given``: None where the last column is None."""
+    n = len(columns[0])
+    combined = np.zeros(n, dtype=np.int64)
+    parts = []
+    for col in columns:
+        codes, uniques = pd.factorize(np.asarray(col, dtype=object), use_na_sentinel=True)
+        parts.append((np.append(np.asarray(uniques, dtype=object), None), len(uniques) + 1))
+        combined = combined * (len(uniques) + 1) + (codes + 1)
+    inverse, distinct = pd.factorize(combined)
+    digits = []
+    rest = np.asarray(distinct, dtype=np.int64)
+    for values, radix in reversed(parts):
+        rest, digit = np.divmod(rest, radix)
+        digits.append(values[digit - 1])  # code 0 (None) → the trailing None
+    digits.reverse()
+    out = np.empty(len(distinct), dtype=object)
+    for i, (*parents, last) in enumerate(zip(*digits, strict=True)):
+        if last_given and last is None:
+            out[i] = None
+        else:
+            out[i] = "|".join(
+                [f"{v or ''}" for v in parents] + [f"{last if last_given else last or ''}"]
+            )
+    return out[inverse]
+
+
 def _keys(X: Any) -> dict[str, np.ndarray]:
     """Each level's key, qualified by its parents so 中山 in two cities never collide (None
     where the row has no such level)."""
-    city = [c or "" for c in _text(X, "city")]
-    district = [f"{c}|{d or ''}" for c, d in zip(city, _text(X, "district"), strict=True)]
-    keys = {"city": city, "district": district}
+    city, district = _text(X, "city"), _text(X, "district")
+    keys = {"city": joined([city]), "district": joined([city, district])}
     for level in ("bizcircle", "community"):
-        keys[level] = [
-            None if v is None else f"{d}|{v}"
-            for d, v in zip(district, _text(X, level), strict=True)
-        ]
-    return {name: np.array(k, dtype=object) for name, k in keys.items()}
+        keys[level] = joined([city, district, _text(X, level)], last_given=True)
+    return keys
 
 
-_NONE = (0.0, 0)  # a key the tables never saw: no sum, no rows
+def _object_index(index: pd.Index) -> pd.Index:
+    """Keys as an object index: one hashed lookup of object keys, no conversion per call (a
+    str-dtype index converts itself for every lookup)."""
+    return pd.Index(index.to_numpy(dtype=object), dtype=object)
 
 
 class _Lookups:
-    """An encoder's tables as dicts: one hashed lookup per row and level, whatever the rows."""
+    """An encoder's tables as arrays behind hashed indexes: one vectorised lookup per level."""
 
     def __init__(self, tables: dict) -> None:
         level = tables["level"]
@@ -65,17 +92,24 @@ class _Lookups:
         self.level = {
             d: (np.asarray(ys), np.asarray(vs, dtype=float)) for d, (ys, vs) in by_district.items()
         }
+        # Per level: the keys, and their sums and counts with a trailing (0, 0) for a key the
+        # tables never saw (get_indexer's -1).
         self.stats = {
-            name: dict(
-                zip(
-                    table.index,
-                    zip(table["sum"].to_numpy(dtype=float), table["count"].to_numpy(), strict=True),
-                    strict=True,
-                )
+            name: (
+                _object_index(table.index),
+                np.append(table["sum"].to_numpy(dtype=float), 0.0),
+                np.append(table["count"].to_numpy(dtype=float), 0.0),
             )
             for name, table in tables["stats"].items()
         }
-        self.biz_of = tables["biz_of"].to_dict()
+        biz_of = tables["biz_of"]
+        self.biz_of = (_object_index(biz_of.index), np.append(biz_of.to_numpy(dtype=object), None))
+
+    def sums(self, name: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sum and count of each key at level ``name`` (0 and 0 for an unseen key)."""
+        index, total, count = self.stats[name]
+        at = index.get_indexer(keys)
+        return total[at], count[at]
 
 
 def district_year_levels(X: pd.DataFrame, y: np.ndarray) -> pd.Series:
@@ -195,27 +229,18 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
             years, levels = lookups.level[d]
             rows = district == d
             district_level[rows] = levels[np.abs(year[rows][:, None] - years[None, :]).argmin(1)]
-        keys["bizcircle"] = np.array(
-            [
-                b if b is not None else lookups.biz_of.get(c)
-                for b, c in zip(keys["bizcircle"], keys["community"], strict=True)
-            ],
-            dtype=object,
+        index, biz = lookups.biz_of
+        keys["bizcircle"] = np.where(
+            pd.isna(keys["bizcircle"]), biz[index.get_indexer(keys["community"])], keys["bizcircle"]
         )
         m = self.smoothing
         prior = np.zeros(n)
         encoded = {}
         for name in LEVELS:
-            stats = lookups.stats[name]
-            total = np.fromiter((stats.get(k, _NONE)[0] for k in keys[name]), float, count=n)
-            count = np.fromiter((stats.get(k, _NONE)[1] for k in keys[name]), float, count=n)
+            total, count = lookups.sums(name, keys[name])
             prior = (total + m * prior) / (count + m)
             encoded[name] = prior
-        n_comm = np.fromiter(
-            (lookups.stats["community"].get(k, _NONE)[1] for k in keys["community"]),
-            float,
-            count=n,
-        )
+        n_comm = count  # the community level's, the last
         return np.column_stack(
             [
                 district_level,

@@ -30,7 +30,7 @@ from valuation.schema import (
     Listing,
     ListingError,
     validate_subject,
-    validate_subject_frame,
+    validate_subject_columns,
 )
 
 PRICED_PROPERTY_TYPES = ("residential",)
@@ -191,9 +191,12 @@ class PriceModel:
         price it (``field:code``) or None."""
         n = len(clean["city"])
         reason = np.full(n, None, dtype=object)
+        open_ = np.ones(n, dtype=bool)  # rows with no reason yet
 
         def refuse(bad: np.ndarray, why: str) -> None:
-            reason[pd.isna(reason) & bad] = why
+            hit = open_ & bad
+            reason[hit] = why
+            open_[hit] = False
 
         city = _objects(clean["city"])
         district = _objects(clean["district"])
@@ -210,7 +213,7 @@ class PriceModel:
         building = _objects(clean["building_type"])
         refuse(pd.notna(building) & ~_isin(building, BUILDING_TYPES), "building_type:bad_value")
         refuse(~_isin(city, list(self.coverage)), "city:no_market_data")
-        for c in pd.unique(city[pd.isna(reason)]):
+        for c in pd.unique(city[open_]):
             cov, rows = self.coverage[c], city == c
             refuse(
                 rows & pd.notna(district) & ~_isin(district, cov["districts"]),
@@ -371,19 +374,19 @@ class PriceModel:
         cannot be priced honestly; the prices are empty then). Vectorised: each field's rule
         runs once per distinct value, the pipeline once for all priceable rows.
         """
-        clean, reason = validate_subject_frame(table, skip=UNREAD_FIELDS)
+        clean, reason = validate_subject_columns(table, skip=UNREAD_FIELDS)
         reason = np.array([None if r is None else _code(r) for r in reason], dtype=object)
         ok = pd.isna(reason)
-        reason[ok] = self._refused(clean[ok], as_of)
+        reason[ok] = self._refused(_rows(clean, ok), as_of)
         ok = pd.isna(reason)
         out = pd.DataFrame(index=table.index)
         for col in ("estimate", "low80", "high80", "low90", "high90"):
             out[col] = pd.array([pd.NA] * len(table), dtype="Int64")
         out["refused"] = reason
         if ok.any():
-            frame, *moves = self._frames(clean[ok], as_of)
+            frame, *moves = self._frames(_rows(clean, ok), as_of)
             log_unit, widths = self._price(frame, *moves)
-            area = frame["area_m2"].to_numpy(dtype=float)
+            area = np.asarray(frame["area_m2"], dtype=float)
             unit = np.round(np.exp(log_unit))
             out.loc[ok, "estimate"] = np.round(unit * area).astype(np.int64)
             for coverage, w in widths.items():
@@ -394,14 +397,21 @@ class PriceModel:
 
 
 def _isin(values: np.ndarray, choices: Any) -> np.ndarray:
-    """Element-wise membership by hashing (numpy's isin compares object arrays pairwise)."""
+    """Element-wise membership by hashing, once per distinct value (numpy's isin compares
+    object arrays pairwise); a missing value is in no ``choices`` (they hold none)."""
     choices = set(choices)
-    return np.fromiter((v in choices for v in values), dtype=bool, count=len(values))
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    return np.array([v in choices for v in uniques] + [False], dtype=bool)[codes]
 
 
 def _row(subject: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """One subject's fields as arrays of one: what the pricing steps read, without a frame."""
     return {k: np.array([v], dtype=object) for k, v in subject.items()}
+
+
+def _rows(columns: Mapping[str, np.ndarray], keep: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``keep`` rows of column arrays."""
+    return {k: v[keep] for k, v in columns.items()}
 
 
 def _objects(values: Any) -> np.ndarray:

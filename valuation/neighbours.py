@@ -24,6 +24,7 @@ from valuation.location_encoding import (
     _text,
     district_year_levels,
     district_years,
+    joined,
     never_all_missing,
     out_of_fold,
 )
@@ -63,10 +64,23 @@ _WIDTHS = (4, 16, 64)  # group-size buckets searched together; bigger groups one
 def _group_keys(X: Any, group: str) -> np.ndarray:
     """``city|district|name`` of each row's community or business circle (None: not given);
     ``X``: a DataFrame or column name → array (one subject's, on the inquiry's path)."""
-    places = zip(_text(X, "city"), _text(X, "district"), _text(X, group), strict=True)
-    return np.array(
-        [None if v is None else f"{c or ''}|{d or ''}|{v}" for c, d, v in places], dtype=object
-    )
+    return joined([_text(X, "city"), _text(X, "district"), _text(X, group)], last_given=True)
+
+
+# The last tables' group keys behind a hashed index: id(groups) → (groups, index, spans).
+_SPANS: dict[int, tuple[dict, pd.Index, np.ndarray]] = {}
+
+
+def _spans(groups: dict, keys: np.ndarray) -> np.ndarray:
+    """(start, end) of each key's group in the table ((0, 0): a group it never saw)."""
+    found = _SPANS.get(id(groups))
+    if found is None or found[0] is not groups:
+        spans = np.array([*groups.values(), (0, 0)], dtype=np.intp).reshape(-1, 2)
+        found = (groups, pd.Index(list(groups), dtype=object), spans)
+        if len(_SPANS) >= 8:  # out-of-fold tables come and go while training
+            _SPANS.clear()
+        _SPANS[id(groups)] = found
+    return found[2][found[1].get_indexer(keys)]
 
 
 class NeighbourEncoder(TransformerMixin, BaseEstimator):
@@ -135,8 +149,7 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
         """The output columns; rows whose groups are of like size are searched together, each
         against its group's rows padded to the bucket's width (no loop over groups)."""
         keys = _group_keys(X, self.group)
-        groups = table["groups"]
-        span = np.array([groups.get(key, (0, 0)) for key in keys], dtype=np.intp).reshape(-1, 2)
+        span = _spans(table["groups"], keys)
         start, size = span[:, 0], span[:, 1] - span[:, 0]
         query = {c: np.asarray(X[c], dtype=float) for c in WEIGHTS}
         out = np.full((len(keys), len(OUTPUT_NAMES)), np.nan)

@@ -405,13 +405,14 @@ def _ranged_column(
     return results, errors
 
 
-def validate_subject_frame(
+def validate_subject_columns(
     frame: pd.DataFrame, skip: tuple[str, ...] = ()
-) -> tuple[pd.DataFrame, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Properties to price, a whole table at once: the rules of :func:`validate_subject`, each
     field's run once per distinct value (``skip``: fields left unread and empty, such as the
-    free text a price model does not use). Returns the clean schema columns and, per row, the
-    first broken rule's reason (``field:rule``) or None."""
+    free text a price model does not use). Returns the clean schema columns (name → array of
+    objects, None where empty: no DataFrame, whose string columns every later step would convert
+    back) and, per row, the first broken rule's reason (``field:rule``) or None."""
     n = len(frame)
 
     def column(name: str) -> np.ndarray:
@@ -445,6 +446,6 @@ def validate_subject_frame(
     reason = np.where(pd.isna(reason) & above, "floor:above_total_floors", reason)
     one_coordinate = pd.isna(out["lat"]) != pd.isna(out["lon"])
     reason = np.where(pd.isna(reason) & one_coordinate, "lat:lat_and_lon_together", reason)
-    clean = pd.DataFrame({name: out.get(name) for name in LISTING_FIELDS}, index=frame.index)
-    clean["source"], clean["listing_id"] = "subject", "subject"
-    return clean, reason
+    out["source"] = out["listing_id"] = np.full(n, "subject", dtype=object)
+    none = np.full(n, None, dtype=object)  # the price fields: not read
+    return {name: out.get(name, none) for name in LISTING_FIELDS}, reason
