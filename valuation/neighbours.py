@@ -190,11 +190,14 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
             mine = query[col][q][:, None]
             values = table["columns"][col]
             theirs = values[None, one : one + width] if one is not None else values[at]
-            diff = np.abs(mine - theirs) * w
+            diff = mine - theirs  # |mine - theirs| · w, in place
+            np.abs(diff, out=diff)
+            diff *= w
             # What the subject does not state costs nothing; what a neighbour does not
             # state, where the subject does, counts as a typical difference.
             unknown = np.where(np.isnan(mine), 0.0, UNKNOWN.get(col, 0.0))
-            dist += np.where(np.isnan(diff), unknown, diff)
+            np.copyto(diff, unknown, where=np.isnan(diff))
+            dist += diff
         dist[~valid] = np.inf
         k = min(self.k, width)
         near = np.argpartition(dist, k - 1, axis=1)[:, :k] if k < width else at * 0 + slot

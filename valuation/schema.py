@@ -374,26 +374,29 @@ _AREA_RULE = _ranged("float", *AREA_M2_RANGE)
 
 
 def _ranged_column(
-    name: str, rule: Callable[[str, Any], Any], values: np.ndarray
+    name: str, rule: Callable[[str, Any], Any], values: np.ndarray, number: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """A numeric field's rule for a whole column: plain numbers checked at once, anything
-    else (``1,234``, ``89平米``) value by value through the rule itself."""
+    else (``1,234``, ``89平米``) value by value through the rule itself. ``number``: the
+    column as float (NaN: empty) when it is numeric already; then ``values`` is not read."""
     lo, hi = rule.bounds  # type: ignore[attr-defined]
-    series = pd.Series(values, dtype=object)
-    number = pd.to_numeric(series, errors="coerce").to_numpy(float, copy=True)
-    # "-1" is a placeholder (see _empty); anything that is not a number is judged by _empty
-    # once per distinct value.
-    placeholder = _by_distinct(values, lambda v: isinstance(v, str) and v.strip() == "-1")[0]
-    placeholder = placeholder.astype(bool)
-    number[placeholder] = np.nan
-    unparsed = np.isnan(number)
-    given = ~unparsed
-    if unparsed.any():
-        empty, _ = _by_distinct(values[unparsed], _empty)
-        given[unparsed] = ~empty.astype(bool)
+    if number is None:
+        series = pd.Series(values, dtype=object)
+        number = pd.to_numeric(series, errors="coerce").to_numpy(float, copy=True)
+        # "-1" is a placeholder (see _empty); anything that is not a number is judged by
+        # _empty once per distinct value.
+        placeholder = _by_distinct(values, lambda v: isinstance(v, str) and v.strip() == "-1")
+        number[placeholder[0].astype(bool)] = np.nan
+        unparsed = np.isnan(number)
+        given = ~unparsed
+        if unparsed.any():
+            empty, _ = _by_distinct(values[unparsed], _empty)
+            given[unparsed] = ~empty.astype(bool)
+    else:
+        given = ~np.isnan(number)
     odd = given & np.isnan(number)
     results = np.where(np.isnan(number), None, number).astype(object)
-    errors = np.full(len(values), None, dtype=object)
+    errors = np.full(len(number), None, dtype=object)
     errors[given & ~np.isnan(number) & ((number < lo) | (number > hi))] = f"{name}:out_of_range"
     if rule.kind == "int":  # type: ignore[attr-defined]
         fraction = given & ~np.isnan(number) & (number != np.round(number))
@@ -421,6 +424,13 @@ def validate_subject_columns(
         values = frame[name].to_numpy(dtype=object)
         return np.where(pd.isna(values), None, values)
 
+    def ranged(name: str, rule: Callable[[str, Any], Any]) -> tuple[np.ndarray, np.ndarray]:
+        dtype = frame[name].dtype if name in frame else np.dtype(object)
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            number = frame[name].to_numpy(dtype=float, na_value=np.nan, copy=True)
+            return _ranged_column(name, rule, np.empty(0), number)
+        return _ranged_column(name, rule, column(name), None)
+
     reason = np.full(n, None, dtype=object)
     out: dict[str, np.ndarray] = {}
     city_raw = _by_distinct(column("city"), _text)[0]
@@ -430,13 +440,13 @@ def validate_subject_columns(
     reason = np.where(pd.isna(reason), bad, reason)
     out["city"] = np.array([p[0] if p else None for p in located], dtype=object)
     out["district"] = np.array([p[1] if p else None for p in located], dtype=object)
-    out["area_m2"], bad = _ranged_column("area_m2", _AREA_RULE, column("area_m2"))
+    out["area_m2"], bad = ranged("area_m2", _AREA_RULE)
     reason = np.where(pd.isna(reason), bad, reason)
     for name, rule in FIELD_RULES.items():
         if name in skip:
             out[name] = np.full(n, None, dtype=object)
         elif hasattr(rule, "bounds"):
-            out[name], bad = _ranged_column(name, rule, column(name))
+            out[name], bad = ranged(name, rule)
         else:
             out[name], bad = _by_distinct(column(name), partial(rule, name))
         reason = np.where(pd.isna(reason), bad, reason)
