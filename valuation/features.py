@@ -178,9 +178,9 @@ def _floor_level(frame: Columns, n: int) -> np.ndarray:
 def _south(values: np.ndarray | None, n: int) -> np.ndarray:
     if values is None:
         return np.full(n, np.nan)
-    return np.fromiter(
-        (float("南" in o) if isinstance(o, str) else np.nan for o in values), dtype=float, count=n
-    )
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    south = [float("南" in o) if isinstance(o, str) else np.nan for o in uniques]
+    return np.asarray([*south, np.nan], dtype=float)[codes]  # once per distinct value
 
 
 def _text(values: np.ndarray | None, n: int) -> np.ndarray:

@@ -79,6 +79,12 @@ def _object_index(index: pd.Index) -> pd.Index:
     return pd.Index(index.to_numpy(dtype=object), dtype=object)
 
 
+def positions(index: pd.Index, keys: np.ndarray) -> np.ndarray:
+    """Each key's position in ``index`` (-1: absent); the keys passed as objects (an array
+    of strings would be made a str-dtype index, then converted back, on every call)."""
+    return index.get_indexer(pd.Index(keys, dtype=object))
+
+
 class _Lookups:
     """An encoder's tables as arrays behind hashed indexes: one vectorised lookup per level."""
 
@@ -108,7 +114,7 @@ class _Lookups:
     def sums(self, name: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The sum and count of each key at level ``name`` (0 and 0 for an unseen key)."""
         index, total, count = self.stats[name]
-        at = index.get_indexer(keys)
+        at = positions(index, keys)
         return total[at], count[at]
 
 
@@ -231,7 +237,7 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
             district_level[rows] = levels[np.abs(year[rows][:, None] - years[None, :]).argmin(1)]
         index, biz = lookups.biz_of
         keys["bizcircle"] = np.where(
-            pd.isna(keys["bizcircle"]), biz[index.get_indexer(keys["community"])], keys["bizcircle"]
+            pd.isna(keys["bizcircle"]), biz[positions(index, keys["community"])], keys["bizcircle"]
         )
         m = self.smoothing
         prior = np.zeros(n)

@@ -27,6 +27,7 @@ from valuation.location_encoding import (
     joined,
     never_all_missing,
     out_of_fold,
+    positions,
 )
 
 # The columns this step reads (of valuation.features.feature_frame).
@@ -80,7 +81,7 @@ def _spans(groups: dict, keys: np.ndarray) -> np.ndarray:
         if len(_SPANS) >= 8:  # out-of-fold tables come and go while training
             _SPANS.clear()
         _SPANS[id(groups)] = found
-    return found[2][found[1].get_indexer(keys)]
+    return found[2][positions(found[1], keys)]
 
 
 class NeighbourEncoder(TransformerMixin, BaseEstimator):
