@@ -175,3 +175,31 @@ def test_appraisals_api_for_courts_up_to_ten_thousand(db_url, shipped_models_dir
         many = {"properties": [SUBJECT] * 10_001}
         too_many = client.post("/api/appraisals", json=many, headers=auth)
         assert too_many.status_code == 422 and too_many.json()["field"] == "properties"
+
+
+def test_appraise_gives_the_same_yuan_whatever_the_columns_dtypes(small_model, small_listings):
+    """Numeric columns are checked as floats at once, text and objects value by value: a
+    table of plain objects (numbers as text too) prices to the same yuan and refusals."""
+    model = small_model.as_price_model()
+    table = small_listings.head(200).reset_index(drop=True)
+    as_objects = table.astype(object)
+    as_objects["rooms"] = [None if pd.isna(v) else str(v) for v in table["rooms"]]
+    as_objects.loc[5, "area_m2"] = "-1"  # a placeholder: empty
+    typed = model.appraise(table.assign(area_m2=table["area_m2"].where(table.index != 5)))
+    pd.testing.assert_frame_equal(model.appraise(as_objects), typed, check_exact=True)
+    assert typed.at[5, "refused"] == "area_m2:required"
+
+
+def test_place_keys_are_joined_once_per_distinct_place():
+    from valuation.location_encoding import joined
+
+    city = np.array(["广州市", "广州市", None, "广州市", ""], dtype=object)
+    district = np.array(["天河区", None, "天河区", "天河区", "越秀区"], dtype=object)
+    name = np.array(["A", "A", "B", None, ""], dtype=object)
+    assert joined([city, district]).tolist() == [
+        f"{c or ''}|{d or ''}" for c, d in zip(city, district, strict=True)
+    ]
+    assert joined([city, district, name], last_given=True).tolist() == [
+        None if v is None else f"{c or ''}|{d or ''}|{v}"
+        for c, d, v in zip(city, district, name, strict=True)
+    ]
