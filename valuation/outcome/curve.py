@@ -350,9 +350,10 @@ def _grid(reference_fen: int, lo_fen: int, hi_fen: int) -> list[int]:
 
 
 def _final_fen(reference_fen: int, start_fen: int, final_ratio: float) -> int:
-    """Final / reference as fen of the reference, never below the start."""
-    final = Decimal(reference_fen) * Decimal(repr(round(final_ratio, 6)))
-    return max(int(final.to_integral_value()), start_fen)
+    """Final / reference in fen, to the whole yuan (an expected price is an estimate: fen
+    would be spurious precision), never below the start."""
+    final = Decimal(reference_fen) * Decimal(repr(round(final_ratio, 6))) / 100
+    return max(int(final.to_integral_value()) * 100, start_fen)
 
 
 def _point(reference_fen: int, start_fen: int, chance: float, final_ratio: float) -> CurvePoint:
