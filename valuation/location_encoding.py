@@ -35,10 +35,25 @@ def _text(X: Any, name: str) -> np.ndarray:
     return values
 
 
+_FEW = 16  # rows up to which keys are built and looked up one by one (an inquiry's one row)
+
+
+def _join(row: tuple, last_given: bool) -> str | None:
+    *parents, last = row
+    if last_given and last is None:
+        return None
+    return "|".join([f"{v or ''}" for v in parents] + [f"{last if last_given else last or ''}"])
+
+
 def joined(columns: list[np.ndarray], last_given: bool = False) -> np.ndarray:
     """Row by row ``"|".join`` of text columns (None as ""), each string built once per
     distinct combination of values; ``last_given``: None where the last column is None."""
     n = len(columns[0])
+    out = np.empty(n, dtype=object)
+    if n <= _FEW:
+        for i, row in enumerate(zip(*columns, strict=True)):
+            out[i] = _join(row, last_given)
+        return out
     combined = np.zeros(n, dtype=np.int64)
     parts = []
     for col in columns:
@@ -53,13 +68,8 @@ def joined(columns: list[np.ndarray], last_given: bool = False) -> np.ndarray:
         digits.append(values[digit - 1])  # code 0 (None) → the trailing None
     digits.reverse()
     out = np.empty(len(distinct), dtype=object)
-    for i, (*parents, last) in enumerate(zip(*digits, strict=True)):
-        if last_given and last is None:
-            out[i] = None
-        else:
-            out[i] = "|".join(
-                [f"{v or ''}" for v in parents] + [f"{last if last_given else last or ''}"]
-            )
+    for i, row in enumerate(zip(*digits, strict=True)):
+        out[i] = _join(row, last_given)
     return out[inverse]
 
 
@@ -82,7 +92,16 @@ def _object_index(index: pd.Index) -> pd.Index:
 def positions(index: pd.Index, keys: np.ndarray) -> np.ndarray:
     """Each key's position in ``index`` (-1: absent); the keys passed as objects (an array
     of strings would be made a str-dtype index, then converted back, on every call)."""
+    if len(keys) <= _FEW:
+        return np.array([_position(index, k) for k in keys], dtype=np.intp)
     return index.get_indexer(pd.Index(keys, dtype=object))
+
+
+def _position(index: pd.Index, key: Any) -> int:
+    try:
+        return index.get_loc(key)
+    except KeyError:
+        return -1
 
 
 class _Lookups:

@@ -196,10 +196,12 @@ def test_place_keys_are_joined_once_per_distinct_place():
     city = np.array(["广州市", "广州市", None, "广州市", ""], dtype=object)
     district = np.array(["天河区", None, "天河区", "天河区", "越秀区"], dtype=object)
     name = np.array(["A", "A", "B", None, ""], dtype=object)
-    assert joined([city, district]).tolist() == [
-        f"{c or ''}|{d or ''}" for c, d in zip(city, district, strict=True)
-    ]
-    assert joined([city, district, name], last_given=True).tolist() == [
-        None if v is None else f"{c or ''}|{d or ''}|{v}"
-        for c, d, v in zip(city, district, name, strict=True)
-    ]
+    for times in (1, 7):  # a few rows one by one, a table once per distinct place
+        c, d, v = (np.tile(a, times) for a in (city, district, name))
+        assert joined([c, d]).tolist() == [
+            f"{x or ''}|{y or ''}" for x, y in zip(c, d, strict=True)
+        ]
+        assert joined([c, d, v], last_given=True).tolist() == [
+            None if z is None else f"{x or ''}|{y or ''}|{z}"
+            for x, y, z in zip(c, d, v, strict=True)
+        ]
