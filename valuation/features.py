@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from valuation.market_data import load_community_prices
-from valuation.schema import BUILDING_TYPES
+from valuation.schema import BUILDING_TYPES, PROPERTY_FIELDS
 
 LOCATION_COLUMNS = ("city", "district", "bizcircle", "community")
 NUMERIC_FEATURES = (
@@ -36,20 +36,7 @@ NUMERIC_FEATURES = (
 )
 # What a caller may leave out; the masking tiers below drop these in training so the model and
 # its interval learn what a shorter description costs.
-DETAIL_FIELDS = (
-    "rooms",
-    "halls",
-    "bathrooms",
-    "floor",
-    "floor_level",
-    "total_floors",
-    "orientation",
-    "decoration",
-    "build_year",
-    "elevator",
-    "building_type",
-    "near_metro",
-)
+DETAIL_FIELDS = PROPERTY_FIELDS[PROPERTY_FIELDS.index("rooms") :]  # rooms … near_metro
 _FLOOR_LEVEL = {"低": 0.0, "中": 1.0, "高": 2.0}
 _DECORATION = {"毛坯": 0.0, "简装": 1.0, "精装": 2.0}
 _BUILDING_TYPE = {t: float(i) for i, t in enumerate(BUILDING_TYPES)}
