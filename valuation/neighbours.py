@@ -45,7 +45,8 @@ NEIGHBOUR_INPUTS = (
 )
 OUTPUT_NAMES = ("nb_rel", "nb_nearest_rel", "nb_distance", "nb_count")
 GROUPS = ("community", "bizcircle")  # where neighbours are looked for: one step each
-_CHUNK = 2000  # query rows per distance matrix
+_BLOCK = 32768  # distances per matrix (query rows × group width): small enough for the cache
+_DEDUPE_FROM = 1000  # rows from which alike rows are searched once (not worth it for a few)
 # Distance weights (one unit ≈ a 20% difference in area) and the distance a detail the subject
 # states and a neighbour does not counts as.
 WEIGHTS = {
@@ -60,6 +61,14 @@ UNKNOWN = {"rooms": 0.15, "floor_level": 0.15, "total_floors": 0.25, "build_year
 K = 5
 MAX_GROUP_ROWS = 250
 _WIDTHS = (4, 16, 64)  # group-size buckets searched together; bigger groups one by one
+
+
+def _distinct_rows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first of each set of bit-identical rows of a float matrix, and each row's set."""
+    rows = np.ascontiguousarray(values)
+    as_bytes = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, inverse = np.unique(as_bytes, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
 
 
 def _group_keys(X: Any, group: str) -> np.ndarray:
@@ -153,22 +162,37 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
         span = _spans(table["groups"], keys)
         start, size = span[:, 0], span[:, 1] - span[:, 0]
         query = {c: np.asarray(X[c], dtype=float) for c in WEIGHTS}
-        out = np.full((len(keys), len(OUTPUT_NAMES)), np.nan)
+        if len(keys) >= _DEDUPE_FROM:
+            # Rows alike in group and in every searched value have the same neighbours (each
+            # row's search reads only its own values): searched once.
+            alike = np.column_stack([start, size, *query.values()]).astype(float)
+            first, inverse = _distinct_rows(alike)
+            if len(first) < len(keys):
+                query = {c: v[first] for c, v in query.items()}
+                return self._search(query, start[first], size[first], table)[inverse]
+        return self._search(query, start, size, table)
+
+    def _search(self, query: dict, start: np.ndarray, size: np.ndarray, table: dict) -> np.ndarray:
+        out = np.full((len(start), len(OUTPUT_NAMES)), np.nan)
         out[:, 3] = 0.0
         lower = 0
         for width in _WIDTHS:
             rows = np.flatnonzero((size > lower) & (size <= width))
             lower = width
-            for first in range(0, len(rows), _CHUNK):
-                q = rows[first : first + _CHUNK]
+            chunk = max(1, _BLOCK // width)
+            for first in range(0, len(rows), chunk):
+                q = rows[first : first + chunk]
                 out[q] = self._nearest(query, q, table, start[q], size[q], width)
-        # Big groups (business circles) are few and hold many rows: one at a time, sliced.
+        # Big groups (business circles) are few and hold many rows: those of one size together,
+        # unpadded (most are cut to MAX_GROUP_ROWS), rows of one group next to each other.
         big = np.flatnonzero(size > lower)
-        for s in np.unique(start[big]):
-            in_group = big[start[big] == s]
-            for first in range(0, len(in_group), _CHUNK):
-                q = in_group[first : first + _CHUNK]
-                out[q] = self._nearest(query, q, table, start[q], size[q], int(size[q[0]]))
+        big = big[np.lexsort((start[big], size[big]))]
+        for s in np.unique(size[big]):
+            of_size = big[size[big] == s]
+            chunk = max(1, _BLOCK // int(s))
+            for first in range(0, len(of_size), chunk):
+                q = of_size[first : first + chunk]
+                out[q] = self._nearest(query, q, table, start[q], size[q], int(s))
         return out
 
     def _nearest(
@@ -186,7 +210,7 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
         valid = slot[None, :] < size[:, None]
         at = np.where(valid, start[:, None] + slot[None, :], 0)
         one = start[0] if (start == start[0]).all() and (size == width).all() else None
-        dist = np.zeros(at.shape)
+        dist = None
         for col, w in WEIGHTS.items():
             mine = query[col][q][:, None]
             values = table["columns"][col]
@@ -196,10 +220,18 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
             diff *= w
             # What the subject does not state costs nothing; what a neighbour does not
             # state, where the subject does, counts as a typical difference.
-            unknown = np.where(np.isnan(mine), 0.0, UNKNOWN.get(col, 0.0))
-            np.copyto(diff, unknown, where=np.isnan(diff))
-            dist += diff
-        dist[~valid] = np.inf
+            unstated = np.isnan(mine[:, 0])
+            if np.isnan(theirs).any():
+                unknown = np.where(unstated[:, None], 0.0, UNKNOWN.get(col, 0.0))
+                np.copyto(diff, unknown, where=np.isnan(diff))
+            elif unstated.any():  # NaN only in the rows of what the subject does not state
+                diff[unstated] = 0.0
+            if dist is None:
+                dist = diff  # 0 + diff: the same numbers, one pass fewer
+            else:
+                dist += diff
+        if one is None:
+            dist[~valid] = np.inf
         k = min(self.k, width)
         near = np.argpartition(dist, k - 1, axis=1)[:, :k] if k < width else at * 0 + slot
         d = np.take_along_axis(dist, near, axis=1)

@@ -353,7 +353,13 @@ def _location(city_raw: str | None, district_raw: str | None) -> tuple[str | Non
 
 def _by_distinct(values: np.ndarray, rule: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
     """``rule`` once per distinct value: (results, error reasons), row by row."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    return _by_codes(*pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True), rule)
+
+
+def _by_codes(
+    codes: np.ndarray, uniques: Any, rule: Callable[[Any], Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``rule`` once per distinct value of a factorized column (code -1: empty)."""
     results: list[Any] = []
     errors: list[str | None] = []
     for u in uniques:
@@ -431,15 +437,37 @@ def validate_subject_columns(
             return _ranged_column(name, rule, np.empty(0), number)
         return _ranged_column(name, rule, column(name), None)
 
+    def distinct(name: str) -> tuple[np.ndarray, Any]:
+        """The column factorized (code -1: empty); a string column without a detour through
+        an array of objects."""
+        if name in frame and isinstance(frame[name].dtype, pd.StringDtype):
+            codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
+            return codes, np.asarray(uniques, dtype=object)
+        return pd.factorize(pd.Series(column(name), dtype=object), use_na_sentinel=True)
+
     reason = np.full(n, None, dtype=object)
     out: dict[str, np.ndarray] = {}
-    city_raw = _by_distinct(column("city"), _text)[0]
-    district_raw = _by_distinct(column("district"), _text)[0]
-    pairs = pd.Series(list(zip(city_raw, district_raw, strict=True)), dtype=object)
-    located, bad = _by_distinct(pairs.to_numpy(), lambda p: _location(*p) if p else (None, None))
-    reason = np.where(pd.isna(reason), bad, reason)
-    out["city"] = np.array([p[0] if p else None for p in located], dtype=object)
-    out["district"] = np.array([p[1] if p else None for p in located], dtype=object)
+    # Location: the gazetteer once per distinct (city, district) pair as given.
+    (city_code, cities), (district_code, districts) = distinct("city"), distinct("district")
+    city_text = [*map(_text, cities), None]  # the last: empty (code -1)
+    district_text = [*map(_text, districts), None]
+    pair_code, pairs = pd.factorize(
+        np.where(city_code < 0, len(cities), city_code) * len(district_text)
+        + np.where(district_code < 0, len(districts), district_code)
+    )
+    located: list[tuple[str | None, str | None]] = []
+    errors: list[str | None] = []
+    for pair in pairs:
+        c, d = divmod(int(pair), len(district_text))
+        try:
+            located.append(_location(city_text[c], district_text[d]))
+            errors.append(None)
+        except ListingError as exc:
+            located.append((None, None))
+            errors.append(exc.reason)
+    reason = np.array(errors, dtype=object)[pair_code]
+    out["city"] = np.array([p[0] for p in located], dtype=object)[pair_code]
+    out["district"] = np.array([p[1] for p in located], dtype=object)[pair_code]
     out["area_m2"], bad = ranged("area_m2", _AREA_RULE)
     reason = np.where(pd.isna(reason), bad, reason)
     for name, rule in FIELD_RULES.items():
@@ -448,7 +476,7 @@ def validate_subject_columns(
         elif hasattr(rule, "bounds"):
             out[name], bad = ranged(name, rule)
         else:
-            out[name], bad = _by_distinct(column(name), partial(rule, name))
+            out[name], bad = _by_codes(*distinct(name), partial(rule, name))
         reason = np.where(pd.isna(reason), bad, reason)
     floor = pd.to_numeric(pd.Series(out["floor"]), errors="coerce").to_numpy()
     total = pd.to_numeric(pd.Series(out["total_floors"]), errors="coerce").to_numpy()
