@@ -248,11 +248,12 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
         year = np.floor(np.asarray(X["period"], dtype=float)).astype(int)
         # The district's level in that year, else in its nearest known year (no extrapolation).
         district_level = np.full(n, np.nan)
-        for d in pd.unique(district):
+        codes, districts = pd.factorize(district, use_na_sentinel=True)
+        for i, d in enumerate(districts):
             if d not in lookups.level:
                 continue
             years, levels = lookups.level[d]
-            rows = district == d
+            rows = codes == i
             district_level[rows] = levels[np.abs(year[rows][:, None] - years[None, :]).argmin(1)]
         index, biz = lookups.biz_of
         keys["bizcircle"] = np.where(

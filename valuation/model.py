@@ -379,20 +379,26 @@ class PriceModel:
         ok = pd.isna(reason)
         reason[ok] = self._refused(_rows(clean, ok), as_of)
         ok = pd.isna(reason)
-        out = pd.DataFrame(index=table.index)
-        for col in ("estimate", "low80", "high80", "low90", "high90"):
-            out[col] = pd.array([pd.NA] * len(table), dtype="Int64")
-        out["refused"] = reason
+        prices = {
+            col: np.zeros(len(table), dtype=np.int64)
+            for col in ("estimate", "low80", "high80", "low90", "high90")
+        }
         if ok.any():
             frame, *moves = self._frames(_rows(clean, ok), as_of)
             log_unit, widths = self._price(frame, *moves)
             area = np.asarray(frame["area_m2"], dtype=float)
             unit = np.round(np.exp(log_unit))
-            out.loc[ok, "estimate"] = np.round(unit * area).astype(np.int64)
+            prices["estimate"][ok] = np.round(unit * area).astype(np.int64)
             for coverage, w in widths.items():
                 pct = round(coverage * 100)
-                out.loc[ok, f"low{pct}"] = np.round(np.exp(log_unit - w) * area).astype(np.int64)
-                out.loc[ok, f"high{pct}"] = np.round(np.exp(log_unit + w) * area).astype(np.int64)
+                prices[f"low{pct}"][ok] = np.round(np.exp(log_unit - w) * area).astype(np.int64)
+                prices[f"high{pct}"][ok] = np.round(np.exp(log_unit + w) * area).astype(np.int64)
+        out = pd.DataFrame(
+            # whole yuan, empty (NA) where refused
+            {col: pd.arrays.IntegerArray(v, ~ok) for col, v in prices.items()},
+            index=table.index,
+        )
+        out["refused"] = reason
         return out
 
 

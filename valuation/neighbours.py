@@ -63,12 +63,16 @@ MAX_GROUP_ROWS = 250
 _WIDTHS = (4, 16, 64)  # group-size buckets searched together; bigger groups one by one
 
 
-def _distinct_rows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The first of each set of bit-identical rows of a float matrix, and each row's set."""
-    rows = np.ascontiguousarray(values)
-    as_bytes = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
-    _, first, inverse = np.unique(as_bytes, return_index=True, return_inverse=True)
-    return first, inverse.ravel()
+def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each set of rows equal in every column (NaN equal to NaN), and each
+    row's set, by hashing (:func:`pandas.factorize`) column after column."""
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    for values in columns:
+        own, uniques = pd.factorize(values, use_na_sentinel=False)
+        codes = pd.factorize(codes * (len(uniques) + 1) + own)[0]
+    # Codes are numbered in order of first appearance: a first row raises the running max.
+    seen = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]]), codes
 
 
 def _group_keys(X: Any, group: str) -> np.ndarray:
@@ -165,8 +169,7 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
         if len(keys) >= _DEDUPE_FROM:
             # Rows alike in group and in every searched value have the same neighbours (each
             # row's search reads only its own values): searched once.
-            alike = np.column_stack([start, size, *query.values()]).astype(float)
-            first, inverse = _distinct_rows(alike)
+            first, inverse = _distinct_rows([start, size, *query.values()])
             if len(first) < len(keys):
                 query = {c: v[first] for c, v in query.items()}
                 return self._search(query, start[first], size[first], table)[inverse]
@@ -183,16 +186,18 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
             for first in range(0, len(rows), chunk):
                 q = rows[first : first + chunk]
                 out[q] = self._nearest(query, q, table, start[q], size[q], width)
-        # Big groups (business circles) are few and hold many rows: those of one size together,
-        # unpadded (most are cut to MAX_GROUP_ROWS), rows of one group next to each other.
+        # Big groups (business circles) are few and hold many rows: one at a time, sliced.
         big = np.flatnonzero(size > lower)
-        big = big[np.lexsort((start[big], size[big]))]
-        for s in np.unique(size[big]):
-            of_size = big[size[big] == s]
-            chunk = max(1, _BLOCK // int(s))
-            for first in range(0, len(of_size), chunk):
-                q = of_size[first : first + chunk]
-                out[q] = self._nearest(query, q, table, start[q], size[q], int(s))
+        big = big[np.argsort(start[big], kind="stable")]
+        bounds = np.flatnonzero(np.r_[True, start[big][1:] != start[big][:-1], True])[
+            : len(big) + 1
+        ]
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            width = int(size[big[a]])
+            chunk = max(1, _BLOCK // width)
+            for first in range(a, b, chunk):
+                q = big[first : min(first + chunk, b)]
+                out[q] = self._nearest(query, q, table, start[q], size[q], width)
         return out
 
     def _nearest(
@@ -221,7 +226,11 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
             # What the subject does not state costs nothing; what a neighbour does not
             # state, where the subject does, counts as a typical difference.
             unstated = np.isnan(mine[:, 0])
-            if np.isnan(theirs).any():
+            if one is not None and not np.isinf(mine).any():
+                # NaN where either value is: the neighbours' (one row of them) marked at once.
+                np.copyto(diff, UNKNOWN.get(col, 0.0), where=np.isnan(theirs))
+                diff[unstated] = 0.0
+            elif np.isnan(theirs).any():
                 unknown = np.where(unstated[:, None], 0.0, UNKNOWN.get(col, 0.0))
                 np.copyto(diff, unknown, where=np.isnan(diff))
             elif unstated.any():  # NaN only in the rows of what the subject does not state
