@@ -78,7 +78,13 @@ def _numbers(values: np.ndarray | None, n: int) -> np.ndarray:
     """Numbers as float (NaN where missing or not a number)."""
     if values is None:
         return np.full(n, np.nan)
+    values = np.asarray(values)
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in _PLAIN:
+        return values.astype(float)  # numbers and None/NaN only (clean columns): as they are
     return np.asarray(pd.to_numeric(values, errors="coerce"), dtype=float)
+
+
+_PLAIN = ("floating", "integer", "mixed-integer-float", "empty")
 
 
 class _Lookup:

@@ -227,8 +227,8 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
             # state, where the subject does, counts as a typical difference.
             unstated = np.isnan(mine[:, 0])
             if one is not None and not np.isinf(mine).any():
-                # NaN where either value is: the neighbours' (one row of them) marked at once.
-                np.copyto(diff, UNKNOWN.get(col, 0.0), where=np.isnan(theirs))
+                # NaN where either value is: the neighbours' (one row of them) column by column.
+                diff[:, np.flatnonzero(np.isnan(theirs[0]))] = UNKNOWN.get(col, 0.0)
                 diff[unstated] = 0.0
             elif np.isnan(theirs).any():
                 unknown = np.where(unstated[:, None], 0.0, UNKNOWN.get(col, 0.0))

@@ -445,7 +445,6 @@ def validate_subject_columns(
             return codes, np.asarray(uniques, dtype=object)
         return pd.factorize(pd.Series(column(name), dtype=object), use_na_sentinel=True)
 
-    reason = np.full(n, None, dtype=object)
     out: dict[str, np.ndarray] = {}
     # Location: the gazetteer once per distinct (city, district) pair as given.
     (city_code, cities), (district_code, districts) = distinct("city"), distinct("district")
@@ -466,10 +465,17 @@ def validate_subject_columns(
             located.append((None, None))
             errors.append(exc.reason)
     reason = np.array(errors, dtype=object)[pair_code]
+    open_ = pd.isna(reason)  # rows with no broken rule yet
+
+    def first_broken(bad: np.ndarray) -> None:
+        hit = open_ & pd.notna(bad)
+        reason[hit] = bad[hit]
+        open_[hit] = False
+
     out["city"] = np.array([p[0] for p in located], dtype=object)[pair_code]
     out["district"] = np.array([p[1] for p in located], dtype=object)[pair_code]
     out["area_m2"], bad = ranged("area_m2", _AREA_RULE)
-    reason = np.where(pd.isna(reason), bad, reason)
+    first_broken(bad)
     for name, rule in FIELD_RULES.items():
         if name in skip:
             out[name] = np.full(n, None, dtype=object)
@@ -477,13 +483,13 @@ def validate_subject_columns(
             out[name], bad = ranged(name, rule)
         else:
             out[name], bad = _by_codes(*distinct(name), partial(rule, name))
-        reason = np.where(pd.isna(reason), bad, reason)
+        first_broken(bad)
     floor = pd.to_numeric(pd.Series(out["floor"]), errors="coerce").to_numpy()
     total = pd.to_numeric(pd.Series(out["total_floors"]), errors="coerce").to_numpy()
     above = np.nan_to_num(floor, nan=-np.inf) > np.nan_to_num(total, nan=np.inf)
-    reason = np.where(pd.isna(reason) & above, "floor:above_total_floors", reason)
+    first_broken(np.where(above, "floor:above_total_floors", None))
     one_coordinate = pd.isna(out["lat"]) != pd.isna(out["lon"])
-    reason = np.where(pd.isna(reason) & one_coordinate, "lat:lat_and_lon_together", reason)
+    first_broken(np.where(one_coordinate, "lat:lat_and_lon_together", None))
     out["source"] = out["listing_id"] = np.full(n, "subject", dtype=object)
     none = np.full(n, None, dtype=object)  # the price fields: not read
     return {name: out.get(name, none) for name in LISTING_FIELDS}, reason
