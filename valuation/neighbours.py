@@ -212,9 +212,10 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
         """The output columns for query rows ``q``, each against its group's ``size`` rows
         from ``start`` (at most ``width``)."""
         slot = np.arange(width)
-        valid = slot[None, :] < size[:, None]
-        at = np.where(valid, start[:, None] + slot[None, :], 0)
         one = start[0] if (start == start[0]).all() and (size == width).all() else None
+        if one is None:
+            valid = slot[None, :] < size[:, None]
+            at = np.where(valid, start[:, None] + slot[None, :], 0)
         dist = None
         for col, w in WEIGHTS.items():
             mine = query[col][q][:, None]
@@ -242,21 +243,23 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
         if one is None:
             dist[~valid] = np.inf
         k = min(self.k, width)
-        near = np.argpartition(dist, k - 1, axis=1)[:, :k] if k < width else at * 0 + slot
+        near = (
+            np.argpartition(dist, k - 1, axis=1)[:, :k] if k < width else np.tile(slot, (len(q), 1))
+        )
         d = np.take_along_axis(dist, near, axis=1)
         order = np.argsort(d, axis=1, kind="stable")
         near, d = np.take_along_axis(near, order, axis=1), np.take_along_axis(d, order, axis=1)
         found = np.isfinite(d)
-        rel = np.where(found, table["rel"][np.take_along_axis(at, near, axis=1)], 0.0)
+        # The table rows found: the group's first row + slot when one group, else its slot's.
+        rows = one + near if one is not None else np.take_along_axis(at, near, axis=1)
+        rel = np.where(found, table["rel"][rows], 0.0)
         weight = np.where(found, 1.0 / (0.05 + np.where(found, d, 0.0)), 0.0)
-        return np.column_stack(
-            [
-                (rel * weight).sum(axis=1) / weight.sum(axis=1),
-                rel[:, 0],
-                d[:, 0],
-                np.minimum(size, self.k).astype(float),
-            ]
-        )
+        out = np.empty((len(q), len(OUTPUT_NAMES)))
+        out[:, 0] = (rel * weight).sum(axis=1) / weight.sum(axis=1)
+        out[:, 1] = rel[:, 0]
+        out[:, 2] = d[:, 0]
+        out[:, 3] = np.minimum(size, self.k)
+        return out
 
     def transform(self, X: Any) -> np.ndarray:
         """The features of ``X``: a DataFrame or column name → array (:mod:`valuation.serving`)."""
