@@ -132,11 +132,20 @@ def community_prior(frame: Columns, n: int) -> np.ndarray:
     district = _values(frame, "district")
     district = np.full(n, None, dtype=object) if district is None else district
     lookup = _community_prior_lookup()
-    prior = np.fromiter(
-        (lookup.get((d, c), np.nan) for d, c in zip(district, community, strict=True)),
-        dtype=float,
-        count=n,
-    )
+    if n <= 16:  # an inquiry's row: looked up as is (factorizing costs more than it saves)
+        pairs = zip(district, community, strict=True)
+        prior = np.fromiter((lookup.get(p, np.nan) for p in pairs), dtype=float, count=n)
+    else:  # once per distinct (district, community) pair, their codes combined in one number
+        d_code, districts = pd.factorize(np.asarray(district, dtype=object), use_na_sentinel=True)
+        c_code, names = pd.factorize(np.asarray(community, dtype=object), use_na_sentinel=True)
+        districts, names = [*districts, None], [*names, None]  # the last: code -1 (missing)
+        d_code[d_code < 0], c_code[c_code < 0] = len(districts) - 1, len(names) - 1
+        pair, combined = pd.factorize(d_code.astype(np.int64) * len(names) + c_code)
+        found = [
+            lookup.get((districts[p // len(names)], names[p % len(names)]), np.nan)
+            for p in combined.tolist()
+        ]
+        prior = np.asarray(found, dtype=float)[pair]
     in_city = np.asarray(_values(frame, "city") == PRIOR_CITY, dtype=bool)
     return np.where(in_city, prior, np.nan)
 
