@@ -221,6 +221,10 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
             mine = query[col][q][:, None]
             values = table["columns"][col]
             theirs = values[None, one : one + width] if one is not None else values[at]
+            if one is not None and len(mine) > 1 and (mine == mine[0]).all():
+                # One value for all (the period, at one valuation date): one row of
+                # differences, added to every row's distances (the same numbers).
+                mine = mine[:1]
             diff = mine - theirs  # |mine - theirs| · w, in place
             np.abs(diff, out=diff)
             diff *= w
@@ -236,8 +240,8 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
                 np.copyto(diff, unknown, where=np.isnan(diff))
             elif unstated.any():  # NaN only in the rows of what the subject does not state
                 diff[unstated] = 0.0
-            if dist is None:
-                dist = diff  # 0 + diff: the same numbers, one pass fewer
+            if dist is None:  # 0 + diff: the same numbers, one pass fewer
+                dist = diff if len(diff) == len(q) else np.repeat(diff, len(q), axis=0)
             else:
                 dist += diff
         if one is None:
