@@ -88,3 +88,20 @@ def test_business_circle_neighbours_stand_in_where_the_community_is_unknown():
     out = encoder.transform(subject[list(NEIGHBOUR_INPUTS)])
     assert out[0, 0] > 0.2 and out[0, 3] == 2  # its two large neighbours, dearer per m²
     assert encoder.get_feature_names_out()[0] == "bizcircle_nb_rel"
+
+
+def test_neighbours_of_a_table_are_those_of_its_rows_one_by_one(small_listings):
+    # A batch is searched in blocks, alike rows once, a shared period once per group: each row
+    # must still get exactly what it gets alone (the inquiry's path), ties included.
+    data = feature_frame(small_listings)
+    y = np.log(small_listings["unit_price"].to_numpy(dtype=float))
+    table = data.sample(n=1200, replace=True, random_state=3).reset_index(drop=True)
+    table["period"] = 2026.5  # one valuation date, as a batch appraisal prices at
+    for group in ("community", "bizcircle"):
+        encoder = NeighbourEncoder(group).fit(data[list(NEIGHBOUR_INPUTS)], y)
+        batch = encoder.transform(table[list(NEIGHBOUR_INPUTS)])
+        alone = np.vstack(
+            [encoder.transform(table.loc[[i], list(NEIGHBOUR_INPUTS)]) for i in range(len(table))]
+        )
+        assert (batch[:, 3] > 0).sum() > 500
+        np.testing.assert_array_equal(batch, alone)
