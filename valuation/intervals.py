@@ -26,6 +26,7 @@ from valuation.serving import Columns
 COVERAGES = (0.8, 0.9)
 _MIN_SIGMA = 0.01  # log units: never claim an error below ~1%
 SIGMA_LEAF_SHARE = 8
+MIN_LATER_ROWS = 100  # fewer latest rows give no multiplier past the data of their own
 
 
 def _difficulty_inputs(
@@ -70,25 +71,50 @@ class Calibration:
     difficulty: HistGradientBoostingRegressor
     quantiles: dict[float, float]
     n_calibration: int
+    # The multipliers for a date past the data (or between its periods): the conformal
+    # quantile of the scores of each city's latest rows, priced by a pipeline fitted on the
+    # earlier ones (None: a model trained before, or data with no later rows to hold out).
+    unseen_quantiles: dict[float, float] | None = None
 
     def half_widths(
-        self, price_pipeline: Pipeline, X: Columns, encoded: np.ndarray | None = None
+        self,
+        price_pipeline: Pipeline,
+        X: Columns,
+        encoded: np.ndarray | None = None,
+        gap: np.ndarray | None = None,
     ) -> dict[float, np.ndarray]:
         """Half-widths of each interval in log yuan/m², one per row of ``X`` (``encoded``:
-        the price pipeline's features of ``X`` where the caller has them already)."""
+        the price pipeline's features of ``X`` where the caller has them already). Rows
+        whose valuation date lies ``gap`` > 0 years from observed market take the larger
+        of the two multipliers: one number per date, so σ(x)'s order between descriptions
+        holds."""
         sigma = np.maximum(
             serving.predict(self.difficulty, _difficulty_inputs(price_pipeline, X, encoded)),
             _MIN_SIGMA,
         )
-        return {c: q * sigma for c, q in self.quantiles.items()}
+        unseen = self.unseen_quantiles or {}
+        out = {}
+        for c, q in self.quantiles.items():
+            mult = np.full(len(sigma), q)
+            if gap is not None and c in unseen:
+                mult = np.where(np.asarray(gap) > 0, max(q, unseen[c]), q)
+            out[c] = mult * sigma
+        return out
 
 
 def calibrate(
-    price_pipeline: Pipeline, X_cal: pd.DataFrame, y_cal: np.ndarray, random_state: int = 0
+    price_pipeline: Pipeline,
+    X_cal: pd.DataFrame,
+    y_cal: np.ndarray,
+    random_state: int = 0,
+    X_later: pd.DataFrame | None = None,
+    y_later: np.ndarray | None = None,
 ) -> Calibration:
     """Fit σ(x) and the conformal quantiles on calibration rows the price model did not see.
 
     σ is cross-fitted in two halves so each row's score uses a σ fitted without it.
+    ``X_later``: each city's latest rows, later than every row the price model saw; their
+    scores (by the σ of the calibration rows) give the multipliers past the data.
     """
     Z = never_all_missing(_difficulty_inputs(price_pipeline, X_cal))
     abs_err = np.abs(np.asarray(y_cal) - price_pipeline.predict(X_cal))
@@ -99,4 +125,16 @@ def calibrate(
         scores[part] = abs_err[part] / np.maximum(model.predict(Z[part]), _MIN_SIGMA)
     difficulty = _difficulty_model(random_state, len(Z)).fit(Z, abs_err)
     quantiles = {c: conformal_quantile(scores, c) for c in COVERAGES}
-    return Calibration(difficulty=difficulty, quantiles=quantiles, n_calibration=len(Z))
+    unseen = None
+    if X_later is not None and len(X_later) >= MIN_LATER_ROWS:
+        later_err = np.abs(np.asarray(y_later) - price_pipeline.predict(X_later))
+        later_sigma = np.maximum(
+            difficulty.predict(_difficulty_inputs(price_pipeline, X_later)), _MIN_SIGMA
+        )
+        unseen = {c: conformal_quantile(later_err / later_sigma, c) for c in COVERAGES}
+    return Calibration(
+        difficulty=difficulty,
+        quantiles=quantiles,
+        n_calibration=len(Z),
+        unseen_quantiles=unseen,
+    )

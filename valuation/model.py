@@ -298,7 +298,7 @@ class PriceModel:
         fitted steps on arrays, :mod:`valuation.serving`: the same numbers, less overhead)."""
         encoded = serving.transform(self.pipeline, frame)  # once, for the price and its σ
         log_unit = serving.predict(self.pipeline[-1], encoded) + shift
-        widths = self.calibration.half_widths(self.pipeline, frame, encoded)
+        widths = self.calibration.half_widths(self.pipeline, frame, encoded, gap)
         city = _objects(frame["city"])
         for c in pd.unique(city):
             rows = city == c

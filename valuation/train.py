@@ -70,6 +70,7 @@ CALIBRATION_SHARE = 0.1  # of the rest: conformal calibration; the others fit th
 # refit on fit + calibration rows), and a weaker calibrating pipeline errs on the wide side.
 MIN_CALIBRATION_ROWS = 500
 MAX_CALIBRATION_SHARE = 0.25
+LATER_SHARE = 0.1  # each city's latest rows: the interval's multipliers past the data
 MASKED_SHARE = 0.15  # shortened copies added to the fit rows
 AREA_MARGIN = 1.5  # priceable areas: [p0.5 / 1.5, p99.5 × 1.5] of the city's data
 
@@ -160,6 +161,15 @@ def data_hash(frame: pd.DataFrame) -> str:
     return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
 
 
+def _latest_of_each_city(data: pd.DataFrame, among: np.ndarray) -> np.ndarray:
+    """Rows (of ``among``) later than the city's LATER_SHARE quantile date: held out of the
+    calibrating pipeline's fit so their errors show how the market moves past the data. A
+    city seen on one day has none."""
+    period = data["period"].to_numpy(float)
+    cutoff = data[among].groupby("city")["period"].quantile(1 - LATER_SHARE).reindex(data["city"])
+    return among & (period > cutoff.to_numpy(float))
+
+
 def _coverage_by_city(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     out = {}
     for city, g in frame.groupby("city"):
@@ -224,8 +234,10 @@ def train_price_model(
     check_rows = data[draw >= 1 - check_share]
     rest = draw < 1 - check_share
     share = min(max(CALIBRATION_SHARE, MIN_CALIBRATION_ROWS / rest.sum()), MAX_CALIBRATION_SHARE)
-    fit_rows = data[draw < (1 - check_share) * (1 - share)]
-    cal_rows = data[rest & (draw >= (1 - check_share) * (1 - share))]
+    later = rest & _latest_of_each_city(data, rest)
+    fit_rows = data[~later & (draw < (1 - check_share) * (1 - share))]
+    cal_rows = data[~later & rest & (draw >= (1 - check_share) * (1 - share))]
+    later_rows = data[later]
 
     def with_masked_copies(rows: pd.DataFrame) -> pd.DataFrame:
         copies = mask_inputs(rows.sample(frac=MASKED_SHARE, random_state=random_state), rng)
@@ -236,9 +248,17 @@ def train_price_model(
     pipeline = build_pipeline(params, random_state).fit(fit_aug, log_unit_price(fit_aug))
     progress("calibrating the intervals", 0.4)
     cal_aug = pd.concat([cal_rows, mask_inputs(cal_rows, rng)], ignore_index=True)
-    calibration = calibrate(pipeline, cal_aug, log_unit_price(cal_aug), random_state)
+    later_aug = pd.concat([later_rows, mask_inputs(later_rows, rng)], ignore_index=True)
+    calibration = calibrate(
+        pipeline,
+        cal_aug,
+        log_unit_price(cal_aug),
+        random_state,
+        later_aug,
+        log_unit_price(later_aug),
+    )
     progress("refitting on fit + calibration rows", 0.45)
-    served_aug = with_masked_copies(pd.concat([fit_rows, cal_rows]))
+    served_aug = with_masked_copies(pd.concat([fit_rows, cal_rows, later_rows]))
     pipeline = build_pipeline(params, random_state).fit(served_aug, log_unit_price(served_aug))
     progress("indexing comparables and the market index", 0.85)
     index = ComparablesIndex(data, pipeline.predict(data))
@@ -280,6 +300,7 @@ def train_price_model(
             "split": {
                 "fit": len(fit_rows),
                 "calibration": len(cal_rows),
+                "latest_rows_for_dates_past_the_data": len(later_rows),
                 "served_fit_with_masked_copies": len(served_aug),
                 "calibration_with_masked_copies": len(cal_aug),
                 "check": len(check_rows),
@@ -311,6 +332,9 @@ def train_price_model(
             "leaves at least 1/8 of the rows), calibrated before the refit on fit + "
             "calibration rows",
             "quantiles": {str(k): v for k, v in calibration.quantiles.items()},
+            "quantiles_past_the_data": {
+                str(k): v for k, v in (calibration.unseen_quantiles or {}).items()
+            },
         },
         "versions": {
             "scikit-learn": pkg_version("scikit-learn"),

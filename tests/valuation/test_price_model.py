@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from valuation.features import observed_at
 from valuation.model import NotPriceable
 
 MINIMAL = {"city": "广州", "district": "天河", "area_m2": 89}
@@ -47,6 +49,26 @@ def test_more_input_narrows_the_interval(small_model):
         minimal.price_total
     )
     assert "community" in full.inputs and "community" not in minimal.inputs
+
+
+def test_past_the_data_the_interval_widens_and_keeps_its_order(small_listings, quick_train):
+    # The slice's 2016–17 deals span many dates: the latest of them calibrate
+    # the multipliers for dates past the data.
+    model = quick_train(small_listings[observed_at(small_listings).dt.year < 2021])
+    model = model.as_price_model()
+    unseen, quantiles = model.calibration.unseen_quantiles, model.calibration.quantiles
+    assert unseen and set(unseen) == set(quantiles)
+    latest = date.fromisoformat(model.coverage["广州市"]["as_of"])
+    later = latest.replace(year=latest.year + 1)
+
+    def relative(est):
+        return _width(est.interval80) / est.price_total
+
+    for subject in (MINIMAL, FULL):
+        assert relative(model.estimate(subject, as_of=later)) > relative(model.estimate(subject))
+    assert relative(model.estimate(FULL, as_of=later)) < relative(
+        model.estimate(MINIMAL, as_of=later)
+    )
 
 
 @pytest.mark.parametrize(
