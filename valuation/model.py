@@ -375,16 +375,18 @@ class PriceModel:
         runs once per distinct value, the pipeline once for all priceable rows.
         """
         clean, reason = validate_subject_columns(table, skip=UNREAD_FIELDS)
-        reason = np.array([None if r is None else _code(r) for r in reason], dtype=object)
+        codes, reasons = pd.factorize(reason, use_na_sentinel=True)  # once per distinct reason
+        reason = np.array([*map(_code, reasons), None], dtype=object)[codes]
         ok = pd.isna(reason)
-        reason[ok] = self._refused(_rows(clean, ok), as_of)
+        # Row by row, on all rows (read only, no copy): those with a broken rule keep theirs.
+        reason[ok] = self._refused(clean, as_of)[ok]
         ok = pd.isna(reason)
         prices = {
             col: np.zeros(len(table), dtype=np.int64)
             for col in ("estimate", "low80", "high80", "low90", "high90")
         }
         if ok.any():
-            frame, *moves = self._frames(_rows(clean, ok), as_of)
+            frame, *moves = self._frames(clean if ok.all() else _rows(clean, ok), as_of)
             log_unit, widths = self._price(frame, *moves)
             area = np.asarray(frame["area_m2"], dtype=float)
             unit = np.round(np.exp(log_unit))
