@@ -33,7 +33,7 @@ from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
 from valuation.features import feature_columns, feature_frame
-from valuation.location_encoding import LocationEncoder
+from valuation.location_encoding import LocationEncoder, place_keys
 from valuation.neighbours import NeighbourEncoder
 
 # Functions a pipeline's FunctionTransformer may hold → their form on column arrays.
@@ -62,6 +62,7 @@ def _step(step: Any, X: Columns) -> Any:
 
 def _columns(ct: ColumnTransformer, X: Columns) -> np.ndarray:
     parts = []
+    keys = None  # the place keys, built once for all the location steps
     for _, trans, cols in ct.transformers_:
         if isinstance(trans, str) and trans == "drop":
             continue
@@ -72,7 +73,9 @@ def _columns(ct: ColumnTransformer, X: Columns) -> np.ndarray:
         if isinstance(trans, FunctionTransformer) and trans.func is None:  # passthrough
             parts.append(np.column_stack([np.asarray(X[c], dtype=float) for c in cols]))
         elif isinstance(trans, LocationEncoder | NeighbourEncoder):
-            parts.append(trans.transform({c: X[c] for c in cols}))
+            if keys is None:
+                keys = place_keys(X)
+            parts.append(trans.transform({c: X[c] for c in cols}, keys))
         elif isinstance(trans, OrdinalEncoder) and (codes := _ordinal(trans, X, cols)) is not None:
             parts.append(codes)
         else:
