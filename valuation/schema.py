@@ -384,7 +384,8 @@ def _ranged_column(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A numeric field's rule for a whole column: plain numbers checked at once, anything
     else (``1,234``, ``89平米``) value by value through the rule itself. ``number``: the
-    column as float (NaN: empty) when it is numeric already; then ``values`` is not read."""
+    column as float (NaN: empty) when it is numeric already, a copy the result may reuse;
+    then ``values`` is not read. The clean values as float (NaN: empty or broken)."""
     lo, hi = rule.bounds  # type: ignore[attr-defined]
     if number is None:
         series = pd.Series(values, dtype=object)
@@ -401,16 +402,17 @@ def _ranged_column(
     else:
         given = ~np.isnan(number)
     odd = given & np.isnan(number)
-    results = np.where(np.isnan(number), None, number).astype(object)
+    results = number  # a copy of the column's numbers, or its own array: NaN where empty
     errors = np.full(len(number), None, dtype=object)
     errors[given & ~np.isnan(number) & ((number < lo) | (number > hi))] = f"{name}:out_of_range"
     if rule.kind == "int":  # type: ignore[attr-defined]
         fraction = given & ~np.isnan(number) & (number != np.round(number))
         errors[pd.isna(errors) & fraction] = f"{name}:not_an_integer"
     errors[given & np.isinf(number)] = f"{name}:not_a_number"
-    results[pd.notna(errors)] = None
+    results[pd.notna(errors)] = np.nan
     if odd.any():
-        results[odd], errors[odd] = _by_distinct(values[odd], partial(rule, name))
+        found, errors[odd] = _by_distinct(values[odd], partial(rule, name))
+        results[odd] = [np.nan if v is None else float(v) for v in found]
     return results, errors
 
 
@@ -419,9 +421,10 @@ def validate_subject_columns(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Properties to price, a whole table at once: the rules of :func:`validate_subject`, each
     field's run once per distinct value (``skip``: fields left unread and empty, such as the
-    free text a price model does not use). Returns the clean schema columns (name → array of
-    objects, None where empty: no DataFrame, whose string columns every later step would convert
-    back) and, per row, the first broken rule's reason (``field:rule``) or None."""
+    free text a price model does not use). Returns the clean schema columns (name → array:
+    numeric fields as float, NaN where empty, the others objects, None where empty; no
+    DataFrame, whose string columns every later step would convert back) and, per row, the
+    first broken rule's reason (``field:rule``) or None."""
     n = len(frame)
 
     def column(name: str) -> np.ndarray:
@@ -484,8 +487,7 @@ def validate_subject_columns(
         else:
             out[name], bad = _by_codes(*distinct(name), partial(rule, name))
         first_broken(bad)
-    floor = pd.to_numeric(pd.Series(out["floor"]), errors="coerce").to_numpy()
-    total = pd.to_numeric(pd.Series(out["total_floors"]), errors="coerce").to_numpy()
+    floor, total = out["floor"], out["total_floors"]
     above = np.nan_to_num(floor, nan=-np.inf) > np.nan_to_num(total, nan=np.inf)
     first_broken(np.where(above, "floor:above_total_floors", None))
     one_coordinate = pd.isna(out["lat"]) != pd.isna(out["lon"])
