@@ -40,6 +40,8 @@ from valuation.neighbours import NeighbourEncoder
 ARRAY_FORMS = {feature_frame: feature_columns}
 # Rows × trees up to which the trees are walked all at once (beyond: sklearn's predictor).
 COMPILED_CELLS = 100_000
+# Rows from which a batch's rows alike for the trees are found and walked once.
+_DISTINCT_FROM = 1000
 
 Columns = Mapping[str, Any]  # column name → array, or a DataFrame
 
@@ -161,14 +163,27 @@ class BinnedTrees:
     missing bin, and every split's raw threshold is its bin's upper threshold (+inf for the
     last non-missing bin), checked here node by node; so ``x <= threshold`` exactly when
     ``bin <= bin_threshold``, and missing values go where the split sends them either way.
+
+    Rows no split tells apart (in every feature the trees read, between the same two of the
+    bin thresholds the splits use, or missing) take the same path through every tree: in a
+    batch each such set is walked once, by its first row.
     """
 
-    def __init__(self, estimator: HistGradientBoostingRegressor) -> None:
+    def __init__(self, estimator: HistGradientBoostingRegressor, nodes: np.ndarray) -> None:
         self.mapper = estimator._bin_mapper
         self.predictors = [p for iteration in estimator._predictors for p in iteration]
         self.width = int(estimator.n_features_in_)
         self.baseline = estimator._baseline_prediction.ravel()[0]
         self.inverse = estimator._loss.link.inverse
+        # Per feature the trees read, bin → which of its split thresholds' intervals it lies
+        # in (the number of thresholds below it); the missing bin apart (255: above them all).
+        missing = self.mapper.missing_values_bin_idx_
+        self.read = np.unique(nodes["feature_idx"]).astype(np.intp)
+        self.interval = np.empty((len(self.read), missing + 1), dtype=np.uint8)
+        for j, f in enumerate(self.read):
+            cuts = np.unique(nodes["bin_threshold"][nodes["feature_idx"] == f])
+            self.interval[j] = np.searchsorted(cuts, np.arange(missing + 1), side="left")
+            self.interval[j, missing] = 255
 
     @classmethod
     def of(cls, estimator: HistGradientBoostingRegressor) -> BinnedTrees | None:
@@ -195,16 +210,32 @@ class BinnedTrees:
                 upper[np.minimum(bin_[at], len(upper) - 1)], nodes["num_threshold"][at]
             ):
                 return None
-        return cls(estimator)
+        return cls(estimator, nodes)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.width:
             raise ValueError(f"X has {X.shape} values, the model reads {self.width} a row")
         bins = self.mapper.transform(X)
+        if len(bins) >= _DISTINCT_FROM and len(self.read):
+            # Each row as the intervals it lies in, one byte a feature read: rows alike
+            # in all of them are walked once.
+            alike = np.empty((len(bins), len(self.read)), dtype=np.uint8)
+            for j, f in enumerate(self.read):
+                alike[:, j] = self.interval[j][bins[:, f]]
+            rows = alike.view(np.dtype((np.void, alike.shape[1]))).ravel()
+            codes, distinct = pd.factorize(rows)
+            if len(distinct) < len(bins):
+                # Codes are numbered in order of first appearance: a first row raises the max.
+                seen = np.maximum.accumulate(codes)
+                first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
+                return self._walk(bins[first])[codes]
+        return self._walk(bins)
+
+    def _walk(self, bins: np.ndarray) -> np.ndarray:
         missing = self.mapper.missing_values_bin_idx_
         threads = _openmp_effective_n_threads()
-        raw = np.full(len(X), self.baseline)
+        raw = np.full(len(bins), self.baseline)
         for predictor in self.predictors:  # tree by tree, as sklearn adds them
             raw += predictor.predict_binned(bins, missing, threads)
         return self.inverse(raw)

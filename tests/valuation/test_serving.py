@@ -82,7 +82,7 @@ def test_trees_walked_on_their_bins_give_sklearns_floats(small_model, small_list
         assert np.array_equal(trees.predict(X), estimator.predict(X))
 
 
-def test_trees_on_bins_follow_missing_values_thresholds_and_infinities():
+def test_trees_on_bins_follow_missing_values_thresholds_infinities_and_alike_rows():
     rng = np.random.default_rng(4)
     n = 4000
     X = np.column_stack([rng.integers(0, 30, n).astype(float), rng.normal(size=n)])
@@ -97,6 +97,9 @@ def test_trees_on_bins_follow_missing_values_thresholds_and_infinities():
     Z[:40] = [[np.inf, -np.inf], [-np.inf, np.inf], [np.nan, np.nan], [1e300, -1e300]] * 10
     Z[40:80, 0] = np.nextafter(Z[40:80, 0], np.inf)  # just above a value seen
     assert np.array_equal(serving.binned(model).predict(Z), model.predict(Z))
+    # Rows the splits cannot tell apart, walked once: repeated, or moved within a bin.
+    alike = np.concatenate([Z[:600], Z[:600], Z[:600] + [0.0, 1e-9]])
+    assert np.array_equal(serving.binned(model).predict(alike), model.predict(alike))
     categorical = HistGradientBoostingRegressor(
         categorical_features=[0], max_iter=5, random_state=0
     ).fit(X, y)
