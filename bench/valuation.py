@@ -1,6 +1,7 @@
 """Benchmark of the price model: training cost, inquiry latency and accuracy.
 
     .venv/bin/python bench/valuation.py [--sizes 100000 1000000] [--no-accuracy] [--only PART]
+        [--outputs FILE]
 
 1. Training time and peak memory at each size, beside a bare HistGradientBoostingRegressor fit
    on the same rows (numeric features + district code, no encoding, no calibration, no index),
@@ -169,9 +170,13 @@ def _accuracy_lines(title: str, report: dict) -> list[str]:
     return lines
 
 
-def throughput_table(rows: int = 100_000) -> list[str]:
+def throughput_table(rows: int = 100_000, outputs: Path | None = None) -> list[str]:
     """Batch appraisal of ``rows`` properties beside a bare HistGradientBoostingRegressor
-    .predict on the same rows' feature matrix (already built), in the same run."""
+    .predict on the same rows' feature matrix (already built), in the same run.
+
+    ``outputs``: a file of the appraisal's output (every price, interval and refusal) with
+    the model's version; written if absent, else compared to the yuan, so a speed change is
+    shown not to change a price (same model version only)."""
     from fapai.settings import get_settings
     from valuation.registry import ModelRegistry
 
@@ -187,6 +192,16 @@ def throughput_table(rows: int = 100_000) -> list[str]:
     model.pipeline[-1].predict(X)
     bare = time.perf_counter() - t0
     priced = int(out["estimate"].notna().sum())
+    check = []
+    if outputs is not None and outputs.exists():
+        saved = pd.read_pickle(outputs)
+        if saved["version"] != model.version:
+            raise SystemExit(f"{outputs} holds model {saved['version']}, not {model.version}")
+        pd.testing.assert_frame_equal(out, saved["appraisal"], check_exact=True)
+        check = [f"\nOutputs identical to {outputs} (every price, interval and refusal)."]
+    elif outputs is not None:
+        pd.to_pickle({"version": model.version, "appraisal": out}, outputs)
+        check = [f"\nOutputs written to {outputs}."]
     return [
         f"| {rows:,} rows, model {model.version} | seconds | rows/s |",
         "|---|---:|---:|",
@@ -195,6 +210,7 @@ def throughput_table(rows: int = 100_000) -> list[str]:
         f"| bare HistGradientBoostingRegressor.predict on the feature matrix | {bare:.2f} | "
         f"{rows / bare:,.0f} |",
         f"| throughput ratio (goal ≥ 0.5×) | | {bare / batch:.2f}× |",
+        *check,
     ]
 
 
@@ -276,6 +292,11 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=("latency", "throughput", "training", "accuracy"), help="One part only."
     )
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        help="Throughput: write the appraisal's output here, or compare it to the one written.",
+    )
     parser.add_argument("--case", nargs=2, metavar=("KIND", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -284,7 +305,8 @@ def main() -> None:
     parts = {
         "latency": lambda: print("## Inquiry latency\n\n" + "\n".join(latency_table())),
         "throughput": lambda: print(
-            "\n## Batch appraisal throughput\n\n" + "\n".join(throughput_table())
+            "\n## Batch appraisal throughput\n\n"
+            + "\n".join(throughput_table(outputs=args.outputs))
         ),
         # chain, not a list: each line is printed as soon as it is made
         "training": lambda: [
