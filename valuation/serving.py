@@ -73,7 +73,7 @@ def _columns(ct: ColumnTransformer, X: Columns) -> np.ndarray:
         if not cols:
             continue
         if isinstance(trans, FunctionTransformer) and trans.func is None:  # passthrough
-            parts.append(np.column_stack([np.asarray(X[c], dtype=float) for c in cols]))
+            parts.extend(np.asarray(X[c], dtype=float) for c in cols)
         elif isinstance(trans, LocationEncoder | NeighbourEncoder):
             if keys is None:
                 keys = place_keys(X)
@@ -82,7 +82,20 @@ def _columns(ct: ColumnTransformer, X: Columns) -> np.ndarray:
             parts.append(codes)
         else:
             parts.append(trans.transform(_frame({c: X[c] for c in cols})))
-    return np.hstack([np.asarray(p, dtype=float) for p in parts])
+    return stacked(parts)
+
+
+def stacked(parts: list) -> np.ndarray:
+    """``np.column_stack(parts)`` as float, column-major (the same numbers): a batch's trees
+    bin it column by column, and σ(x)'s inputs copy the price model's columns whole."""
+    parts = [np.asarray(p, dtype=float) for p in parts]
+    parts = [p if p.ndim == 2 else p[:, None] for p in parts]
+    out = np.empty((len(parts[0]), sum(p.shape[1] for p in parts)), order="F")
+    at = 0
+    for p in parts:
+        out[:, at : at + p.shape[1]] = p
+        at += p.shape[1]
+    return out
 
 
 def _ordinal(encoder: OrdinalEncoder, X: Columns, cols: list[str]) -> np.ndarray | None:
