@@ -434,7 +434,9 @@ def validate_subject_columns(
         return np.where(pd.isna(values), None, values)
 
     def ranged(name: str, rule: Callable[[str, Any], Any]) -> tuple[np.ndarray, np.ndarray]:
-        dtype = frame[name].dtype if name in frame else np.dtype(object)
+        if name not in frame or frame[name].isna().all():  # nothing given: nothing to check
+            return np.full(n, np.nan), np.full(n, None, dtype=object)
+        dtype = frame[name].dtype
         if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             number = frame[name].to_numpy(dtype=float, na_value=np.nan, copy=True)
             return _ranged_column(name, rule, np.empty(0), number)
