@@ -377,6 +377,10 @@ def _by_codes(
 
 
 _AREA_RULE = _ranged("float", *AREA_M2_RANGE)
+# What pandas.api.types.infer_dtype calls a column that holds no boolean.
+_NO_BOOLEANS = frozenset(
+    ("empty", "string", "integer", "floating", "mixed-integer-float", "decimal")
+)
 
 
 def _ranged_column(
@@ -390,6 +394,10 @@ def _ranged_column(
     if number is None:
         series = pd.Series(values, dtype=object)
         number = pd.to_numeric(series, errors="coerce").to_numpy(float, copy=True)
+        # A boolean is not a number (``_number``), though pandas reads True as 1: left
+        # unparsed, so the rule itself refuses it. Scanned only where a bool may be.
+        if pd.api.types.infer_dtype(values, skipna=True) not in _NO_BOOLEANS:
+            number[[isinstance(v, bool | np.bool_) for v in values]] = np.nan
         # "-1" is a placeholder (see _empty); anything that is not a number is judged by
         # _empty once per distinct value.
         placeholder = _by_distinct(values, lambda v: isinstance(v, str) and v.strip() == "-1")

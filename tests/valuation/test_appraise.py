@@ -230,6 +230,8 @@ def test_a_tables_validation_is_each_rows_validation():
         {"city": "广州市", "district": "海珠区", "area_m2": float("inf")},
         {"city": "广州市", "community": "  ＡＢ花园 ", "area_m2": 60, "total_floors": 151},
         {"area_m2": 60, "rooms": 2.0, "near_metro": "近地铁"},
+        {"city": "广州市", "district": "海珠区", "area_m2": True},  # a boolean is no number
+        {"city": "广州市", "district": "海珠区", "area_m2": 60, "rooms": True, "halls": 1},
     ]
     table = pd.DataFrame(rows * 2)  # each rule once per distinct value, rows alike
     clean, reason = validate_subject_columns(table)
@@ -250,3 +252,8 @@ def test_a_tables_validation_is_each_rows_validation():
             assert got == value, (i, name, got, value)
         checked += 1
     assert checked >= 10  # the rows that break no rule, twice
+    # A column of booleans alone (pandas' bool dtype) is refused as each of its rows is.
+    _, reason = validate_subject_columns(
+        pd.DataFrame({"city": ["广州市"] * 2, "district": ["天河区"] * 2, "rooms": [True, False]})
+    )
+    assert list(reason) == ["rooms:not_a_number"] * 2
