@@ -102,6 +102,9 @@ def inquire(
         None, "--as-of", help="估价时点（YYYY-MM-DD）；默认今天（北京时间）。"
     ),
     bizcircle: str = typer.Option(None, help="商圈（无区县时填写）。"),
+    case_number: str = typer.Option(
+        None, "--case-number", help="执行案号，如（2026）粤0106执1234号；报告中照录。"
+    ),
 ) -> None:
     """询价：法定参考价（名单内询价平台结果的平均值，参考价规定 第十三条），
     旁列 fapai 的估价及其区间与可比案例、起拍价下限（70%，
@@ -135,6 +138,7 @@ def inquire(
                 "bizcircle": bizcircle,
                 "sources": [_parse_source(s) for s in source],
                 "confirmed": confirmed,
+                "case_number": case_number,
             }
         )
     except ValidationError as exc:
@@ -187,6 +191,10 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
     t = Table(title=f"{saved}：{d['city']}{d.get('district') or ''}", show_header=False)
     t.add_column(no_wrap=True)
     t.add_column(max_width=REPORT_WIDTH, overflow="fold")
+    if body.get("case_number"):
+        t.add_row("案号", body["case_number"])
+    if body.get("court"):
+        t.add_row("询价法院", body["court"])
     # The legal words on lines of their own, never wrapped inside a cell.
     if body["reference_price"] is None:
         t.add_row("参考价", "[bold yellow]尚无[/bold yellow]")

@@ -1,7 +1,11 @@
 """Item pipelines, each doing one thing, in this order (``ITEM_PIPELINES``):
 
 1. :class:`ValidationPipeline` checks an item against the one schema and replaces its values
-   with the clean, typed ones, or drops it with the rule's reason;
+   with the clean, typed ones, or drops it with the rule's reason; a listing without a
+   community whose title starts with a known community of its district gets that community
+   (and its business circle), as the shipped data's derivation does
+   (:func:`valuation.market_data.communities.fill_from_title`, counted as
+   ``filled/community_from_title``);
 2. :class:`DedupePipeline` drops a second item with the same (source, id) in one crawl;
 3. :class:`StoragePipeline` writes the items to the project database in batches.
 
@@ -23,6 +27,7 @@ from crawlers.storage import BatchWriter, WriteCounts, engine_for
 from fapai import metrics
 from fapai.clock import Clock, SystemClock
 from valuation.auction_results import AUCTION_RESULT_FIELDS, AuctionResult, validate_auction_result
+from valuation.market_data.communities import fill_from_title, shipped_communities
 from valuation.schema import LISTING_FIELDS, Listing, ListingError, validate_listing
 
 
@@ -52,6 +57,8 @@ class ValidationPipeline(_Pipeline):
         try:
             if isinstance(item, ListingItem):
                 clean: dict[str, Any] = validate_listing(item).to_dict()
+                if fill_from_title(clean, shipped_communities()):
+                    self.crawler.stats.inc_value("filled/community_from_title")
             else:
                 clean = validate_auction_result(item).to_dict()
         except ListingError as exc:

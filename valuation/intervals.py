@@ -41,7 +41,7 @@ def _difficulty_inputs(
     known = [c for c in DETAIL_FIELDS if c in X]
     missing = sum((pd.isna(np.asarray(X[c])) for c in known), np.zeros(n, dtype=np.int64))
     no_community = pd.isna(np.asarray(X["community"])) if "community" in X else np.ones(n)
-    return np.column_stack([encoded, missing, no_community])
+    return serving.stacked([encoded, missing, no_community])
 
 
 def _difficulty_model(random_state: int, rows: int) -> HistGradientBoostingRegressor:

@@ -48,39 +48,78 @@ def _join(row: tuple, last_given: bool) -> str | None:
 def joined(columns: list[np.ndarray], last_given: bool = False) -> np.ndarray:
     """Row by row ``"|".join`` of text columns (None as ""), each string built once per
     distinct combination of values; ``last_given``: None where the last column is None."""
-    n = len(columns[0])
-    out = np.empty(n, dtype=object)
-    if n <= _FEW:
-        for i, row in enumerate(zip(*columns, strict=True)):
-            out[i] = _join(row, last_given)
+    return joined_keys([factorized(c) for c in columns], last_given).rows()
+
+
+class PlaceKeys:
+    """Each row's key at one place level as a code into the distinct keys (``distinct[codes]``):
+    a key is built and looked up once per distinct place, not once per row."""
+
+    def __init__(self, codes: np.ndarray, distinct: np.ndarray) -> None:
+        self.codes = codes
+        self.distinct = distinct
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def rows(self) -> np.ndarray:
+        """The key of each row (None: no such place given)."""
+        return self.distinct[self.codes]
+
+    def positions(self, index: pd.Index) -> np.ndarray:
+        """Each row's key's position in ``index`` (-1: absent)."""
+        return positions(index, self.distinct)[self.codes]
+
+
+def factorized(values: Any) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
+    """A text column as (codes, its distinct values + a trailing None for code -1: missing);
+    a few rows as they are (as objects, None where missing)."""
+    values = np.asarray(values, dtype=object)
+    if len(values) <= _FEW:
+        out = values.copy()
+        out[pd.isna(out)] = None
         return out
-    combined = np.zeros(n, dtype=np.int64)
-    parts = []
-    for col in columns:
-        codes, uniques = pd.factorize(np.asarray(col, dtype=object), use_na_sentinel=True)
-        parts.append((np.append(np.asarray(uniques, dtype=object), None), len(uniques) + 1))
-        combined = combined * (len(uniques) + 1) + (codes + 1)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, np.append(np.asarray(uniques, dtype=object), None)
+
+
+def joined_keys(parts: list, last_given: bool = False) -> PlaceKeys:
+    """:func:`joined` of columns already :func:`factorized`, as :class:`PlaceKeys`."""
+    if not isinstance(parts[0], tuple):  # a few rows: one by one
+        n = len(parts[0])
+        out = np.empty(n, dtype=object)
+        for i, row in enumerate(zip(*parts, strict=True)):
+            out[i] = _join(row, last_given)
+        return PlaceKeys(np.arange(n), out)
+    combined = np.zeros(len(parts[0][0]), dtype=np.int64)
+    for codes, values in parts:
+        combined = combined * len(values) + (codes + 1)
     inverse, distinct = pd.factorize(combined)
     digits = []
     rest = np.asarray(distinct, dtype=np.int64)
-    for values, radix in reversed(parts):
-        rest, digit = np.divmod(rest, radix)
+    for _, values in reversed(parts):
+        rest, digit = np.divmod(rest, len(values))
         digits.append(values[digit - 1])  # code 0 (None) → the trailing None
     digits.reverse()
     out = np.empty(len(distinct), dtype=object)
     for i, row in enumerate(zip(*digits, strict=True)):
         out[i] = _join(row, last_given)
-    return out[inverse]
+    return PlaceKeys(inverse, out)
+
+
+def place_keys(X: Any) -> dict[str, PlaceKeys]:
+    """Each level's key, qualified by its parents so 中山 in two cities never collide (None
+    where the row has no such level); each column read once for all levels."""
+    city, district = factorized(X["city"]), factorized(X["district"])
+    keys = {"city": joined_keys([city]), "district": joined_keys([city, district])}
+    for level in ("bizcircle", "community"):
+        keys[level] = joined_keys([city, district, factorized(X[level])], last_given=True)
+    return keys
 
 
 def _keys(X: Any) -> dict[str, np.ndarray]:
-    """Each level's key, qualified by its parents so 中山 in two cities never collide (None
-    where the row has no such level)."""
-    city, district = _text(X, "city"), _text(X, "district")
-    keys = {"city": joined([city]), "district": joined([city, district])}
-    for level in ("bizcircle", "community"):
-        keys[level] = joined([city, district, _text(X, level)], last_given=True)
-    return keys
+    """:func:`place_keys`, row by row."""
+    return {level: keys.rows() for level, keys in place_keys(X).items()}
 
 
 def _object_index(index: pd.Index) -> pd.Index:
@@ -132,8 +171,19 @@ class _Lookups:
 
     def sums(self, name: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The sum and count of each key at level ``name`` (0 and 0 for an unseen key)."""
-        index, total, count = self.stats[name]
-        at = positions(index, keys)
+        return self.sums_at(name, self.at_keys(name, keys))
+
+    def at_keys(self, name: str, keys: np.ndarray) -> np.ndarray:
+        """Each key's row in level ``name``'s table (-1: unseen)."""
+        return positions(self.stats[name][0], keys)
+
+    def at(self, name: str, keys: PlaceKeys) -> np.ndarray:
+        """:meth:`at_keys` of each row's key, looked up once per distinct key."""
+        return keys.positions(self.stats[name][0])
+
+    def sums_at(self, name: str, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sum and count at rows ``at`` of level ``name``'s table (-1: 0 and 0)."""
+        _, total, count = self.stats[name]
         return total[at], count[at]
 
 
@@ -239,31 +289,39 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
         )
 
     # -- encoding --------------------------------------------------------------------------
-    def _encode(self, X: Any, lookups: _Lookups) -> np.ndarray:
+    def _encode(
+        self, X: Any, lookups: _Lookups, keys: dict[str, PlaceKeys] | None = None
+    ) -> np.ndarray:
         """The encodings of ``X`` (a DataFrame, or name → array: one subject as arrays of
-        one), by hashed lookups into the fitted tables."""
-        keys = _keys(X)
+        one), by hashed lookups into the fitted tables, once per distinct place (``keys``:
+        :func:`place_keys` of ``X`` where the caller has them already)."""
+        keys = place_keys(X) if keys is None else keys
         district = keys["district"]
         n = len(district)
         year = np.floor(np.asarray(X["period"], dtype=float)).astype(int)
         # The district's level in that year, else in its nearest known year (no extrapolation).
         district_level = np.full(n, np.nan)
-        codes, districts = pd.factorize(district, use_na_sentinel=True)
-        for i, d in enumerate(districts):
+        for i, d in enumerate(district.distinct):
             if d not in lookups.level:
                 continue
             years, levels = lookups.level[d]
-            rows = codes == i
+            rows = district.codes == i
             district_level[rows] = levels[np.abs(year[rows][:, None] - years[None, :]).argmin(1)]
+        # A row without a business circle takes its community's (from the training rows).
         index, biz = lookups.biz_of
-        keys["bizcircle"] = np.where(
-            pd.isna(keys["bizcircle"]), biz[positions(index, keys["community"])], keys["bizcircle"]
+        community, circle = keys["community"], keys["bizcircle"]
+        community_circle = biz[positions(index, community.distinct)]
+        at = {name: lookups.at(name, keys[name]) for name in ("city", "district", "community")}
+        at["bizcircle"] = np.where(
+            pd.isna(circle.distinct)[circle.codes],
+            lookups.at_keys("bizcircle", community_circle)[community.codes],
+            lookups.at("bizcircle", circle),
         )
         m = self.smoothing
         prior = np.zeros(n)
         encoded = {}
         for name in LEVELS:
-            total, count = lookups.sums(name, keys[name])
+            total, count = lookups.sums_at(name, at[name])
             prior = (total + m * prior) / (count + m)
             encoded[name] = prior
         n_comm = count  # the community level's, the last
@@ -297,9 +355,10 @@ class LocationEncoder(TransformerMixin, BaseEstimator):
         key = self.tables_["biz_of"].get(f"{city}|{district}|{community}")
         return key.rsplit("|", 1)[-1] if isinstance(key, str) else None
 
-    def transform(self, X: Any) -> np.ndarray:
-        """Encode ``X``: a DataFrame, or column name → array (one subject's as arrays of one)."""
-        return self._encode(X, self.lookups)
+    def transform(self, X: Any, keys: dict[str, PlaceKeys] | None = None) -> np.ndarray:
+        """Encode ``X``: a DataFrame, or column name → array (one subject's as arrays of one);
+        ``keys``: its :func:`place_keys`, if the caller has them."""
+        return self._encode(X, self.lookups, keys)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(OUTPUT_NAMES, dtype=object)

@@ -21,13 +21,15 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from valuation.location_encoding import (
+    PlaceKeys,
     _text,
     district_year_levels,
     district_years,
+    factorized,
     joined,
+    joined_keys,
     never_all_missing,
     out_of_fold,
-    positions,
 )
 
 # The columns this step reads (of valuation.features.feature_frame).
@@ -81,12 +83,20 @@ def _group_keys(X: Any, group: str) -> np.ndarray:
     return joined([_text(X, "city"), _text(X, "district"), _text(X, group)], last_given=True)
 
 
+def _place_keys(X: Any, group: str, keys: dict[str, PlaceKeys] | None) -> PlaceKeys:
+    """:func:`_group_keys` as :class:`PlaceKeys`: the shared ones where given (the place keys
+    of a business circle or community are the group keys), else built."""
+    if keys is not None and group in ("bizcircle", "community"):
+        return keys[group]
+    return joined_keys([factorized(X[c]) for c in ("city", "district", group)], last_given=True)
+
+
 # The last tables' group keys behind a hashed index: id(groups) → (groups, index, spans).
 _SPANS: dict[int, tuple[dict, pd.Index, np.ndarray]] = {}
 
 
-def _spans(groups: dict, keys: np.ndarray) -> np.ndarray:
-    """(start, end) of each key's group in the table ((0, 0): a group it never saw)."""
+def _spans(groups: dict, keys: PlaceKeys) -> np.ndarray:
+    """(start, end) of each row's group in the table ((0, 0): a group it never saw)."""
     found = _SPANS.get(id(groups))
     if found is None or found[0] is not groups:
         spans = np.array([*groups.values(), (0, 0)], dtype=np.intp).reshape(-1, 2)
@@ -94,7 +104,7 @@ def _spans(groups: dict, keys: np.ndarray) -> np.ndarray:
         if len(_SPANS) >= 8:  # out-of-fold tables come and go while training
             _SPANS.clear()
         _SPANS[id(groups)] = found
-    return found[2][positions(found[1], keys)]
+    return found[2][keys.positions(found[1])]
 
 
 class NeighbourEncoder(TransformerMixin, BaseEstimator):
@@ -159,10 +169,11 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
             )
         )
 
-    def _encode(self, X: Any, table: dict) -> np.ndarray:
+    def _encode(self, X: Any, table: dict, keys: dict[str, PlaceKeys] | None = None) -> np.ndarray:
         """The output columns; rows whose groups are of like size are searched together, each
-        against its group's rows padded to the bucket's width (no loop over groups)."""
-        keys = _group_keys(X, self.group)
+        against its group's rows padded to the bucket's width (no loop over groups).
+        ``keys``: :func:`~valuation.location_encoding.place_keys` of ``X``, if already built."""
+        keys = _place_keys(X, self.group, keys)
         span = _spans(table["groups"], keys)
         start, size = span[:, 0], span[:, 1] - span[:, 0]
         query = {c: np.asarray(X[c], dtype=float) for c in WEIGHTS}
@@ -265,11 +276,12 @@ class NeighbourEncoder(TransformerMixin, BaseEstimator):
         out[:, 3] = np.minimum(size, self.k)
         return out
 
-    def transform(self, X: Any) -> np.ndarray:
-        """The features of ``X``: a DataFrame or column name → array (:mod:`valuation.serving`)."""
+    def transform(self, X: Any, keys: dict[str, PlaceKeys] | None = None) -> np.ndarray:
+        """The features of ``X``: a DataFrame or column name → array (:mod:`valuation.serving`;
+        ``keys``: its place keys, if the caller has them)."""
         if isinstance(X, pd.DataFrame):
             X = X.reset_index(drop=True)
-        return self._encode(X, self.table_)
+        return self._encode(X, self.table_, keys)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray([f"{self.group}_{name}" for name in OUTPUT_NAMES], dtype=object)

@@ -377,6 +377,10 @@ def _by_codes(
 
 
 _AREA_RULE = _ranged("float", *AREA_M2_RANGE)
+# What pandas.api.types.infer_dtype calls a column that holds no boolean.
+_NO_BOOLEANS = frozenset(
+    ("empty", "string", "integer", "floating", "mixed-integer-float", "decimal")
+)
 
 
 def _ranged_column(
@@ -384,11 +388,16 @@ def _ranged_column(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A numeric field's rule for a whole column: plain numbers checked at once, anything
     else (``1,234``, ``89平米``) value by value through the rule itself. ``number``: the
-    column as float (NaN: empty) when it is numeric already; then ``values`` is not read."""
+    column as float (NaN: empty) when it is numeric already, a copy the result may reuse;
+    then ``values`` is not read. The clean values as float (NaN: empty or broken)."""
     lo, hi = rule.bounds  # type: ignore[attr-defined]
     if number is None:
         series = pd.Series(values, dtype=object)
         number = pd.to_numeric(series, errors="coerce").to_numpy(float, copy=True)
+        # A boolean is not a number (``_number``), though pandas reads True as 1: left
+        # unparsed, so the rule itself refuses it. Scanned only where a bool may be.
+        if pd.api.types.infer_dtype(values, skipna=True) not in _NO_BOOLEANS:
+            number[[isinstance(v, bool | np.bool_) for v in values]] = np.nan
         # "-1" is a placeholder (see _empty); anything that is not a number is judged by
         # _empty once per distinct value.
         placeholder = _by_distinct(values, lambda v: isinstance(v, str) and v.strip() == "-1")
@@ -401,16 +410,17 @@ def _ranged_column(
     else:
         given = ~np.isnan(number)
     odd = given & np.isnan(number)
-    results = np.where(np.isnan(number), None, number).astype(object)
+    results = number  # a copy of the column's numbers, or its own array: NaN where empty
     errors = np.full(len(number), None, dtype=object)
     errors[given & ~np.isnan(number) & ((number < lo) | (number > hi))] = f"{name}:out_of_range"
     if rule.kind == "int":  # type: ignore[attr-defined]
         fraction = given & ~np.isnan(number) & (number != np.round(number))
         errors[pd.isna(errors) & fraction] = f"{name}:not_an_integer"
     errors[given & np.isinf(number)] = f"{name}:not_a_number"
-    results[pd.notna(errors)] = None
+    results[pd.notna(errors)] = np.nan
     if odd.any():
-        results[odd], errors[odd] = _by_distinct(values[odd], partial(rule, name))
+        found, errors[odd] = _by_distinct(values[odd], partial(rule, name))
+        results[odd] = [np.nan if v is None else float(v) for v in found]
     return results, errors
 
 
@@ -419,9 +429,10 @@ def validate_subject_columns(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Properties to price, a whole table at once: the rules of :func:`validate_subject`, each
     field's run once per distinct value (``skip``: fields left unread and empty, such as the
-    free text a price model does not use). Returns the clean schema columns (name → array of
-    objects, None where empty: no DataFrame, whose string columns every later step would convert
-    back) and, per row, the first broken rule's reason (``field:rule``) or None."""
+    free text a price model does not use). Returns the clean schema columns (name → array:
+    numeric fields as float, NaN where empty, the others objects, None where empty; no
+    DataFrame, whose string columns every later step would convert back) and, per row, the
+    first broken rule's reason (``field:rule``) or None."""
     n = len(frame)
 
     def column(name: str) -> np.ndarray:
@@ -431,7 +442,9 @@ def validate_subject_columns(
         return np.where(pd.isna(values), None, values)
 
     def ranged(name: str, rule: Callable[[str, Any], Any]) -> tuple[np.ndarray, np.ndarray]:
-        dtype = frame[name].dtype if name in frame else np.dtype(object)
+        if name not in frame or frame[name].isna().all():  # nothing given: nothing to check
+            return np.full(n, np.nan), np.full(n, None, dtype=object)
+        dtype = frame[name].dtype
         if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             number = frame[name].to_numpy(dtype=float, na_value=np.nan, copy=True)
             return _ranged_column(name, rule, np.empty(0), number)
@@ -484,8 +497,7 @@ def validate_subject_columns(
         else:
             out[name], bad = _by_codes(*distinct(name), partial(rule, name))
         first_broken(bad)
-    floor = pd.to_numeric(pd.Series(out["floor"]), errors="coerce").to_numpy()
-    total = pd.to_numeric(pd.Series(out["total_floors"]), errors="coerce").to_numpy()
+    floor, total = out["floor"], out["total_floors"]
     above = np.nan_to_num(floor, nan=-np.inf) > np.nan_to_num(total, nan=np.inf)
     first_broken(np.where(above, "floor:above_total_floors", None))
     one_coordinate = pd.isna(out["lat"]) != pd.isna(out["lon"])

@@ -231,6 +231,16 @@ def test_fapai_inquire_prints_the_report(shipped_models, tmp_path, monkeypatch):
             court = s.scalars(select(Court.id).where(Court.code == "GZTH")).one()
             assert get_inquiry(s, owned, court) is not None
             assert get_inquiry(s, report["id"], court) is None  # saved without --court
+        # --case-number: the report carries the case, and the court's name when it is one's.
+        case = "（2026）粤0106执1234号"
+        printed = CliRunner().invoke(app, [*args, "--court", "GZTH", "--case-number", case])
+        assert printed.exit_code == 0, printed.output
+        assert case in printed.output and "广州市天河区人民法院" in printed.output
+        assert "案号" not in CliRunner().invoke(app, args).output
+        stored = CliRunner().invoke(app, [*args, "--case-number", case, "--json"])
+        stored_id = json.loads(stored.stdout[stored.stdout.index("{") :])["id"]
+        with session_scope(session_factory(make_engine(str(get_settings().database_url)))) as s:
+            assert get_inquiry(s, stored_id, None)["case_number"] == case
         unknown = CliRunner().invoke(app, [*args, "--court", "NOPE"])
         assert unknown.exit_code == 2 and "NOPE" in unknown.output
     finally:

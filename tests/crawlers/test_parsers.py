@@ -221,3 +221,31 @@ def test_a_district_the_gazetteer_does_not_know_is_dropped() -> None:
     assert [validate(r.item) for r in rows[:2]] == [
         (None, {"dropped/district:unknown_district": 1})
     ] * 2
+
+
+def test_validation_reads_a_missing_community_from_the_title() -> None:
+    """A listing without a community gets the known one its title starts with (and its business
+    circle), as the shipped data's derivation does; a stated community is kept."""
+    from crawlers.items import ListingItem
+
+    base = {
+        "source": "ke",
+        "listing_id": "1",
+        "title": "时尚明苑 实用2房 厅直出阳台",
+        "city": "广州市",
+        "district": "天河",
+        "area_m2": "64.06",
+        "price_total": "2580000",
+        "property_type": "residential",
+    }
+    clean, stats = validate(ListingItem(**base))
+    assert clean is not None
+    assert (clean["community"], clean["bizcircle"]) == ("时尚明苑", "车陂")
+    assert stats["filled/community_from_title"] == 1
+    stated, stats = validate(ListingItem(**base, community="别的花园"))
+    assert stated is not None and stated["community"] == "别的花园" and stated["bizcircle"] is None
+    assert "filled/community_from_title" not in stats
+    road, _ = validate(
+        ListingItem(**{**base, "title": "东圃大马路 实用2房"})
+    )  # a known name, a road
+    assert road is not None and road["community"] is None

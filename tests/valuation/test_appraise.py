@@ -205,3 +205,55 @@ def test_place_keys_are_joined_once_per_distinct_place():
             None if z is None else f"{x or ''}|{y or ''}|{z}"
             for x, y, z in zip(c, d, v, strict=True)
         ]
+
+
+def test_a_tables_validation_is_each_rows_validation():
+    """The whole-table rules (numbers checked at once, text once per distinct value) give
+    each row what :func:`validate_subject` gives it: the first broken rule, or its clean
+    values (numbers as float, NaN where empty)."""
+    from valuation.schema import ListingError, validate_subject, validate_subject_columns
+
+    rows = [
+        {"city": "广州", "district": "天河", "area_m2": 89.5, "rooms": 3, "floor": 5},
+        {"city": "广州市", "district": "天河区", "area_m2": "1,234", "rooms": "2"},
+        {"city": "广州市", "district": "越秀区", "area_m2": "-1", "rooms": 2.5},
+        {"city": "广州市", "district": "火星区", "area_m2": 70},
+        {"city": "西安", "area_m2": 4.0},
+        {"city": "广州市", "district": "天河区", "area_m2": 70, "floor": 9, "total_floors": 6},
+        {"city": "广州市", "district": "天河区", "area_m2": 70, "lat": 23.1},
+        {"city": "广州市", "district": "天河区", "area_m2": "暂无", "build_year": "1890"},
+        {"city": " 广州市 ", "district": "海珠区", "area_m2": "88平米", "elevator": "有"},
+        {"city": "广州市", "district": "海珠区", "area_m2": 60, "elevator": "maybe"},
+        {"city": "广州市", "district": "海珠区", "area_m2": 60, "floor_level": "中楼层"},
+        {"city": "广州市", "district": "海珠区", "area_m2": 60, "floor_level": "顶"},
+        {"city": "广州市", "district": "海珠区", "area_m2": 60, "property_type": "parking"},
+        {"city": "广州市", "district": "海珠区", "area_m2": float("inf")},
+        {"city": "广州市", "community": "  ＡＢ花园 ", "area_m2": 60, "total_floors": 151},
+        {"area_m2": 60, "rooms": 2.0, "near_metro": "近地铁"},
+        {"city": "广州市", "district": "海珠区", "area_m2": True},  # a boolean is no number
+        {"city": "广州市", "district": "海珠区", "area_m2": 60, "rooms": True, "halls": 1},
+    ]
+    table = pd.DataFrame(rows * 2)  # each rule once per distinct value, rows alike
+    clean, reason = validate_subject_columns(table)
+    checked = 0
+    for i, row in enumerate(rows * 2):
+        try:
+            listing = validate_subject(row)
+        except ListingError as exc:
+            assert reason[i] == exc.reason, (i, row)
+            continue
+        assert reason[i] is None, (i, row, reason[i])
+        for name, value in listing.to_dict().items():
+            if name in ("source", "listing_id", "price_total", "unit_price"):
+                continue
+            got = clean[name][i]
+            if isinstance(got, float) and np.isnan(got):
+                got = None
+            assert got == value, (i, name, got, value)
+        checked += 1
+    assert checked >= 10  # the rows that break no rule, twice
+    # A column of booleans alone (pandas' bool dtype) is refused as each of its rows is.
+    _, reason = validate_subject_columns(
+        pd.DataFrame({"city": ["广州市"] * 2, "district": ["天河区"] * 2, "rooms": [True, False]})
+    )
+    assert list(reason) == ["rooms:not_a_number"] * 2

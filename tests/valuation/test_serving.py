@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from valuation import serving
 from valuation.comparables import _distance
 from valuation.features import feature_columns, feature_frame, mask_inputs
+from valuation.intervals import _difficulty_inputs
 from valuation.model import _row
 from valuation.outcome import regressor
 from valuation.schema import LISTING_FIELDS
@@ -67,12 +69,56 @@ def test_compiled_trees_follow_categorical_splits_missing_and_unknown_values():
     assert np.array_equal(serving.compiled(model).predict(Z), model.predict(Z))
 
 
-def test_an_inquirys_price_is_the_batch_appraisals_price(small_model, small_listings):
+def test_trees_walked_on_their_bins_give_sklearns_floats(small_model, small_listings):
+    """A batch's walk on the model's bins (price model and σ(x)) is ``predict``, bit for bit."""
+    trained = small_model.as_price_model()
+    pipeline, difficulty = trained.pipeline, trained.calibration.difficulty
+    rows = _rows(small_listings)
+    encoded = pipeline[:-1].transform(rows)
+    sigma_inputs = _difficulty_inputs(pipeline, rows, encoded)
+    for estimator, X in ((pipeline[-1], encoded), (difficulty, sigma_inputs)):
+        trees = serving.binned(estimator)
+        assert trees is not None
+        assert np.array_equal(trees.predict(X), estimator.predict(X))
+
+
+def test_trees_on_bins_follow_missing_values_thresholds_infinities_and_alike_rows():
+    rng = np.random.default_rng(4)
+    n = 4000
+    X = np.column_stack([rng.integers(0, 30, n).astype(float), rng.normal(size=n)])
+    X[rng.random(n) < 0.1, 1] = np.nan
+    y = X[:, 0] % 7 + np.nan_to_num(X[:, 1]) + rng.normal(scale=0.1, size=n)
+    y[np.isnan(X[:, 1])] += 3  # worth a split on missing values alone (threshold +inf)
+    model = HistGradientBoostingRegressor(max_iter=60, random_state=0).fit(X, y)
+    nodes = [p.nodes for (p,) in model._predictors]
+    assert any(np.isinf(t["num_threshold"]).any() for t in nodes)
+    thresholds = np.concatenate(model._bin_mapper.bin_thresholds_)
+    Z = np.concatenate([X, np.column_stack([thresholds, thresholds[::-1]])])  # on a threshold
+    Z[:40] = [[np.inf, -np.inf], [-np.inf, np.inf], [np.nan, np.nan], [1e300, -1e300]] * 10
+    Z[40:80, 0] = np.nextafter(Z[40:80, 0], np.inf)  # just above a value seen
+    assert np.array_equal(serving.binned(model).predict(Z), model.predict(Z))
+    # Rows the splits cannot tell apart, walked once: repeated, or moved within a bin.
+    alike = np.concatenate([Z[:600], Z[:600], Z[:600] + [0.0, 1e-9]])
+    assert np.array_equal(serving.binned(model).predict(alike), model.predict(alike))
+    categorical = HistGradientBoostingRegressor(
+        categorical_features=[0], max_iter=5, random_state=0
+    ).fit(X, y)
+    assert serving.binned(categorical) is None  # sklearn's own predict
+
+
+@pytest.mark.parametrize("walk", ["compiled", "on bins"])
+def test_an_inquirys_price_is_the_batch_appraisals_price(
+    small_model, small_listings, monkeypatch, walk
+):
     """``PriceModel.value`` (one subject, the fast path) and ``appraise`` (a table, the batch
-    path) price the same properties to the same yuan."""
+    path: the compiled trees for a few rows, the walk on bins for many) price the same
+    properties to the same yuan."""
+    if walk == "on bins":
+        monkeypatch.setattr(serving, "COMPILED_CELLS", 0)  # every batch as a big one
     model = small_model.as_price_model()
     table = small_listings.head(60).drop(columns=["unit_price", "price_total"])
     batch = model.appraise(table)
+    monkeypatch.undo()  # one subject: its compiled trees
     priced = 0
     for i, row in table.iterrows():
         if batch.at[i, "refused"] is not None:
@@ -80,10 +126,11 @@ def test_an_inquirys_price_is_the_batch_appraisals_price(small_model, small_list
         subject = {k: v for k, v in row.items() if k in LISTING_FIELDS and not pd.isna(v)}
         estimate = model.value(model.inputs(subject), k=0).estimate
         assert int(estimate.price_total) == batch.at[i, "estimate"]
-        assert [int(v) for v in estimate.interval90] == [
-            batch.at[i, "low90"],
-            batch.at[i, "high90"],
-        ]
+        for pct in (80, 90):
+            assert [int(v) for v in getattr(estimate, f"interval{pct}")] == [
+                batch.at[i, f"low{pct}"],
+                batch.at[i, f"high{pct}"],
+            ]
         priced += 1
     assert priced >= 40
 

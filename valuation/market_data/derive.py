@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import sys
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from fapai.settings import SHARED_DATA_DIR
+from valuation.market_data.communities import COMMUNITIES_CSV, KnownCommunities, fill_from_title
 from valuation.schema import BUILDING_TYPES, LISTING_FIELDS, ListingError, validate_listing
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +37,11 @@ COMMUNITIES_FILE = "guangzhou_lianjia_communities_2017.csv"
 # 萝岗 was merged into 黄埔 in 2014; the 2017 pages still named it.
 _GZ_DISTRICT_RENAMES = {"萝岗": "黄埔"}
 STATS = HERE / "derive_stats.json"
+COMMUNITIES = HERE / COMMUNITIES_CSV
+# Sources without a community column whose titles often start with one: an empty community is
+# read from the title where it starts with a known name of the same district
+# (:func:`valuation.market_data.communities.fill_from_title`).
+_COMMUNITY_FROM_TITLE = frozenset({"beike_gz_2025"})
 
 _SZ_DISTRICTS = {"dapengxinqu": "大鹏新区"}
 _SZ_FLOOR = {"low": "低", "middle": "中", "high": "高"}
@@ -215,12 +222,19 @@ SOURCES: dict[str, tuple[str, Callable[[Path], Iterator[dict[str, Any]]]]] = {
 }
 
 
-def derive_source(name: str, source_dir: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """One source normalised and validated: (clean frame, stats with rejects by reason)."""
+def derive_source(
+    name: str, source_dir: Path, known: KnownCommunities | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One source normalised and validated: (clean frame, stats with rejects by reason).
+
+    For a source of ``_COMMUNITY_FROM_TITLE``, a row's empty community is read from its title
+    against ``known`` (default: :func:`known_communities` of ``source_dir``), counted."""
     filename, reader = SOURCES[name]
     rows: list[dict[str, Any]] = []
     rejects: Counter[str] = Counter()
-    seen = 0
+    seen = filled = circles = 0
+    if name in _COMMUNITY_FROM_TITLE and known is None:
+        known = known_communities(source_dir)
     for raw in reader(source_dir / filename):
         seen += 1
         try:
@@ -228,7 +242,13 @@ def derive_source(name: str, source_dir: Path) -> tuple[pd.DataFrame, dict[str, 
         except ListingError as exc:
             rejects[exc.reason] += 1
             continue
-        rows.append(listing.to_dict())
+        row = listing.to_dict()
+        if name in _COMMUNITY_FROM_TITLE and known is not None:
+            had_circle = row.get("bizcircle") is not None
+            if fill_from_title(row, known):
+                filled += 1
+                circles += int(not had_circle and row.get("bizcircle") is not None)
+        rows.append(row)
     frame = pd.DataFrame(rows, columns=list(LISTING_FIELDS))
     dupes = int(frame.duplicated(["source", "listing_id"]).sum())
     frame = frame.drop_duplicates(["source", "listing_id"], keep="last")
@@ -241,7 +261,43 @@ def derive_source(name: str, source_dir: Path) -> tuple[pd.DataFrame, dict[str, 
         "duplicate_ids_dropped": dupes,
         "date_range": [str(dates.min()), str(dates.max())],
     }
+    if name in _COMMUNITY_FROM_TITLE:
+        stats["community_from_title"] = filled
+        stats["bizcircle_from_community"] = circles
     return frame, stats
+
+
+def _communities_2017(source_dir: Path) -> pd.DataFrame:
+    """The 2017 community pages' names and business circles (with or without a price)."""
+    raw = pd.read_csv(source_dir / COMMUNITIES_FILE, dtype=str, keep_default_na=False)
+
+    def text(column: str) -> pd.Series:  # as validate_listing writes a text field
+        folded = raw[column].map(lambda s: re.sub(r"\s+", " ", unicodedata.normalize("NFKC", s)))
+        return folded.str.strip().replace("", None)
+
+    return pd.DataFrame(
+        {
+            "city": "广州市",
+            "district": raw["district"].str.strip().replace(_GZ_DISTRICT_RENAMES) + "区",
+            "community": text("name"),
+            "bizcircle": text("bizcircle"),
+        }
+    )
+
+
+def known_communities(
+    source_dir: Path, listings: pd.DataFrame | None = None, deals: pd.DataFrame | None = None
+) -> KnownCommunities:
+    """Guangzhou's community register as Lianjia named it, the latest source first: the
+    2021–22 listings (2022-12, then 2021-02), the 2017 community pages, the 2016–17 deals.
+
+    ``listings``/``deals``: those sources already derived (else they are derived here)."""
+    if listings is None:
+        listings, _ = derive_source("lianjia_gz_2021_22", source_dir)
+    if deals is None:
+        deals, _ = derive_source("lianjia_gz_deals_2016_17", source_dir)
+    by_snapshot = [g for _, g in sorted(listings.groupby("crawled_at"), reverse=True)]
+    return KnownCommunities.from_sources([*by_snapshot, _communities_2017(source_dir), deals])
 
 
 def community_prices_2017(source_dir: Path) -> pd.DataFrame:
@@ -271,13 +327,21 @@ def community_prices_2017(source_dir: Path) -> pd.DataFrame:
 def derive(source_dir: Path = DEFAULT_SOURCE_DIR, output: Path = OUTPUT) -> dict[str, Any]:
     prices = community_prices_2017(source_dir)
     prices.to_csv(COMMUNITY_PRICES, index=False)
-    frames, stats = (
-        [],
-        {"community_prices_2017": {"file": COMMUNITIES_FILE, "rows_kept": len(prices)}},
+    stats: dict[str, Any] = {
+        "community_prices_2017": {"file": COMMUNITIES_FILE, "rows_kept": len(prices)}
+    }
+    derived: dict[str, pd.DataFrame] = {}
+    for name in (n for n in SOURCES if n not in _COMMUNITY_FROM_TITLE):
+        derived[name], stats[name] = derive_source(name, source_dir)
+    known = known_communities(
+        source_dir, derived["lianjia_gz_2021_22"], derived["lianjia_gz_deals_2016_17"]
     )
-    for name in SOURCES:
-        frame, stats[name] = derive_source(name, source_dir)
-        frames.append(frame)
+    known.to_frame().to_csv(COMMUNITIES, index=False)
+    stats["communities"] = {"file": COMMUNITIES_CSV, "rows_kept": len(known.to_frame())}
+    for name in (n for n in SOURCES if n in _COMMUNITY_FROM_TITLE):
+        derived[name], stats[name] = derive_source(name, source_dir, known)
+    frames = [derived[name] for name in SOURCES]
+    stats = {k: stats[k] for k in ("community_prices_2017", "communities", *SOURCES)}
     data = pd.concat(frames, ignore_index=True)
     data.to_parquet(output, compression="zstd", index=False)
     STATS.write_text(json.dumps(stats, ensure_ascii=False, indent=2) + "\n")
