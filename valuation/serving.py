@@ -34,7 +34,7 @@ from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
 from valuation.features import feature_columns, feature_frame
 from valuation.location_encoding import LocationEncoder, place_keys
-from valuation.neighbours import NeighbourEncoder
+from valuation.neighbours import NeighbourEncoder, NeighbourOffsetRegressor
 
 # Functions a pipeline's FunctionTransformer may hold → their form on column arrays.
 ARRAY_FORMS = {feature_frame: feature_columns}
@@ -140,7 +140,10 @@ def _frame(X: Columns) -> pd.DataFrame:
 
 def predict(estimator: Any, X: np.ndarray) -> np.ndarray:
     """``estimator.predict(X)``; a HistGradientBoostingRegressor's few rows by its compiled
-    trees, a batch on its bins (the same floats)."""
+    trees, a batch on its bins (the same floats); the price model's trees with their
+    neighbour offset added as :class:`~valuation.neighbours.NeighbourOffsetRegressor` adds it."""
+    if isinstance(estimator, NeighbourOffsetRegressor):
+        return predict(estimator.estimator_, X) + estimator.offset(X)
     if isinstance(estimator, HistGradientBoostingRegressor):
         n_trees = sum(len(iteration) for iteration in estimator._predictors)
         trees = compiled(estimator) if len(X) * n_trees <= COMPILED_CELLS else None

@@ -47,10 +47,17 @@ from valuation.features import (
     period_years,
 )
 from valuation.intervals import calibrate
+from valuation.location_encoding import OUTPUT_NAMES as LOCATION_OUTPUTS
 from valuation.location_encoding import LocationEncoder
 from valuation.market_index import DAMPING_YEARS, fit_market_index
 from valuation.model import PRICED_PROPERTY_TYPES, PriceModel
-from valuation.neighbours import GROUPS, NEIGHBOUR_INPUTS, NeighbourEncoder
+from valuation.neighbours import (
+    GROUPS,
+    NEIGHBOUR_INPUTS,
+    NeighbourEncoder,
+    NeighbourOffsetRegressor,
+)
+from valuation.neighbours import OUTPUT_NAMES as NEIGHBOUR_OUTPUTS
 from valuation.schema import LISTING_FIELDS
 
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -115,8 +122,12 @@ def build_pipeline(params: Mapping[str, Any] | None = None, random_state: int = 
         ],
         verbose_feature_names_out=False,
     )
-    trees = HistGradientBoostingRegressor(
-        **{**DEFAULT_PARAMS, **(params or {})}, early_stopping=False, random_state=random_state
+    trees = NeighbourOffsetRegressor(
+        HistGradientBoostingRegressor(
+            **{**DEFAULT_PARAMS, **(params or {})}, early_stopping=False, random_state=random_state
+        ),
+        level=LOCATION_OUTPUTS.index("district_year_level"),
+        relative=len(LOCATION_OUTPUTS) + NEIGHBOUR_OUTPUTS.index("nb_rel"),  # the community's
     )
     return Pipeline(
         [

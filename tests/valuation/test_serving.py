@@ -43,11 +43,17 @@ def test_pipeline_steps_on_arrays_and_compiled_trees_match_sklearn(small_model, 
     rows = _rows(small_listings)
     encoded = pipeline[:-1].transform(rows)
     assert np.array_equal(serving.transform(pipeline, rows), encoded, equal_nan=True)
-    trees = serving.compiled(pipeline[-1])
-    expected = pipeline[-1].predict(encoded)
+    inner = pipeline[-1].estimator_  # the trees, fitted to what the neighbours leave
+    trees = serving.compiled(inner)
+    expected = inner.predict(encoded)
     for start in range(0, len(rows), 150):
         chunk = slice(start, start + 150)
         assert np.array_equal(trees.predict(encoded[chunk]), expected[chunk])
+    # The price with the neighbour offset added back, a few rows (compiled) and all of them.
+    priced = pipeline[-1].predict(encoded)
+    assert not np.array_equal(priced, expected)
+    for chunk in (slice(0, 20), slice(20, 40), slice(None)):
+        assert np.array_equal(serving.predict(pipeline[-1], encoded[chunk]), priced[chunk])
 
 
 def test_compiled_trees_follow_categorical_splits_missing_and_unknown_values():
@@ -76,7 +82,7 @@ def test_trees_walked_on_their_bins_give_sklearns_floats(small_model, small_list
     rows = _rows(small_listings)
     encoded = pipeline[:-1].transform(rows)
     sigma_inputs = _difficulty_inputs(pipeline, rows, encoded)
-    for estimator, X in ((pipeline[-1], encoded), (difficulty, sigma_inputs)):
+    for estimator, X in ((pipeline[-1].estimator_, encoded), (difficulty, sigma_inputs)):
         trees = serving.binned(estimator)
         assert trees is not None
         assert np.array_equal(trees.predict(X), estimator.predict(X))
