@@ -56,18 +56,27 @@ def test_pipeline_steps_on_arrays_and_compiled_trees_match_sklearn(small_model, 
         assert np.array_equal(serving.predict(pipeline[-1], encoded[chunk]), priced[chunk])
 
 
-def test_compiled_trees_follow_categorical_splits_missing_and_unknown_values():
-    rng = np.random.default_rng(1)
-    n = 3000
-    X = np.column_stack([rng.integers(0, 12, n).astype(float), rng.normal(size=n)])
+def _two_features(seed: int, n: int, levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """A whole-number feature of ``levels`` values and a normal one missing in 10% of rows,
+    whose missing rows are worth a split of their own (threshold +inf)."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.integers(0, levels, n).astype(float), rng.normal(size=n)])
     X[rng.random(n) < 0.1, 1] = np.nan
-    y = X[:, 0] % 5 + np.nan_to_num(X[:, 1]) + rng.normal(scale=0.1, size=n)
-    y[np.isnan(X[:, 1])] += 3  # worth a split on missing values alone (threshold +inf)
+    y = X[:, 0] % (levels // 4 + 2) + np.nan_to_num(X[:, 1]) + rng.normal(scale=0.1, size=n)
+    y[np.isnan(X[:, 1])] += 3
+    return X, y
+
+
+def _splits_on_missing(model: HistGradientBoostingRegressor) -> bool:
+    return any(np.isinf(p.nodes["num_threshold"]).any() for (p,) in model._predictors)
+
+
+def test_compiled_trees_follow_categorical_splits_missing_and_unknown_values():
+    X, y = _two_features(1, 3000, 12)
     model = HistGradientBoostingRegressor(
         categorical_features=[0], max_iter=40, random_state=0
     ).fit(X, y)
-    nodes = [p.nodes for (p,) in model._predictors]
-    assert any(np.isinf(t["num_threshold"]).any() for t in nodes)
+    assert _splits_on_missing(model)
     Z = X.copy()
     Z[:50, 0] = np.nan  # missing category
     Z[50:100, 0] = 40.0  # a category never seen
@@ -89,15 +98,9 @@ def test_trees_walked_on_their_bins_give_sklearns_floats(small_model, small_list
 
 
 def test_trees_on_bins_follow_missing_values_thresholds_infinities_and_alike_rows():
-    rng = np.random.default_rng(4)
-    n = 4000
-    X = np.column_stack([rng.integers(0, 30, n).astype(float), rng.normal(size=n)])
-    X[rng.random(n) < 0.1, 1] = np.nan
-    y = X[:, 0] % 7 + np.nan_to_num(X[:, 1]) + rng.normal(scale=0.1, size=n)
-    y[np.isnan(X[:, 1])] += 3  # worth a split on missing values alone (threshold +inf)
+    X, y = _two_features(4, 4000, 30)
     model = HistGradientBoostingRegressor(max_iter=60, random_state=0).fit(X, y)
-    nodes = [p.nodes for (p,) in model._predictors]
-    assert any(np.isinf(t["num_threshold"]).any() for t in nodes)
+    assert _splits_on_missing(model)
     thresholds = np.concatenate(model._bin_mapper.bin_thresholds_)
     Z = np.concatenate([X, np.column_stack([thresholds, thresholds[::-1]])])  # on a threshold
     Z[:40] = [[np.inf, -np.inf], [-np.inf, np.inf], [np.nan, np.nan], [1e300, -1e300]] * 10
