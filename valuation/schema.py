@@ -133,7 +133,9 @@ def _empty(v: Any) -> bool:
     return isinstance(v, str) and v.strip() in ("", "暂无", "暂无数据", "nan", "None", "NaN", "-1")
 
 
-def _text(v: Any) -> str | None:
+def clean_text(v: Any) -> str | None:
+    """A text field as every listing stores it: NFKC-folded, runs of space made one, None
+    where empty or a placeholder (``暂无``, ``-1``…)."""
     if _empty(v):
         return None
     s = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(v))).strip()
@@ -188,7 +190,7 @@ def _float(field: str, v: Any, lo: float, hi: float) -> float | None:
 
 
 def _short_text(field: str, v: Any, limit: int) -> str | None:
-    s = _text(v)
+    s = clean_text(v)
     if s is not None and len(s) > limit:
         raise ListingError(field, f"too_long (over {limit} characters)")
     return s
@@ -228,10 +230,10 @@ def validate_listing(row: Mapping[str, Any]) -> Listing:
 
     Raises :class:`ListingError` on the first broken rule. Unknown keys are ignored.
     """
-    source = _text(row.get("source"))
+    source = clean_text(row.get("source"))
     if not source:
         raise ListingError("source", "required")
-    listing_id = _text(row.get("listing_id"))
+    listing_id = clean_text(row.get("listing_id"))
     if not listing_id:
         raise ListingError("listing_id", "required")
     return _validate(row, source, listing_id, require_price=True)
@@ -248,7 +250,7 @@ def validate_subject(row: Mapping[str, Any]) -> Listing:
 
 def _validate(row: Mapping[str, Any], source: str, listing_id: str, require_price: bool) -> Listing:
 
-    city, district = _location(_text(row.get("city")), _text(row.get("district")))
+    city, district = _location(clean_text(row.get("city")), clean_text(row.get("district")))
 
     area = _float("area_m2", row.get("area_m2"), *AREA_M2_RANGE)
     price_total = _yuan("price_total", row.get("price_total"), *PRICE_TOTAL_RANGE)
@@ -291,7 +293,7 @@ def _check_together(clean: Mapping[str, Any]) -> None:
 
 def _one_of(choices: tuple[str, ...], first_char: bool = False) -> Callable[[str, Any], Any]:
     def rule(field: str, v: Any) -> str | None:
-        s = _text(v)
+        s = clean_text(v)
         if s is None:
             return None
         s = s[0] if first_char else s
@@ -311,10 +313,10 @@ def _ranged(kind: str, lo: float, hi: float) -> Callable[[str, Any], Any]:
 
 # Each field's own rule, value by value (the location and price rules read several fields).
 FIELD_RULES: dict[str, Callable[[str, Any], Any]] = {
-    "url": lambda _f, v: _text(v),
-    "title": lambda _f, v: _text(v),
-    "community": lambda _f, v: _text(v),
-    "bizcircle": lambda _f, v: _text(v),
+    "url": lambda _f, v: clean_text(v),
+    "title": lambda _f, v: clean_text(v),
+    "community": lambda _f, v: clean_text(v),
+    "bizcircle": lambda _f, v: clean_text(v),
     "lat": _ranged("float", 18.0, 54.0),
     "lon": _ranged("float", 73.0, 136.0),
     "rooms": _ranged("int", 0, 30),
@@ -323,8 +325,8 @@ FIELD_RULES: dict[str, Callable[[str, Any], Any]] = {
     "floor": _ranged("int", -5, TOTAL_FLOORS_RANGE[1]),
     "floor_level": _one_of(FLOOR_LEVELS, first_char=True),
     "total_floors": _ranged("int", *TOTAL_FLOORS_RANGE),
-    "orientation": lambda _f, v: _text(v),
-    "decoration": lambda _f, v: _text(v),
+    "orientation": lambda _f, v: clean_text(v),
+    "decoration": lambda _f, v: clean_text(v),
     "build_year": _ranged("int", *BUILD_YEAR_RANGE),
     "elevator": _bool,
     "building_type": partial(_short_text, limit=20),
@@ -461,8 +463,8 @@ def validate_subject_columns(
     out: dict[str, np.ndarray] = {}
     # Location: the gazetteer once per distinct (city, district) pair as given.
     (city_code, cities), (district_code, districts) = distinct("city"), distinct("district")
-    city_text = [*map(_text, cities), None]  # the last: empty (code -1)
-    district_text = [*map(_text, districts), None]
+    city_text = [*map(clean_text, cities), None]  # the last: empty (code -1)
+    district_text = [*map(clean_text, districts), None]
     pair_code, pairs = pd.factorize(
         np.where(city_code < 0, len(cities), city_code) * len(district_text)
         + np.where(district_code < 0, len(districts), district_code)

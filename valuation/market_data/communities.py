@@ -109,10 +109,6 @@ class KnownCommunities:
         ]
         return pd.DataFrame(rows, columns=["city", "district", "community", "bizcircle"])
 
-    def from_title(self, title: Any, city: Any, district: Any) -> tuple[str, str | None] | None:
-        """(community, business circle) that ``title`` starts with in that district, or None."""
-        return community_from_title(title, city, district, self)
-
 
 def community_from_title(
     title: Any, city: Any, district: Any, known: KnownCommunities

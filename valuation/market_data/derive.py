@@ -17,7 +17,6 @@ import hashlib
 import json
 import re
 import sys
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +26,13 @@ import pandas as pd
 
 from fapai.settings import SHARED_DATA_DIR
 from valuation.market_data.communities import COMMUNITIES_CSV, KnownCommunities, fill_from_title
-from valuation.schema import BUILDING_TYPES, LISTING_FIELDS, ListingError, validate_listing
+from valuation.schema import (
+    BUILDING_TYPES,
+    LISTING_FIELDS,
+    ListingError,
+    clean_text,
+    validate_listing,
+)
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCE_DIR = SHARED_DATA_DIR
@@ -272,8 +277,7 @@ def _communities_2017(source_dir: Path) -> pd.DataFrame:
     raw = pd.read_csv(source_dir / COMMUNITIES_FILE, dtype=str, keep_default_na=False)
 
     def text(column: str) -> pd.Series:  # as validate_listing writes a text field
-        folded = raw[column].map(lambda s: re.sub(r"\s+", " ", unicodedata.normalize("NFKC", s)))
-        return folded.str.strip().replace("", None)
+        return raw[column].map(clean_text)
 
     return pd.DataFrame(
         {
