@@ -206,7 +206,9 @@ def test_the_court_desk(desk_site: DeskSite, new_page, tmp_path: Path) -> None:
 
 def test_the_bidder_desk(desk_site: DeskSite, new_page) -> None:
     site = desk_site
-    lot_id = site.publish("天河区体育东路5号（我的竞拍测试）", 6, 4, seconds=20)
+    # Bidding opens 15 s after publishing: room for signing in and following first, even on a
+    # loaded machine (a follow after the start gets the "竞价结束" reminder, not this one).
+    lot_id = site.publish("天河区体育东路5号（我的竞拍测试）", 15, 4, seconds=20)
     a, b = new_page(), new_page()
     sign_in(a, site, site.bidders[0], "/me")
     a.get_by_label("提醒邮箱（平台配置了邮件发送时，提醒也发到此邮箱）").fill("zhang@example.test")
