@@ -2,22 +2,23 @@
 
 The pipeline (all of it saved in one artifact, so serving transforms exactly as training did)::
 
-    feature_frame → ColumnTransformer(LocationEncoder on city/district/bizcircle/community,
-                                      NeighbourEncoder: the nearest homes of the community
-                                      and of the business circle,
+    feature_frame → ColumnTransformer(LocationEncoder on city/district/bizcircle/community
+                                      and metro_station,
+                                      NeighbourEncoder: the nearest homes of the community,
+                                      of the business circle and of the metro station,
                                       numeric passthrough)
     → NeighbourOffsetRegressor(HistGradientBoostingRegressor)
 
 predicting log yuan/m²: the district's level in the row's year plus the community neighbours'
-relative price, plus what the trees learn of how far the home stands from them. Rows are split
-at random into a check set (10%; none when an evaluation holds its own rows out), calibration
-(10% of the rest; up to 25% of a small file, at least 500 rows) and fit rows. A first pipeline
-fits the fit rows (plus shortened copies of some, see :func:`valuation.features.mask_inputs`);
-the conformal calibration scores its errors on the calibration rows it never saw. The served
-pipeline is then refit on fit + calibration rows: it is a little more accurate than the one
-calibrated, so the intervals err on the wide side, and their coverage is measured on the check
-rows (and by ``fapai evaluate`` on a later hold-out), never assumed.
-``random_state`` fixes every draw.
+relative price (else the station neighbours'), plus what the trees learn of how far the home
+stands from them. Rows are split at random into a check set (10%; none when an evaluation holds
+its own rows out), calibration (10% of the rest; up to 25% of a small file, at least 500 rows)
+and fit rows. A first pipeline fits the fit rows (plus shortened copies of some, see
+:func:`valuation.features.mask_inputs`); the conformal calibration scores its errors on the
+calibration rows it never saw. The served pipeline is then refit on fit + calibration rows:
+it is a little more accurate than the one calibrated, so the intervals err on the wide side, and
+their coverage is measured on the check rows (and by ``fapai evaluate`` on a later hold-out),
+never assumed. ``random_state`` fixes every draw.
 """
 
 from __future__ import annotations
@@ -129,7 +130,13 @@ def build_pipeline(params: Mapping[str, Any] | None = None, random_state: int = 
             **{**DEFAULT_PARAMS, **(params or {})}, early_stopping=False, random_state=random_state
         ),
         level=LOCATION_OUTPUTS.index("district_year_level"),
-        relative=len(LOCATION_OUTPUTS) + NEIGHBOUR_OUTPUTS.index("nb_rel"),  # the community's
+        # The community neighbours' relative price, else the station neighbours'.
+        relative=tuple(
+            len(LOCATION_OUTPUTS)
+            + GROUPS.index(group) * len(NEIGHBOUR_OUTPUTS)
+            + NEIGHBOUR_OUTPUTS.index("nb_rel")
+            for group in ("community", "metro_station")
+        ),
     )
     return Pipeline(
         [
@@ -308,11 +315,12 @@ def train_price_model(
         "target": "log unit price (yuan/m²), its median given the features (absolute error "
         "loss); estimate = exp(prediction) × area",
         "estimator": "HistGradientBoostingRegressor in a Pipeline with a hierarchical, "
-        "period-adjusted target encoding of city/district/bizcircle/community and the nearest "
-        "homes of the same community (repeat listings, sister units) and business circle, "
-        "out-of-fold in training; the trees fit the target less an offset (the district's "
-        "level in the row's year plus the community neighbours' relative price), added back "
-        "at prediction",
+        "period-adjusted target encoding of city/district/bizcircle/community and of the "
+        "metro station the listing names, and the nearest homes of the same community "
+        "(repeat listings, sister units), business circle and metro station, out-of-fold in "
+        "training; the trees fit the target less an offset (the district's level in the row's "
+        "year plus the community neighbours' relative price, else the station neighbours'), "
+        "added back at prediction",
         "params": {**params, "random_state": random_state},
         "features": [*LOCATION_COLUMNS, *NUMERIC_FEATURES],
         "encoded_features": list(pipeline.named_steps["columns"].get_feature_names_out()),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from valuation.market_data.metro import metro_from_text
+from valuation.data import read_listing_file, validate_frame, write_listing_file
+from valuation.market_data.metro import metro_from_text, stations_in_text
 from valuation.schema import ListingError, station_name, validate_listing, validate_subject
 
 LISTING = {
@@ -62,8 +63,8 @@ def test_metro_distance_is_whole_metres_in_range():
             "黄边站",
             300,
         ),
-        ("距离淘金地铁站1000米。小北地铁站600米。离保利麓苑（公交站）190米。", "小北站", 600),
-        ("1号线地铁长寿路站400米。8号线华林寺站350米。100米距离康王中路公交车站", "华林寺站", 350),
+        ("距离淘金地铁站1000米。小北地铁站600米。离保利麓苑（公交站）190米。", "淘金站", 1000),
+        ("1号线地铁长寿路站400米。8号线华林寺站350米。100米距离康王中路公交车站", "长寿路站", 400),
         ("5号线中八站（约500M）西场站（约1000M）~、公交车南岸路站：38", "中八站", 500),
         ("地铁有九号线广州北站~、公交有花19路", "广州北站", None),
         ("地铁4号线A1出口直线距离1.5公里~、7号线板桥A出口1.4公里~、家门口", "板桥站", 1400),
@@ -76,6 +77,8 @@ def test_metro_distance_is_whole_metres_in_range():
         ("满五\n人车分流\n3km公园\n距1号线(罗宝线)西乡站约1195米", "西乡站", 1195),
         ("暂无数据\n距5号线(环中线)深圳北站约599米", "深圳北站", 599),
         ("满五年\n距6号线支线中大站约1100米", "中大站", 1100),
+        ("地铁8号线8号线赤岗站地铁站东向贯穿琶洲商圈", "赤岗站", None),
+        ("接驳1号线的广州东站地铁站。离小区200米就是公交站", "广州东站", None),
         # Not a metro station: a bus stop, a railway station, a tram, no station at all.
         ("小区门口就是军体院公交站84路。236路。", None, None),
         ("近广州东站、中信广场、离东站地铁、林和西地铁都比较近", None, None),
@@ -86,9 +89,38 @@ def test_metro_distance_is_whole_metres_in_range():
         (None, None, None),
     ],
 )
-def test_metro_from_text_reads_the_nearest_marked_station(text, station, metres):
+def test_metro_from_text_reads_the_first_marked_station(text, station, metres):
     assert metro_from_text(text) == (station, metres)
 
 
 def test_a_distance_beyond_the_schema_range_is_not_kept():
     assert metro_from_text("距离地铁14号线从化客运站8公里") == ("从化客运站", None)
+
+
+def test_stations_in_text_lists_each_marked_station_once_in_order():
+    text = "距离淘金地铁站1000米。小北地铁站600米。淘金站A口"
+    assert stations_in_text(text) == [("淘金站", 1000), ("小北站", 600)]
+
+
+def test_a_model_reads_the_station_and_a_subject_without_one_still_prices(
+    small_listings, small_model, quick_train, tmp_path
+):
+    named = small_listings.dropna(subset=["metro_station", "metro_distance_m"])
+    city, district, station = named.groupby(["city", "district", "metro_station"]).size().idxmax()
+    subject = {"city": city, "district": district, "area_m2": 80, "rooms": 2}
+    model = small_model.as_price_model()
+    bare = model.estimate(subject)
+    near = model.estimate({**subject, "metro_station": station, "metro_distance_m": 300})
+    assert near.inputs["metro_station"] == station and near.inputs["metro_distance_m"] == 300
+    assert near.unit_price != bare.unit_price
+    unknown = model.estimate({**subject, "metro_station": "不存在站"})  # a name it never saw
+    assert unknown.price_total > 0
+    # A listing file that states the two fields (CSV: text) trains a model that prices.
+    path = tmp_path / "listings.csv"
+    write_listing_file(small_listings.head(3000), path)
+    clean, rejected = validate_frame(read_listing_file(path))  # as `fapai train FILE` reads it
+    assert not rejected
+    trained = quick_train(clean).as_price_model()
+    location = trained.pipeline.named_steps["columns"].named_transformers_["location"]
+    assert len(location.tables_["stats"]["metro_station"]) > 10  # the stations it learned
+    assert trained.estimate({**subject, "metro_station": station}).price_total > 0

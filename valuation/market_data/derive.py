@@ -7,8 +7,10 @@ guessed. The result is ``listings.parquet`` (zstd) beside this file, plus ``deri
 with the per-source counts that ``DATA_CARD.md`` quotes.
 
 Nothing is generated: every row is a real listing or deal. ``bizcircle`` (business circle),
-``building_type`` and ``near_metro`` are listing fields like the others: the sources carry them
-and the price model reads them.
+``building_type``, ``near_metro``, ``metro_station`` and ``metro_distance_m`` are listing fields
+like the others: the sources carry them (the station and its distance read from Beike's 交通出行
+and fang.com's labels by :func:`valuation.market_data.metro.metro_from_text`) and the price model
+reads them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pandas as pd
 
 from fapai.settings import SHARED_DATA_DIR
 from valuation.market_data.communities import COMMUNITIES_CSV, KnownCommunities, fill_from_title
+from valuation.market_data.metro import metro_from_text
 from valuation.schema import (
     BUILDING_TYPES,
     LISTING_FIELDS,
@@ -124,6 +127,7 @@ def beike_listings_2025(path: Path) -> Iterator[dict[str, Any]]:
         district = r["区域"].strip()
         city = "佛山市" if district == "南海" else "广州市"
         wan = r["总价"].strip()
+        station, metres = metro_from_text(r["交通出行"])
         yield {
             "source": "beike_gz_2025",
             "listing_id": _stable_id(*r.values()),
@@ -133,6 +137,8 @@ def beike_listings_2025(path: Path) -> Iterator[dict[str, Any]]:
             "area_m2": r["建筑面积"].replace("㎡", ""),
             "building_type": _building_type(r["建筑类型"]),
             "near_metro": True if "地铁" in r["交通出行"] else None,
+            "metro_station": station,
+            "metro_distance_m": metres,
             "rooms": rooms,
             "halls": halls,
             "bathrooms": baths,
@@ -155,6 +161,7 @@ def fang_shenzhen_2025(path: Path) -> Iterator[dict[str, Any]]:
         lines = [x.strip() for x in r["address"].split("\n") if x.strip()]
         community = lines[0] if lines else None
         bizcircle = lines[1].split(" ")[0] if len(lines) > 1 else None
+        station, metres = metro_from_text(r["label"])  # 距5号线(环中线)深圳北站约599米
         yield {
             "source": "fang_sz_2025",
             "listing_id": _stable_id(*r.values()),
@@ -163,6 +170,8 @@ def fang_shenzhen_2025(path: Path) -> Iterator[dict[str, Any]]:
             "district": _SZ_DISTRICTS.get(r["district"], r["district"]),
             "community": community,
             "bizcircle": bizcircle,
+            "metro_station": station,
+            "metro_distance_m": metres,
             "area_m2": r["AREA"],
             "rooms": r["roomnum"],
             "halls": r["hall"],
@@ -266,6 +275,9 @@ def derive_source(
         "duplicate_ids_dropped": dupes,
         "date_range": [str(dates.min()), str(dates.max())],
     }
+    if frame["metro_station"].notna().any():
+        stats["metro_station"] = int(frame["metro_station"].notna().sum())
+        stats["metro_distance_m"] = int(frame["metro_distance_m"].notna().sum())
     if name in _COMMUNITY_FROM_TITLE:
         stats["community_from_title"] = filled
         stats["bizcircle_from_community"] = circles

@@ -38,8 +38,9 @@ _LEAD = re.compile(
     "及|与|或|于|的|和(?=..)|接驳|附近|楼下|地处|位于|内|线|号|站(?!$)|起点|终点|[一二三四]期|"
     "[东南西北]?延[长伸]?段|交汇|换乘"
 )
-# What a name ends with that is not the station's: 滘口总站 (a terminus), 大塘双地铁站.
-_TAIL = re.compile("(?:总|双)$")
+# What a name ends with that is not the station's: 滘口总站 (a terminus), 大塘双地铁站, the 站 of
+# 赤岗站地铁站.
+_TAIL = re.compile("(?:总|双|站)$")
 # Words no station name holds: a match that swallowed them read a sentence, not a name.
 _NOT_NAME = re.compile("米|公里|分钟|公交|巴士|出口|交通|此|该|这|个|各|多数|地铁|[车铁]$")
 
@@ -60,20 +61,17 @@ _DISTANCE = re.compile(
 
 
 def metro_from_text(text: str | None) -> tuple[str | None, int | None]:
-    """The nearest metro station a listing's text names, and its stated distance in metres.
+    """The metro station a listing's text names first, and the distance it states to it.
 
-    Nearest: of the stations the text marks as metro stations, the one with the smallest
-    stated distance; where none states a distance, the first named. Returns (station name
-    ending in 站 as :func:`valuation.schema.station_name` writes it, whole metres in
-    ``METRO_DISTANCE_M_RANGE`` or None); (None, None) where the text names no metro station.
+    The first named, not the one with the smallest stated distance: agents name the home's
+    own station first and add others (``距离淘金地铁站1000米。小北地铁站600米``); on the 203
+    Beike rows where the two differ, the first station's price level was the closer one to the
+    row's own price (see ``DATA_CARD.md``). Returns (station name ending in 站 as
+    :func:`valuation.schema.station_name` writes it, whole metres in ``METRO_DISTANCE_M_RANGE``
+    or None); (None, None) where the text names no metro station.
     """
     found = stations_in_text(text)
-    if not found:
-        return None, None
-    with_distance = [f for f in found if f[1] is not None]
-    if with_distance:
-        return min(with_distance, key=lambda f: f[1])  # the first of equals: min is stable
-    return found[0]
+    return found[0] if found else (None, None)
 
 
 def stations_in_text(text: str | None) -> list[tuple[str, int | None]]:
