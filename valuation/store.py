@@ -54,8 +54,8 @@ class MarketListing(Base):
     elevator: Mapped[bool | None] = mapped_column(Boolean)
     building_type: Mapped[str | None] = mapped_column(String(20))
     near_metro: Mapped[bool | None] = mapped_column(Boolean)
-    metro_station: Mapped[str | None] = mapped_column(String(40))  # e.g. 车陂南站
-    metro_distance_m: Mapped[int | None] = mapped_column(Integer)  # metres, as the listing said
+    metro_station: Mapped[str | None] = mapped_column(String(20))
+    metro_distance_m: Mapped[int | None] = mapped_column(Integer)  # metres
     property_type: Mapped[str | None] = mapped_column(String(20))
     price_total: Mapped[int | None] = mapped_column(BigInteger)  # yuan
     unit_price: Mapped[int | None] = mapped_column(Integer)  # yuan/m²

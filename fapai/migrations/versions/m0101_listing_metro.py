@@ -1,4 +1,4 @@
-"""market: the metro station a listing names as nearest and its stated distance in metres
+"""market: the metro station a listing names and its stated distance (metres)
 
 Revision ID: m0101
 Revises: m0100
@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("market_listings", sa.Column("metro_station", sa.String(40), nullable=True))
+    op.add_column("market_listings", sa.Column("metro_station", sa.String(20), nullable=True))
     op.add_column("market_listings", sa.Column("metro_distance_m", sa.Integer(), nullable=True))
 
 
