@@ -26,6 +26,7 @@ from auction.store import DEPOSIT_STATUSES, LOT_STATUSES, Court
 from fapai.errors import RuleViolation
 from fapai.law import NOTICE_FIELDS, PROPERTY_TYPES, REFERENCE_METHODS
 from fapai.money import to_fen
+from valuation.schema import METRO_DISTANCE_M_RANGE
 from valuation.schema import PROPERTY_TYPES as LISTING_PROPERTY_TYPES
 
 __all__ = [
@@ -646,7 +647,10 @@ class InquiryIn(BaseModel):
         None, max_length=40, description="The nearest metro station named (最近地铁站)"
     )
     metro_distance_m: int | None = Field(
-        None, ge=0, description="Metres to that station, as stated (距地铁站距离)"
+        None,
+        ge=METRO_DISTANCE_M_RANGE[0],
+        le=METRO_DISTANCE_M_RANGE[1],
+        description="Metres to that station, as stated (距地铁站距离)",
     )
     build_year: int | None = None
     elevator: bool | None = None

@@ -301,3 +301,48 @@ def test_pricing_an_inquiry_leaves_sqlite_free_for_writers(sqlite_url, shipped_m
         page = client.post("/inquiries", data=form, follow_redirects=False)
         assert page.status_code == 303, "the form was refused: " + page.text[-400:]
         assert locked == []
+
+
+def test_the_metro_station_and_distance_are_stated_checked_and_reported(api):
+    client, who = api
+    court = _auth(who["court"])
+    body = {**TIANHE, "metro_station": "3号线燕塘地铁站", "metro_distance_m": 180}
+    made = client.post("/api/inquiries", json=body, headers=court)
+    assert made.status_code == 201, made.text
+    report = client.get(f"/api/inquiries/{made.json()['id']}", headers=court).json()
+    described = report["description"]
+    assert (described["metro_station"], described["metro_distance_m"]) == ("燕塘站", 180)
+    for field, bad in (
+        ("metro_distance_m", -5),
+        ("metro_distance_m", 9000),
+        ("metro_distance_m", "三百米"),
+        ("metro_station", "站" * 41),
+    ):
+        refused = client.post("/api/inquiries", json={**TIANHE, field: bad}, headers=court)
+        assert refused.status_code == 422 and refused.json()["field"] == field, (field, bad)
+
+
+def test_fapai_inquire_takes_and_prints_the_metro_station(shipped_models, tmp_path, monkeypatch):
+    from app.cli import app
+    from fapai.settings import get_settings
+
+    monkeypatch.setenv("FAPAI_MODELS_DIR", str(shipped_models))
+    monkeypatch.setenv("FAPAI_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    try:
+        args = ["inquire", "--city", "广州", "--district", "天河", "--area", "89"]
+        helped = CliRunner().invoke(app, ["inquire", "--help"])
+        assert "最近地铁站" in helped.output and "距该地铁站的距离" in helped.output
+        near = [*args, "--metro-station", "燕塘", "--metro-distance", "180"]
+        shown = CliRunner().invoke(app, near)
+        assert shown.exit_code == 0, shown.output
+        assert "最近地铁站" in shown.output and "燕塘站" in shown.output
+        assert "180 米" in shown.output
+        as_json = CliRunner().invoke(app, [*near, "--json"])
+        described = json.loads(as_json.stdout[as_json.stdout.index("{") :])["description"]
+        assert (described["metro_station"], described["metro_distance_m"]) == ("燕塘站", 180)
+        assert "最近地铁站" not in CliRunner().invoke(app, args).output
+        refused = CliRunner().invoke(app, [*args, "--metro-distance=-5"])
+        assert refused.exit_code == 2 and "距地铁站距离（米）" in refused.output
+    finally:
+        get_settings.cache_clear()
