@@ -24,7 +24,7 @@ from parsel import Selector
 
 from crawlers import normalize
 from crawlers.items import ListingLoader
-from crawlers.parsers import ListPage, Row
+from crawlers.parsers import ListPage, Row, named_texts
 from valuation.market_data.metro import metro_from_text
 
 _DETAIL_ID = re.compile(r"/prop/view/(\w+)")
@@ -72,14 +72,9 @@ def parse_list(sel: Selector, page_url: str, source: str, city: str) -> ListPage
 def parse_detail(sel: Selector, item: scrapy.Item) -> scrapy.Item:
     """Enrich a list item with what only the detail page says (decoration, elevator, date,
     the metro station and its distance)."""
-    facts: dict[str, str] = {}
-    for block in sel.css("div.houseInfo-main-item"):
-        name = normalize.clean_text(block.css(".houseInfo-main-item-name::text").get())
-        value = normalize.clean_text(
-            " ".join(block.css(".houseInfo-main-item-value ::text").getall())
-        )
-        if name and value:
-            facts[name] = value
+    facts = named_texts(
+        sel, "div.houseInfo-main-item", ".houseInfo-main-item-name", ".houseInfo-main-item-value"
+    )
     loader = ListingLoader(item=item.copy(), selector=sel)
     found = {
         "decoration": normalize.parse_decoration(facts.get("装修程度")),

@@ -29,7 +29,7 @@ from parsel import Selector
 
 from crawlers import normalize
 from crawlers.items import ListingLoader
-from crawlers.parsers import ListPage, Row
+from crawlers.parsers import ListPage, Row, named_texts
 from valuation.market_data.metro import metro_from_text
 
 _DETAIL_ID = re.compile(r"/ershoufang/(\d+)\.html")
@@ -107,18 +107,6 @@ def _labelled(sel: Selector, css: str) -> dict[str, str]:
     return out
 
 
-def _features(sel: Selector) -> dict[str, str]:
-    """The 房源特色 blocks: ``<div class="name">交通出行</div><div class="content">…</div>``
-    → {name: text}."""
-    out: dict[str, str] = {}
-    for block in sel.css("div.introContent div.baseattribute"):
-        name = normalize.clean_text(block.css("div.name::text").get())
-        text = normalize.clean_text(" ".join(block.css("div.content ::text").getall()))
-        if name and text:
-            out[name] = text
-    return out
-
-
 def parse_detail(sel: Selector, item: scrapy.Item) -> scrapy.Item:
     """Enrich a list item from its detail page; fields the page lacks keep the list's value."""
     base = _labelled(sel, "div.introContent div.base li")
@@ -141,7 +129,9 @@ def parse_detail(sel: Selector, item: scrapy.Item) -> scrapy.Item:
     found["price_total"] = "".join(sel.css("div.overview div.price span.total::text").getall())
     found["unit_price"] = sel.css("div.overview span.unitPriceValue::text").get()
     found["community"] = sel.css("div.communityName a.info::text").get()
-    transport = _features(sel).get("交通出行")
+    # 房源特色: <div class="name">交通出行</div><div class="content">…</div>, 核心卖点…
+    features = named_texts(sel, "div.introContent div.baseattribute", "div.name", "div.content")
+    transport = features.get("交通出行")
     if transport:
         found["metro_station"], found["metro_distance_m"] = metro_from_text(transport)
     loader.replace_fields(found)
