@@ -47,6 +47,8 @@ PROPERTY_FIELDS: tuple[str, ...] = (
     "elevator",
     "building_type",
     "near_metro",
+    "metro_station",
+    "metro_distance_m",
 )
 LISTING_FIELDS: tuple[str, ...] = (
     "source",
@@ -72,6 +74,8 @@ PRICE_TOTAL_RANGE = (10_000, 2_000_000_000)  # yuan
 UNIT_PRICE_RANGE = (500, 600_000)  # yuan/m²
 BUILD_YEAR_RANGE = (1900, 2030)
 TOTAL_FLOORS_RANGE = (1, 150)
+METRO_DISTANCE_M_RANGE = (0, 5000)  # metres to the named station: farther is not "near"
+STATION_NAME_LIMIT = 20
 UNIT_PRICE_TOLERANCE = 0.05  # price_total / area vs the stated unit price
 
 
@@ -114,6 +118,8 @@ class Listing:
     elevator: bool | None = None
     building_type: str | None = None  # 塔楼/板塔结合/板楼 as the page said, or other text
     near_metro: bool | None = None  # the source's 近地铁 tag
+    metro_station: str | None = None  # the nearest station the listing names: 车陂南站, 深圳北站
+    metro_distance_m: int | None = None  # metres to it, as the listing states
     property_type: str | None = None
     price_total: int | None = None
     unit_price: int | None = None
@@ -193,6 +199,30 @@ def _short_text(field: str, v: Any, limit: int) -> str | None:
     s = clean_text(v)
     if s is not None and len(s) > limit:
         raise ListingError(field, f"too_long (over {limit} characters)")
+    return s
+
+
+# A station as listings write it: a line first (5号线, 地铁2号线, APM线, 5号线(环中线)), 地铁
+# before or inside the name (地铁淘金站, 淘金地铁站), 站 sometimes left off.
+_STATION_LINE = re.compile(r"^(?:地铁)?(?:[0-9A-Za-z]+号?线|[^\s()]{1,6}线)?(?:\([^()]*\))?")
+
+
+def station_name(v: Any) -> str | None:
+    """A metro station's name as the schema stores it: the name ending in 站, without the line
+    or 地铁 (``5号线(环中线)深圳北站`` → ``深圳北站``, ``淘金地铁站`` → ``淘金站``, ``车陂南`` →
+    ``车陂南站``); None where nothing is left."""
+    s = clean_text(v)
+    if s is None:
+        return None
+    s = _STATION_LINE.sub("", s.replace(" ", ""), count=1).removeprefix("地铁")
+    s = s.removesuffix("站").removesuffix("地铁")
+    return f"{s}站" if s else None
+
+
+def _station(field: str, v: Any) -> str | None:
+    s = station_name(v)
+    if s is not None and len(s) > STATION_NAME_LIMIT:
+        raise ListingError(field, f"too_long (over {STATION_NAME_LIMIT} characters)")
     return s
 
 
@@ -331,6 +361,8 @@ FIELD_RULES: dict[str, Callable[[str, Any], Any]] = {
     "elevator": _bool,
     "building_type": partial(_short_text, limit=20),
     "near_metro": _bool,
+    "metro_station": _station,
+    "metro_distance_m": _ranged("int", *METRO_DISTANCE_M_RANGE),
     "property_type": _one_of(PROPERTY_TYPES),
     "listed_at": _datetime,
     "dealt_at": _datetime,

@@ -23,6 +23,8 @@ GOOD = [
         "rooms": "3",
         "price_total": "4000000",
         "elevator": "有",
+        "metro_station": "3号线燕塘地铁站",
+        "metro_distance_m": "180",
         "crawled_at": "2025-01-01",
     },
     {
@@ -89,6 +91,8 @@ def test_import_counts_rejects_by_reason_and_export_round_trips(db_url, tmp_path
     assert (row["city"], row["district"], row["unit_price"]) == ("深圳市", "南山区", 90_000)
     assert pd.isna(row["price_total"])  # never derived: only what the source said
     assert stored.set_index("listing_id").loc["1", "unit_price"] == 44693
+    first = stored.set_index("listing_id").loc["1"]
+    assert (first["metro_station"], first["metro_distance_m"]) == ("燕塘站", 180)
 
 
 def test_cli_import_prints_rejects_in_words(sqlite_url, tmp_path, monkeypatch):

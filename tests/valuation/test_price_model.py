@@ -92,6 +92,12 @@ def test_past_the_data_the_interval_widens_and_keeps_its_order(small_listings, q
         ({"district": "天河", "area_m2": 80}, "city", "required", "缺少"),
         ({**MINIMAL, "building_type": "别墅"}, "building_type", "bad_value", "塔楼/板塔结合/板楼"),
         ({**MINIMAL, "near_metro": "maybe"}, "near_metro", "bad_value", "应为是或否"),
+        (
+            {**MINIMAL, "metro_distance_m": 9000},
+            "metro_distance_m",
+            "bad_value",
+            "超出合理范围（9000，应在 0–5000）",
+        ),
     ],
 )
 def test_not_priceable_says_which_field_and_why_in_chinese(
