@@ -193,7 +193,7 @@ def _yuan(v: Any) -> str:
 def _print_report(body: dict[str, Any], tz: str) -> None:
     from datetime import datetime
 
-    from app.web.report import note_words
+    from app.web.report import metro_facts, note_words
     from valuation.comparables import PRICE_KINDS
 
     d = body["description"]
@@ -205,10 +205,8 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
         t.add_row("案号", body["case_number"])
     if body.get("court"):
         t.add_row("询价法院", body["court"])
-    if d.get("metro_station"):
-        t.add_row("最近地铁站", d["metro_station"])
-    if d.get("metro_distance_m") is not None:
-        t.add_row("距地铁站距离", f"{d['metro_distance_m']} 米")
+    for label, value in metro_facts(d):
+        t.add_row(label, value)
     # The legal words on lines of their own, never wrapped inside a cell.
     if body["reference_price"] is None:
         t.add_row("参考价", "[bold yellow]尚无[/bold yellow]")

@@ -139,13 +139,24 @@ def test_the_form_takes_the_metro_station_and_the_report_shows_it(desk: Desk) ->
     )
     assert made.status_code == 303, made.text[:500]
     report = court.get(made.headers["location"]).text
-    assert report.split('id="metro-station">')[1].startswith("车陂南站</dd>")
-    assert report.split('id="metro-distance">')[1].startswith("300 米</dd>")
+    assert "<dt>最近地铁站</dt><dd>车陂南站</dd>" in report
+    assert "<dt>距地铁站距离</dt><dd>300 米</dd>" in report
     bare = court.post("/inquiries", data=TIANHE)
-    assert 'id="metro-station"' not in court.get(bare.headers["location"]).text
+    assert "最近地铁站</dt>" not in court.get(bare.headers["location"]).text
     for bad, words in (("-5", "须不小于 0"), ("9000", "须不大于 5000")):
         refused = court.post("/inquiries", data={**TIANHE, "metro_distance_m": bad})
         assert refused.status_code == 422
         error = refused.text.split('id="inquiry-error">')[1].split("</p>")[0]
         assert error == f"距地铁站距离（米）填写有误：{bad}（{words}）", error
         assert f'value="{bad}"' in refused.text  # what was typed stays in the form
+
+
+@needs_fonts
+def test_the_pdf_names_the_metro_station_when_given(desk: Desk) -> None:
+    stated = {**TIANHE, "metro_station": "车陂南", "metro_distance_m": "300"}
+    made = desk.court.post("/inquiries", data=stated)
+    assert made.status_code == 303, made.text[:500]
+    text = _pdf_text(desk.court, made.headers["location"])
+    assert "最近地铁站车陂南站" in text and "距地铁站距离300米" in text
+    bare = desk.court.post("/inquiries", data=TIANHE)
+    assert "最近地铁站" not in _pdf_text(desk.court, bare.headers["location"])
