@@ -79,6 +79,12 @@ def inquire(
     near_metro: bool = typer.Option(
         None, "--near-metro/--no-near-metro", help="是否近地铁站（知道时填写）。"
     ),
+    metro_station: str = typer.Option(
+        None, "--metro-station", help="最近地铁站（房源所说的），如 车陂南站。"
+    ),
+    metro_distance: int = typer.Option(
+        None, "--metro-distance", help="距该地铁站的距离（米，整数；知道时填写）。"
+    ),
     source: list[str] = typer.Option(
         [],
         "--source",
@@ -134,6 +140,8 @@ def inquire(
                 "decoration": decoration,
                 "building_type": building_type,
                 "near_metro": near_metro,
+                "metro_station": metro_station,
+                "metro_distance_m": metro_distance,
                 "as_of": as_of,
                 "bizcircle": bizcircle,
                 "sources": [_parse_source(s) for s in source],
@@ -167,7 +175,9 @@ def inquire(
         console.print(f"[red]{exc.message}[/red]", soft_wrap=True)
         raise typer.Exit(2) from exc
     except RuleViolation as exc:
-        where = f"{exc.field}：" if exc.field else ""
+        from app.web.forms import FIELD_NAMES
+
+        where = f"{FIELD_NAMES.get(exc.field, exc.field)}：" if exc.field else ""
         console.print(f"[red]无法询价[/red]：{where}{exc.message}", soft_wrap=True)
         raise typer.Exit(2) from exc
     if as_json:
@@ -183,7 +193,7 @@ def _yuan(v: Any) -> str:
 def _print_report(body: dict[str, Any], tz: str) -> None:
     from datetime import datetime
 
-    from app.web.report import note_words
+    from app.web.report import metro_facts, note_words
     from valuation.comparables import PRICE_KINDS
 
     d = body["description"]
@@ -195,6 +205,8 @@ def _print_report(body: dict[str, Any], tz: str) -> None:
         t.add_row("案号", body["case_number"])
     if body.get("court"):
         t.add_row("询价法院", body["court"])
+    for label, value in metro_facts(d):
+        t.add_row(label, value)
     # The legal words on lines of their own, never wrapped inside a cell.
     if body["reference_price"] is None:
         t.add_row("参考价", "[bold yellow]尚无[/bold yellow]")

@@ -26,6 +26,7 @@ from auction.store import DEPOSIT_STATUSES, LOT_STATUSES, Court
 from fapai.errors import RuleViolation
 from fapai.law import NOTICE_FIELDS, PROPERTY_TYPES, REFERENCE_METHODS
 from fapai.money import to_fen
+from valuation.schema import METRO_DISTANCE_M_RANGE
 from valuation.schema import PROPERTY_TYPES as LISTING_PROPERTY_TYPES
 
 __all__ = [
@@ -642,6 +643,15 @@ class InquiryIn(BaseModel):
     decoration: Literal["精装", "简装", "毛坯", "其他"] | None = None
     building_type: Literal["塔楼", "板塔结合", "板楼"] | None = None
     near_metro: bool | None = None
+    metro_station: str | None = Field(
+        None, max_length=40, description="The nearest metro station named (最近地铁站)"
+    )
+    metro_distance_m: int | None = Field(
+        None,
+        ge=METRO_DISTANCE_M_RANGE[0],
+        le=METRO_DISTANCE_M_RANGE[1],
+        description="Metres to that station, as stated (距地铁站距离)",
+    )
     build_year: int | None = None
     elevator: bool | None = None
     lat: float | None = None
@@ -681,6 +691,8 @@ class AppraisalProperty(BaseModel):
     decoration: Scalar = None
     building_type: Scalar = None
     near_metro: Scalar = None
+    metro_station: Scalar = None
+    metro_distance_m: Scalar = None
     build_year: Scalar = None
     elevator: Scalar = None
     lat: Scalar = None

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -133,6 +133,34 @@ def db_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def migration_drift(db_url: str) -> Callable[..., list]:
+    """``drift(tables, skip_index=…)``: how the migrated database at ``db_url`` differs from the
+    SQLAlchemy models for those tables (Alembic's autogenerate comparison); [] when the
+    migrations build exactly what the models declare. ``skip_index(name)`` leaves out indexes
+    that exist only on some databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from fapai.db import Base
+
+    def drift(tables: set[str], skip_index: Callable[[str], bool] = lambda _name: False) -> list:
+        def included(_obj, name, kind, _reflected, _other) -> bool:
+            return (kind != "table" or name in tables) and not (
+                kind == "index" and skip_index(name)
+            )
+
+        engine = make_engine(db_url)
+        try:
+            with engine.connect() as conn:
+                ctx = MigrationContext.configure(conn, opts={"include_object": included})
+                return compare_metadata(ctx, Base.metadata)
+        finally:
+            engine.dispose()
+
+    return drift
 
 
 @pytest.fixture

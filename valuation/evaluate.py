@@ -4,7 +4,9 @@ Metrics on total prices (yuan): median absolute percentage error (MdAPE), the sh
 ±10% and ±20%, and the IAAO ratio statistics of predicted / actual price (median ratio; COD,
 the coefficient of dispersion, IAAO Standard on Ratio Studies §9.2; PRD, the price-related
 differential, §9.3), plus interval coverage. The baseline is the district's median unit price in
-the training rows × the area, what a clerk would compute by hand.
+the training rows × the area, what a clerk would compute by hand. A near-identical twin's
+price (:func:`twin_unit_prices`) measures the noise of the prices themselves: the floor below
+which no model that knows only the listing schema can go (``bench/noise_floor.py``).
 """
 
 from __future__ import annotations
@@ -115,3 +117,37 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
             )
         )
     return rows
+
+
+TWIN_KEY = ("source", "city", "district", "community", "rooms", "seen")
+TWIN_AREA_TOLERANCE = 0.01  # relative
+
+
+def twin_unit_prices(
+    rows: pd.DataFrame, pool: pd.DataFrame, apart_by: str | None = None
+) -> pd.Series:
+    """Each row's twins' median unit price (yuan/m²) in ``pool``, NaN where it has none.
+
+    A twin is another listing (``listing_id``) of the same source, city, district, community
+    and rooms, seen on the same day, its area within 1%: for a model that knows only the listing
+    schema, the same home. With ``apart_by`` (a column of both frames, e.g. the CV fold), a twin
+    must differ from the row there (a twin among the rows the row's own model learned from).
+    """
+
+    def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.dropna(subset=["community", "rooms"])
+        area = out["area_m2"].astype(float)
+        return out.assign(
+            seen=observed_at(out).dt.date, area=area, unit=total_price(out) / area.to_numpy()
+        )
+
+    key = list(TWIN_KEY)
+    cols = [*key, "listing_id", "area", "unit", *([apart_by] if apart_by else [])]
+    left = keyed(rows)[cols].rename_axis("row").reset_index()
+    pairs = left.merge(keyed(pool)[cols], on=key, suffixes=("", "_twin"))
+    alike = (pairs["listing_id"] != pairs["listing_id_twin"]) & (
+        (pairs["area_twin"] / pairs["area"] - 1).abs() <= TWIN_AREA_TOLERANCE
+    )
+    if apart_by:
+        alike &= pairs[apart_by] != pairs[f"{apart_by}_twin"]
+    return pairs[alike].groupby("row")["unit_twin"].median().reindex(rows.index)

@@ -424,6 +424,44 @@ def evaluate_time_ordered(
     return report
 
 
+def cross_validated_prices(
+    frame: pd.DataFrame,
+    *,
+    now: datetime,
+    folds: int = 5,
+    params: Mapping[str, Any] | None = None,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """K-fold cross-validation's prices, one row per usable listing (random folds, as the data
+    README's floor was measured): each priced once by a model that did not see it.
+
+    Columns: ``fold``, ``actual``, ``predicted``, ``baseline`` (district median × area of the
+    other folds) and the intervals' ``low80``, ``high80``, ``low90``, ``high90``, all yuan; the
+    index is the prepared training frame's.
+    """
+    data, _ = prepare_training_frame(frame)
+    fold = np.random.default_rng(random_state).integers(0, folds, len(data))
+    parts = []
+    for f in range(folds):
+        train_rows, test_rows = data[fold != f], data[fold == f]
+        model = train_price_model(
+            train_rows, now=now, params=params, random_state=random_state, check_share=0.0
+        ).as_price_model()
+        log_unit, widths = model.price_rows(test_rows)
+        area = test_rows["area_m2"].to_numpy(dtype=float)
+        part = {
+            "fold": f,
+            "actual": total_price(test_rows),
+            "predicted": np.exp(log_unit) * area,
+            "baseline": district_median_baseline(train_rows, test_rows),
+        }
+        for c, w in widths.items():
+            part[f"low{round(c * 100)}"] = np.exp(log_unit - w) * area
+            part[f"high{round(c * 100)}"] = np.exp(log_unit + w) * area
+        parts.append(pd.DataFrame(part, index=test_rows.index))
+    return pd.concat(parts).reindex(data.index)
+
+
 def evaluate_cross_validated(
     frame: pd.DataFrame,
     *,
@@ -432,31 +470,16 @@ def evaluate_cross_validated(
     params: Mapping[str, Any] | None = None,
     random_state: int = 0,
 ) -> dict[str, Any]:
-    """K-fold cross-validation (random folds, as the data README's floor was measured).
-
-    Every row is priced once by a model that did not see it; metrics pool all folds.
-    """
-    data, _ = prepare_training_frame(frame)
-    fold = np.random.default_rng(random_state).integers(0, folds, len(data))
-    actual, predicted, baseline = [], [], []
-    low = {"80": [], "90": []}
-    high = {"80": [], "90": []}
-    for f in range(folds):
-        train_rows, test_rows = data[fold != f], data[fold == f]
-        model = train_price_model(
-            train_rows, now=now, params=params, random_state=random_state, check_share=0.0
-        ).as_price_model()
-        log_unit, widths = model.price_rows(test_rows)
-        area = test_rows["area_m2"].to_numpy(dtype=float)
-        actual.append(total_price(test_rows))
-        predicted.append(np.exp(log_unit) * area)
-        baseline.append(district_median_baseline(train_rows, test_rows))
-        for c, w in widths.items():
-            low[f"{round(c * 100)}"].append(np.exp(log_unit - w) * area)
-            high[f"{round(c * 100)}"].append(np.exp(log_unit + w) * area)
-    intervals = {k: (np.concatenate(low[k]), np.concatenate(high[k])) for k in low}
-    report = compare(
-        np.concatenate(actual), np.concatenate(predicted), np.concatenate(baseline), intervals
+    """K-fold cross-validation (:func:`cross_validated_prices`); metrics pool all folds."""
+    prices = cross_validated_prices(
+        frame, now=now, folds=folds, params=params, random_state=random_state
     )
-    report["split"] = {"folds": folds, "rows": len(data)}
+    levels = sorted({c[len("low") :] for c in prices if c.startswith("low")})
+    report = compare(
+        prices["actual"].to_numpy(),
+        prices["predicted"].to_numpy(),
+        prices["baseline"].to_numpy(),
+        {k: (prices[f"low{k}"].to_numpy(), prices[f"high{k}"].to_numpy()) for k in levels},
+    )
+    report["split"] = {"folds": folds, "rows": len(prices)}
     return report

@@ -81,6 +81,8 @@ FIELD_NAMES: dict[str, str] = {
     "elevator": "电梯",
     "building_type": "建筑类型",
     "near_metro": "近地铁",
+    "metro_station": "最近地铁站",
+    "metro_distance_m": "距地铁站距离（米）",
     "sources": "询价平台",
     "case_number": "案号",
     "court": "法院",

@@ -27,6 +27,7 @@ from app.web.report import (
     estimate_words,
     index_chart,
     index_words,
+    metro_facts,
     outcome_notes,
     reference_words,
     source_rows,
@@ -191,6 +192,7 @@ def report_pdf(r: InquiryReport) -> bytes:
             ("案号", r.case_number or "未填写"),
             ("询价法院", r.court or "未记录"),
             ("标的", r.subject_title),
+            *metro_facts(r.description),
         ],
     )
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from app.web import charts, display
 from app.web.display import reads_as_chinese
@@ -154,6 +156,17 @@ def source_rows(r: InquiryReport, tz: str) -> list[tuple[str, str, str, str, str
     return rows
 
 
+def metro_facts(description: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The metro station and the distance to it that the court stated, as the report's
+    (label, value) lines for the page, the PDF and ``fapai inquire``; none where not given."""
+    facts = []
+    if description.get("metro_station"):
+        facts.append(("最近地铁站", str(description["metro_station"])))
+    if description.get("metro_distance_m") is not None:
+        facts.append(("距地铁站距离", f"{description['metro_distance_m']} 米"))
+    return facts
+
+
 def page_context(r: InquiryReport) -> dict[str, object]:
     """What the report page shows beyond the report itself: its charts and its words."""
     return {
@@ -165,6 +178,7 @@ def page_context(r: InquiryReport) -> dict[str, object]:
         "notes": outcome_notes(r),
         "reference_check": r.reference_check,
         "index_words": index_words(r),
+        "metro": metro_facts(r.description),
     }
 
 

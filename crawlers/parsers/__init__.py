@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import scrapy
+from parsel import Selector
+
+from crawlers import normalize
 
 
 @dataclass
@@ -27,3 +30,15 @@ class ListPage:
     next_url: str | None = None
     # Page-level reasons ("layout:no_rows"), counted in the crawl stats as dropped pages.
     problems: list[str] = field(default_factory=list)
+
+
+def named_texts(sel: Selector, block: str, name: str, value: str) -> dict[str, str]:
+    """{name: text} from a page's blocks that each hold a name and a value (``block``, and
+    inside it the ``name`` and ``value`` CSS); blocks lacking either are skipped."""
+    out: dict[str, str] = {}
+    for b in sel.css(block):
+        key = normalize.clean_text(b.css(f"{name}::text").get())
+        text = normalize.clean_text(" ".join(b.css(f"{value} ::text").getall()))
+        if key and text:
+            out[key] = text
+    return out

@@ -9,7 +9,9 @@ Structure of the 2021+ list page: district filter ``ul.region li a[href=…/sale
 (district, circle, road), ``span.property-price-total-num`` (万) and
 ``p.property-price-average`` (``21786元/㎡``); pagination ``div.pagination a.next-active``.
 Detail page (``/prop/view/<id>``): ``div.houseInfo-main-item`` blocks with
-``.houseInfo-main-item-name`` / ``-value`` (装修程度, 配套电梯, 挂牌时间).
+``.houseInfo-main-item-name`` / ``-value`` (装修程度, 配套电梯, 挂牌时间), and the agent's
+房源概况 description (``div.houseInfo-desc-content``, paragraphs such as 【交通出行】…) that
+names the metro station and distance.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from parsel import Selector
 
 from crawlers import normalize
 from crawlers.items import ListingLoader
-from crawlers.parsers import ListPage, Row
+from crawlers.parsers import ListPage, Row, named_texts
+from valuation.market_data.metro import metro_from_text
 
 _DETAIL_ID = re.compile(r"/prop/view/(\w+)")
 
@@ -67,20 +70,21 @@ def parse_list(sel: Selector, page_url: str, source: str, city: str) -> ListPage
 
 
 def parse_detail(sel: Selector, item: scrapy.Item) -> scrapy.Item:
-    """Enrich a list item with what only the detail page says (decoration, elevator, date)."""
-    facts: dict[str, str] = {}
-    for block in sel.css("div.houseInfo-main-item"):
-        name = normalize.clean_text(block.css(".houseInfo-main-item-name::text").get())
-        value = normalize.clean_text(
-            " ".join(block.css(".houseInfo-main-item-value ::text").getall())
-        )
-        if name and value:
-            facts[name] = value
+    """Enrich a list item with what only the detail page says (decoration, elevator, date,
+    the metro station and its distance)."""
+    facts = named_texts(
+        sel, "div.houseInfo-main-item", ".houseInfo-main-item-name", ".houseInfo-main-item-value"
+    )
     loader = ListingLoader(item=item.copy(), selector=sel)
     found = {
         "decoration": normalize.parse_decoration(facts.get("装修程度")),
         "elevator": facts.get("配套电梯"),
         "listed_at": normalize.parse_local_date(facts.get("挂牌时间")),
     }
+    described = normalize.clean_text(
+        " ".join(sel.css("div.houseInfo-desc-content ::text").getall())
+    )
+    if described:
+        found["metro_station"], found["metro_distance_m"] = metro_from_text(described)
     loader.replace_fields(found)
     return loader.load_item()

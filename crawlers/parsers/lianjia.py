@@ -13,7 +13,9 @@ Structure (``{city}.lianjia.com/ershoufang/`` and ``{city}.ke.com/ershoufang/``)
   ``page-url="/ershoufang/tianhe/pg{page}/"``;
 - detail: ``div.overview .price .total`` / ``.unitPriceValue``, ``div.communityName a.info``,
   ``div.areaName .info a`` (district, circle), ``div.introContent .base li`` and
-  ``.transaction li`` as ``<span class="label">所在楼层</span>中楼层 (共18层)``.
+  ``.transaction li`` as ``<span class="label">所在楼层</span>中楼层 (共18层)``; the 房源特色
+  section's ``div.introContent div.baseattribute`` blocks (``div.name`` 交通出行, 核心卖点…,
+  ``div.content`` free text), where the 交通出行 text names the metro station and distance.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from parsel import Selector
 
 from crawlers import normalize
 from crawlers.items import ListingLoader
-from crawlers.parsers import ListPage, Row
+from crawlers.parsers import ListPage, Row, named_texts
+from valuation.market_data.metro import metro_from_text
 
 _DETAIL_ID = re.compile(r"/ershoufang/(\d+)\.html")
 
@@ -126,5 +129,10 @@ def parse_detail(sel: Selector, item: scrapy.Item) -> scrapy.Item:
     found["price_total"] = "".join(sel.css("div.overview div.price span.total::text").getall())
     found["unit_price"] = sel.css("div.overview span.unitPriceValue::text").get()
     found["community"] = sel.css("div.communityName a.info::text").get()
+    # 房源特色: <div class="name">交通出行</div><div class="content">…</div>, 核心卖点…
+    features = named_texts(sel, "div.introContent div.baseattribute", "div.name", "div.content")
+    transport = features.get("交通出行")
+    if transport:
+        found["metro_station"], found["metro_distance_m"] = metro_from_text(transport)
     loader.replace_fields(found)
     return loader.load_item()

@@ -46,6 +46,18 @@ def api(db_url: str, shipped_models: Path, clock: FrozenClock) -> Iterator[tuple
         yield client, {"court": court, "bidder": bidder, "factory": factory, "court_id": court_id}
 
 
+@pytest.fixture
+def inquire_env(shipped_models: Path, tmp_path: Path, monkeypatch) -> Iterator[None]:
+    """``fapai inquire`` run in-process on the shipped models and a SQLite file of its own."""
+    from fapai.settings import get_settings
+
+    monkeypatch.setenv("FAPAI_MODELS_DIR", str(shipped_models))
+    monkeypatch.setenv("FAPAI_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -190,61 +202,52 @@ def test_inquiry_api_refuses_and_explains(api):
     assert client.get("/api/inquiries/424242", headers=court).status_code == 404
 
 
-def test_fapai_inquire_prints_the_report(shipped_models, tmp_path, monkeypatch):
+def test_fapai_inquire_prints_the_report(inquire_env):
     from app.cli import app
     from fapai.settings import get_settings
 
-    monkeypatch.setenv("FAPAI_MODELS_DIR", str(shipped_models))
-    monkeypatch.setenv("FAPAI_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    get_settings.cache_clear()
-    try:
-        args = ["inquire", "--city", "广州", "--district", "天河", "--area", "89"]
-        args += ["--source", "JD=4500000", "--source", "淘宝", "--save"]
-        shown = CliRunner().invoke(app, args)
-        assert shown.exit_code == 0, shown.output
-        assert "参考价规定 第十三条" in shown.output and "建议起拍价" in shown.output
-        assert "尚无结果" in shown.output and "独立核对" in shown.output
-        unsaved = CliRunner().invoke(app, [*args[:-1], "--json"])
-        assert json.loads(unsaved.stdout[unsaved.stdout.index("{") :])["id"] is None
-        as_json = CliRunner().invoke(app, [*args, "--json"])
-        report = json.loads(as_json.stdout[as_json.stdout.index("{") :])
-        assert report["id"] == 2 and report["reference_price"] == 4500000
-        assert [(s["platform"], s["price"]) for s in report["sources"]] == [
-            ("JD", 4500000),
-            ("淘宝", None),
-        ]
-        refused = CliRunner().invoke(
-            app, ["inquire", "--city", "汕尾", "--district", "城区", "--area", "89"]
-        )
-        assert refused.exit_code == 2 and "没有该地的市场数据" in refused.output
-        slip = CliRunner().invoke(app, [*args[:7], "--source", "JD=1"])
-        assert slip.exit_code == 2 and "sources.0.price" in slip.output
-        assert CliRunner().invoke(app, [*args[:7], "--source", "JD=1", "--confirm"]).exit_code == 0
-        # --court: the report is that court's (only its users see it); an unknown code refused.
-        assert (
-            CliRunner().invoke(app, ["courts", "add", "GZTH", "广州市天河区人民法院"]).exit_code
-            == 0
-        )
-        theirs = CliRunner().invoke(app, [*args, "--court", "GZTH", "--json"])
-        owned = json.loads(theirs.stdout[theirs.stdout.index("{") :])["id"]
-        with session_scope(session_factory(make_engine(str(get_settings().database_url)))) as s:
-            court = s.scalars(select(Court.id).where(Court.code == "GZTH")).one()
-            assert get_inquiry(s, owned, court) is not None
-            assert get_inquiry(s, report["id"], court) is None  # saved without --court
-        # --case-number: the report carries the case, and the court's name when it is one's.
-        case = "（2026）粤0106执1234号"
-        printed = CliRunner().invoke(app, [*args, "--court", "GZTH", "--case-number", case])
-        assert printed.exit_code == 0, printed.output
-        assert case in printed.output and "广州市天河区人民法院" in printed.output
-        assert "案号" not in CliRunner().invoke(app, args).output
-        stored = CliRunner().invoke(app, [*args, "--case-number", case, "--json"])
-        stored_id = json.loads(stored.stdout[stored.stdout.index("{") :])["id"]
-        with session_scope(session_factory(make_engine(str(get_settings().database_url)))) as s:
-            assert get_inquiry(s, stored_id, None)["case_number"] == case
-        unknown = CliRunner().invoke(app, [*args, "--court", "NOPE"])
-        assert unknown.exit_code == 2 and "NOPE" in unknown.output
-    finally:
-        get_settings.cache_clear()
+    args = ["inquire", "--city", "广州", "--district", "天河", "--area", "89"]
+    args += ["--source", "JD=4500000", "--source", "淘宝", "--save"]
+    shown = CliRunner().invoke(app, args)
+    assert shown.exit_code == 0, shown.output
+    assert "参考价规定 第十三条" in shown.output and "建议起拍价" in shown.output
+    assert "尚无结果" in shown.output and "独立核对" in shown.output
+    unsaved = CliRunner().invoke(app, [*args[:-1], "--json"])
+    assert json.loads(unsaved.stdout[unsaved.stdout.index("{") :])["id"] is None
+    as_json = CliRunner().invoke(app, [*args, "--json"])
+    report = json.loads(as_json.stdout[as_json.stdout.index("{") :])
+    assert report["id"] == 2 and report["reference_price"] == 4500000
+    assert [(s["platform"], s["price"]) for s in report["sources"]] == [
+        ("JD", 4500000),
+        ("淘宝", None),
+    ]
+    refused = CliRunner().invoke(
+        app, ["inquire", "--city", "汕尾", "--district", "城区", "--area", "89"]
+    )
+    assert refused.exit_code == 2 and "没有该地的市场数据" in refused.output
+    slip = CliRunner().invoke(app, [*args[:7], "--source", "JD=1"])
+    assert slip.exit_code == 2 and "sources.0.price" in slip.output
+    assert CliRunner().invoke(app, [*args[:7], "--source", "JD=1", "--confirm"]).exit_code == 0
+    # --court: the report is that court's (only its users see it); an unknown code refused.
+    assert CliRunner().invoke(app, ["courts", "add", "GZTH", "广州市天河区人民法院"]).exit_code == 0
+    theirs = CliRunner().invoke(app, [*args, "--court", "GZTH", "--json"])
+    owned = json.loads(theirs.stdout[theirs.stdout.index("{") :])["id"]
+    with session_scope(session_factory(make_engine(str(get_settings().database_url)))) as s:
+        court = s.scalars(select(Court.id).where(Court.code == "GZTH")).one()
+        assert get_inquiry(s, owned, court) is not None
+        assert get_inquiry(s, report["id"], court) is None  # saved without --court
+    # --case-number: the report carries the case, and the court's name when it is one's.
+    case = "（2026）粤0106执1234号"
+    printed = CliRunner().invoke(app, [*args, "--court", "GZTH", "--case-number", case])
+    assert printed.exit_code == 0, printed.output
+    assert case in printed.output and "广州市天河区人民法院" in printed.output
+    assert "案号" not in CliRunner().invoke(app, args).output
+    stored = CliRunner().invoke(app, [*args, "--case-number", case, "--json"])
+    stored_id = json.loads(stored.stdout[stored.stdout.index("{") :])["id"]
+    with session_scope(session_factory(make_engine(str(get_settings().database_url)))) as s:
+        assert get_inquiry(s, stored_id, None)["case_number"] == case
+    unknown = CliRunner().invoke(app, [*args, "--court", "NOPE"])
+    assert unknown.exit_code == 2 and "NOPE" in unknown.output
 
 
 def test_the_api_report_names_the_case_the_court_and_its_comparables(api):
@@ -301,3 +304,41 @@ def test_pricing_an_inquiry_leaves_sqlite_free_for_writers(sqlite_url, shipped_m
         page = client.post("/inquiries", data=form, follow_redirects=False)
         assert page.status_code == 303, "the form was refused: " + page.text[-400:]
         assert locked == []
+
+
+def test_the_metro_station_and_distance_are_stated_checked_and_reported(api):
+    client, who = api
+    court = _auth(who["court"])
+    body = {**TIANHE, "metro_station": "3号线燕塘地铁站", "metro_distance_m": 180}
+    made = client.post("/api/inquiries", json=body, headers=court)
+    assert made.status_code == 201, made.text
+    report = client.get(f"/api/inquiries/{made.json()['id']}", headers=court).json()
+    described = report["description"]
+    assert (described["metro_station"], described["metro_distance_m"]) == ("燕塘站", 180)
+    for field, bad in (
+        ("metro_distance_m", -5),
+        ("metro_distance_m", 9000),
+        ("metro_distance_m", "三百米"),
+        ("metro_station", "站" * 41),
+    ):
+        refused = client.post("/api/inquiries", json={**TIANHE, field: bad}, headers=court)
+        assert refused.status_code == 422 and refused.json()["field"] == field, (field, bad)
+
+
+def test_fapai_inquire_takes_and_prints_the_metro_station(inquire_env):
+    from app.cli import app
+
+    args = ["inquire", "--city", "广州", "--district", "天河", "--area", "89"]
+    helped = CliRunner().invoke(app, ["inquire", "--help"])
+    assert "最近地铁站" in helped.output and "距该地铁站的距离" in helped.output
+    near = [*args, "--metro-station", "燕塘", "--metro-distance", "180"]
+    shown = CliRunner().invoke(app, near)
+    assert shown.exit_code == 0, shown.output
+    assert "最近地铁站" in shown.output and "燕塘站" in shown.output
+    assert "180 米" in shown.output
+    as_json = CliRunner().invoke(app, [*near, "--json"])
+    described = json.loads(as_json.stdout[as_json.stdout.index("{") :])["description"]
+    assert (described["metro_station"], described["metro_distance_m"]) == ("燕塘站", 180)
+    assert "最近地铁站" not in CliRunner().invoke(app, args).output
+    refused = CliRunner().invoke(app, [*args, "--metro-distance=-5"])
+    assert refused.exit_code == 2 and "距地铁站距离（米）" in refused.output

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from fapai.db import make_engine, session_factory, session_scope
 from fapai.metrics import MULTIPROC_ENV
 from valuation.auction_results import AuctionResultRow
+from valuation.market_data.metro import metro_from_text
 from valuation.store import ListingPrice, MarketListing
 
 FAPAI = str(Path(sys.executable).parent / "fapai")
@@ -142,6 +143,7 @@ def test_crawl_recrawl_with_new_prices_then_a_changed_layout(
 
     stored = listings(sqlite_url)
     assert set(stored) == {r["id"] for r in ROWS}
+    assert sum(row.metro_distance_m is not None for row, _ in stored.values()) >= 3
     for src in ROWS:
         row, prices = stored[src["id"]]
         assert (row.district, row.community, row.area_m2) == (
@@ -152,6 +154,11 @@ def test_crawl_recrawl_with_new_prices_then_a_changed_layout(
         assert row.url == f"https://gz.lianjia.com{detail(src)}"  # the real address, not the mirror
         # The forbidden and the missing detail pages: the list page's listing still stands.
         assert (row.listed_at is None) == (src in (FORBIDDEN, MISSING))
+        # The detail page's 交通出行, read by the one metro parser, stored with the listing.
+        read = src not in (FORBIDDEN, MISSING) and src["transport"]
+        assert (row.metro_station, row.metro_distance_m) == (
+            metro_from_text(src["transport"]) if read else (None, None)
+        )
         changed = src["n"] % 5 == 0
         first_price = int(round(float(src["total"]) * 10_000))
         assert prices[0] == first_price

@@ -106,6 +106,29 @@ def test_lianjia_detail_page_enriches_the_list_item() -> None:
     assert item.get("bathrooms") is None  # the list item itself is untouched
 
 
+@pytest.mark.parametrize("flavour", ["lianjia", "ke"])
+def test_the_detail_pages_transport_text_gives_the_metro_station_and_distance(flavour) -> None:
+    """房源特色's 交通出行 (``小区距离地铁3号线同和站1.3公里…``) is read by the one metro
+    parser; a page without it leaves both fields unknown."""
+    host = "gz.lianjia.com" if flavour == "lianjia" else "gz.ke.com"
+    pages = sitegen.lianjia_site(ROWS, flavour=flavour)
+    listed = page(pages, "/ershoufang/baiyun/pg1/", host)
+    rows = lianjia.parse_list(listed, listed.url, flavour, "广州市").rows
+    assert ROWS[2]["transport"].startswith("小区距离地铁3号线同和站1.3公里")
+    near = lianjia.parse_detail(
+        page(pages, f"/ershoufang/{ROWS[2]['id']}.html", host), rows[2].item
+    )
+    assert (near["metro_station"], near["metro_distance_m"]) == ("同和站", 1300)
+    clean, _ = validate(near)
+    assert (clean["metro_station"], clean["metro_distance_m"]) == ("同和站", 1300)
+    assert ROWS[1]["transport"] == ""
+    silent = lianjia.parse_detail(
+        page(pages, f"/ershoufang/{ROWS[1]['id']}.html", host), rows[1].item
+    )
+    assert "metro_station" not in silent and "metro_distance_m" not in silent
+    assert validate(silent)[0]["metro_station"] is None
+
+
 def test_anjuke_list_and_detail() -> None:
     pages = sitegen.anjuke_site(ROWS)
     host = "guangzhou.anjuke.com"
@@ -123,6 +146,12 @@ def test_anjuke_list_and_detail() -> None:
     detail = anjuke.parse_detail(page(pages, f"/prop/view/{src['id']}", host), item)
     assert detail["decoration"] == src["decoration"] and detail["elevator"] == "有"
     assert validate(detail)[0]["elevator"] is True
+    # The agent's 房源概况 names the station after 【交通出行】: read by the one metro parser.
+    rows = result.rows
+    near = anjuke.parse_detail(page(pages, f"/prop/view/{ROWS[2]['id']}", host), rows[2].item)
+    assert (near["metro_station"], near["metro_distance_m"]) == ("同和站", 1300)
+    silent = anjuke.parse_detail(page(pages, f"/prop/view/{ROWS[1]['id']}", host), rows[1].item)
+    assert "metro_station" not in silent and "metro_distance_m" not in silent
 
 
 def test_sf_taobao_list_and_lot_pages() -> None:

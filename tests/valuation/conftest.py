@@ -41,6 +41,12 @@ def quick_train():
     return train_small
 
 
+@pytest.fixture(scope="session")
+def quick_params() -> dict:
+    """The quick model's settings (few trees), for tests that train through other doors."""
+    return dict(QUICK_PARAMS)
+
+
 @pytest.fixture
 def models_dir(tmp_path: Path) -> Path:
     return tmp_path / "models"

@@ -257,3 +257,47 @@ def test_a_tables_validation_is_each_rows_validation():
         pd.DataFrame({"city": ["广州市"] * 2, "district": ["天河区"] * 2, "rooms": [True, False]})
     )
     assert list(reason) == ["rooms:not_a_number"] * 2
+
+
+def test_appraisals_take_the_metro_station_and_distance(
+    sqlite_url, shipped_models_dir, small_listings, tmp_path, monkeypatch, clock
+):
+    """``POST /api/appraisals`` rows and ``fapai appraise`` file columns carry the metro
+    fields; a row that breaks their rule is refused with its reason, the others priced."""
+    from app.cli import app
+    from fapai.settings import get_settings
+
+    near = {**SUBJECT, "metro_station": "燕塘", "metro_distance_m": 180}
+    settings = Settings(database_url=sqlite_url, models_dir=shipped_models_dir)
+    with TestClient(create_app(settings, clock)) as client:
+        with session_scope(session_factory(make_engine(sqlite_url))) as s:
+            home = ensure_court(s, "GZTH", "广州市天河区人民法院")
+            _, court = create_user(s, "天河法院 书记员", "court", clock.now(), court=home)
+        rows = [{**near, "ref": "A1"}, {**near, "ref": "A2", "metro_distance_m": -5}]
+        made = client.post(
+            "/api/appraisals",
+            json={"as_of": "2024-06-30", "properties": rows},
+            headers={"Authorization": f"Bearer {court}"},
+        )
+    assert made.status_code == 200, made.text
+    priced, refused = made.json()["results"]
+    assert priced["estimate"] and priced["refused"] is None
+    assert refused["refused"] == "metro_distance_m:bad_value" and refused["estimate"] is None
+    assert refused["message"] == "取值不合规"
+
+    src, out = tmp_path / "portfolio.csv", tmp_path / "priced.csv"
+    table = small_listings.head(3)[["city", "district", "area_m2"]].copy()
+    table["metro_station"] = ["燕塘站", "车陂南", None]
+    table["metro_distance_m"] = [180, 9000, None]
+    table.to_csv(src, index=False)
+    monkeypatch.setenv("FAPAI_MODELS_DIR", str(shipped_models_dir))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["appraise", str(src), "-o", str(out)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out)
+    assert written["metro_station"].tolist()[:2] == ["燕塘站", "车陂南"]  # the input as given
+    assert written["refused"].tolist()[1] == "metro_distance_m:bad_value"
+    assert written["estimate"].notna().tolist() == [True, False, True]

@@ -112,7 +112,10 @@ def test_cli_import_prints_rejects_in_words(sqlite_url, tmp_path, monkeypatch):
         assert "district:unknown_district" in result.output
         out = tmp_path / "out.parquet"
         assert runner.invoke(app, ["data", "export", str(out)]).exit_code == 0
-        assert len(pd.read_parquet(out)) == 2
+        exported = pd.read_parquet(out).set_index("listing_id")
+        assert len(exported) == 2
+        metro = exported.loc["1", ["metro_station", "metro_distance_m"]].tolist()
+        assert metro == ["燕塘站", 180]  # the stated station and metres, as the schema wrote them
         missing = runner.invoke(app, ["data", "import", str(tmp_path / "nope.csv")])
         assert missing.exit_code == 1 and "文件不存在" in missing.output
     finally:

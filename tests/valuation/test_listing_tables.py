@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
-from fapai.db import Base, alembic_config, make_engine, migrate, session_factory, session_scope
+from fapai.db import alembic_config, make_engine, migrate, session_factory, session_scope
 from valuation.store import ListingPrice, MarketListing
 
 MARKET_TABLES = {MarketListing.__tablename__, ListingPrice.__tablename__}
@@ -25,19 +23,8 @@ def _listing_columns(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_migration_matches_the_models(db_url):
-    engine = make_engine(db_url)
-    with engine.connect() as conn:
-        ctx = MigrationContext.configure(
-            conn,
-            opts={
-                "include_object": lambda _o, name, kind, _r, _c: (
-                    kind != "table" or name in MARKET_TABLES
-                )
-            },
-        )
-        assert compare_metadata(ctx, Base.metadata) == []
-    engine.dispose()
+def test_migration_matches_the_models(migration_drift):
+    assert migration_drift(MARKET_TABLES) == []
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

@@ -87,6 +87,15 @@ def test_inquiry_request_is_checked_like_the_api() -> None:
     assert described.building_type == "板楼" and described.near_metro is True
     with pytest.raises(forms.FormError, match="建筑类型填写有误"):
         forms.inquiry_request({"city": "广州市", "area_m2": "89", "building_type": "别墅"}, [], [])
+    metro = {"metro_station": "车陂南站", "metro_distance_m": "300"}
+    near = forms.inquiry_request({"city": "广州市", "area_m2": "89", **metro}, [], [])
+    assert (near.metro_station, near.metro_distance_m) == ("车陂南站", 300)
+    with pytest.raises(forms.FormError, match=r"距地铁站距离（米）填写有误：-5（须不小于 0）"):
+        forms.inquiry_request({"city": "广州市", "area_m2": "89", "metro_distance_m": "-5"}, [], [])
+    with pytest.raises(forms.FormError, match="距地铁站距离（米）填写有误：三百米（须为整数）"):
+        forms.inquiry_request(
+            {"city": "广州市", "area_m2": "89", "metro_distance_m": "三百米"}, [], []
+        )
     confirmed = forms.inquiry_request({"city": "广州市", "area_m2": "89", "confirmed": "1"}, [], [])
     assert confirmed.confirmed is True
 

@@ -127,3 +127,36 @@ def test_the_report_and_its_pdf_say_what_a_judge_needs(desk: Desk) -> None:
     note = court.get(kept.headers["location"]).text.split('id="reference-note">')[1]
     assert "京东（¥1）的结果与其他各来源及本平台估价" in note.split("</p>")[0]
     assert "京东（¥1）的结果与其他各来源及本平台估价" in _pdf_text(court, kept.headers["location"])
+
+
+def test_the_form_takes_the_metro_station_and_the_report_shows_it(desk: Desk) -> None:
+    court = desk.court
+    page = court.get("/inquiries/new").text
+    assert '<label for="metro_station">最近地铁站</label>' in page
+    assert '<label for="metro_distance_m">距地铁站距离（米）</label>' in page
+    made = court.post(
+        "/inquiries", data={**TIANHE, "metro_station": "车陂南", "metro_distance_m": "300"}
+    )
+    assert made.status_code == 303, made.text[:500]
+    report = court.get(made.headers["location"]).text
+    assert "<dt>最近地铁站</dt><dd>车陂南站</dd>" in report
+    assert "<dt>距地铁站距离</dt><dd>300 米</dd>" in report
+    bare = court.post("/inquiries", data=TIANHE)
+    assert "最近地铁站</dt>" not in court.get(bare.headers["location"]).text
+    for bad, words in (("-5", "须不小于 0"), ("9000", "须不大于 5000")):
+        refused = court.post("/inquiries", data={**TIANHE, "metro_distance_m": bad})
+        assert refused.status_code == 422
+        error = refused.text.split('id="inquiry-error">')[1].split("</p>")[0]
+        assert error == f"距地铁站距离（米）填写有误：{bad}（{words}）", error
+        assert f'value="{bad}"' in refused.text  # what was typed stays in the form
+
+
+@needs_fonts
+def test_the_pdf_names_the_metro_station_when_given(desk: Desk) -> None:
+    stated = {**TIANHE, "metro_station": "车陂南", "metro_distance_m": "300"}
+    made = desk.court.post("/inquiries", data=stated)
+    assert made.status_code == 303, made.text[:500]
+    text = _pdf_text(desk.court, made.headers["location"])
+    assert "最近地铁站车陂南站" in text and "距地铁站距离300米" in text
+    bare = desk.court.post("/inquiries", data=TIANHE)
+    assert "最近地铁站" not in _pdf_text(desk.court, bare.headers["location"])
