@@ -10,7 +10,7 @@ Nothing is generated: every row is a real listing or deal. ``bizcircle`` (busine
 ``building_type``, ``near_metro``, ``metro_station`` and ``metro_distance_m`` are listing fields
 like the others: the sources carry them (the station and its distance read from Beike's 交通出行
 and fang.com's labels by :func:`valuation.market_data.metro.metro_from_text`) and the price model
-reads them.
+reads all but the distance (measured: no gain; ``valuation.features``).
 """
 
 from __future__ import annotations
