@@ -34,6 +34,9 @@ NUMERIC_FEATURES = (
     "community_prior",
     "period",
 )
+# What a price model reads, in this order: its card lists them, and the registry refuses a
+# model whose card lists others (one trained by an earlier fapai) instead of failing mid-price.
+MODEL_FEATURES = (*LOCATION_COLUMNS, *NUMERIC_FEATURES)
 # What a caller may leave out; the masking tiers below drop these in training so the model and
 # its interval learn what a shorter description costs.
 # The metro station and its distance are details too: a court's file may not name them. The

@@ -28,6 +28,7 @@ import joblib
 
 from fapai.clock import Clock, SystemClock
 from fapai.settings import Settings
+from valuation.features import MODEL_FEATURES
 from valuation.model import PriceModel
 from valuation.outcome.curve import OutcomeModel
 
@@ -35,7 +36,8 @@ POINTER = "promoted.json"
 
 
 class IncompatibleModel(RuntimeError):
-    """An artifact saved by a scikit-learn whose major.minor differs from the installed one."""
+    """An artifact saved by a scikit-learn whose major.minor differs from the installed one, or
+    a price model that reads other features than this fapai computes."""
 
 
 class UnknownModel(LookupError):
@@ -88,14 +90,30 @@ def incompatibility(card: Mapping[str, Any]) -> str | None:
     """Why an artifact with this card cannot be loaded here, or None if it can."""
     saved = card.get("versions", {}).get("scikit-learn", "unknown")
     installed = installed_version("scikit-learn")
-    if _major_minor(saved) == _major_minor(installed):
-        return None
     kind = KINDS.get(card.get("kind", "price"), KINDS["price"])
-    return (
-        f"模型 {card.get('name')}-{card.get('version')} 由 scikit-learn {saved} 保存，"
-        f"而本机安装的是 {installed}；主次版本号须一致。请用 `{kind.retrain}` 重新训练，"
-        f"或安装 scikit-learn=={_major_minor(saved)}.*"
-    )
+    model = f"模型 {card.get('name')}-{card.get('version')}"
+    if _major_minor(saved) != _major_minor(installed):
+        return (
+            f"{model} 由 scikit-learn {saved} 保存，而本机安装的是 {installed}；主次版本号须一致。"
+            f"请用 `{kind.retrain}` 重新训练，或安装 scikit-learn=={_major_minor(saved)}.*"
+        )
+    if card.get("kind", "price") == "price" and card.get("features") != list(MODEL_FEATURES):
+        read = card.get("features") or []
+        missing = [f for f in MODEL_FEATURES if f not in read]
+        extra = [f for f in read if f not in MODEL_FEATURES]
+        differs = "；".join(
+            part
+            for part in (
+                f"缺少 {'、'.join(missing)}" if missing else "",
+                f"多出 {'、'.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        return (
+            f"{model} 读取的特征与本版 fapai 的不同（{differs or '顺序不同'}），"
+            f"是早先版本训练的。请用 `{kind.retrain}` 重新训练"
+        )
+    return None
 
 
 class ModelRegistry:

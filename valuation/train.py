@@ -42,6 +42,7 @@ from valuation.comparables import ComparablesIndex
 from valuation.evaluate import compare, district_median_baseline, time_ordered_split, total_price
 from valuation.features import (
     LOCATION_COLUMNS,
+    MODEL_FEATURES,
     NUMERIC_FEATURES,
     feature_frame,
     log_unit_price,
@@ -322,7 +323,7 @@ def train_price_model(
         "year plus the community neighbours' relative price, else the station neighbours'), "
         "added back at prediction",
         "params": {**params, "random_state": random_state},
-        "features": [*LOCATION_COLUMNS, *NUMERIC_FEATURES],
+        "features": list(MODEL_FEATURES),
         "encoded_features": list(pipeline.named_steps["columns"].get_feature_names_out()),
         "data": {
             "source": source,

@@ -86,6 +86,22 @@ def test_incompatible_scikit_learn_is_refused_with_a_clear_error(small_model, mo
     assert [c["compatible"] for c in registry.list()] == [False]
 
 
+def test_a_price_model_of_other_features_is_refused_at_load_not_mid_price(small_model, models_dir):
+    """A model trained before ``metro_station`` existed reads other features: refused by
+    name before unpickling, as an incompatible scikit-learn is, never a KeyError when pricing."""
+    registry = ModelRegistry(models_dir)
+    before = [f for f in small_model.card["features"] if f != "metro_station"]
+    registry.save(small_model.artifact, {**small_model.card, "version": "old", "features": before})
+    with pytest.raises(IncompatibleModel) as info:
+        registry.load("old")
+    assert "缺少 metro_station" in str(info.value) and "fapai train" in str(info.value)
+    with pytest.raises(IncompatibleModel):
+        registry.promote("old")
+    assert [c["compatible"] for c in registry.list()] == [False]
+    registry.save(small_model.artifact, small_model.card)  # the same artifact, its own card
+    assert registry.load(small_model.card["version"]).version == small_model.card["version"]
+
+
 def test_ensure_default_model_keeps_a_compatible_promoted_model(small_model, models_dir):
     registry = ModelRegistry(models_dir)
     registry.save(small_model.artifact, small_model.card)
