@@ -96,15 +96,18 @@ def current_user(
     """The user of the bearer token. Looked up in its own short transaction so a request
     holds one pooled connection at a time."""
     if credentials is None or not credentials.credentials:
-        raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
+        raise Unauthorized("须提供访问令牌（在请求头中以 Bearer 方式提供）")
     with request.app.state.session_factory() as session:
         user = user_for_token(session, credentials.credentials, request.app.state.clock.now())
     if user is None:
-        raise Unauthorized("the bearer token is not valid (unknown, expired or revoked)")
+        raise Unauthorized("访问令牌无效（不存在、已过期或已吊销）")
     return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+ACCOUNTS = {"court": "法院账号", "bidder": "竞买人账号"}
 
 
 def require_role(role: str) -> Callable[[User], User]:
@@ -112,7 +115,7 @@ def require_role(role: str) -> Callable[[User], User]:
 
     def dependency(user: CurrentUser) -> User:
         if user.role != role:
-            raise Forbidden(f"this needs a {role} account; yours is a {user.role} account")
+            raise Forbidden(f"此操作须使用{ACCOUNTS[role]}；您使用的是{ACCOUNTS[user.role]}")
         return user
 
     return dependency

@@ -181,10 +181,15 @@ def test_a_one_yuan_platform_result_is_a_422_until_confirmed(api):
 def test_inquiry_api_refuses_and_explains(api):
     client, who = api
     court = _auth(who["court"])
-    assert client.post("/api/inquiries", json=TIANHE).status_code == 401
+    anonymous = client.post("/api/inquiries", json=TIANHE)
+    assert anonymous.status_code == 401 and "须提供访问令牌" in anonymous.json()["message"]
     assert client.get("/api/inquiries/1").status_code == 401
+    forged = client.get("/api/inquiries/1", headers=_auth("x" * 43))
+    assert forged.status_code == 401 and "访问令牌无效" in forged.json()["message"]
     forbidden = client.post("/api/inquiries", json=TIANHE, headers=_auth(who["bidder"]))
-    assert forbidden.status_code == 403 and "court" in forbidden.json()["detail"]
+    said = forbidden.json()
+    assert forbidden.status_code == 403 and "detail" not in said  # the words are Chinese
+    assert said["message"] == "此操作须使用法院账号；您使用的是竞买人账号"
 
     far = client.post("/api/inquiries", json={**TIANHE, "area_m2": 4000}, headers=court)
     assert far.status_code == 422
